@@ -1,0 +1,44 @@
+"""leadmatch: tie each B2B lead to the CRM account it belongs to, with confidence and evidence.
+
+>>> from leadmatch import AccountIndex, Lead
+>>> index = AccountIndex.build([{"account_id": "A1", "name": "Acme Robotics Ltd",
+...                              "domain": "acme-robotics.co.uk", "country": "GB"}])
+>>> index.match(Lead(email="j.doe@acme-robotics.co.uk", company="ACME Robotics")).decision
+'matched'
+"""
+
+from leadmatch.config import MatchConfig, Weights
+from leadmatch.errors import (
+    ConfigError,
+    IndexFormatError,
+    InvalidAccountError,
+    InvalidInputError,
+    InvalidLeadError,
+    LeadmatchError,
+    MissingColumnError,
+    MissingExtraError,
+)
+from leadmatch.index import AccountIndex
+from leadmatch.models import Account, Alternative, Evidence, Lead, Match
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Account",
+    "AccountIndex",
+    "Alternative",
+    "ConfigError",
+    "Evidence",
+    "IndexFormatError",
+    "InvalidAccountError",
+    "InvalidInputError",
+    "InvalidLeadError",
+    "Lead",
+    "LeadmatchError",
+    "Match",
+    "MatchConfig",
+    "MissingColumnError",
+    "MissingExtraError",
+    "Weights",
+    "__version__",
+]

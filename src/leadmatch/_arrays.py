@@ -1,0 +1,63 @@
+"""Small NumPy building blocks shared by the index, blocking and features: CSR groups."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def offsets(counts: npt.NDArray[np.integer]) -> IntArray:
+    """CSR row pointer from per-row counts: ``[0, c0, c0+c1, ...]``."""
+    ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return ptr
+
+
+def expand(ptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """For each of ``rows``, every position in its CSR slice.
+
+    Returns ``(which, position)``: ``which[k]`` indexes ``rows``, ``position[k]`` indexes the
+    CSR values. One vectorized gather instead of a Python loop over rows.
+    """
+    starts = ptr[rows]
+    counts = ptr[rows + 1] - starts
+    which = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
+    if len(which) == 0:
+        return which, which.copy()
+    first = offsets(counts)[:-1]
+    position = np.arange(len(which), dtype=np.int64) - np.repeat(first - starts, counts)
+    return which, position
+
+
+def group_by(keys: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """CSR index of ``range(len(keys))`` grouped by key in ``[0, size)``: ``(ptr, order)``."""
+    order = np.argsort(keys, kind="stable").astype(np.int64)
+    counts = np.bincount(keys, minlength=size) if len(keys) else np.zeros(size, dtype=np.int64)
+    return offsets(counts), order
+
+
+def first_of_groups(sorted_keys: IntArray) -> BoolArray:
+    """True where a run of equal values starts in a sorted array."""
+    mask = np.ones(len(sorted_keys), dtype=bool)
+    if len(sorted_keys) > 1:
+        mask[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    return mask
+
+
+def connected_components(n: int, left: IntArray, right: IntArray) -> IntArray:
+    """Component label (the smallest member) of each of ``n`` nodes joined by edges."""
+    labels = np.arange(n, dtype=np.int64)
+    if len(left) == 0:
+        return labels
+    while True:
+        low = np.minimum(labels[left], labels[right])
+        before = labels.copy()
+        np.minimum.at(labels, left, low)
+        np.minimum.at(labels, right, low)
+        labels = labels[labels]  # pointer jumping: follow labels to their own label
+        if np.array_equal(labels, before):
+            return labels

@@ -1,0 +1,198 @@
+"""Candidates: for a batch of leads, the few (lead, account-name) pairs worth scoring.
+
+Each blocker is cheap and explainable and returns two integer arrays (lead row, name row); their
+union is what the features are computed on. The blockers and what they catch:
+
+``domain``   the lead's corporate email or website domain is an account's domain or alias
+``brand``    the same brand under another suffix (acme.de ~ acme.com)
+``family``   parent, subsidiaries and siblings of an account found by domain
+``token``    rare name tokens, exact or within one edit (typos), top-k by summed IDF
+``exact``    the same name with spaces removed ("Micro Soft" ~ "Microsoft")
+``acronym``  one name is the other's acronym ("IBM" ~ "International Business Machines")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from leadmatch._arrays import IntArray, expand, first_of_groups
+from leadmatch.config import MatchConfig
+from leadmatch.index import deletion_keys
+from leadmatch.prepare import LeadBatch
+
+if TYPE_CHECKING:
+    from leadmatch.index import AccountIndex
+
+BLOCKERS = ("domain", "brand", "family", "token", "exact", "acronym")
+_BIT = {name: 1 << i for i, name in enumerate(BLOCKERS)}
+#: A brand label shared by more accounts than this is a common word, not a brand.
+MAX_BRAND_ACCOUNTS = 50
+#: Hierarchies larger than this are not expanded wholesale from one domain hit.
+MAX_FAMILY_ACCOUNTS = 200
+#: A typo-tolerant token match counts for this share of the token's weight.
+TYPO_CREDIT = 0.8
+
+
+def blocker_names(bits: int) -> list[str]:
+    """Names of the blockers set in a candidate's bit mask."""
+    return [name for name in BLOCKERS if bits & _BIT[name]]
+
+
+def _pairs(leads: list[int], values: list[int]) -> tuple[IntArray, IntArray]:
+    return np.array(leads, dtype=np.int64), np.array(values, dtype=np.int64)
+
+
+def _gather(
+    lead_rows: IntArray, keys: IntArray, ptr: IntArray, values: IntArray, cap: int
+) -> tuple[IntArray, IntArray]:
+    """Expand (lead, key) into (lead, value) through a CSR table, skipping keys over ``cap``."""
+    keep = (ptr[keys + 1] - ptr[keys]) <= cap
+    lead_rows, keys = lead_rows[keep], keys[keep]
+    which, position = expand(ptr, keys)
+    return lead_rows[which], values[position]
+
+
+def _accounts_to_names(
+    index: AccountIndex, leads: IntArray, accts: IntArray
+) -> tuple[IntArray, IntArray]:
+    lk = index.lookups
+    which, position = expand(lk.acct_name_ptr, accts)
+    return leads[which], lk.acct_name_rows[position]
+
+
+def _domain_candidates(
+    index: AccountIndex, batch: LeadBatch
+) -> list[tuple[IntArray, IntArray, int]]:
+    lk = index.lookups
+    dom_leads: list[int] = []
+    dom_ids: list[int] = []
+    brand_leads: list[int] = []
+    brand_ids: list[int] = []
+    for row, keys in enumerate(batch.company_domains):
+        if not batch.usable[row]:
+            continue
+        for key in keys:
+            dom = lk.domain_of.get(key.domain)
+            if dom is not None:
+                dom_leads.append(row)
+                dom_ids.append(dom)
+            brand = lk.brand_of.get(key.brand) if len(key.brand) >= 3 else None
+            if brand is not None:
+                brand_leads.append(row)
+                brand_ids.append(brand)
+    leads, doms = _pairs(dom_leads, dom_ids)
+    d_leads, d_accts = _gather(leads, doms, lk.domain_acct_ptr, lk.domain_acct_rows, 1 << 30)
+    leads, brands = _pairs(brand_leads, brand_ids)
+    b_leads, b_accts = _gather(
+        leads, brands, lk.brand_acct_ptr, lk.brand_acct_rows, MAX_BRAND_ACCOUNTS
+    )
+    f_leads, f_accts = _gather(
+        d_leads, lk.ultimate_row[d_accts], lk.family_ptr, lk.family_rows, MAX_FAMILY_ACCOUNTS
+    )
+    return [
+        (*_accounts_to_names(index, d_leads, d_accts), _BIT["domain"]),
+        (*_accounts_to_names(index, b_leads, b_accts), _BIT["brand"]),
+        (*_accounts_to_names(index, f_leads, f_accts), _BIT["family"]),
+    ]
+
+
+def _token_candidates(
+    index: AccountIndex, batch: LeadBatch, config: MatchConfig
+) -> tuple[IntArray, IntArray]:
+    """Top-k name rows per lead by the summed IDF of shared (or one-edit) rare tokens."""
+    lk = index.lookups
+    leads: list[int] = []
+    toks: list[int] = []
+    credit: list[float] = []
+    seen: dict[str, list[tuple[int, float]]] = {}
+    tok_lead = np.repeat(np.arange(len(batch), dtype=np.int64), np.diff(batch.tok_ptr))
+    for row, token in zip(tok_lead.tolist(), batch.tok_str):
+        if not batch.usable[row]:
+            continue
+        matches = seen.get(token)
+        if matches is None:
+            exact = lk.token_of.get(token)
+            found = {exact: 1.0} if exact is not None else {}
+            if token.isalpha():
+                for key in deletion_keys(token):
+                    for tok in lk.typo_keys.get(key, ()):
+                        found.setdefault(tok, TYPO_CREDIT)
+            matches = seen[token] = sorted(found.items())
+        for tok, share in matches:
+            leads.append(row)
+            toks.append(tok)
+            credit.append(share)
+    lead_arr, tok_arr = _pairs(leads, toks)
+    weight = np.array(credit, dtype=np.float64) * lk.idf[tok_arr] if len(tok_arr) else np.zeros(0)
+    keep = lk.token_df[tok_arr] <= config.max_block_size
+    lead_arr, tok_arr, weight = lead_arr[keep], tok_arr[keep], weight[keep]
+    which, position = expand(lk.post_ptr, tok_arr)
+    if len(which) == 0:
+        return which, which.copy()
+    pair_lead = lead_arr[which]
+    pair_name = lk.post_rows[position]
+    n_names = max(len(index.data.name_owner), 1)
+    keys, inverse = np.unique(pair_lead * n_names + pair_name, return_inverse=True)
+    score = np.bincount(inverse, weights=weight[which])
+    lead_of, name_of = keys // n_names, keys % n_names
+    # Best first within each lead; ties broken by account id so account order cannot matter.
+    rank = lk.id_rank[index.data.name_owner[name_of]]
+    order = np.lexsort((name_of, rank, -score, lead_of))
+    lead_sorted = lead_of[order]
+    starts = np.flatnonzero(first_of_groups(lead_sorted))
+    position_in_group = np.arange(len(order)) - np.repeat(
+        starts, np.diff(np.append(starts, len(order)))
+    )
+    top = order[position_in_group < config.max_candidates]
+    return lead_of[top], name_of[top]
+
+
+def _key_candidates(index: AccountIndex, batch: LeadBatch) -> list[tuple[IntArray, IntArray, int]]:
+    """Exact compact-name and acronym look-ups."""
+    lk = index.lookups
+    exact_leads: list[int] = []
+    exact_names: list[int] = []
+    acro_leads: list[int] = []
+    acro_names: list[int] = []
+    for row, key in enumerate(batch.name):
+        if not batch.usable[row] or not key.ascii:
+            continue
+        compact = key.ascii.replace(" ", "")
+        for name_row in lk.exact_names.get(compact, ())[:MAX_FAMILY_ACCOUNTS]:
+            exact_leads.append(row)
+            exact_names.append(name_row)
+        if compact.isalpha() and 3 <= len(compact) <= 8:
+            for name_row in lk.acronyms.get(compact, ())[:MAX_FAMILY_ACCOUNTS]:
+                acro_leads.append(row)
+                acro_names.append(name_row)
+        if len(key.acronym) >= 3:
+            for name_row in lk.exact_names.get(key.acronym, ())[:MAX_FAMILY_ACCOUNTS]:
+                acro_leads.append(row)
+                acro_names.append(name_row)
+    return [
+        (*_pairs(exact_leads, exact_names), _BIT["exact"]),
+        (*_pairs(acro_leads, acro_names), _BIT["acronym"]),
+    ]
+
+
+def candidates(
+    index: AccountIndex, batch: LeadBatch, config: MatchConfig
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Distinct (lead row, name row) pairs with a bit mask of the blockers that proposed them."""
+    parts = _domain_candidates(index, batch)
+    parts.append((*_token_candidates(index, batch, config), _BIT["token"]))
+    parts.extend(_key_candidates(index, batch))
+    n_names = max(len(index.data.name_owner), 1)
+    keys = np.concatenate([leads * n_names + names for leads, names, _ in parts])
+    bits = np.concatenate([np.full(len(leads), bit, dtype=np.int64) for leads, _, bit in parts])
+    if len(keys) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), empty.copy()
+    order = np.argsort(keys, kind="stable")
+    keys, bits = keys[order], bits[order]
+    starts = np.flatnonzero(first_of_groups(keys))
+    merged_bits = np.bitwise_or.reduceat(bits, starts)
+    unique = keys[starts]
+    return unique // n_names, unique % n_names, merged_bits

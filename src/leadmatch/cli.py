@@ -1,0 +1,224 @@
+"""The ``leadmatch`` command: a thin layer over the API for CSV files.
+
+``leadmatch match``  match a leads file against accounts (CSV or a saved index), write results
+``leadmatch index``  build an index from an accounts file and save it
+``leadmatch demo``   match the bundled demo data and print a readable summary
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+from leadmatch import __version__
+from leadmatch._resources import demo_text
+from leadmatch.columns import open_text, parse_map, read_csv
+from leadmatch.config import MatchConfig
+from leadmatch.errors import LeadmatchError, MissingColumnError
+from leadmatch.index import AccountIndex
+from leadmatch.models import Match
+from leadmatch.pipeline import OUTPUT_COLUMNS, result_row
+from leadmatch.quality import assess, truth_from_rows
+
+#: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
+#: memory stays flat however long the file is.
+CHUNK = 20_000
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leadmatch", description="Tie B2B leads to the CRM accounts they belong to."
+    )
+    parser.add_argument("--version", action="version", version=f"leadmatch {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    match = sub.add_parser("match", help="match a leads CSV against accounts")
+    match.add_argument(
+        "--accounts", required=True, help="accounts CSV, or an index saved by 'leadmatch index'"
+    )
+    match.add_argument("--leads", required=True, help="leads CSV ('-' for standard input)")
+    match.add_argument("--out", required=True, help="results CSV ('-' for standard output)")
+    match.add_argument("--config", help="MatchConfig as a JSON file")
+    match.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="use a column of either file as a field (repeatable)",
+    )
+    match.add_argument("--strict", action="store_true", help="stop at the first unusable row")
+    match.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+
+    index = sub.add_parser("index", help="build an account index and save it")
+    index.add_argument("--accounts", required=True, help="accounts CSV")
+    index.add_argument("--out", required=True, help="index file to write (e.g. accounts.lmx)")
+    index.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
+
+    demo = sub.add_parser("demo", help="match the bundled demo data and print a summary")
+    demo.add_argument("--out", help="also write the demo results to this CSV")
+    return parser  # fmt: skip
+
+
+def _split_maps(pairs: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """--map pairs apply to whichever file has the column; fields decide lead vs account."""
+    from leadmatch.columns import ACCOUNT_FIELDS, LEAD_FIELDS
+
+    mapping = parse_map(pairs)
+    leads = {c: f for c, f in mapping.items() if f in LEAD_FIELDS}
+    accounts = {c: f for c, f in mapping.items() if f in ACCOUNT_FIELDS}
+    return leads, accounts
+
+
+def _load_accounts(
+    path: str, maps: dict[str, str], config: MatchConfig
+) -> tuple[AccountIndex, set[str]]:
+    """The index, and the columns of the accounts file that --map pairs named."""
+    if Path(path).suffix.lower() == ".lmx":
+        return AccountIndex.load(path, config), set()
+    with open_text(path) as stream:
+        mapping, rows = read_csv(stream, "account", maps)
+        return AccountIndex.build(rows, config), set(mapping) & set(maps)
+
+
+def _check_maps(maps: Sequence[str], used: set[str]) -> None:
+    unused = sorted(set(parse_map(maps)) - used)
+    if unused:
+        raise MissingColumnError(f"--map names columns no input file has: {', '.join(unused)}")
+
+
+def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _write_results(writer: Any, results: Sequence[Match]) -> None:
+    for match in results:
+        writer.writerow(result_row(match))
+
+
+def _summary(counts: Counter[str], seconds: float) -> str:
+    total = sum(counts.values())
+    parts = ", ".join(f"{counts[d]:,} {d}" for d in ("matched", "review", "unmatched", "error"))
+    rate = total / seconds if seconds > 0 else 0.0
+    return f"{total:,} leads in {seconds:.1f} s ({rate:,.0f}/s): {parts}"
+
+
+def _match(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
+    if args.strict:
+        config = config.model_copy(update={"strict": True})
+    lead_maps, account_maps = _split_maps(args.map)
+    index, used = _load_accounts(args.accounts, account_maps, config)
+    if not args.quiet:
+        print(f"indexed {index!r} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    counts: Counter[str] = Counter()
+    out: IO[str]
+    with (
+        open_text(args.leads) as source,
+        open(args.out, "w", encoding="utf-8", newline="") if args.out != "-" else _stdout() as out,
+    ):
+        mapping, rows = read_csv(source, "lead", lead_maps)
+        _check_maps(args.map, used | (set(mapping) & set(lead_maps)))
+        writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS)
+        writer.writeheader()
+        for chunk in _chunks(rows, CHUNK):
+            results = index.match_many(chunk)
+            _write_results(writer, results)
+            counts.update(m.decision for m in results)
+            if not args.quiet and time.perf_counter() - started > 2:
+                print(f"  {_summary(counts, time.perf_counter() - started)}", file=sys.stderr)
+    if not args.quiet:
+        print(_summary(counts, time.perf_counter() - started), file=sys.stderr)
+    return 0
+
+
+def _stdout() -> IO[str]:
+    return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
+
+
+def _index(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    _, account_maps = _split_maps(args.map)
+    index, used = _load_accounts(args.accounts, account_maps, MatchConfig())
+    _check_maps(args.map, used)
+    index.save(args.out)
+    print(
+        f"saved {index!r} to {args.out} in {time.perf_counter() - started:.1f} s", file=sys.stderr
+    )
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    accounts_text, leads_text = demo_text("accounts.csv"), demo_text("leads.csv")
+    _, account_rows = read_csv(io.StringIO(accounts_text), "account")
+    index = AccountIndex.build(account_rows)
+    lead_rows = list(csv.DictReader(io.StringIO(leads_text)))
+    _, leads = read_csv(io.StringIO(leads_text), "lead")
+    results = index.match_many(list(leads))
+    seconds = time.perf_counter() - started
+    quality = assess(results, truth_from_rows(lead_rows))
+    by_id = {row["lead_id"]: row for row in lead_rows}
+
+    print(
+        f"leadmatch {__version__} demo: {len(index)} accounts, {len(results)} leads "
+        f"from the bundled demo data, in {seconds:.2f} s\n"
+    )
+    print(_summary(Counter(m.decision for m in results), seconds))
+    print(f"against the demo's answers: {quality.summary()}\n")
+    print("A few results and why:")
+    shown: set[str] = set()
+    for match in results:
+        kind = match.decision + (f"/{match.evidence[0].signal}" if match.evidence else "")
+        if kind in shown or len(shown) >= 8:
+            continue
+        shown.add(kind)
+        row = by_id.get(match.lead_id, {})
+        print(
+            f"- lead {match.lead_id}: company={row.get('company', '')!r} "
+            f"email={row.get('email', '')!r} country={row.get('country', '')!r}"
+        )
+        print(
+            f"  -> {match.decision} {match.account_id or '(none)'} "
+            f"confidence {match.confidence:.3f}"
+        )
+        print(f"     {match.reasons()}")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS)
+            writer.writeheader()
+            _write_results(writer, results)
+        print(f"\nwrote {len(results)} results to {args.out}")
+    return 0  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``leadmatch`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="leadmatch: %(message)s")
+    try:
+        if args.command == "match":
+            return _match(args)
+        if args.command == "index":
+            return _index(args)
+        return _demo(args)
+    except LeadmatchError as exc:
+        print(f"leadmatch: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"leadmatch: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Column names: the canonical fields, and the headers of Salesforce and HubSpot exports.
+
+A header matches a field when they agree after case folding and dropping everything but letters
+and digits ("Company Name", "company_name" and "CompanyName" are one header). An explicit
+``--map column=field`` wins over the built-in names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO, Any
+
+from leadmatch.errors import LeadmatchError, MissingColumnError
+
+LEAD_FIELDS = (
+    "lead_id", "first_name", "last_name", "email", "company", "website", "country", "city", "phone",
+)  # fmt: skip
+ACCOUNT_FIELDS = (
+    "account_id", "name", "domain", "alias_domains", "aliases", "country", "city", "phone",
+    "parent_id",
+)  # fmt: skip
+
+# Built-in header names per field, besides the field's own name. Salesforce (API names and
+# labels of Lead, Contact and Account exports) and HubSpot (contact and company exports).
+_LEAD_HEADERS: dict[str, tuple[str, ...]] = {
+    "lead_id": ("id", "leadid", "contactid", "recordid", "record id", "lead id"),
+    "first_name": ("firstname", "first name", "given name"),
+    "last_name": ("lastname", "last name", "surname", "family name"),
+    "email": ("email", "email address", "e-mail", "work email"),
+    "company": ("company", "company name", "account name", "organization", "organisation",
+                "associated company", "employer"),
+    "website": ("website", "website url", "web site", "url", "company domain name", "domain"),
+    "country": ("country", "country/region", "country code", "mailing country", "billing country"),
+    "city": ("city", "mailing city", "town"),
+    "phone": ("phone", "phone number", "mobile phone", "mobilephone", "business phone"),
+}  # fmt: skip
+_ACCOUNT_HEADERS: dict[str, tuple[str, ...]] = {
+    "account_id": ("id", "accountid", "account id", "record id", "company id", "companyid"),
+    "name": ("name", "account name", "company name", "company", "organization"),
+    "domain": ("domain", "website", "company domain name", "website url", "url", "web site"),
+    "alias_domains": ("alias domains", "additional domains", "other domains", "domains"),
+    "aliases": ("aliases", "alternative names", "former names", "other names", "dba"),
+    "country": ("country", "billing country", "country/region", "billingcountry", "country code"),
+    "city": ("city", "billing city", "billingcity"),
+    "phone": ("phone", "phone number", "main phone"),
+    "parent_id": ("parent id", "parentid", "parent account id", "parent company id",
+                  "parent company", "parent account"),
+}  # fmt: skip
+
+_KEY = re.compile(r"[^0-9a-z]+")
+
+
+def header_key(header: str) -> str:
+    """A header reduced to lower-case letters and digits."""
+    return _KEY.sub("", header.casefold())
+
+
+def parse_map(pairs: Sequence[str]) -> dict[str, str]:
+    """``["Org=company", ...]`` as ``{"Org": "company"}``; a malformed pair is an error."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, field = pair.rpartition("=")
+        if not sep or not column.strip() or not field.strip():
+            raise LeadmatchError(f"--map takes column=field, got {pair!r}")
+        out[column.strip()] = field.strip()
+    return out
+
+
+def resolve_columns(
+    headers: Sequence[str], kind: str, explicit: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Map a file's headers to fields: ``{header: field}`` for the headers that are used."""
+    fields, builtin = (
+        (LEAD_FIELDS, _LEAD_HEADERS) if kind == "lead" else (ACCOUNT_FIELDS, _ACCOUNT_HEADERS)
+    )
+    explicit = dict(explicit or {})
+    unknown = sorted(set(explicit.values()) - set(fields))
+    if unknown:
+        raise LeadmatchError(f"--map names unknown {kind} fields {unknown}; fields: {list(fields)}")
+    by_key = {header_key(h): h for h in reversed(headers)}  # first of equal keys wins
+    mapping: dict[str, str] = {}
+    header: str | None
+    taken: set[str] = set()
+    for header, field in explicit.items():
+        if header in headers:  # a --map pair may be meant for the other file
+            mapping[header], taken = field, taken | {field}
+    for field in fields:  # exact field names first, then the built-in alternatives
+        if field in taken:
+            continue
+        for candidate in (field, *builtin.get(field, ())):
+            header = by_key.get(header_key(candidate))
+            if header is not None and header not in mapping:
+                mapping[header] = field
+                taken.add(field)
+                break
+    required = ("lead_id",) if kind == "lead" else ("account_id", "name")
+    missing = [f for f in required if f not in taken]
+    if kind == "lead" and not {"company", "email"} & taken:
+        missing.append("company or email")
+    if missing:
+        raise MissingColumnError(
+            f"the {kind}s file has no column for {', '.join(missing)} (its columns: "
+            f"{', '.join(headers)}); name one with --map column=field"
+        )
+    return mapping
+
+
+def read_csv(
+    stream: IO[str], kind: str, explicit: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], Iterator[dict[str, Any]]]:
+    """The column mapping and the rows of a CSV file as field dicts, read lazily."""
+    reader = csv.reader(stream)
+    try:
+        headers = next(reader)
+    except StopIteration as exc:
+        raise MissingColumnError(f"the {kind}s file is empty (no header row)") from exc
+    except csv.Error as exc:
+        raise LeadmatchError(f"the {kind}s file is not readable CSV: {exc}") from exc
+    headers = [h.lstrip("\ufeff").strip() for h in headers]
+    mapping = resolve_columns(headers, kind, explicit)
+    positions = [(headers.index(h), f) for h, f in mapping.items()]
+
+    def rows() -> Iterator[dict[str, Any]]:
+        try:
+            for values in reader:
+                if values:
+                    yield {f: (values[i] if i < len(values) else None) for i, f in positions}
+        except csv.Error as exc:
+            where = f"line {reader.line_num}"
+            raise LeadmatchError(f"the {kind}s file is not valid CSV at {where}: {exc}") from exc
+
+    return mapping, rows()
+
+
+def open_text(path: str) -> IO[str]:
+    """A text file opened for CSV reading: UTF-8 with or without BOM, any newline convention."""
+    if path == "-":
+        import sys
+
+        return io.TextIOWrapper(
+            sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline=""
+        )
+    # Undecodable bytes become U+FFFD rather than stopping the run: every row still gets a result.
+    return open(path, encoding="utf-8-sig", errors="replace", newline="")

@@ -1,0 +1,95 @@
+"""Evidence: the levels that decided a pair, as short sentences a CRM admin can read."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leadmatch.config import LEVELS, Weights
+from leadmatch.features import Features
+from leadmatch.models import Evidence
+from leadmatch.prepare import LeadBatch
+from leadmatch.scoring import Scores
+
+if TYPE_CHECKING:
+    from leadmatch.index import AccountIndex
+
+
+def _domain_detail(level: str, index: AccountIndex, batch: LeadBatch, lead: int, acct: int) -> str:
+    d = index.data
+    own = [d.domains[i] for i in d.domain_ids[d.domain_ptr[acct] : d.domain_ptr[acct + 1]]]
+    keys = batch.company_domains[lead]
+    email = batch.email[lead]
+    source = {k.domain: ("email domain" if k.domain == email.domain else "website") for k in keys}
+    if level == "exact":
+        hit = next((k.domain for k in keys if k.domain in own), keys[0].domain if keys else "")
+        which = "primary" if own and own[0] == hit else "alias"
+        return f"{source.get(hit, 'domain')} {hit} = account's {which} domain"
+    if level == "family":
+        hit = keys[0].domain if keys else ""
+        return f"{source.get(hit, 'domain')} {hit} belongs to the same company group"
+    if level == "brand":
+        key = next((k for k in keys if any(o.startswith(k.brand + ".") for o in own)), keys[0])
+        where = source.get(key.domain, "domain")
+        return f"{where} {key.domain} shares brand '{key.brand}' with {', '.join(own[:3])}"
+    lead_domains = ", ".join(k.domain for k in keys)
+    return f"lead domain {lead_domains} is not among the account's ({', '.join(own[:3])})"
+
+
+def _name_detail(level: str, index: AccountIndex, batch: LeadBatch, f: Features, k: int) -> str:
+    lead, name_row = int(f.lead[k]), int(f.name_row[k])
+    typed = batch.company[lead]
+    account_name = index.data.name_raw[name_row] or index.data.display_name[int(f.account[k])]
+    if level == "missing":
+        return "lead gives no usable company name"
+    if level == "acronym":
+        return f"'{typed}' and '{account_name}' are acronym and full name"
+    score = round(float(f.name_sim[k]) * 100)
+    legal = (
+        " after legal form"
+        if batch.name[lead].legal_form or index.data.name_legal[name_row]
+        else ""
+    )
+    alias = (
+        " (alias)"
+        if name_row != index.lookups.acct_name_rows[index.lookups.acct_name_ptr[int(f.account[k])]]
+        else ""
+    )
+    return f"name '{typed}' ~ '{account_name}'{alias}{legal}: {100 if level == 'exact' else score}"
+
+
+def evidence(
+    index: AccountIndex, batch: LeadBatch, f: Features, s: Scores, weights: Weights, k: int
+) -> list[Evidence]:
+    """Every non-neutral level of pair ``k``, strongest first."""
+    lead, acct = int(f.lead[k]), int(f.account[k])
+    d = index.data
+    out: list[Evidence] = []
+    for comparison, names in LEVELS.items():
+        level = names[int(s.levels[comparison][k])]
+        weight = float(getattr(weights, comparison)[level])
+        if weight == 0.0 and comparison != "name":
+            continue
+        if comparison == "domain":
+            detail = _domain_detail(level, index, batch, lead, acct)
+        elif comparison == "name":
+            detail = _name_detail(level, index, batch, f, k)
+        elif comparison == "name_generic":
+            detail = "the agreeing name is short or made of common words"
+        elif comparison == "legal_form":
+            sign = "=" if level == "agree" else "≠"
+            theirs = d.name_legal[int(f.name_row[k])]
+            detail = f"legal form {batch.name[lead].legal_form} {sign} {theirs}"
+        elif comparison == "country":
+            sign = "=" if level == "agree" else "≠"
+            detail = f"country {batch.country[lead]} {sign} {d.country[acct]}"
+        elif comparison == "city":
+            detail = f"city {batch.city[lead]} = account city"
+        else:
+            detail = "phone number = account phone"
+        out.append(
+            Evidence(
+                signal=comparison, level=level, weight=weight, detail=f"{detail} [{weight:+g}]"
+            )
+        )
+    out.sort(key=lambda e: -abs(e.weight))
+    return out

@@ -1,0 +1,141 @@
+"""Records at the edges: what goes in (Lead, Account) and what comes out (Match).
+
+They validate and document the data a user hands over; the matching itself works on columns,
+never on these objects. All are frozen: a result cannot be changed by accident after the fact.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: A field longer than this is not a name, an email or a URL: the row is reported as an error.
+MAX_INPUT_CHARS = 10_000
+
+Decision = Literal["matched", "review", "unmatched", "error"]
+
+
+def _text_or_none(value: Any, field: str) -> str | None:
+    """Accept what CSV readers and DataFrames hand over; refuse what cannot be text."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{field} must be text, not a boolean")
+    if isinstance(value, (int, float)):
+        value = str(value)
+    if not isinstance(value, str):
+        if type(value).__name__ in ("NAType", "NaTType"):
+            return None
+        raise ValueError(f"{field} must be text, not {type(value).__name__}")
+    if len(value) > MAX_INPUT_CHARS:
+        raise ValueError(
+            f"{field} is {len(value):,} characters long; the limit is {MAX_INPUT_CHARS:,}"
+        )
+    value = value.strip()
+    return value or None
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _coerce_text(cls, value: Any, info: Any) -> Any:
+        name = info.field_name
+        if name in ("alias_domains", "aliases"):
+            return _split_list(value, name)
+        return _text_or_none(value, name)
+
+
+def _split_list(value: Any, field: str) -> tuple[str, ...]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ()
+    items = value.replace(",", ";").split(";") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise ValueError(f"{field} must be text separated by ';' or a list of text")
+    out = [_text_or_none(item, field) for item in items]
+    return tuple(item for item in out if item)
+
+
+class Lead(_Record):
+    """A person who showed interest, as a form or an import gave them. All fields are optional."""
+
+    lead_id: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    website: str | None = None
+    country: str | None = None
+    city: str | None = None
+    phone: str | None = None
+
+
+class Account(_Record):
+    """A company in the CRM. Only ``account_id`` is required; a name or domain makes it findable."""
+
+    account_id: str
+    name: str | None = None
+    domain: str | None = None
+    alias_domains: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    """Other names of the company: former names, brands, acronyms."""
+    country: str | None = None
+    city: str | None = None
+    phone: str | None = None
+    parent_id: str | None = None
+
+
+class Evidence(BaseModel):
+    """One signal behind a confidence: what agreed or disagreed, and how much it weighed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    signal: str
+    """Comparison name: ``domain``, ``name``, ``country``, ..."""
+    level: str
+    """Which level of the comparison applied: ``exact``, ``similar``, ``conflict``, ..."""
+    weight: float
+    """Log2 Bayes factor this level adds to the match odds (negative speaks against)."""
+    detail: str
+    """A sentence a CRM admin can read."""
+
+
+class Alternative(BaseModel):
+    """Another account the lead could belong to, with its own confidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account_id: str
+    confidence: float
+    related: bool
+    """Same company group as the chosen account (duplicate record, parent or subsidiary)."""
+
+
+class Match(BaseModel):
+    """The one result every lead gets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lead_id: str
+    account_id: str | None
+    """The account the lead belongs to; ``None`` when unmatched or on error."""
+    confidence: float = Field(ge=0.0, le=1.0)
+    """Probability that ``account_id`` (or, when unmatched, the best candidate) is right."""
+    decision: Decision
+    evidence: tuple[Evidence, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    ultimate_parent_id: str | None = None
+    candidate_id: str | None = None
+    """The best-scoring account even when the decision is ``unmatched``."""
+    error: str | None = None
+
+    def reasons(self) -> str:
+        """The evidence as one line, strongest first, for CSV files and logs."""
+        if self.error:
+            return f"error: {self.error}"
+        return "; ".join(e.detail for e in self.evidence)

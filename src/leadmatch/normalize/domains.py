@@ -1,0 +1,145 @@
+"""Hosts, URLs and emails to registered domains, with the provider lists that qualify them.
+
+The registered domain comes from the Public Suffix List snapshot bundled with tldextract, never
+fetched and never cached on disk, so ``uk.acme.co.uk`` and ``acme.co.uk`` agree and ``co.uk``
+is not a company.
+
+>>> registered_domain("HTTPS://WWW.Acme-Robotics.CO.UK:8443/about?x=1")
+'acme-robotics.co.uk'
+>>> parse_email("J.Doe@Sales.ACME.com.").domain
+'acme.com'
+>>> parse_email("jane@gmail.com").kind
+'freemail'
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+from typing import Literal, NamedTuple
+
+import tldextract
+
+from leadmatch._resources import word_set
+from leadmatch.normalize.text import fold
+
+EmailKind = Literal["corporate", "freemail", "disposable", "invalid", "missing"]
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:(//)?")
+_DOTS = str.maketrans({"。": ".", "．": ".", "｡": "."})
+_HOST_CHARS = re.compile(r"^[a-z0-9\-._]+$")
+_ANGLE = re.compile(r"<([^<>]*)>")
+
+
+class DomainKey(NamedTuple):
+    """A registered domain and the brand label in front of its public suffix."""
+
+    domain: str
+    """``acme.co.uk``; ``""`` when the input names no registrable domain."""
+    brand: str
+    """``acme``: the same brand across TLDs (acme.de, acme.fr)."""
+
+
+class EmailKey(NamedTuple):
+    """What an email address says about a company."""
+
+    domain: str
+    """Registered domain of the address, ``""`` if none."""
+    brand: str
+    local: str
+    """Local part, case-folded."""
+    kind: EmailKind
+    role: bool
+    """A shared mailbox (info@, sales@) rather than a person."""
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    return tldextract.TLDExtract(
+        cache_dir=None, suffix_list_urls=(), include_psl_private_domains=False
+    )
+
+
+def _host(text: str) -> str:
+    """The host part of a folded URL, host or email; '' when there is none."""
+    angle = _ANGLE.search(text)  # "Jane Doe" <jane@acme.de>
+    text = (angle.group(1) if angle else text).translate(_DOTS).strip().strip("<>\"'")
+    if text.startswith("mailto:"):
+        text = text[len("mailto:") :]
+    if "://" in text:
+        text = _SCHEME.sub("", text)
+    text = text.lstrip("/")  # protocol-relative: //cdn.acme.com
+    text = re.split(r"[/?#\\\s]", text, maxsplit=1)[0]
+    if "@" in text:
+        text = text.rsplit("@", 1)[1]
+    text = text.split(":", 1)[0].strip(".")
+    if not text or "." not in text:
+        return ""
+    if not text.isascii():
+        try:
+            text = ".".join(label.encode("idna").decode("ascii") for label in text.split("."))
+        except UnicodeError:
+            return ""
+    return text if _HOST_CHARS.match(text) else ""
+
+
+@lru_cache(maxsize=1 << 17)
+def _domain_of_folded(folded: str) -> DomainKey:
+    host = _host(folded)
+    if not host:
+        return DomainKey("", "")
+    parts = _extractor().extract_str(host)
+    if not parts.domain or not parts.suffix:
+        return DomainKey("", "")
+    return DomainKey(f"{parts.domain}.{parts.suffix}", parts.domain)
+
+
+def domain_key(value: object) -> DomainKey:
+    """Registered domain and brand label of a URL, host or email address."""
+    return _domain_of_folded(fold(value))
+
+
+def registered_domain(value: object) -> str:
+    """The registered domain of a URL, host or email address, ``""`` if it has none."""
+    return domain_key(value).domain
+
+
+def is_hosting_domain(domain: str) -> bool:
+    """A platform (social network, site builder, shortener) that is never a company's own site."""
+    return domain in word_set("hosting_domains.txt")
+
+
+def email_domain_kind(domain: str) -> EmailKind:
+    """Classify a registered domain as a mailbox provider."""
+    if not domain:
+        return "invalid"
+    if domain in word_set("freemail_domains.txt"):
+        return "freemail"
+    if domain in word_set("disposable_domains.txt"):
+        return "disposable"
+    return "corporate"
+
+
+@lru_cache(maxsize=1 << 17)
+def _email_of_folded(folded: str) -> EmailKey:
+    if not folded:
+        return EmailKey("", "", "", "missing", False)
+    angle = _ANGLE.search(folded)
+    text = (angle.group(1) if angle else folded).strip()
+    if text.startswith("mailto:"):
+        text = text[len("mailto:") :]
+    local, at, host = text.rpartition("@")
+    local = local.strip().strip("\"'")
+    if not at or not local or not host:
+        return EmailKey("", "", local, "invalid", False)
+    key = _domain_of_folded(host)
+    kind = email_domain_kind(key.domain)
+    base_local = local.split("+", 1)[0]
+    return EmailKey(
+        key.domain, key.brand, local, kind, base_local in word_set("role_mailboxes.txt")
+    )
+
+
+def parse_email(value: object) -> EmailKey:
+    """Domain, provider kind and role flag of an email address; malformed gives ``invalid``."""
+    return _email_of_folded(fold(value))

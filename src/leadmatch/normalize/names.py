@@ -1,0 +1,276 @@
+"""Company names: fold, tokenize, split off legal forms, expand abbreviations, derive keys.
+
+A name becomes a :class:`NameKey`. ``ascii`` is the key names are compared on (transliterated,
+so "ООО «Ромашка»" and "OOO Romashka" agree); ``base`` keeps the original script; the legal
+form is kept as its own field ("gmbh co kg"), never just thrown away.
+
+>>> key = normalize_name("The ACME Robotics Int'l G.m.b.H. & Co. KG")
+>>> key.ascii, key.legal_form
+('acme robotics international', 'gmbh co kg')
+>>> normalize_name("International Business Machines Corp.").acronym
+'ibm'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache, lru_cache
+from typing import NamedTuple
+
+import jellyfish
+from anyascii import anyascii
+
+from leadmatch._resources import rows, word_set
+from leadmatch.normalize.text import fold
+
+#: Bump when a change to this module changes any key: saved indexes record it.
+NAME_NORMALIZER_VERSION = 1
+
+# Everything that is neither a letter, a digit nor a combining mark separates tokens.
+_SEPARATOR = re.compile(r"[^\w]+|_")
+_APOSTROPHES = re.compile(r"(?<=\w)['’`´ʼ](?=\w)")
+# Words for "and". Single letters ("y", "e", "i") are left out: they are initials far more often.
+_CONNECTORS = frozenset({"and", "und", "et", "en", "og", "och", "ve", "és"})
+_LEADING_ARTICLES = frozenset({"the"})
+_ACRONYM_SKIP = frozenset(
+    {"and", "of", "the", "for", "de", "der", "des", "du", "la", "le", "von", "van", "del", "di"}
+)
+_MAX_TOKENS = 24
+
+
+class NameKey(NamedTuple):
+    """The keys of one company name."""
+
+    base: str
+    """Name without legal form, in its own script, tokens joined by one space."""
+    ascii: str
+    """``base`` transliterated to lower-case ASCII: the key names are compared on."""
+    legal_form: str
+    """Canonical legal form(s), e.g. ``"gmbh co kg"``; ``""`` when none was found."""
+    acronym: str
+    """First letters of the significant words (``"ibm"``), ``""`` for one-word names."""
+    phonetic: str
+    """Metaphone of each ASCII token, space-separated."""
+
+
+class _LegalForms(NamedTuple):
+    suffix: dict[tuple[str, ...], str]
+    prefix: dict[tuple[str, ...], str]
+    longest: int
+    glued: tuple[str, ...]  # forms in scripts written without spaces (株式会社), longest first
+    jurisdictions: dict[str, frozenset[str]]
+
+
+def _is_unspaced_script(text: str) -> bool:
+    """True for CJK, kana and hangul text, where a legal form is glued to the name."""
+    return bool(text) and all(
+        unicodedata.name(ch, "").startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL"))
+        for ch in text
+    )
+
+
+def _tokens(folded: str) -> list[str]:
+    """Split folded text into tokens; runs of single letters merge ("g m b h" -> "gmbh")."""
+    text = _APOSTROPHES.sub("", folded).replace("&", " and ").replace("+", " and ")
+    raw = [t for t in _SEPARATOR.split(text) if t]
+    merged: list[str] = []
+    run: list[str] = []
+    for token in [*raw, ""]:  # "" flushes the last run
+        if len(token) == 1 and token.isalpha():
+            run.append(token)
+            continue
+        if run:
+            merged.append("".join(run))
+            run = []
+        if token:
+            merged.append(token)
+    return ["and" if t in _CONNECTORS else t for t in merged]
+
+
+@cache
+def _legal_forms() -> _LegalForms:
+    suffix: dict[tuple[str, ...], str] = {}
+    prefix: dict[tuple[str, ...], str] = {}
+    glued: set[str] = set()
+    jurisdictions: dict[str, set[str]] = {}
+    for variant, canonical, where, position in rows("legal_forms.tsv"):
+        tokens = tuple(_tokens(fold(variant)))
+        if not tokens or tokens == ("and",):
+            continue
+        canonical_form = " ".join(_tokens(fold(canonical)))
+        jurisdictions.setdefault(canonical_form, set()).update(
+            code.strip().upper() for code in where.split(",") if code.strip()
+        )
+        if position in ("suffix", "both"):
+            suffix.setdefault(tokens, canonical_form)
+        if position in ("prefix", "both"):
+            prefix.setdefault(tokens, canonical_form)
+        compact = "".join(tokens)
+        if len(compact) > 1 and _is_unspaced_script(compact):
+            glued.add(compact)
+    longest = max((len(t) for t in (*suffix, *prefix)), default=0)
+    return _LegalForms(
+        suffix,
+        prefix,
+        longest,
+        tuple(sorted(glued, key=lambda f: (-len(f), f))),
+        {form: frozenset(codes) for form, codes in jurisdictions.items()},
+    )
+
+
+@cache
+def _abbreviations() -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for variant, expansion in rows("abbreviations.tsv"):
+        source = _tokens(fold(variant))
+        if len(source) == 1:
+            table[source[0]] = tuple(_tokens(fold(expansion)))
+    return table
+
+
+def _unglue(tokens: list[str], glued: tuple[str, ...]) -> list[str]:
+    """Split legal forms written without a space off CJK tokens ("株式会社サクラ" -> 2 tokens)."""
+    out: list[str] = []
+    for token in tokens:
+        for form in glued:
+            if len(token) > len(form) and token.startswith(form):
+                out.extend((form, token[len(form) :]))
+                break
+            if len(token) > len(form) and token.endswith(form):
+                out.extend((token[: -len(form)], form))
+                break
+        else:
+            out.append(token)
+    return out
+
+
+def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Peel legal forms off both ends until none is left; the base never becomes empty."""
+    forms = _legal_forms()
+    found_front: list[str] = []
+    found_back: list[str] = []
+    changed = True
+    while changed and len(tokens) > 1:
+        changed = False
+        for size in range(min(forms.longest, len(tokens) - 1), 0, -1):
+            form = forms.suffix.get(tuple(tokens[-size:]))
+            rest = _trim_connectors(tokens[:-size])
+            if form is not None and _has_name(rest):
+                found_back.insert(0, form)
+                tokens, changed = rest, True
+                break
+        for size in range(min(forms.longest, len(tokens) - 1), 0, -1):
+            form = forms.prefix.get(tuple(tokens[:size]))
+            rest = _drop_articles(_trim_connectors(tokens[size:]))
+            if form is not None and _has_name(rest):
+                found_front.append(form)
+                tokens, changed = rest, True
+                break
+    return tokens, found_front + found_back
+
+
+def _has_name(tokens: list[str]) -> bool:
+    return any(t != "and" for t in tokens)
+
+
+def _trim_connectors(tokens: list[str]) -> list[str]:
+    """Drop an "and" left dangling at either end ("Smith & Co" -> "smith")."""
+    start, end = 0, len(tokens)
+    while end - start > 1 and tokens[end - 1] == "and":
+        end -= 1
+    while end - start > 1 and tokens[start] == "and":
+        start += 1
+    return tokens[start:end]
+
+
+def _expand(tokens: list[str]) -> list[str]:
+    table = _abbreviations()
+    out: list[str] = []
+    for token in tokens:
+        out.extend(table.get(token, (token,)))
+    return out
+
+
+def _drop_articles(tokens: list[str]) -> list[str]:
+    while len(tokens) > 1 and tokens[0] in _LEADING_ARTICLES:
+        tokens = tokens[1:]
+    return tokens
+
+
+def _clean_tokens(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Legal forms off, abbreviations expanded, leading articles dropped: the base tokens."""
+    tokens, legal = _strip_legal_forms(_drop_articles(tokens))
+    tokens = _drop_articles(_expand(tokens))
+    return (tokens if _has_name(tokens) else []), legal  # "&" alone is no name
+
+
+def _ascii_tokens(tokens: list[str]) -> list[str]:
+    if all(t.isascii() for t in tokens):
+        return tokens
+    return _tokens(fold(anyascii(" ".join(tokens))))
+
+
+def _acronym(tokens: list[str]) -> str:
+    words = [t for t in tokens if t not in _ACRONYM_SKIP and not t.isdigit()]
+    if len(words) < 2:
+        return ""
+    return "".join(w[0] for w in words)
+
+
+def _name_tokens(text: str) -> list[str]:
+    return _unglue(_tokens(text), _legal_forms().glued)[:_MAX_TOKENS]
+
+
+def _drop_address(folded: str) -> str:
+    """Cut a seat or country after a legal form: "Cargill B.V., Bergen op Zoom" -> "Cargill B.V."
+
+    Registers and patent offices append seats and countries that way; "Acme, Inc." and
+    "Smith, Jones & Co" keep their commas because no legal form comes before them.
+    """
+    segments = folded.split(",")
+    head = segments[0]
+    for segment in segments[1:]:
+        if _strip_legal_forms(_name_tokens(head))[1]:
+            return head
+        head = f"{head},{segment}"
+    return head
+
+
+@lru_cache(maxsize=1 << 17)
+def _normalize_folded(folded: str) -> NameKey:
+    tokens = _name_tokens(_drop_address(folded) if "," in folded else folded)
+    tokens, legal = _clean_tokens(tokens)
+    ascii_tokens = _ascii_tokens(tokens)
+    if ascii_tokens is not tokens:  # transliteration can reveal a legal form: "ООО" -> "ooo"
+        ascii_tokens, more = _clean_tokens(ascii_tokens)
+        legal.extend(form for form in more if form not in legal)
+    return NameKey(
+        base=" ".join(tokens),
+        ascii=" ".join(ascii_tokens),
+        legal_form=" ".join(legal),
+        acronym=_acronym(ascii_tokens),
+        phonetic=" ".join(jellyfish.metaphone(t) for t in ascii_tokens if t.isalpha()),
+    )
+
+
+@cache
+def common_words() -> frozenset[str]:
+    """Tokens that say little about which company is meant: sector and filler words, and
+    one-word legal forms wherever they stand ("Bosch GmbH Robert"). Their weight is capped."""
+    words: set[str] = set()
+    for word in word_set("generic_words.txt"):
+        words.update(_expand(_tokens(fold(word))))
+    forms = _legal_forms()
+    words.update(t[0] for t in (*forms.suffix, *forms.prefix) if len(t) == 1 and t[0].isascii())
+    return frozenset(words)
+
+
+def normalize_name(value: object) -> NameKey:
+    """The keys of a company name; any input gives a result (``""`` fields when unusable)."""
+    return _normalize_folded(fold(value))
+
+
+def legal_form_jurisdictions(legal_form: str) -> frozenset[str]:
+    """Countries (ISO alpha-2) where a canonical legal form is used; ``*`` means anywhere."""
+    return _legal_forms().jurisdictions.get(legal_form, frozenset())

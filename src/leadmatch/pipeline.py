@@ -1,0 +1,172 @@
+"""The one code path from leads to results: validate, prepare, block, score, resolve, explain.
+
+``AccountIndex.match`` is a batch of one through here; ``match_many`` a batch of many.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from leadmatch import blocking, features, scoring
+from leadmatch.explain import evidence
+from leadmatch.models import Alternative, Decision, Evidence, Lead, Match
+from leadmatch.prepare import prepare
+from leadmatch.records import frame_records, is_frame, require_pandas, validate_leads
+from leadmatch.resolve import resolve
+
+if TYPE_CHECKING:
+    from leadmatch.index import AccountIndex
+
+log = logging.getLogger("leadmatch")
+
+#: Columns of a result table (CSV or DataFrame), in order.
+OUTPUT_COLUMNS = ("lead_id", "account_id", "confidence", "decision", "evidence")
+
+_NO_CANDIDATE = Evidence(
+    signal="candidates",
+    level="none",
+    weight=0.0,
+    detail="no account shares a domain, a distinctive name word or an acronym with this lead",
+)
+
+
+def match_leads(index: AccountIndex, leads: Any) -> Any:
+    """Match a list of leads (list out) or a pandas DataFrame (DataFrame out, same index)."""
+    if is_frame(leads):
+        results = match_records(index, list(frame_records(leads)))
+        return results_frame(results, index=leads.index)
+    if isinstance(leads, (Lead, Mapping)):
+        raise TypeError("match_many takes a collection of leads; use match() for one lead")
+    return match_records(index, leads)
+
+
+def match_records(index: AccountIndex, items: Iterable[Lead | Mapping[str, Any]]) -> list[Match]:
+    """Match validated or raw lead records; one :class:`Match` per item, in order."""
+    config = index.config
+    valid, ids, errors = validate_leads(items, strict=config.strict)
+    batch = prepare(valid)
+    lead_rows, name_rows, bits = blocking.candidates(index, batch, config)
+    feats = features.compute(index, batch, lead_rows, name_rows, bits)
+    scores = scoring.score(feats, config.weights)
+    decided = resolve(index, feats, scores, len(valid), config)
+    return _results(index, batch, feats, scores, decided, ids, errors)
+
+
+def _results(
+    index: AccountIndex,
+    batch: Any,
+    feats: features.Features,
+    scores: scoring.Scores,
+    decided: Any,
+    ids: Sequence[str],
+    errors: Sequence[str | None],
+) -> list[Match]:
+    config = index.config
+    d, lk = index.data, index.lookups
+    out: list[Match] = []
+    for row, lead_id in enumerate(ids):
+        if errors[row] is not None:
+            out.append(
+                Match(
+                    lead_id=lead_id,
+                    account_id=None,
+                    confidence=0.0,
+                    decision="error",
+                    error=errors[row],
+                )
+            )
+            continue
+        pair = int(decided.winner_pair[row])
+        if pair < 0:
+            out.append(
+                Match(
+                    lead_id=lead_id,
+                    account_id=None,
+                    confidence=0.0,
+                    decision="unmatched",
+                    evidence=(_NO_CANDIDATE,),
+                )
+            )
+            continue
+        acct = int(feats.account[pair])
+        confidence = float(decided.confidence[row])
+        reasons = evidence(index, batch, feats, scores, config.weights, pair)
+        alternatives = tuple(
+            Alternative(
+                account_id=d.account_id[int(feats.account[p])],
+                confidence=round(float(scores.probability[p]), 4),
+                related=bool(lk.group[int(feats.account[p])] == lk.group[acct]),
+            )
+            for p in decided.alt_pairs[decided.alt_ptr[row] : decided.alt_ptr[row + 1]]
+        )
+        if decided.ambiguous[row]:
+            rival = next((a for a in alternatives if not a.related), None)
+            reasons.append(
+                Evidence(
+                    signal="tie_break",
+                    level="ambiguous",
+                    weight=0.0,
+                    detail=f"another company scores alike ({rival.account_id if rival else '?'})",
+                )
+            )
+        elif decided.tie_broken[row]:
+            reasons.append(
+                Evidence(
+                    signal="tie_break",
+                    level="rule",
+                    weight=0.0,
+                    detail="chosen among records of one company group: lead's country, "
+                    "then ultimate parent, then smallest account id",
+                )
+            )
+        decision: Decision
+        if confidence >= config.match_threshold and not decided.ambiguous[row]:
+            decision = "matched"
+        elif confidence >= config.review_threshold:
+            decision = "review"
+        else:
+            decision = "unmatched"
+        account_id = d.account_id[acct]
+        out.append(
+            Match(
+                lead_id=lead_id,
+                account_id=None if decision == "unmatched" else account_id,
+                confidence=round(confidence, 4),
+                decision=decision,
+                evidence=tuple(reasons),
+                alternatives=alternatives,
+                ultimate_parent_id=(
+                    None if decision == "unmatched" else d.account_id[int(lk.ultimate_row[acct])]
+                ),
+                candidate_id=account_id,
+            )
+        )
+    return out
+
+
+def result_row(match: Match) -> dict[str, Any]:
+    """A result as the flat row written to CSV files and DataFrames."""
+    return {
+        "lead_id": match.lead_id,
+        "account_id": match.account_id or "",
+        "confidence": match.confidence,
+        "decision": match.decision,
+        "evidence": match.reasons(),
+    }
+
+
+def results_frame(results: Sequence[Match], index: Any = None) -> Any:
+    """Results as a pandas DataFrame with :data:`OUTPUT_COLUMNS` (plus the candidate and parent)."""
+    pandas = require_pandas()
+    rows = [
+        {
+            **result_row(m),
+            "candidate_id": m.candidate_id or "",
+            "ultimate_parent_id": m.ultimate_parent_id or "",
+        }
+        for m in results
+    ]
+    columns = [*OUTPUT_COLUMNS, "candidate_id", "ultimate_parent_id"]
+    return pandas.DataFrame(rows, columns=columns, index=index)

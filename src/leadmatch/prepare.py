@@ -1,0 +1,110 @@
+"""Leads to columns: normalize each distinct value once, then hand arrays to the matcher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
+from leadmatch._arrays import BoolArray, IntArray, offsets
+from leadmatch.models import Lead
+from leadmatch.normalize import (
+    NameKey,
+    domain_key,
+    is_hosting_domain,
+    normalize_city,
+    normalize_country,
+    normalize_name,
+    parse_email,
+    phone_key,
+)
+from leadmatch.normalize.domains import DomainKey, EmailKey, email_domain_kind
+
+# What people type in a required "company" field when they have none to give.
+_PLACEHOLDER_COMPANIES = frozenset(
+    {
+        "", "na", "n a", "none", "null", "nil", "unknown", "test", "testing", "private",
+        "self", "self employed", "individual", "personal", "student", "retired", "home",
+        "freelance", "freelancer", "no company", "not applicable", "x", "xx", "xxx", "asdf",
+    }
+)  # fmt: skip
+
+T = TypeVar("T")
+
+
+def _per_distinct(values: Sequence[str | None], fn: Callable[[str | None], T]) -> list[T]:
+    """``fn`` over values, computed once per distinct value (leads repeat domains and names)."""
+    cache: dict[str | None, T] = {}
+    out = []
+    for value in values:
+        if value not in cache:
+            cache[value] = fn(value)
+        out.append(cache[value])
+    return out
+
+
+@dataclass(frozen=True)
+class LeadBatch:
+    """The normalized columns of a batch of leads (row ``i`` is the ``i``-th lead)."""
+
+    usable: BoolArray
+    company: list[str]
+    name: list[NameKey]
+    tok_ptr: IntArray
+    tok_str: list[str]
+    email: list[EmailKey]
+    website: list[DomainKey]
+    company_domains: list[tuple[DomainKey, ...]]
+    """Domains that may name the lead's company: corporate email domain, then website."""
+    country: list[str]
+    city: list[str]
+    phone: list[str]
+
+    def __len__(self) -> int:
+        return len(self.usable)
+
+
+def _company_name(value: str | None) -> NameKey:
+    key = normalize_name(value)
+    if key.ascii in _PLACEHOLDER_COMPANIES or not any(ch.isalnum() for ch in key.ascii):
+        return normalize_name("")
+    return key
+
+
+def _company_domains(email: EmailKey, website: DomainKey) -> tuple[DomainKey, ...]:
+    found: list[DomainKey] = []
+    if email.kind == "corporate":
+        found.append(DomainKey(email.domain, email.brand))
+    if (
+        website.domain
+        and email_domain_kind(website.domain) == "corporate"
+        and not is_hosting_domain(website.domain)
+        and website not in found
+    ):
+        found.append(website)
+    return tuple(found)
+
+
+def prepare(leads: Sequence[Lead | None]) -> LeadBatch:
+    """Normalize leads (``None`` marks a row already known to be unusable)."""
+    empty = Lead()
+    rows = [lead or empty for lead in leads]
+    names = _per_distinct([r.company for r in rows], _company_name)
+    emails = _per_distinct([r.email for r in rows], parse_email)
+    websites = _per_distinct([r.website for r in rows], domain_key)
+    token_lists = [list(dict.fromkeys(key.ascii.split())) for key in names]
+    return LeadBatch(
+        usable=np.array([lead is not None for lead in leads], dtype=bool),
+        company=[r.company or "" for r in rows],
+        name=names,
+        tok_ptr=offsets(np.array([len(t) for t in token_lists], dtype=np.int64)),
+        tok_str=[t for tokens in token_lists for t in tokens],
+        email=emails,
+        website=websites,
+        company_domains=[_company_domains(e, w) for e, w in zip(emails, websites)],
+        country=_per_distinct([r.country for r in rows], normalize_country),
+        city=_per_distinct([r.city for r in rows], normalize_city),
+        phone=_per_distinct([r.phone for r in rows], phone_key),
+    )

@@ -1,0 +1,87 @@
+"""Confidence: each comparison picks one level per pair; level weights add up to log2 odds.
+
+This is the Fellegi–Sunter model as splink uses it: a comparison is an ordered list of levels,
+the first whose condition holds applies, and its weight is ``log2(m / u)`` — how much likelier the
+observed agreement is among true pairs than among false ones. Summing weights assumes the
+comparisons are independent given match status; the levels are cut so that the strongest
+overlaps (exact name vs. very similar name) live inside one comparison rather than two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from leadmatch._arrays import BoolArray, FloatArray, IntArray
+from leadmatch.config import LEVELS, Weights
+from leadmatch.features import Features
+
+#: Similarity cut-offs of the name comparison levels (see ``Weights.name``).
+NAME_CUTS = {"very_similar": 0.92, "similar": 0.82, "related": 0.65, "weak": 0.45}
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per pair: the level index chosen in each comparison, the summed weight, the probability."""
+
+    levels: dict[str, IntArray]
+    total: FloatArray
+    probability: FloatArray
+
+
+def _conditions(f: Features) -> dict[str, list[BoolArray]]:
+    """For each comparison, one condition per level except the last (the fallback)."""
+    sim = f.name_sim
+    agrees_by_name = f.name_exact | (sim >= NAME_CUTS["similar"])
+    return {
+        "domain": [f.domain_exact, f.domain_family, f.domain_brand, f.domain_conflict],
+        "name": [
+            f.name_missing,
+            f.name_exact,
+            sim >= NAME_CUTS["very_similar"],
+            sim >= NAME_CUTS["similar"],
+            f.acronym,
+            sim >= NAME_CUTS["related"],
+            sim >= NAME_CUTS["weak"],
+        ],
+        "name_generic": [agrees_by_name & f.name_generic],
+        "legal_form": [f.legal_agree, f.legal_conflict],
+        "country": [f.country_agree, f.country_conflict],
+        "city": [f.city_agree],
+        "phone": [f.phone_agree],
+    }
+
+
+# The name conditions above test "missing" first; this maps them onto the level order of LEVELS.
+_NAME_CONDITION_LEVELS = (
+    "missing",
+    "exact",
+    "very_similar",
+    "similar",
+    "acronym",
+    "related",
+    "weak",
+)
+
+
+def score(features: Features, weights: Weights) -> Scores:
+    """Levels, summed log2 weight and probability of every candidate pair."""
+    n = len(features.lead)
+    total = np.full(n, weights.prior, dtype=np.float64)
+    levels: dict[str, IntArray] = {}
+    for comparison, conditions in _conditions(features).items():
+        names = LEVELS[comparison]
+        if comparison == "name":
+            choices = [names.index(level) for level in _NAME_CONDITION_LEVELS]
+            fallback = names.index("different")
+        else:
+            choices = list(range(len(conditions)))
+            fallback = len(names) - 1
+        chosen = np.select(conditions, choices, default=fallback).astype(np.int64)
+        table: dict[str, float] = getattr(weights, comparison)
+        level_weights = np.array([table[level] for level in names], dtype=np.float64)
+        total += level_weights[chosen]
+        levels[comparison] = chosen
+    probability = 1.0 / (1.0 + np.exp2(-total))
+    return Scores(levels=levels, total=total, probability=probability)

@@ -1,0 +1,95 @@
+"""Every normalizer is total (any input, no exception) and idempotent on its own output."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadmatch.normalize import (
+    domain_key,
+    fold,
+    normalize_city,
+    normalize_country,
+    normalize_name,
+    parse_email,
+    phone_key,
+    registered_domain,
+)
+
+# Text from every script, with control characters, marks and odd spacing.
+any_text = st.text(st.characters(codec="utf-8"), max_size=80)
+anything = st.one_of(
+    any_text, st.none(), st.integers(), st.floats(), st.booleans(), st.lists(st.integers())
+)
+company_words = st.sampled_from(
+    ["acme", "Müller", "&", "GmbH", "S.A.", "de", "C.V.", "Ltd", "株式会社", "ООО", "The",
+     "Intl", "co.", "Sp.", "z", "o.o.", "Kabushiki", "Kaisha", "-", "'", "Pty", "PT", "3M"]
+)  # fmt: skip
+company_names = st.one_of(any_text, st.lists(company_words, max_size=7).map(" ".join))
+labels = st.from_regex(r"[a-z0-9]([a-z0-9\-]{0,10}[a-z0-9])?", fullmatch=True)
+suffixes = st.sampled_from(["com", "co.uk", "de", "com.br", "com.au", "fr", "co.jp", "io"])
+domains = st.builds(lambda a, b: f"{a}.{b}", labels, suffixes)
+
+
+@given(anything)
+def test_every_normalizer_is_total(value: object) -> None:
+    for normalizer in (fold, normalize_name, domain_key, parse_email, normalize_country,
+                       normalize_city, phone_key):  # fmt: skip
+        normalizer(value)
+
+
+@given(company_names)
+@settings(max_examples=300)
+def test_name_normalizer_is_idempotent(raw: str) -> None:
+    key = normalize_name(raw)
+    assert normalize_name(key.base).base == key.base
+    assert normalize_name(key.ascii).ascii == key.ascii
+    assert key.ascii.isascii()
+    assert key.ascii == key.ascii.strip() and "  " not in key.ascii
+
+
+@given(company_names)
+def test_a_name_never_loses_its_whole_base_to_legal_forms(raw: str) -> None:
+    key = normalize_name(raw)
+    if any(ch.isalnum() for ch in fold(raw)):
+        assert key.base, f"{raw!r} normalized to an empty base name"
+
+
+@given(any_text)
+def test_fold_is_idempotent(raw: str) -> None:
+    assert fold(fold(raw)) == fold(raw)
+
+
+@given(domains, st.sampled_from(["", "www.", "WWW.", "mail.", "uk.sales."]),
+       st.sampled_from(["", "https://", "HTTP://", "//"]),
+       st.sampled_from(["", "/", "/about?x=1", ":8080/path", "#top", "."]))  # fmt: skip
+def test_url_decorations_do_not_change_the_domain(
+    domain: str, sub: str, scheme: str, tail: str
+) -> None:
+    assert registered_domain(f"{scheme}{sub}{domain}{tail}") == registered_domain(domain)
+    assert registered_domain(f"  {scheme}{sub}{domain.upper()}{tail} ") == registered_domain(domain)
+
+
+@given(st.from_regex(r"[a-z][a-z0-9.]{0,12}", fullmatch=True), domains,
+       st.sampled_from(["", " ", "\t"]))  # fmt: skip
+def test_email_case_and_white_space_do_not_change_the_domain(
+    local: str, domain: str, pad: str
+) -> None:
+    plain = parse_email(f"{local}@{domain}")
+    assert parse_email(f"{pad}{local.upper()}@{domain.upper()}{pad}").domain == plain.domain
+    assert parse_email(f"mailto:{local}@{domain}").domain == plain.domain
+    assert plain.domain == registered_domain(domain)
+
+
+@given(any_text)
+def test_domain_normalizer_is_idempotent(raw: str) -> None:
+    domain = registered_domain(raw)
+    assert registered_domain(domain) == domain
+
+
+@given(any_text)
+def test_country_and_city_keys_are_idempotent(raw: str) -> None:
+    code = normalize_country(raw)
+    assert code == "" or normalize_country(code) == code
+    city = normalize_city(raw)
+    assert normalize_city(city) == city

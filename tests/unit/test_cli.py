@@ -1,0 +1,130 @@
+"""The command line on real files: canonical, Salesforce and HubSpot columns, --map, errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from leadmatch.cli import main
+
+ACCOUNTS_CSV = """account_id,name,domain,alias_domains,country,city,phone,parent_id
+A1,Acme Robotics Ltd,acme-robotics.co.uk,acme.uk;acmerobotics.com,GB,Leeds,,
+A2,Acme Robotics GmbH,acme-robotics.de,,DE,München,,A1
+A3,"Müller & Söhne GmbH",mueller-soehne.de,,DE,,,
+"""
+LEADS_CSV = """lead_id,first_name,last_name,email,company,website,country,phone
+L1,Jane,Doe,j.doe@acme-robotics.co.uk,ACME Robotics Ltd,,UK,
+L2,Max,Muster,max@gmail.com,Mueller und Soehne,,Germany,
+L3,,,,"Totally Unknown, Inc.",,,
+L4,,,broken-email,,,,
+"""
+
+
+def _write(path: Path, text: str, bom: bool = False) -> Path:
+    path.write_text(("\ufeff" if bom else "") + text, encoding="utf-8")
+    return path
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_match_writes_one_row_per_lead_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = _write(tmp_path / "accounts.csv", ACCOUNTS_CSV, bom=True)
+    leads = _write(tmp_path / "leads.csv", LEADS_CSV, bom=True)
+    out = tmp_path / "matches.csv"
+    assert (
+        main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out)]) == 0
+    )
+    rows = _rows(out)
+    assert list(rows[0]) == ["lead_id", "account_id", "confidence", "decision", "evidence"]
+    assert [r["lead_id"] for r in rows] == ["L1", "L2", "L3", "L4"]
+    assert (rows[0]["account_id"], rows[0]["decision"]) == ("A1", "matched")
+    assert rows[1]["account_id"] == "A3"
+    assert (rows[2]["account_id"], rows[2]["decision"]) == ("", "unmatched")
+    assert rows[3]["decision"] == "unmatched"
+    assert "email domain acme-robotics.co.uk" in rows[0]["evidence"]
+    err = capsys.readouterr().err
+    assert "4 leads" in err and "matched" in err
+
+
+def test_saved_index_and_salesforce_hubspot_headers(tmp_path: Path) -> None:
+    sf_accounts = _write(
+        tmp_path / "sf_accounts.csv",
+        "Id,Account Name,Website,BillingCountry,ParentId\n"
+        "001A,Acme Robotics Ltd,https://www.acme-robotics.co.uk/,GB,\n"
+        "001B,Nordic Timber AB,nordictimber.se,SE,\n",
+    )
+    index = tmp_path / "accounts.lmx"
+    assert main(["index", "--accounts", str(sf_accounts), "--out", str(index)]) == 0
+    hubspot_leads = _write(
+        tmp_path / "contacts.csv",
+        "Record ID,First Name,Last Name,Email,Company Name,Country/Region\n"
+        "9001,Ann,Berg,ann@gmail.com,Nordic Timber,Sweden\n"
+        "9002,Joe,Bloggs,joe@acme-robotics.co.uk,,\n",
+    )
+    out = tmp_path / "out.csv"
+    assert main(["match", "--accounts", str(index), "--leads", str(hubspot_leads),
+                 "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    assert [(r["lead_id"], r["account_id"]) for r in _rows(out)] == [
+        ("9001", "001B"),
+        ("9002", "001A"),
+    ]
+
+
+def test_map_names_any_other_column(tmp_path: Path) -> None:
+    accounts = _write(
+        tmp_path / "a.csv", "Key,Firm,Web\nK1,Acme Robotics Ltd,acme-robotics.co.uk\n"
+    )
+    leads = _write(tmp_path / "l.csv", "Ref,Org,Mail\nR1,Acme Robotics,x@gmail.com\n")
+    out = tmp_path / "o.csv"
+    args = ["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+            "--quiet", "--map", "Key=account_id", "--map", "Firm=name", "--map", "Web=domain",
+            "--map", "Ref=lead_id", "--map", "Org=company", "--map", "Mail=email"]  # fmt: skip
+    assert main(args) == 0
+    assert _rows(out)[0]["account_id"] == "K1"
+
+
+def test_missing_columns_and_files_give_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = _write(tmp_path / "a.csv", ACCOUNTS_CSV)
+    leads = _write(tmp_path / "l.csv", "lead_id,first_name\nL1,Jane\n")
+    out = tmp_path / "o.csv"
+    assert (
+        main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out)]) == 2
+    )
+    assert "no column for company or email" in capsys.readouterr().err
+    assert main(["match", "--accounts", str(tmp_path / "nope.csv"), "--leads", str(leads),
+                 "--out", str(out)]) == 2  # fmt: skip
+    assert "nope.csv" in capsys.readouterr().err
+    assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+                 "--map", "Nowhere=company"]) == 2  # fmt: skip
+
+
+def test_malformed_csv_rows_still_give_one_result_each(tmp_path: Path) -> None:
+    accounts = _write(tmp_path / "a.csv", ACCOUNTS_CSV)
+    leads = tmp_path / "l.csv"
+    leads.write_bytes(
+        b'lead_id,company,email\nL1,Acme Robotics\nL2,"Acme, Robotics",x@acme.uk,extra,cols\n'
+        b"L3,\xff\xfeBad bytes Ltd,\n\nL4,Nordic,\n"
+    )
+    out = tmp_path / "o.csv"
+    assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    rows = _rows(out)
+    assert [r["lead_id"] for r in rows] == ["L1", "L2", "L3", "L4"]
+    assert rows[1]["account_id"] == "A1"
+
+
+def test_demo_runs_on_bundled_data(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "demo.csv"
+    assert main(["demo", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "precision" in text and "recall" in text and "A few results and why" in text
+    assert len(_rows(out)) > 500

@@ -1,0 +1,105 @@
+"""Saving and loading an index: same answers after a round trip; damaged files are refused."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from leadmatch import AccountIndex, IndexFormatError, Lead, _store
+
+ACCOUNTS = [
+    {"account_id": "A1", "name": "Acme Robotics Ltd", "domain": "acme-robotics.co.uk",
+     "alias_domains": "acme.uk", "country": "GB"},
+    {"account_id": "A2", "name": "ООО «Ромашка»", "domain": "romashka.ru", "parent_id": "A1"},
+    {"account_id": "A3", "name": "株式会社サクラ電機", "aliases": ["Sakura Denki"]},
+    {"account_id": "Ä4\u00e9", "name": "Crème Brûlée SARL", "country": "FR"},
+]  # fmt: skip
+LEADS = [
+    Lead(email="x@acme.uk"),
+    Lead(company="OOO Romashka"),
+    Lead(company="Sakura Denki KK", country="JP"),
+    Lead(company="Creme Brulee", country="France"),
+    Lead(company="Unknown Corp"),
+]
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> tuple[AccountIndex, Path]:
+    index = AccountIndex.build(ACCOUNTS)
+    return index, index.save(tmp_path / "accounts.lmx")
+
+
+def test_round_trip_gives_the_same_matches(saved: tuple[AccountIndex, Path]) -> None:
+    index, path = saved
+    loaded = AccountIndex.load(path)
+    assert loaded.data.account_id == index.data.account_id
+    assert loaded.match_many(LEADS) == index.match_many(LEADS)
+    assert loaded.account("Ä4\u00e9")["name"] == "Crème Brûlée SARL"
+
+
+def test_the_file_holds_no_pickle(saved: tuple[AccountIndex, Path]) -> None:
+    _, path = saved
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        assert manifest["format"] == _store.FORMAT
+        for name in archive.namelist():
+            assert name == "manifest.json" or name.endswith(".npy")
+            assert b"\x80\x04\x95" not in archive.read(name)[:64]  # a pickle protocol 4 header
+
+
+def test_a_damaged_member_fails_its_checksum(
+    saved: tuple[AccountIndex, Path], tmp_path: Path
+) -> None:
+    _, path = saved
+    damaged = tmp_path / "damaged.lmx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "name_ascii.blob.npy":
+                content = content[:-1] + bytes([content[-1] ^ 1])
+            dst.writestr(item, content)
+    with pytest.raises(IndexFormatError, match="checksum"):
+        AccountIndex.load(damaged)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "not a readable zip"),
+        (b"PK\x03\x04 truncated", "not a readable zip"),
+        (b"account_id,name\nA1,Acme\n", "not a readable zip"),
+    ],
+)
+def test_foreign_files_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "x.lmx"
+    path.write_bytes(content)
+    with pytest.raises(IndexFormatError, match=message):
+        AccountIndex.load(path)
+
+
+def test_other_zips_and_other_versions_are_refused(
+    saved: tuple[AccountIndex, Path], tmp_path: Path
+) -> None:
+    _, path = saved
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    with pytest.raises(IndexFormatError, match="not a leadmatch index"):
+        AccountIndex.load(other)
+
+    future = tmp_path / "future.lmx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(future, "w") as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "manifest.json":
+                manifest = json.loads(content)
+                manifest["format_version"] = 99
+                content = json.dumps(manifest).encode()
+            dst.writestr(item, content)
+    with pytest.raises(IndexFormatError, match="format 99"):
+        AccountIndex.load(future)
+    with pytest.raises(IndexFormatError, match="no such"):
+        AccountIndex.load(tmp_path / "missing.lmx")

@@ -1,0 +1,136 @@
+"""Matching examples: the cases the issue names, on a small CRM from many countries."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadmatch import AccountIndex, Lead, MatchConfig
+
+ACCOUNTS = [
+    {"account_id": "ACME-UK", "name": "ACME Robotics Limited", "domain": "acme-robotics.co.uk",
+     "country": "GB", "city": "Leeds", "phone": "+44 113 496 0000"},
+    {"account_id": "ACME-DE", "name": "ACME Robotics GmbH", "domain": "acme-robotics.de",
+     "country": "DE", "parent_id": "ACME-UK"},
+    {"account_id": "DELTA-AIR", "name": "Delta Air Lines, Inc.", "domain": "delta.com",
+     "country": "US"},
+    {"account_id": "DELTA-FAU", "name": "Delta Faucet Company", "domain": "deltafaucet.com",
+     "country": "US"},
+    {"account_id": "IBM", "name": "International Business Machines Corporation",
+     "domain": "ibm.com", "country": "US"},
+    {"account_id": "ROM", "name": "ООО «Ромашка»", "domain": "romashka.ru", "country": "RU"},
+    {"account_id": "SAKURA", "name": "株式会社サクラ電機", "aliases": "Sakura Denki K.K.",
+     "domain": "sakura-denki.co.jp", "country": "JP"},
+    {"account_id": "MUELLER", "name": "Müller & Söhne GmbH", "domain": "mueller-soehne.de",
+     "alias_domains": "muellersoehne.com; mueller-soehne.at", "country": "DE"},
+    {"account_id": "NEXORA-1", "name": "Nexora AB", "domain": "nexora.se", "country": "SE"},
+    {"account_id": "NEXORA-2", "name": "Nexora AB", "country": "SE"},
+    {"account_id": "PACIFIC", "name": "Pacific Coast Logistics LLC", "domain": "pcl-freight.com",
+     "country": "US"},
+    {"account_id": "BIMBO", "name": "Panificadora Azteca S.A. de C.V.", "domain": "azteca.com.mx",
+     "country": "MX"},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def index() -> AccountIndex:
+    return AccountIndex.build(ACCOUNTS)
+
+
+def test_corporate_email_domain_matches_with_evidence(index: AccountIndex) -> None:
+    m = index.match(Lead(email="j.doe@acme-robotics.co.uk", company="ACME Robotics Ltd"))
+    assert (m.account_id, m.decision) == ("ACME-UK", "matched")
+    assert m.confidence > 0.99
+    signals = {e.signal: e for e in m.evidence}
+    assert signals["domain"].level == "exact" and signals["domain"].weight > 0
+    assert "acme-robotics.co.uk" in signals["domain"].detail
+    assert signals["name"].level == "exact"
+    assert m.ultimate_parent_id == "ACME-UK"
+
+
+def test_subdomain_and_alias_domain_count_as_the_account_domain(index: AccountIndex) -> None:
+    assert index.match(Lead(email="x@sales.acme-robotics.co.uk")).account_id == "ACME-UK"
+    m = index.match(Lead(email="anna@MuellerSoehne.com", company="Mueller und Soehne"))
+    assert (m.account_id, m.decision) == ("MUELLER", "matched")
+    assert "alias" in next(e.detail for e in m.evidence if e.signal == "domain")
+
+
+def test_free_mail_never_matches_by_domain_but_the_company_name_decides(
+    index: AccountIndex,
+) -> None:
+    m = index.match(Lead(email="pacific.fan@gmail.com", company="Pacific Coast Logistics"))
+    assert (m.account_id, m.decision) == ("PACIFIC", "matched")
+    assert all(e.signal != "domain" for e in m.evidence)
+    unknown = index.match(Lead(email="someone@gmail.com"))
+    assert unknown.decision == "unmatched" and unknown.account_id is None
+
+
+def test_parent_and_subsidiary_choose_the_one_in_the_lead_country(index: AccountIndex) -> None:
+    de = index.match(Lead(company="ACME Robotics", email="k@acme-robotics.de", country="DE"))
+    assert de.account_id == "ACME-DE"
+    assert de.ultimate_parent_id == "ACME-UK"
+    uk = index.match(Lead(company="Acme Robotics", email="x@gmail.com", country="United Kingdom"))
+    assert uk.account_id == "ACME-UK"
+    # No country: the ultimate parent wins the tie between the two records of one group.
+    neither = index.match(Lead(company="Acme Robotics", email="x@gmail.com"))
+    assert neither.account_id == "ACME-UK"
+    assert any(a.account_id == "ACME-DE" and a.related for a in neither.alternatives)
+    # The lead's country beats the parent's own domain; the subsidiary's own domain beats
+    # the parent's rank in the hierarchy.
+    at_parent = index.match(Lead(company="Acme Robotics", email="k@acme-robotics.co.uk",
+                                 country="Germany"))  # fmt: skip
+    assert at_parent.account_id == "ACME-DE"
+    at_child = index.match(Lead(company="Acme Robotics", email="k@acme-robotics.de"))
+    assert at_child.account_id == "ACME-DE"
+
+
+def test_duplicate_account_records_resolve_by_rule_not_by_luck(index: AccountIndex) -> None:
+    m = index.match(Lead(company="Nexora", email="p@nexora.se", country="SE"))
+    assert m.account_id == "NEXORA-1"  # the record with the lead's domain scores higher
+    by_name = index.match(Lead(company="Nexora AB", email="p@gmail.com"))
+    assert by_name.account_id == "NEXORA-1"  # equal scores: the smallest account id
+    assert [a.account_id for a in by_name.alternatives if a.related] == ["NEXORA-2"]
+    assert any(e.signal == "tie_break" for e in by_name.evidence)
+
+
+def test_near_identical_names_of_different_companies_do_not_match(index: AccountIndex) -> None:
+    m = index.match(Lead(company="Delta Faucet", email="p@deltafaucet.com"))
+    assert m.account_id == "DELTA-FAU"
+    other = index.match(Lead(company="Delta Dental", email="q@deltadental.com"))
+    assert other.decision == "unmatched"
+
+
+def test_acronym_and_legal_forms_of_other_jurisdictions(index: AccountIndex) -> None:
+    assert index.match(Lead(company="IBM", email="a@ibm.com")).account_id == "IBM"
+    acronym_only = index.match(Lead(company="IBM", country="US"))
+    assert acronym_only.candidate_id == "IBM"
+    assert any(e.level == "acronym" for e in acronym_only.evidence)
+    m = index.match(Lead(company="Panificadora Azteca SA de CV", country="Mexico"))
+    assert (m.account_id, m.decision) == ("BIMBO", "matched")
+
+
+def test_other_scripts_match_their_transliteration(index: AccountIndex) -> None:
+    m = index.match(Lead(company="OOO Romashka", country="Russia"))
+    assert (m.account_id, m.decision) == ("ROM", "matched")
+    jp = index.match(Lead(company="Sakura Denki", email="t@gmail.com", country="Japan"))
+    assert jp.account_id == "SAKURA"
+    assert "(alias)" in next(e.detail for e in jp.evidence if e.signal == "name")
+
+
+def test_a_company_that_is_no_account_stays_unmatched(index: AccountIndex) -> None:
+    for company in ("Acme Logistics", "Pacific Timber Works", "Brightwell Energy", "Apex Logic"):
+        m = index.match(Lead(company=company, email="someone@gmail.com"))
+        assert m.decision == "unmatched", (company, m)
+        assert m.account_id is None
+
+
+def test_typos_in_a_distinctive_name_still_find_the_account(index: AccountIndex) -> None:
+    m = index.match(Lead(company="Pacfic Coast Logistcs", country="US"))
+    assert m.account_id == "PACIFIC"
+    assert m.decision in ("matched", "review")
+
+
+def test_thresholds_come_from_the_config(index: AccountIndex) -> None:
+    lead = Lead(company="Pacific Coast Logistics", email="x@gmail.com")
+    strict = index.with_config(MatchConfig(match_threshold=0.999999, review_threshold=0.99999))
+    assert index.match(lead).decision == "matched"
+    assert strict.match(lead).decision in ("review", "unmatched")
