@@ -81,7 +81,10 @@ def pair_total(
     own = []
     for raw in (account.domain, *account.alias_domains):
         key = domain_key(raw)
-        if key.domain and not is_hosting_domain(key.domain) and key not in own:
+        platform = is_hosting_domain(key.domain)
+        if platform and key.brand not in normalize_name(account.name).ascii.replace(" ", ""):
+            continue
+        if key.domain and key not in own:
             own.append(key)
     row = lk.row_of_id[account.account_id]
     family = False

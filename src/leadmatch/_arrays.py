@@ -48,6 +48,13 @@ def first_of_groups(sorted_keys: IntArray) -> BoolArray:
     return mask
 
 
+def rank_in_group(sorted_keys: IntArray) -> IntArray:
+    """Position of each element within its run of equal keys (0 for the first of a run)."""
+    starts = np.flatnonzero(first_of_groups(sorted_keys))
+    sizes = np.diff(np.append(starts, len(sorted_keys)))
+    return np.arange(len(sorted_keys), dtype=np.int64) - np.repeat(starts, sizes)
+
+
 def connected_components(n: int, left: IntArray, right: IntArray) -> IntArray:
     """Component label (the smallest member) of each of ``n`` nodes joined by edges."""
     labels = np.arange(n, dtype=np.int64)

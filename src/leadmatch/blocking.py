@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from leadmatch._arrays import IntArray, expand, first_of_groups
+from leadmatch._arrays import FloatArray, IntArray, expand, first_of_groups, rank_in_group
 from leadmatch.config import MatchConfig
 from leadmatch.index import deletion_keys
 from leadmatch.prepare import LeadBatch
@@ -33,6 +33,10 @@ MAX_BRAND_ACCOUNTS = 50
 MAX_FAMILY_ACCOUNTS = 200
 #: A typo-tolerant token match counts for this share of the token's weight.
 TYPO_CREDIT = 0.8
+#: Tokens per lead that generate candidates: its rarest ones carry nearly all the evidence.
+BLOCKING_TOKENS = 4
+#: Postings expanded at once (bounds the memory of a large batch).
+_SLICE = 1 << 21
 
 
 def blocker_names(bits: int) -> list[str]:
@@ -126,26 +130,64 @@ def _token_candidates(
             credit.append(share)
     lead_arr, tok_arr = _pairs(leads, toks)
     weight = np.array(credit, dtype=np.float64) * lk.idf[tok_arr] if len(tok_arr) else np.zeros(0)
-    keep = lk.token_df[tok_arr] <= config.max_block_size
-    lead_arr, tok_arr, weight = lead_arr[keep], tok_arr[keep], weight[keep]
-    which, position = expand(lk.post_ptr, tok_arr)
+    lead_arr, tok_arr, weight = _blocking_tokens(index, config, lead_arr, tok_arr, weight)
+
+    # Expand postings a slice of leads at a time so the pair arrays stay small.
+    postings = lk.post_ptr[tok_arr + 1] - lk.post_ptr[tok_arr]
+    bounds = np.searchsorted(
+        np.cumsum(postings), np.arange(1, 1 + postings.sum() // _SLICE) * _SLICE
+    )
+    parts_lead: list[IntArray] = []
+    parts_name: list[IntArray] = []
+    for chunk in np.split(np.arange(len(tok_arr)), _lead_boundaries(lead_arr, bounds)):
+        lead_of, name_of = _top_names(index, config, lead_arr[chunk], tok_arr[chunk], weight[chunk])
+        parts_lead.append(lead_of)
+        parts_name.append(name_of)
+    return np.concatenate(parts_lead), np.concatenate(parts_name)
+
+
+def _lead_boundaries(sorted_leads: IntArray, cuts: IntArray) -> IntArray:
+    """Cut positions moved forward to the next change of lead (a lead is never split)."""
+    if len(cuts) == 0:
+        return cuts
+    starts = np.flatnonzero(first_of_groups(sorted_leads))
+    return np.unique(starts[np.minimum(np.searchsorted(starts, cuts), len(starts) - 1)])[1:]
+
+
+def _blocking_tokens(
+    index: AccountIndex, config: MatchConfig, lead: IntArray, tok: IntArray, weight: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Per lead, its :data:`BLOCKING_TOKENS` rarest usable tokens, sorted by lead.
+
+    Common words (sector words, legal forms) block only for a lead that has nothing else;
+    tokens in more than ``max_block_size`` accounts never do.
+    """
+    lk = index.lookups
+    common = lk.token_common[tok]
+    has_rare = np.bincount(lead, weights=~common, minlength=int(lead.max(initial=-1)) + 1) > 0
+    keep = (lk.token_df[tok] <= config.max_block_size) & (~common | ~has_rare[lead])
+    lead, tok, weight = lead[keep], tok[keep], weight[keep]
+    order = np.lexsort((tok, lk.token_df[tok], lead))
+    order = order[rank_in_group(lead[order]) < BLOCKING_TOKENS]
+    return lead[order], tok[order], weight[order]
+
+
+def _top_names(
+    index: AccountIndex, config: MatchConfig, lead: IntArray, tok: IntArray, weight: FloatArray
+) -> tuple[IntArray, IntArray]:
+    """The ``max_candidates`` name rows per lead with the highest summed token weight."""
+    lk = index.lookups
+    which, position = expand(lk.post_ptr, tok)
     if len(which) == 0:
         return which, which.copy()
-    pair_lead = lead_arr[which]
-    pair_name = lk.post_rows[position]
     n_names = max(len(index.data.name_owner), 1)
-    keys, inverse = np.unique(pair_lead * n_names + pair_name, return_inverse=True)
+    keys, inverse = np.unique(lead[which] * n_names + lk.post_rows[position], return_inverse=True)
     score = np.bincount(inverse, weights=weight[which])
     lead_of, name_of = keys // n_names, keys % n_names
     # Best first within each lead; ties broken by account id so account order cannot matter.
     rank = lk.id_rank[index.data.name_owner[name_of]]
     order = np.lexsort((name_of, rank, -score, lead_of))
-    lead_sorted = lead_of[order]
-    starts = np.flatnonzero(first_of_groups(lead_sorted))
-    position_in_group = np.arange(len(order)) - np.repeat(
-        starts, np.diff(np.append(starts, len(order)))
-    )
-    top = order[position_in_group < config.max_candidates]
+    top = order[rank_in_group(lead_of[order]) < config.max_candidates]
     return lead_of[top], name_of[top]
 
 

@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
 
     index = sub.add_parser("index", help="build an account index and save it")
+    index.add_argument("--quiet", action="store_true", help="no summary on stderr")
     index.add_argument("--accounts", required=True, help="accounts CSV")
     index.add_argument("--out", required=True, help="index file to write (e.g. accounts.lmx)")
     index.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
@@ -96,7 +98,13 @@ def _check_maps(maps: Sequence[str], used: set[str]) -> None:
 
 
 def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """Rows in lists of ``size``; a row without a lead id gets its row number in the file."""
+    done = 0
     while chunk := list(islice(rows, size)):
+        for position, row in enumerate(chunk, start=done + 1):
+            if not row.get("lead_id"):
+                row["lead_id"] = f"row-{position}"
+        done += len(chunk)
         yield chunk
 
 
@@ -122,11 +130,7 @@ def _match(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"indexed {index!r} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     counts: Counter[str] = Counter()
-    out: IO[str]
-    with (
-        open_text(args.leads) as source,
-        open(args.out, "w", encoding="utf-8", newline="") if args.out != "-" else _stdout() as out,
-    ):
+    with open_text(args.leads) as source, _output(args.out) as out:
         mapping, rows = read_csv(source, "lead", lead_maps)
         _check_maps(args.map, used | (set(mapping) & set(lead_maps)))
         writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS)
@@ -142,8 +146,23 @@ def _match(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stdout() -> IO[str]:
-    return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
+@contextmanager
+def _output(path: str) -> Iterator[IO[str]]:
+    """The results file, written beside its final name and renamed only when complete: an
+    interrupted run leaves no half file that looks finished."""
+    if path == "-":
+        stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        yield stdout
+        stdout.flush()
+        stdout.detach()
+        return
+    part = Path(path + ".part")
+    try:
+        with part.open("w", encoding="utf-8", newline="") as out:
+            yield out
+        part.replace(path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def _index(args: argparse.Namespace) -> int:
@@ -152,9 +171,9 @@ def _index(args: argparse.Namespace) -> int:
     index, used = _load_accounts(args.accounts, account_maps, MatchConfig())
     _check_maps(args.map, used)
     index.save(args.out)
-    print(
-        f"saved {index!r} to {args.out} in {time.perf_counter() - started:.1f} s", file=sys.stderr
-    )
+    if not args.quiet:
+        seconds = time.perf_counter() - started
+        print(f"saved {index!r} to {args.out} in {seconds:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -194,7 +213,7 @@ def _demo(args: argparse.Namespace) -> int:
         )
         print(f"     {match.reasons()}")
     if args.out:
-        with open(args.out, "w", encoding="utf-8", newline="") as out:
+        with _output(args.out) as out:
             writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS)
             writer.writeheader()
             _write_results(writer, results)

@@ -70,7 +70,11 @@ def parse_map(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def resolve_columns(
-    headers: Sequence[str], kind: str, explicit: Mapping[str, str] | None = None
+    headers: Sequence[str],
+    kind: str,
+    explicit: Mapping[str, str] | None = None,
+    *,
+    require_id: bool = True,
 ) -> dict[str, str]:
     """Map a file's headers to fields: ``{header: field}`` for the headers that are used."""
     fields, builtin = (
@@ -96,7 +100,7 @@ def resolve_columns(
                 mapping[header] = field
                 taken.add(field)
                 break
-    required = ("lead_id",) if kind == "lead" else ("account_id", "name")
+    required = (("lead_id",) if require_id else ()) if kind == "lead" else ("account_id", "name")
     missing = [f for f in required if f not in taken]
     if kind == "lead" and not {"company", "email"} & taken:
         missing.append("company or email")

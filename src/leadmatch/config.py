@@ -5,28 +5,49 @@ Everything here is plain data (JSON in, JSON out), validated once when built, fr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from leadmatch.errors import ConfigError
 
 
-class Weights(BaseModel):
+class _Frozen(BaseModel):
+    """A frozen model whose invalid values raise ConfigError (a LeadmatchError), not pydantic's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid {type(self).__name__}: {exc}") from exc
+
+
+class Weights(_Frozen):
     """Log2 Bayes factors of each comparison level (Fellegi–Sunter match weights).
 
     The confidence of a (lead, account) pair is ``1 / (1 + 2 ** -(prior + sum of weights))``.
     A weight of +3 makes the pair 8 times likelier the same company; -3, 8 times less likely.
-    The defaults are set from how often each level occurs among true and false pairs of
-    realistic CRM data (documented in ``docs/scoring.md``); :meth:`MatchConfig.from_json`
-    loads fitted ones.
+    The defaults are the developers' starting values, reasoned from how often each level occurs
+    among true and false candidate pairs and checked on synthetic CRM data and real company
+    names (``docs/scoring.md``); any set can be loaded with ``MatchConfig.from_json``.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     prior: float = -4.0
     """Log2 odds that a candidate pair is a match before any evidence."""
-    domain: dict[str, float] = Field(
+    domain: Mapping[str, float] = Field(
         default_factory=lambda: {
             "exact": 10.0,  # lead's email or website domain is one of the account's domains
             "family": 6.0,  # ... of the account's parent, subsidiary or sibling
@@ -35,7 +56,7 @@ class Weights(BaseModel):
             "unknown": 0.0,
         }
     )
-    name: dict[str, float] = Field(
+    name: Mapping[str, float] = Field(
         default_factory=lambda: {
             "exact": 8.5,  # same name after legal forms, case, script and abbreviations
             "very_similar": 7.5,  # similarity >= 0.92: a typo or one extra word of little weight
@@ -47,20 +68,29 @@ class Weights(BaseModel):
             "missing": 0.0,  # the lead typed no usable company name
         }
     )
-    name_generic: dict[str, float] = Field(
+    name_generic: Mapping[str, float] = Field(
         default_factory=lambda: {
             "generic": -2.5,  # the agreeing name is short or made of common words only
             "specific": 0.0,
         }
     )
-    legal_form: dict[str, float] = Field(
+    legal_form: Mapping[str, float] = Field(
         default_factory=lambda: {"agree": 0.5, "conflict": -0.5, "unknown": 0.0}
     )
-    country: dict[str, float] = Field(
+    country: Mapping[str, float] = Field(
         default_factory=lambda: {"agree": 1.0, "conflict": -1.0, "unknown": 0.0}
     )
-    city: dict[str, float] = Field(default_factory=lambda: {"agree": 1.0, "unknown": 0.0})
-    phone: dict[str, float] = Field(default_factory=lambda: {"agree": 5.0, "unknown": 0.0})
+    city: Mapping[str, float] = Field(default_factory=lambda: {"agree": 1.0, "unknown": 0.0})
+    phone: Mapping[str, float] = Field(default_factory=lambda: {"agree": 5.0, "unknown": 0.0})
+
+    @field_validator("domain", "name", "name_generic", "legal_form", "country", "city", "phone")
+    @classmethod
+    def _read_only(cls, table: Mapping[str, float]) -> Mapping[str, float]:
+        return MappingProxyType(dict(table))  # shared configs must not change under a service
+
+    @field_serializer("domain", "name", "name_generic", "legal_form", "country", "city", "phone")
+    def _plain(self, table: Mapping[str, float]) -> dict[str, float]:
+        return dict(table)
 
     @model_validator(mode="after")
     def _levels_complete(self) -> Weights:
@@ -97,10 +127,8 @@ LEVELS: dict[str, tuple[str, ...]] = {
 }
 
 
-class MatchConfig(BaseModel):
+class MatchConfig(_Frozen):
     """How leads are matched. Build one per service; it is immutable and safe to share."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     match_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
     """Confidence at or above which the decision is ``matched``."""
@@ -111,7 +139,7 @@ class MatchConfig(BaseModel):
     another company within it makes the lead ambiguous (``review``)."""
     max_candidates: int = Field(default=40, ge=1, le=10_000)
     """Name candidates kept per lead after blocking (domain candidates are always kept)."""
-    max_block_size: int = Field(default=2_000, ge=1)
+    max_block_size: int = Field(default=1_000, ge=1)
     """A name token shared by more accounts than this is too common to generate candidates."""
     max_alternatives: int = Field(default=3, ge=0, le=100)
     strict: bool = False
@@ -140,4 +168,7 @@ class MatchConfig(BaseModel):
         text = str(text_or_path)
         if isinstance(text_or_path, Path) or not text.lstrip().startswith("{"):
             text = Path(text_or_path).read_text(encoding="utf-8")
-        return cls.model_validate_json(text)
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid MatchConfig JSON: {exc}") from exc

@@ -108,6 +108,8 @@ class Lookups:
     post_ptr: IntArray
     post_rows: IntArray
     name_norm: FloatArray
+    token_common: npt.NDArray[np.bool_]
+    """Tokens too common to say which company: sector words, legal forms, frequent words."""
     name_generic: npt.NDArray[np.bool_]
     """Names that say little on their own: 3 characters or fewer, or only common words."""
     exact_names: dict[str, list[int]]
@@ -149,7 +151,7 @@ def _account_records(accounts: Any) -> Iterable[Mapping[str, Any] | Account]:
     if hasattr(accounts, "to_dict") and hasattr(accounts, "columns"):
         from leadmatch.records import frame_records
 
-        return frame_records(accounts)
+        return frame_records(accounts, "account")
     return accounts  # type: ignore[no-any-return]
 
 
@@ -204,9 +206,10 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
         parents.append(account.parent_id)
 
         keys: list[DomainKey] = []
+        compact_name = normalize_name(account.name).ascii.replace(" ", "")
         for raw in (account.domain, *account.alias_domains):
             key = domain_key(raw)
-            if key.domain and not is_hosting_domain(key.domain) and key not in keys:
+            if key.domain and key not in keys and _own_domain(key, compact_name):
                 keys.append(key)
         new_ids = _interned((k.domain for k in keys), domain_vocab, domains)
         for key, idx in zip(keys, new_ids):
@@ -259,6 +262,12 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
         name_tok_ids=np.array(tok_ids, dtype=np.int64),
         tokens=tokens,
     )
+
+
+def _own_domain(key: DomainKey, compact_name: str) -> bool:
+    """A hosting platform's domain (facebook.com, github.io) is an account's own only when the
+    account is that platform: a CRM's "website" is often the company's page on one of them."""
+    return not is_hosting_domain(key.domain) or key.brand.replace("-", "") in compact_name
 
 
 def _first_error(exc: Exception) -> str:
@@ -398,6 +407,7 @@ def _derive(data: IndexData) -> Lookups:
         post_ptr=post_ptr,
         post_rows=post_rows,
         name_norm=name_norm,
+        token_common=common,
         name_generic=name_generic,
         exact_names=exact_names,
         acronyms=acronyms,

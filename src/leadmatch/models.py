@@ -47,14 +47,19 @@ class _Record(BaseModel):
     def _coerce_text(cls, value: Any, info: Any) -> Any:
         name = info.field_name
         if name in ("alias_domains", "aliases"):
-            return _split_list(value, name)
+            # Domains never hold commas, names may ("Smith, Jones & Co"): only ';' splits names.
+            return _split_list(value, name, ",;" if name == "alias_domains" else ";")
         return _text_or_none(value, name)
 
 
-def _split_list(value: Any, field: str) -> tuple[str, ...]:
+def _split_list(value: Any, field: str, separators: str) -> tuple[str, ...]:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ()
-    items = value.replace(",", ";").split(";") if isinstance(value, str) else value
+    if isinstance(value, str):
+        for separator in separators[:-1]:
+            value = value.replace(separator, separators[-1])
+        value = value.split(separators[-1])
+    items = value
     if not isinstance(items, (list, tuple)):
         raise ValueError(f"{field} must be text separated by ';' or a list of text")
     out = [_text_or_none(item, field) for item in items]

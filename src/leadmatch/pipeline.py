@@ -35,7 +35,7 @@ _NO_CANDIDATE = Evidence(
 def match_leads(index: AccountIndex, leads: Any) -> Any:
     """Match a list of leads (list out) or a pandas DataFrame (DataFrame out, same index)."""
     if is_frame(leads):
-        results = match_records(index, list(frame_records(leads)))
+        results = match_records(index, list(frame_records(leads, "lead")))
         return results_frame(results, index=leads.index)
     if isinstance(leads, (Lead, Mapping)):
         raise TypeError("match_many takes a collection of leads; use match() for one lead")
@@ -101,7 +101,7 @@ def _results(
             )
             for p in decided.alt_pairs[decided.alt_ptr[row] : decided.alt_ptr[row + 1]]
         )
-        if decided.ambiguous[row]:
+        if decided.ambiguous[row] and confidence >= config.review_threshold:
             rival = next((a for a in alternatives if not a.related), None)
             reasons.append(
                 Evidence(
@@ -117,8 +117,8 @@ def _results(
                     signal="tie_break",
                     level="rule",
                     weight=0.0,
-                    detail="chosen among records of one company group: lead's country, "
-                    "then ultimate parent, then smallest account id",
+                    detail="chosen among records of one company group: the lead's country, "
+                    "then the strongest evidence, then the ultimate parent, then the smallest id",
                 )
             )
         decision: Decision

@@ -77,7 +77,14 @@ def truth_from_rows(rows: Iterable[Mapping[str, str | None]]) -> dict[str, froze
     ``acceptable_account_ids`` (``;``-separated)."""
     truth: dict[str, frozenset[str]] = {}
     for row in rows:
-        ids = {row.get("true_account_id") or ""}
-        ids.update((row.get("acceptable_account_ids") or "").split(";"))
-        truth[str(row.get("lead_id"))] = frozenset(i.strip() for i in ids if i and i.strip())
+        ids = {_text(row.get("true_account_id"))}
+        ids.update(_text(row.get("acceptable_account_ids")).split(";"))
+        truth[_text(row.get("lead_id"))] = frozenset(i.strip() for i in ids if i.strip())
     return truth
+
+
+def _text(value: object) -> str:
+    """Cells as text; missing values (None, NaN from a DataFrame) as ''."""
+    return (
+        value if isinstance(value, str) else "" if value is None or value != value else str(value)
+    )

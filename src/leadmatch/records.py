@@ -30,15 +30,20 @@ def require_pandas() -> Any:
     return pandas
 
 
-def frame_records(frame: Any) -> Iterator[dict[str, Any]]:
-    """Rows of a pandas DataFrame as dicts; missing values (NaN, NA, NaT) become None."""
+def frame_records(frame: Any, kind: str) -> Iterator[dict[str, Any]]:
+    """Rows of a pandas DataFrame as field dicts. Column names are read as the CLI reads
+    headers (canonical, Salesforce, HubSpot); missing values (NaN, NA, NaT) become None."""
+    from leadmatch.columns import resolve_columns
+
     pandas = require_pandas()
-    columns = [str(c) for c in frame.columns]
-    for values in frame.itertuples(index=False, name=None):
-        yield {
-            column: (None if _is_missing(pandas, value) else value)
-            for column, value in zip(columns, values)
-        }
+    headers = [str(c) for c in frame.columns]
+    mapping = resolve_columns(headers, kind, require_id=False)
+    fields = [mapping.get(h) for h in headers]
+    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
+        row = {f: (None if _is_missing(pandas, v) else v) for f, v in zip(fields, values) if f}
+        if kind == "lead" and row.get("lead_id") is None:
+            row["lead_id"] = str(label)  # no id column: the frame's own index
+        yield row
 
 
 def _is_missing(pandas: Any, value: Any) -> bool:

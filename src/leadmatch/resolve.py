@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from leadmatch._arrays import BoolArray, FloatArray, IntArray, first_of_groups
+from leadmatch._arrays import BoolArray, FloatArray, IntArray, first_of_groups, rank_in_group
 from leadmatch.config import MatchConfig
 from leadmatch.features import Features
 from leadmatch.scoring import Scores
@@ -95,13 +95,9 @@ def resolve(
     # Alternatives: everything but the winner, rivals first, then by confidence.
     is_winner = np.zeros(len(best), dtype=bool)
     is_winner[winner_local] = True
-    others = np.flatnonzero(~is_winner & (prob_b >= MIN_ALTERNATIVE_CONFIDENCE))
+    others = np.flatnonzero(~is_winner & ((prob_b >= MIN_ALTERNATIVE_CONFIDENCE) | rival))
     order = others[np.lexsort((rank_b[others], -total_b[others], ~rival[others], lead_b[others]))]
-    alt_lead = lead_b[order]
-    position = np.arange(len(order)) - np.repeat(
-        _group_starts(alt_lead), np.diff(np.append(_group_starts(alt_lead), len(order)))
-    )
-    keep = order[position < config.max_alternatives]
+    keep = order[rank_in_group(lead_b[order]) < config.max_alternatives]
     counts = np.bincount(lead_b[keep], minlength=n_leads)
     alt_ptr = np.zeros(n_leads + 1, dtype=np.int64)
     np.cumsum(counts, out=alt_ptr[1:])

@@ -134,3 +134,23 @@ def test_thresholds_come_from_the_config(index: AccountIndex) -> None:
     strict = index.with_config(MatchConfig(match_threshold=0.999999, review_threshold=0.99999))
     assert index.match(lead).decision == "matched"
     assert strict.match(lead).decision in ("review", "unmatched")
+
+
+def test_a_platform_domain_belongs_only_to_the_platform_itself() -> None:
+    index = AccountIndex.build(
+        [
+            {"account_id": "G", "name": "Google LLC", "domain": "google.com"},
+            {"account_id": "P", "name": "Pizza Roma", "domain": "facebook.com/pizzaroma"},
+        ]
+    )
+    assert index.account("G")["domains"] == ["google.com"]
+    assert index.account("P")["domains"] == []
+    assert index.match(Lead(email="x@google.com")).account_id == "G"
+    assert index.match(Lead(email="y@facebook.com")).decision == "unmatched"
+
+
+def test_aliases_split_on_semicolons_only() -> None:
+    index = AccountIndex.build(
+        [{"account_id": "S", "name": "SJ Holdings", "aliases": "Smith, Jones & Co; S&J"}]
+    )
+    assert index.account("S")["names"] == ["sj holdings", "smith jones", "s and j"]

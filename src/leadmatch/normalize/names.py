@@ -30,6 +30,8 @@ NAME_NORMALIZER_VERSION = 1
 # Everything that is neither a letter, a digit nor a combining mark separates tokens.
 _SEPARATOR = re.compile(r"[^\w]+|_")
 _APOSTROPHES = re.compile(r"(?<=\w)['’`´ʼ](?=\w)")
+# A brand written as its web address: "Amazon.com, Inc.", "Booking.com B.V." -> the brand.
+_WEB_SUFFIX = re.compile(r"(?<=\w\w)\.(?:com|net|org|io|ai|co|biz|info|app|de|fr|nl|uk|eu)\b")
 # Words for "and". Single letters ("y", "e", "i") are left out: they are initials far more often.
 _CONNECTORS = frozenset({"and", "und", "et", "en", "og", "och", "ve", "és"})
 _LEADING_ARTICLES = frozenset({"the"})
@@ -219,7 +221,7 @@ def _acronym(tokens: list[str]) -> str:
 
 
 def _name_tokens(text: str) -> list[str]:
-    return _unglue(_tokens(text), _legal_forms().glued)[:_MAX_TOKENS]
+    return _unglue(_tokens(_WEB_SUFFIX.sub("", text)), _legal_forms().glued)[:_MAX_TOKENS]
 
 
 def _drop_address(folded: str) -> str:

@@ -1,0 +1,61 @@
+"""MatchConfig: validated once, immutable, JSON in and out, errors as ConfigError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leadmatch import AccountIndex, ConfigError, LeadmatchError, MatchConfig, Weights
+from leadmatch.cli import main
+
+
+def test_json_round_trip(tmp_path: Path) -> None:
+    config = MatchConfig(match_threshold=0.95, weights=Weights(prior=-5.0))
+    path = tmp_path / "config.json"
+    config.to_json(path)
+    assert MatchConfig.from_json(path) == config
+    assert MatchConfig.from_json(config.to_json()) == config
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"match_threshold": 1.5},
+        {"review_threshold": 0.95},  # above the default match threshold
+        {"unknown_option": 1},
+        {"weights": {"domain": {"exact": 1.0}}},  # levels missing
+    ],
+)
+def test_invalid_configs_raise_config_error(bad: dict[str, object]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        MatchConfig(**bad)  # type: ignore[arg-type]
+    assert isinstance(caught.value, LeadmatchError)
+
+
+def test_a_shared_config_cannot_be_changed_in_place() -> None:
+    config = MatchConfig()
+    with pytest.raises(TypeError):
+        config.weights.domain["exact"] = 0.0  # type: ignore[index]
+    with pytest.raises(ValueError, match="frozen"):
+        config.match_threshold = 0.5  # type: ignore[misc]
+
+
+def test_weights_change_the_confidence() -> None:
+    accounts = [{"account_id": "A1", "name": "Nordic Timber AB"}]
+    lead = {"company": "Nordic Timber", "email": "x@gmail.com"}
+    default = AccountIndex.build(accounts).match(lead)
+    doubtful = AccountIndex.build(accounts, MatchConfig(weights=Weights(prior=-9.0))).match(lead)
+    assert doubtful.confidence < default.confidence
+
+
+def test_cli_reports_a_bad_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.csv").write_text("account_id,name\nA1,Acme\n", encoding="utf-8")
+    (tmp_path / "l.csv").write_text("lead_id,company\nL1,Acme\n", encoding="utf-8")
+    (tmp_path / "c.json").write_text('{"match_threshold": 7}', encoding="utf-8")
+    files = {name: str(tmp_path / name) for name in ("a.csv", "l.csv", "o.csv", "c.json")}
+    code = main(["match", "--accounts", files["a.csv"], "--leads", files["l.csv"],
+                 "--out", files["o.csv"], "--config", files["c.json"]])  # fmt: skip
+    assert code == 2
+    assert "match_threshold" in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
