@@ -110,6 +110,7 @@ class Weights(_Frozen):
 LEVELS: dict[str, tuple[str, ...]] = {
     "domain": ("exact", "family", "brand", "conflict", "unknown"),
     "name": (
+        "missing",
         "exact",
         "very_similar",
         "similar",
@@ -117,7 +118,6 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "related",
         "weak",
         "different",
-        "missing",
     ),
     "name_generic": ("generic", "specific"),
     "legal_form": ("agree", "conflict", "unknown"),

@@ -31,7 +31,7 @@ class Scores:
 
 
 def _conditions(f: Features) -> dict[str, list[BoolArray]]:
-    """For each comparison, one condition per level except the last (the fallback)."""
+    """For each comparison, one condition per level of ``LEVELS`` but the last (the fallback)."""
     sim = f.name_sim
     agrees_by_name = f.name_exact | (sim >= NAME_CUTS["similar"])
     return {
@@ -53,18 +53,6 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
     }
 
 
-# The name conditions above test "missing" first; this maps them onto the level order of LEVELS.
-_NAME_CONDITION_LEVELS = (
-    "missing",
-    "exact",
-    "very_similar",
-    "similar",
-    "acronym",
-    "related",
-    "weak",
-)
-
-
 def score(features: Features, weights: Weights) -> Scores:
     """Levels, summed log2 weight and probability of every candidate pair."""
     n = len(features.lead)
@@ -72,13 +60,8 @@ def score(features: Features, weights: Weights) -> Scores:
     levels: dict[str, IntArray] = {}
     for comparison, conditions in _conditions(features).items():
         names = LEVELS[comparison]
-        if comparison == "name":
-            choices = [names.index(level) for level in _NAME_CONDITION_LEVELS]
-            fallback = names.index("different")
-        else:
-            choices = list(range(len(conditions)))
-            fallback = len(names) - 1
-        chosen = np.select(conditions, choices, default=fallback).astype(np.int64)
+        chosen = np.select(conditions, range(len(conditions)), default=len(names) - 1)
+        chosen = chosen.astype(np.int64)
         table: dict[str, float] = getattr(weights, comparison)
         level_weights = np.array([table[level] for level in names], dtype=np.float64)
         total += level_weights[chosen]
