@@ -37,16 +37,28 @@ class Expected:
     decision: str
 
 
-def _weight(index: AccountIndex, token: str) -> float:
+def _weight(index: AccountIndex, token: str, capped: bool) -> float:
     lk = index.lookups
     tok = lk.token_of.get(token)
-    weight = lk.unseen_idf if tok is None else float(lk.idf[tok])
-    return min(weight, GENERIC_IDF) if token in common_words() else weight
+    weight = lk.unseen_idf if tok is None else float(lk.idf_raw[tok])
+    return min(weight, GENERIC_IDF) if capped and token in common_words() else weight
 
 
 def soft_tfidf(index: AccountIndex, left: list[str], right: list[str]) -> float:
-    wl = {t: _weight(index, t) for t in left}
-    wr = {t: _weight(index, t) for t in right}
+    """Capped weights, unless each side has a word the other lacks: then also uncapped, min."""
+
+    def lonely(a: list[str], b: list[str]) -> bool:
+        return any(all(fuzz.ratio(t, u) / 100.0 < TOKEN_THRESHOLD for u in b) for t in a)
+
+    capped = _soft_tfidf(index, left, right, capped=True)
+    if lonely(left, right) and lonely(right, left):
+        return min(capped, _soft_tfidf(index, left, right, capped=False))
+    return capped
+
+
+def _soft_tfidf(index: AccountIndex, left: list[str], right: list[str], capped: bool) -> float:
+    wl = {t: _weight(index, t, capped) for t in left}
+    wr = {t: _weight(index, t, capped) for t in right}
     norm = math.sqrt(sum(w * w for w in wl.values())) * math.sqrt(sum(w * w for w in wr.values()))
     if norm == 0:
         return 0.0

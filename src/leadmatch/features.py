@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from leadmatch._arrays import BoolArray, FloatArray, IntArray, offsets
+from leadmatch._arrays import BoolArray, FloatArray, IntArray, expand, offsets
 from leadmatch.index import GENERIC_IDF, _objects
 from leadmatch.normalize.names import common_words
 from leadmatch.prepare import LeadBatch
@@ -73,67 +73,114 @@ def _ratio(left: Any, right: Any) -> FloatArray:
     return np.asarray(scores, dtype=np.float64) / 100.0
 
 
-def _lead_token_weights(index: AccountIndex, batch: LeadBatch) -> FloatArray:
+def _lead_token_weights(index: AccountIndex, batch: LeadBatch) -> tuple[FloatArray, FloatArray]:
+    """IDF weights of the batch's tokens: capped for common words, and uncapped."""
     lk = index.lookups
-    generic = common_words()
-    weights = np.empty(len(batch.tok_str))
+    common = common_words()
+    raw = np.empty(len(batch.tok_str))
+    capped = np.empty(len(batch.tok_str))
     for k, token in enumerate(batch.tok_str):
         tok = lk.token_of.get(token)
-        weight = lk.unseen_idf if tok is None else float(lk.idf[tok])
-        weights[k] = min(weight, GENERIC_IDF) if token in generic else weight
-    return weights
+        raw[k] = lk.unseen_idf if tok is None else float(lk.idf_raw[tok])
+        capped[k] = lk.unseen_idf if tok is None else float(lk.idf[tok])
+        if token in common:
+            capped[k] = min(capped[k], GENERIC_IDF)
+    return capped, raw
 
 
-def soft_tfidf(
-    index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntArray
-) -> FloatArray:
-    """Symmetric SoftTF-IDF cosine of each (lead, name) pair, in [0, 1]."""
+@dataclass(frozen=True)
+class _Alignment:
+    """Every (lead token, name token) combination of the candidate pairs, and its similarity."""
+
+    n_pairs: int
+    lead_tok: IntArray  # per combination: position in the batch's tokens
+    name_tok: IntArray  # per combination: position in the index's name tokens
+    slot_a: IntArray  # per combination: its (pair, lead token) slot
+    slot_b: IntArray  # per combination: its (pair, name token) slot
+    sim: FloatArray  # 0 below TOKEN_THRESHOLD
+    pair_a: IntArray  # per (pair, lead token) slot: the pair
+    tok_a: IntArray  # ... and the token (position in the batch's tokens)
+    pair_b: IntArray  # per (pair, name token) slot: the pair
+    tok_b: IntArray  # ... and the token (position in the index's name tokens)
+
+
+def _align(index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntArray) -> _Alignment:
     d, lk = index.data, index.lookups
-    lead_w = _lead_token_weights(index, batch)
-    name_w = lk.idf[d.name_tok_ids]
     a = np.diff(batch.tok_ptr)[lead]
     b = np.diff(d.name_tok_ptr)[name_row]
     combos = a * b
     pair = np.repeat(np.arange(len(lead), dtype=np.int64), combos)
     within = np.arange(len(pair), dtype=np.int64) - np.repeat(offsets(combos)[:-1], combos)
-    b_of = b[pair]
-    i = within // np.maximum(b_of, 1)
-    j = within % np.maximum(b_of, 1)
-    lt = batch.tok_ptr[lead[pair]] + i
-    nt = d.name_tok_ptr[name_row[pair]] + j
-    tokens = lk.columns["tokens"]
-    sim = _ratio(_objects(batch.tok_str)[lt], tokens[d.name_tok_ids[nt]])
-    sim = np.where(sim >= TOKEN_THRESHOLD, sim, 0.0)
-
-    slot_a = offsets(a)[:-1][pair] + i  # (pair, lead token) slots
-    best_a = np.zeros(int(a.sum()))
-    np.maximum.at(best_a, slot_a, name_w[nt] * sim)
-    slot_b = offsets(b)[:-1][pair] + j  # (pair, name token) slots
-    best_b = np.zeros(int(b.sum()))
-    np.maximum.at(best_b, slot_b, lead_w[lt] * sim)
-
-    pair_a = np.repeat(np.arange(len(lead), dtype=np.int64), a)
-    lead_slot_tok = batch.tok_ptr[lead[pair_a]] + (
-        np.arange(len(pair_a)) - np.repeat(offsets(a)[:-1], a)
+    b_of = np.maximum(b[pair], 1)
+    i, j = within // b_of, within % b_of
+    lead_tok = batch.tok_ptr[lead[pair]] + i
+    name_tok = d.name_tok_ptr[name_row[pair]] + j
+    sim = _ratio(_objects(batch.tok_str)[lead_tok], lk.columns["tokens"][d.name_tok_ids[name_tok]])
+    pair_a, tok_a = expand(batch.tok_ptr, lead)
+    pair_b, tok_b = expand(d.name_tok_ptr, name_row)
+    return _Alignment(
+        n_pairs=len(lead),
+        lead_tok=lead_tok,
+        name_tok=name_tok,
+        slot_a=offsets(a)[:-1][pair] + i,
+        slot_b=offsets(b)[:-1][pair] + j,
+        sim=np.where(sim >= TOKEN_THRESHOLD, sim, 0.0),
+        pair_a=pair_a,
+        tok_a=tok_a,
+        pair_b=pair_b,
+        tok_b=tok_b,
     )
-    pair_b = np.repeat(np.arange(len(lead), dtype=np.int64), b)
-    name_slot_tok = d.name_tok_ptr[name_row[pair_b]] + (
-        np.arange(len(pair_b)) - np.repeat(offsets(b)[:-1], b)
-    )
-    num_a = np.bincount(pair_a, weights=lead_w[lead_slot_tok] * best_a, minlength=len(lead))
-    num_b = np.bincount(pair_b, weights=name_w[name_slot_tok] * best_b, minlength=len(lead))
 
-    lead_norm = np.sqrt(
-        np.bincount(
-            np.repeat(np.arange(len(batch), dtype=np.int64), np.diff(batch.tok_ptr)),
-            weights=lead_w**2,
-            minlength=len(batch),
-        )
-    )[lead]
-    denom = lead_norm * lk.name_norm[name_row]
+
+def _soft(al: _Alignment, lead_w: FloatArray, name_w: FloatArray) -> FloatArray:
+    """SoftTF-IDF of an alignment under one choice of token weights (symmetric mean)."""
+    n = al.n_pairs
+    best_a = np.zeros(len(al.pair_a))
+    np.maximum.at(best_a, al.slot_a, name_w[al.name_tok] * al.sim)
+    best_b = np.zeros(len(al.pair_b))
+    np.maximum.at(best_b, al.slot_b, lead_w[al.lead_tok] * al.sim)
+    num_a = np.bincount(al.pair_a, weights=lead_w[al.tok_a] * best_a, minlength=n)
+    num_b = np.bincount(al.pair_b, weights=name_w[al.tok_b] * best_b, minlength=n)
+    norm_a = np.sqrt(np.bincount(al.pair_a, weights=lead_w[al.tok_a] ** 2, minlength=n))
+    norm_b = np.sqrt(np.bincount(al.pair_b, weights=name_w[al.tok_b] ** 2, minlength=n))
+    denom = norm_a * norm_b
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(denom > 0, 0.5 * (num_a + num_b) / denom, 0.0)
     return np.clip(score, 0.0, 1.0)
+
+
+def _both_sides_unmatched(al: _Alignment) -> BoolArray:
+    """Pairs where each name has a word the other lacks ("Sunrise Properties" / "Sunrise
+    Industries"): a conflict, unlike one name adding words to the other ("Cisco Systems")."""
+    n = al.n_pairs
+    best_a = np.zeros(len(al.pair_a))
+    np.maximum.at(best_a, al.slot_a, al.sim)
+    best_b = np.zeros(len(al.pair_b))
+    np.maximum.at(best_b, al.slot_b, al.sim)
+    lone_a = np.bincount(al.pair_a, weights=best_a == 0, minlength=n) > 0
+    lone_b = np.bincount(al.pair_b, weights=best_b == 0, minlength=n) > 0
+    return lone_a & lone_b
+
+
+def soft_tfidf(
+    index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntArray
+) -> FloatArray:
+    """Symmetric SoftTF-IDF cosine of each (lead, name) pair, in [0, 1].
+
+    Common words weigh little when one name merely adds them ("Cisco" ~ "Cisco Systems"); when
+    both names have words the other lacks, those words count at their full rarity, so that two
+    companies sharing only a distinctive first word stay apart.
+    """
+    lk = index.lookups
+    al = _align(index, batch, lead, name_row)
+    lead_capped, lead_raw = _lead_token_weights(index, batch)
+    name_tok_ids = index.data.name_tok_ids
+    capped = _soft(al, lead_capped, lk.idf[name_tok_ids])
+    conflict = _both_sides_unmatched(al)
+    if not conflict.any():
+        return capped
+    raw = _soft(al, lead_raw, lk.idf_raw[name_tok_ids])
+    return np.where(conflict, np.minimum(capped, raw), capped)
 
 
 def _lead_domains(index: AccountIndex, batch: LeadBatch) -> tuple[IntArray, IntArray, BoolArray]:

@@ -103,11 +103,13 @@ class Lookups:
     acct_brand_keys: IntArray
     token_of: dict[str, int]
     idf: FloatArray
+    """Token weights (IDF over accounts), common words capped at :data:`GENERIC_IDF`."""
+    idf_raw: FloatArray
+    """Token weights without the cap."""
     unseen_idf: float
     token_df: IntArray
     post_ptr: IntArray
     post_rows: IntArray
-    name_norm: FloatArray
     token_common: npt.NDArray[np.bool_]
     """Tokens too common to say which company: sector words, legal forms, frequent words."""
     name_generic: npt.NDArray[np.bool_]
@@ -127,11 +129,11 @@ def _objects(values: list[str]) -> Any:
 
 
 def deletion_keys(token: str) -> list[str]:
-    """The token and every copy with one character deleted (for tokens of 5+ characters).
+    """The token and every copy with one character deleted (for tokens of 4+ characters).
 
     Two tokens within one edit (a substitution, insertion or deletion) share a key.
     """
-    if len(token) < 5:
+    if len(token) < 4:
         return [token]
     return [token, *(token[:i] + token[i + 1 :] for i in range(len(token)))]
 
@@ -350,13 +352,11 @@ def _derive(data: IndexData) -> Lookups:
     if n_tok:
         pairs = np.unique(data.name_tok_ids * max(n_acct, 1) + data.name_owner[tok_owner])
         token_df = np.bincount(pairs // max(n_acct, 1), minlength=n_tok)
-    idf = np.log((1.0 + n_acct) / (1.0 + token_df)) + 1.0
+    idf_raw = np.log((1.0 + n_acct) / (1.0 + token_df)) + 1.0
     generic = common_words()
     generic_mask = np.array([t in generic for t in data.tokens], dtype=bool)
-    idf = np.where(generic_mask, np.minimum(idf, GENERIC_IDF), idf)
+    idf = np.where(generic_mask, np.minimum(idf_raw, GENERIC_IDF), idf_raw)
     unseen_idf = float(np.log(1.0 + n_acct) + 1.0)
-    sq = idf[data.name_tok_ids] ** 2
-    name_norm = np.sqrt(np.bincount(tok_owner, weights=sq, minlength=n_names))
     common = generic_mask | (token_df >= max(COMMON_TOKEN_MIN_DF, COMMON_TOKEN_SHARE * n_acct))
     uncommon_count = np.bincount(tok_owner, weights=~common[data.name_tok_ids], minlength=n_names)
     short = np.array([len(n.replace(" ", "")) <= 3 for n in data.name_ascii], dtype=bool)
@@ -402,11 +402,11 @@ def _derive(data: IndexData) -> Lookups:
         acct_brand_keys=np.sort(dom_owner * max(len(brand_of), 1) + acct_brand),
         token_of={t: i for i, t in enumerate(data.tokens)},
         idf=idf,
+        idf_raw=idf_raw,
         unseen_idf=unseen_idf,
         token_df=token_df,
         post_ptr=post_ptr,
         post_rows=post_rows,
-        name_norm=name_norm,
         token_common=common,
         name_generic=name_generic,
         exact_names=exact_names,
