@@ -24,7 +24,7 @@ from leadmatch.normalize import (
     parse_email,
     phone_key,
 )
-from leadmatch.normalize.names import common_words
+from leadmatch.normalize.names import common_words, is_lossy_script
 from leadmatch.prepare import _company_domains, _company_name
 from leadmatch.scoring import NAME_CUTS
 
@@ -134,7 +134,7 @@ def pair_total(
         (lc.isalpha() and 3 <= len(lc) <= 8 and lc == an.acronym)
         or (len(ln.acronym) >= 3 and ln.acronym == ac)
     )
-    if not lc:
+    if not lc or (not exact and is_lossy_script(ln.base) != is_lossy_script(an.base)):
         level = "missing"
     elif exact:
         level = "exact"

@@ -39,6 +39,8 @@ def _name_detail(level: str, index: AccountIndex, batch: LeadBatch, f: Features,
     lead, name_row = int(f.lead[k]), int(f.name_row[k])
     typed = batch.company[lead]
     account_name = index.data.name_raw[name_row] or index.data.display_name[int(f.account[k])]
+    if level == "missing" and f.name_incomparable[k]:
+        return f"'{typed}' and '{account_name}' are in scripts that cannot be compared"
     if level == "missing":
         return "lead gives no usable company name"
     if level == "acronym":

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from leadmatch._arrays import BoolArray, FloatArray, IntArray, expand, offsets
 from leadmatch.index import GENERIC_IDF, _objects
-from leadmatch.normalize.names import common_words
+from leadmatch.normalize.names import common_words, is_lossy_script
 from leadmatch.prepare import LeadBatch
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ class Features:
     account: IntArray
     blockers: IntArray
     name_missing: BoolArray
+    """The lead gives no usable company name, or names in scripts that cannot be compared."""
+    name_incomparable: BoolArray
+    """One name is in a script whose transliteration is not its Latin spelling, the other not."""
     name_exact: BoolArray
     name_soft: FloatArray
     name_compact: FloatArray
@@ -254,6 +257,8 @@ def compute(
     lead_acronym = _objects([k.acronym for k in batch.name])[lead]
     name_acronym = lk.columns["name_acronym"][name_row]
     is_word = np.array([s.isalpha() and 3 <= len(s) <= 8 for s in lead_compact], dtype=bool)
+    lead_lossy = np.array([is_lossy_script(k.base) for k in batch.name], dtype=bool)[lead]
+    incomparable = ~missing & ~exact & (lead_lossy != d.name_lossy[name_row])
     acronym = ~missing & (
         (is_word & (lead_compact == name_acronym))
         | (
@@ -274,7 +279,8 @@ def compute(
         name_row=name_row,
         account=acct,
         blockers=blockers,
-        name_missing=missing,
+        name_missing=missing | incomparable,
+        name_incomparable=incomparable,
         name_exact=exact,
         name_soft=soft,
         name_compact=compact,

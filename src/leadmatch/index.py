@@ -41,7 +41,7 @@ from leadmatch.normalize import (
     normalize_name,
     phone_key,
 )
-from leadmatch.normalize.names import NAME_NORMALIZER_VERSION, common_words
+from leadmatch.normalize.names import NAME_NORMALIZER_VERSION, common_words, is_lossy_script
 
 if TYPE_CHECKING:
     from leadmatch.records import LeadInput
@@ -74,6 +74,7 @@ class IndexData:
     name_ascii: list[str]
     name_legal: list[str]
     name_acronym: list[str]
+    name_lossy: npt.NDArray[np.bool_]
     name_tok_ptr: IntArray
     name_tok_ids: IntArray
     tokens: list[str]
@@ -174,6 +175,7 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
     name_ascii: list[str] = []
     name_legal: list[str] = []
     name_acronym: list[str] = []
+    name_lossy: list[bool] = []
     tok_counts: list[int] = []
     tok_ids: list[int] = []
     tokens: list[str] = []
@@ -233,6 +235,7 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
             name_ascii.append(name.ascii)
             name_legal.append(name.legal_form)
             name_acronym.append(name.acronym)
+            name_lossy.append(is_lossy_script(name.base))
             distinct = list(dict.fromkeys(name.ascii.split()))
             tok_ids.extend(_interned(distinct, token_vocab, tokens))
             tok_counts.append(len(distinct))
@@ -260,6 +263,7 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
         name_ascii=name_ascii,
         name_legal=name_legal,
         name_acronym=name_acronym,
+        name_lossy=np.array(name_lossy, dtype=bool),
         name_tok_ptr=offsets(np.array(tok_counts, dtype=np.int64)),
         name_tok_ids=np.array(tok_ids, dtype=np.int64),
         tokens=tokens,

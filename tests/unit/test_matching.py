@@ -154,3 +154,14 @@ def test_aliases_split_on_semicolons_only() -> None:
         [{"account_id": "S", "name": "SJ Holdings", "aliases": "Smith, Jones & Co; S&J"}]
     )
     assert index.account("S")["names"] == ["sj holdings", "smith jones", "s and j"]
+
+
+def test_names_in_scripts_that_transliterate_badly_are_not_held_against_the_domain() -> None:
+    index = AccountIndex.build(
+        [{"account_id": "DAITO", "name": "大東運輸株式会社", "domain": "daito.co.jp", "country": "JP"}]
+    )
+    m = index.match(Lead(company="Daito Un'yu K.K.", email="ikeda@daito.co.jp", country="Japan"))
+    assert (m.account_id, m.decision) == ("DAITO", "matched")
+    assert "cannot be compared" in next(e.detail for e in m.evidence if e.signal == "name")
+    # Without the domain the romanized name alone proves nothing either way.
+    assert index.match(Lead(company="Daito Un'yu", email="x@gmail.com")).decision == "unmatched"
