@@ -45,13 +45,13 @@ def _weight(index: AccountIndex, token: str, capped: bool) -> float:
 
 
 def soft_tfidf(index: AccountIndex, left: list[str], right: list[str]) -> float:
-    """Capped weights, unless each side has a word the other lacks: then also uncapped, min."""
+    """Capped weights, unless the lead has a word the account lacks: then also uncapped, min."""
 
     def lonely(a: list[str], b: list[str]) -> bool:
         return any(all(fuzz.ratio(t, u) / 100.0 < TOKEN_THRESHOLD for u in b) for t in a)
 
     capped = _soft_tfidf(index, left, right, capped=True)
-    if lonely(left, right) and lonely(right, left):
+    if lonely(left, right):
         return min(capped, _soft_tfidf(index, left, right, capped=False))
     return capped
 

@@ -152,17 +152,16 @@ def _soft(al: _Alignment, lead_w: FloatArray, name_w: FloatArray) -> FloatArray:
     return np.clip(score, 0.0, 1.0)
 
 
-def _both_sides_unmatched(al: _Alignment) -> BoolArray:
-    """Pairs where each name has a word the other lacks ("Sunrise Properties" / "Sunrise
-    Industries"): a conflict, unlike one name adding words to the other ("Cisco Systems")."""
-    n = al.n_pairs
+def _lead_adds_words(al: _Alignment) -> BoolArray:
+    """Pairs where the lead's name has a word the account's lacks.
+
+    People shorten company names ("Cisco" for "Cisco Systems, Inc."); they rarely lengthen them.
+    A word of the lead's that the account lacks ("Sunrise Properties" against "Sunrise
+    Industries", "Mossway Properties" against "Mossway") more often names another company.
+    """
     best_a = np.zeros(len(al.pair_a))
     np.maximum.at(best_a, al.slot_a, al.sim)
-    best_b = np.zeros(len(al.pair_b))
-    np.maximum.at(best_b, al.slot_b, al.sim)
-    lone_a = np.bincount(al.pair_a, weights=best_a == 0, minlength=n) > 0
-    lone_b = np.bincount(al.pair_b, weights=best_b == 0, minlength=n) > 0
-    return lone_a & lone_b
+    return np.bincount(al.pair_a, weights=best_a == 0, minlength=al.n_pairs) > 0
 
 
 def soft_tfidf(
@@ -170,16 +169,16 @@ def soft_tfidf(
 ) -> FloatArray:
     """Symmetric SoftTF-IDF cosine of each (lead, name) pair, in [0, 1].
 
-    Common words weigh little when one name merely adds them ("Cisco" ~ "Cisco Systems"); when
-    both names have words the other lacks, those words count at their full rarity, so that two
-    companies sharing only a distinctive first word stay apart.
+    Common words weigh little when the account's name merely adds them ("Cisco" ~ "Cisco
+    Systems"); when the lead's name has words the account's lacks, every word counts at its
+    full rarity, so that two companies sharing only a distinctive first word stay apart.
     """
     lk = index.lookups
     al = _align(index, batch, lead, name_row)
     lead_capped, lead_raw = _lead_token_weights(index, batch)
     name_tok_ids = index.data.name_tok_ids
     capped = _soft(al, lead_capped, lk.idf[name_tok_ids])
-    conflict = _both_sides_unmatched(al)
+    conflict = _lead_adds_words(al)
     if not conflict.any():
         return capped
     raw = _soft(al, lead_raw, lk.idf_raw[name_tok_ids])
