@@ -53,7 +53,7 @@ def timed(label: str, table: list[tuple[str, float]], fn: Callable[[], T]) -> T:
 def generate(accounts: int, seed: int, out: Path) -> None:
     subprocess.run(
         [sys.executable, str(HERE / "synth.py"), "--accounts", str(accounts),
-         "--seed", str(seed), "--out", str(out)],
+         "--seed", str(seed), "--out", str(out), "--quiet"],
         check=True,
     )  # fmt: skip
 
