@@ -241,13 +241,15 @@ def compute(
     """All features of the candidate pairs ``(lead[k], name_row[k])``."""
     d, lk = index.data, index.lookups
     acct = d.name_owner[name_row]
-    lead_compact = _objects([k.ascii.replace(" ", "") for k in batch.name])[lead]
+    # Per-lead and per-name values are computed once and gathered per pair.
+    compact_of_lead = [k.ascii.replace(" ", "") for k in batch.name]
+    lead_compact = _objects(compact_of_lead)[lead]
     name_compact = lk.columns["name_compact"][name_row]
     missing = lead_compact == ""
     exact = ~missing & (lead_compact == name_compact)
     soft = soft_tfidf(index, batch, lead, name_row)
     compact = _ratio(lead_compact, name_compact)
-    long_enough = np.array([len(s) >= 6 for s in name_compact], dtype=bool)
+    long_enough = lk.name_compact_len[name_row] >= 6
     sim = np.where(
         exact,
         1.0,
@@ -255,15 +257,13 @@ def compute(
     )
     lead_acronym = _objects([k.acronym for k in batch.name])[lead]
     name_acronym = lk.columns["name_acronym"][name_row]
-    is_word = np.array([s.isalpha() and 3 <= len(s) <= 8 for s in lead_compact], dtype=bool)
+    is_word = np.array([s.isalpha() and 3 <= len(s) <= 8 for s in compact_of_lead], dtype=bool)
+    has_acronym = np.array([len(k.acronym) >= 3 for k in batch.name], dtype=bool)
     lead_lossy = np.array([is_lossy_script(k.base) for k in batch.name], dtype=bool)[lead]
     incomparable = ~missing & ~exact & (lead_lossy != d.name_lossy[name_row])
     acronym = ~missing & (
-        (is_word & (lead_compact == name_acronym))
-        | (
-            (np.array([len(s) >= 3 for s in lead_acronym], dtype=bool))
-            & (lead_acronym == name_compact)
-        )
+        (is_word[lead] & (lead_compact == name_acronym))
+        | (has_acronym[lead] & (lead_acronym == name_compact))
     )
     generic = lk.name_generic[name_row]
     legal_agree, legal_conflict = _agree(

@@ -111,6 +111,8 @@ class Lookups:
     token_df: IntArray
     post_ptr: IntArray
     post_rows: IntArray
+    name_compact_len: IntArray
+    """Length of each name's ASCII key without spaces."""
     token_common: npt.NDArray[np.bool_]
     """Tokens too common to say which company: sector words, legal forms, frequent words."""
     name_generic: npt.NDArray[np.bool_]
@@ -363,7 +365,9 @@ def _derive(data: IndexData) -> Lookups:
     unseen_idf = float(np.log(1.0 + n_acct) + 1.0)
     common = generic_mask | (token_df >= max(COMMON_TOKEN_MIN_DF, COMMON_TOKEN_SHARE * n_acct))
     uncommon_count = np.bincount(tok_owner, weights=~common[data.name_tok_ids], minlength=n_names)
-    short = np.array([len(n.replace(" ", "")) <= 3 for n in data.name_ascii], dtype=bool)
+    compact = [n.replace(" ", "") for n in data.name_ascii]
+    compact_len = np.array([len(c) for c in compact], dtype=np.int64)
+    short = compact_len <= 3
     name_generic = short | (uncommon_count == 0)
 
     exact_names: dict[str, list[int]] = {}
@@ -383,7 +387,7 @@ def _derive(data: IndexData) -> Lookups:
         name: _objects(getattr(data, name))
         for name in ("tokens", "name_acronym", "name_legal", "country", "city", "phone")
     }
-    columns["name_compact"] = _objects([n.replace(" ", "") for n in data.name_ascii])
+    columns["name_compact"] = _objects(compact)
     return Lookups(
         columns=columns,
         row_of_id={value: row for row, value in enumerate(data.account_id)},
@@ -411,6 +415,7 @@ def _derive(data: IndexData) -> Lookups:
         token_df=token_df,
         post_ptr=post_ptr,
         post_rows=post_rows,
+        name_compact_len=compact_len,
         token_common=common,
         name_generic=name_generic,
         exact_names=exact_names,
