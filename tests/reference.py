@@ -104,7 +104,7 @@ def pair_total(
         dom = lk.domain_of.get(key.domain)
         if dom is not None and lk.domain_acct_ptr[dom + 1] > lk.domain_acct_ptr[dom]:
             owner = lk.domain_acct_rows[lk.domain_acct_ptr[dom]]
-            family |= bool(lk.ultimate_row[owner] == lk.ultimate_row[row])
+            family |= bool(lk.group[owner] == lk.group[row])
     if any(k.domain in {o.domain for o in own} for k in lead_domains[:2]):
         total += w.domain["exact"]
     elif family:

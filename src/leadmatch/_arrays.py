@@ -56,15 +56,22 @@ def rank_in_group(sorted_keys: IntArray) -> IntArray:
 
 
 def connected_components(n: int, left: IntArray, right: IntArray) -> IntArray:
-    """Component label (the smallest member) of each of ``n`` nodes joined by edges."""
+    """Component label (the smallest member) of each of ``n`` nodes joined by edges.
+
+    Hooking and pointer jumping (Shiloach–Vishkin style): a label never exceeds its node, so
+    the labels form a forest whose roots are the smallest members; rounds are few even for
+    long chains, and all of it is NumPy.
+    """
     labels = np.arange(n, dtype=np.int64)
-    if len(left) == 0:
-        return labels
-    while True:
+    while len(left):
         low = np.minimum(labels[left], labels[right])
-        before = labels.copy()
-        np.minimum.at(labels, left, low)
-        np.minimum.at(labels, right, low)
-        labels = labels[labels]  # pointer jumping: follow labels to their own label
-        if np.array_equal(labels, before):
-            return labels
+        high = np.maximum(labels[left], labels[right])
+        if not (low != high).any():
+            break
+        np.minimum.at(labels, high, low)  # hook the larger root under the smaller
+        while True:  # path compression: every node straight to its root
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+    return labels

@@ -215,7 +215,8 @@ def _domain_features(
         lead_dom = dom[lead, k]
         exact |= (lead_dom >= 0) & _member(acct * n_dom + lead_dom, lk.acct_domain_keys)
         owner = first_owner[lead_dom]  # -1 index maps to the sentinel slot
-        family |= (owner >= 0) & (lk.ultimate_row[np.maximum(owner, 0)] == lk.ultimate_row[acct])
+        # Owners of one domain share a company group, so any owner's group is the domain's.
+        family |= (owner >= 0) & (lk.group[np.maximum(owner, 0)] == lk.group[acct])
         lead_brand = brand[lead, k]
         brand_hit |= (lead_brand >= 0) & _member(acct * n_brand + lead_brand, lk.acct_brand_keys)
     family &= ~exact

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("leadmatch")
 
+#: Parent chains longer than this are data errors (a loop), not hierarchies.
+MAX_HIERARCHY_DEPTH = 64
 #: Generic words (sector, filler) never weigh more than a word found in every account name.
 GENERIC_IDF = 1.0
 #: A token in at least this many accounts, and this share of them, is common, not distinctive.
@@ -288,20 +290,32 @@ def _first_error(exc: Exception) -> str:
 
 
 def _hierarchy(parent_row: IntArray) -> tuple[IntArray, IntArray]:
-    """Ultimate parent and depth of every account; a cycle is cut where it closes."""
+    """Ultimate parent and depth of every account.
+
+    An account whose parent chain loops (A -> B -> A), or runs deeper than
+    :data:`MAX_HIERARCHY_DEPTH`, is a data error: it is treated as its own ultimate parent.
+    """
     n = len(parent_row)
     ultimate = np.arange(n, dtype=np.int64)
     depth = np.zeros(n, dtype=np.int64)
+    parent_row = np.where(parent_row == ultimate, -1, parent_row)  # its own parent: a root
     current = parent_row.copy()
     active = current >= 0
-    for _ in range(64):  # hierarchies deeper than 64 levels are cut (and are data errors)
-        if not active.any():
-            break
+    for _ in range(MAX_HIERARCHY_DEPTH):
         rows = np.flatnonzero(active)
+        if not len(rows):
+            break
         ultimate[rows] = current[rows]
         depth[rows] += 1
         current[rows] = parent_row[current[rows]]
-        active[rows] = (current[rows] >= 0) & (current[rows] != rows)
+        active[rows] = current[rows] >= 0
+    broken = np.flatnonzero(active)
+    if len(broken):
+        log.warning(
+            "%d account(s) have a parent_id chain that loops; treated as roots", len(broken)
+        )
+        ultimate[broken] = broken
+        depth[broken] = 0
     return ultimate, depth
 
 

@@ -102,3 +102,16 @@ def test_empty_index_and_empty_batch() -> None:
     empty = AccountIndex.build([])
     assert empty.match(Lead(company="Acme")).decision == "unmatched"
     assert AccountIndex.build(ACCOUNTS).match_many([]) == []
+
+
+def test_parent_loops_are_cut_not_followed(caplog: pytest.LogCaptureFixture) -> None:
+    index = AccountIndex.build(
+        [
+            {"account_id": "A", "name": "Alpha", "parent_id": "B"},
+            {"account_id": "B", "name": "Beta", "parent_id": "A"},
+            {"account_id": "C", "name": "Gamma", "parent_id": "A"},
+        ]
+    )
+    assert "loops" in caplog.text
+    for account_id in ("A", "B", "C"):
+        assert index.account(account_id)["ultimate_parent_id"] == account_id

@@ -165,3 +165,14 @@ def test_names_in_scripts_that_transliterate_badly_are_not_held_against_the_doma
     assert "cannot be compared" in next(e.detail for e in m.evidence if e.signal == "name")
     # Without the domain the romanized name alone proves nothing either way.
     assert index.match(Lead(company="Daito Un'yu", email="x@gmail.com")).decision == "unmatched"
+
+
+def test_a_shared_domain_gives_the_same_answer_whatever_the_account_order() -> None:
+    a = {"account_id": "A", "name": "Acme Tools", "domain": "acme.com", "country": "US"}
+    x = {"account_id": "X", "name": "Acme Holdings Corp", "domain": "acme.com", "country": "DE"}
+    xs = {"account_id": "XS", "name": "Zentrix Fabrik", "parent_id": "X", "country": "DE"}
+    lead = Lead(email="j@acme.com", company="Zentrix Fabrik", country="DE")
+    answers = {
+        AccountIndex.build(order).match(lead).account_id for order in ([a, x, xs], [x, a, xs])
+    }
+    assert answers == {"XS"}

@@ -1,0 +1,53 @@
+"""The NumPy building blocks against plain-Python references."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadmatch._arrays import connected_components, expand, offsets, rank_in_group
+
+
+def _union_find(n: int, edges: list[tuple[int, int]]) -> list[int]:
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for u, v in edges:
+        a, b = root(u), root(v)
+        parent[max(a, b)] = min(a, b)
+    return [root(x) for x in range(n)]
+
+
+@given(st.integers(1, 60).flatmap(
+    lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1),
+                                                       st.integers(0, n - 1)), max_size=80))
+))  # fmt: skip
+def test_connected_components_match_union_find(case: tuple[int, list[tuple[int, int]]]) -> None:
+    n, edges = case
+    left = np.array([u for u, _ in edges], dtype=np.int64)
+    right = np.array([v for _, v in edges], dtype=np.int64)
+    assert connected_components(n, left, right).tolist() == _union_find(n, edges)
+
+
+@given(st.lists(st.integers(0, 5), max_size=30), st.data())
+def test_expand_lists_every_csr_position(counts: list[int], data: st.DataObject) -> None:
+    ptr = offsets(np.array(counts, dtype=np.int64))
+    rows = np.array(
+        data.draw(st.lists(st.integers(0, max(len(counts) - 1, 0)), max_size=20)) if counts else [],
+        dtype=np.int64,
+    )
+    which, position = expand(ptr, rows)
+    expected = [(k, p) for k, r in enumerate(rows.tolist()) for p in range(ptr[r], ptr[r + 1])]
+    assert list(zip(which.tolist(), position.tolist())) == expected
+
+
+@given(st.lists(st.integers(0, 4), max_size=40))
+def test_rank_in_group(values: list[int]) -> None:
+    keys = np.sort(np.array(values, dtype=np.int64))
+    expected = [keys[:i].tolist().count(k) for i, k in enumerate(keys.tolist())]
+    assert rank_in_group(keys).tolist() == expected
