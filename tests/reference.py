@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from leadmatch import Account, AccountIndex, Lead, MatchConfig
-from leadmatch.features import COMPACT_THRESHOLD, TOKEN_THRESHOLD
+from leadmatch.features import COMPACT_THRESHOLD, TOKEN_SCORER, TOKEN_THRESHOLD
 from leadmatch.index import GENERIC_IDF
 from leadmatch.normalize import (
     domain_key,
@@ -48,7 +48,7 @@ def soft_tfidf(index: AccountIndex, left: list[str], right: list[str]) -> float:
     """Capped weights, unless the lead has a word the account lacks: then also uncapped, min."""
 
     def lonely(a: list[str], b: list[str]) -> bool:
-        return any(all(fuzz.ratio(t, u) / 100.0 < TOKEN_THRESHOLD for u in b) for t in a)
+        return any(all(TOKEN_SCORER(t, u) < TOKEN_THRESHOLD for u in b) for t in a)
 
     capped = _soft_tfidf(index, left, right, capped=True)
     if lonely(left, right):
@@ -68,7 +68,7 @@ def _soft_tfidf(index: AccountIndex, left: list[str], right: list[str], capped: 
         for token, weight in a.items():
             best = 0.0
             for other, other_weight in b.items():
-                sim = fuzz.ratio(token, other) / 100.0
+                sim = TOKEN_SCORER(token, other)
                 if sim >= TOKEN_THRESHOLD:
                     best = max(best, other_weight * sim)
             total += weight * best

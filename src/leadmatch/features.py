@@ -2,7 +2,7 @@
 
 Name similarity is SoftTF-IDF (Cohen, Ravikumar & Fienberg, 2003): tokens weighted by their rarity
 among the accounts, and a token counts as shared when its best counterpart is within
-:data:`TOKEN_THRESHOLD` (rapidfuzz Indel similarity) — so "Roboticks" still meets "Robotics"
+:data:`TOKEN_THRESHOLD` (optimal string alignment) — so "Roboticks" still meets "Robotics"
 while "Energy" and "Production" shared by two different companies weigh little. All string
 comparisons go through ``rapidfuzz.process.cpdist`` in one call per feature.
 """
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Indel
 
 from leadmatch._arrays import BoolArray, FloatArray, IntArray, expand, offsets
 from leadmatch.index import GENERIC_IDF, _objects
@@ -23,8 +24,12 @@ from leadmatch.prepare import LeadBatch
 if TYPE_CHECKING:
     from leadmatch.index import AccountIndex
 
-#: Two tokens count as the same word at or above this similarity (one edit in 5+ letters).
+#: Two words are the same word at or above this similarity under :data:`TOKEN_SCORER`: one
+#: typo (a wrong, missing, extra or swapped letter) in a word of 5 letters or more.
 TOKEN_THRESHOLD = 0.8
+#: Optimal string alignment (Damerau–Levenshtein without repeated edits), normalized: a swap
+#: of two letters is one edit, and "Electronics" / "Electric" (three edits) stay apart.
+TOKEN_SCORER = OSA.normalized_similarity
 #: A whole-name similarity (spaces removed) at or above this is taken even if tokens differ.
 COMPACT_THRESHOLD = 0.9
 #: Below this many pairs rapidfuzz runs on one thread (threads cost more than they save).
@@ -68,12 +73,13 @@ def _member(keys: IntArray, sorted_keys: IntArray) -> BoolArray:
     return sorted_keys[at] == keys  # type: ignore[no-any-return]
 
 
-def _ratio(left: Any, right: Any) -> FloatArray:
+def _similarity(left: Any, right: Any, scorer: Any = Indel.normalized_similarity) -> FloatArray:
+    """Pairwise similarity in [0, 1] of two equally long string sequences, in one batch call."""
     if len(left) == 0:
         return np.zeros(0)
     workers = -1 if len(left) >= _PARALLEL_PAIRS else 1
-    scores = process.cpdist(list(left), list(right), scorer=fuzz.ratio, workers=workers)
-    return np.asarray(scores, dtype=np.float64) / 100.0
+    scores = process.cpdist(list(left), list(right), scorer=scorer, workers=workers)
+    return np.asarray(scores, dtype=np.float64)
 
 
 def _lead_token_weights(index: AccountIndex, batch: LeadBatch) -> tuple[FloatArray, FloatArray]:
@@ -118,7 +124,11 @@ def _align(index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntA
     i, j = within // b_of, within % b_of
     lead_tok = batch.tok_ptr[lead[pair]] + i
     name_tok = d.name_tok_ptr[name_row[pair]] + j
-    sim = _ratio(_objects(batch.tok_str)[lead_tok], lk.columns["tokens"][d.name_tok_ids[name_tok]])
+    sim = _similarity(
+        _objects(batch.tok_str)[lead_tok],
+        lk.columns["tokens"][d.name_tok_ids[name_tok]],
+        scorer=TOKEN_SCORER,
+    )
     pair_a, tok_a = expand(batch.tok_ptr, lead)
     pair_b, tok_b = expand(d.name_tok_ptr, name_row)
     return _Alignment(
@@ -249,7 +259,7 @@ def compute(
     missing = lead_compact == ""
     exact = ~missing & (lead_compact == name_compact)
     soft = soft_tfidf(index, batch, lead, name_row)
-    compact = _ratio(lead_compact, name_compact)
+    compact = _similarity(lead_compact, name_compact)
     long_enough = lk.name_compact_len[name_row] >= 6
     sim = np.where(
         exact,
