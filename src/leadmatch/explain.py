@@ -89,7 +89,7 @@ def evidence(
         else:
             detail = "phone number = account phone"
         out.append(
-            Evidence(
+            Evidence.model_construct(
                 signal=comparison, level=level, weight=weight, detail=f"{detail} [{weight:+g}]"
             )
         )

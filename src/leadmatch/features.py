@@ -78,7 +78,9 @@ def _similarity(left: Any, right: Any, scorer: Any = Indel.normalized_similarity
     if len(left) == 0:
         return np.zeros(0)
     workers = -1 if len(left) >= _PARALLEL_PAIRS else 1
-    scores = process.cpdist(list(left), list(right), scorer=scorer, workers=workers)
+    scores = process.cpdist(
+        list(left), list(right), scorer=scorer, workers=workers, dtype=np.float64
+    )
     return np.asarray(scores, dtype=np.float64)
 
 

@@ -63,13 +63,15 @@ def _results(
     ids: Sequence[str],
     errors: Sequence[str | None],
 ) -> list[Match]:
+    # The values below come from validated inputs and arrays, so the records are built with
+    # model_construct: re-validating a million results would cost more than matching them.
     config = index.config
     d, lk = index.data, index.lookups
     out: list[Match] = []
     for row, lead_id in enumerate(ids):
         if errors[row] is not None:
             out.append(
-                Match(
+                Match.model_construct(
                     lead_id=lead_id,
                     account_id=None,
                     confidence=0.0,
@@ -81,7 +83,7 @@ def _results(
         pair = int(decided.winner_pair[row])
         if pair < 0:
             out.append(
-                Match(
+                Match.model_construct(
                     lead_id=lead_id,
                     account_id=None,
                     confidence=0.0,
@@ -94,7 +96,7 @@ def _results(
         confidence = float(decided.confidence[row])
         reasons = evidence(index, batch, feats, scores, config.weights, pair)
         alternatives = tuple(
-            Alternative(
+            Alternative.model_construct(
                 account_id=d.account_id[int(feats.account[p])],
                 confidence=round(float(scores.probability[p]), 4),
                 related=bool(lk.group[int(feats.account[p])] == lk.group[acct]),
@@ -104,7 +106,7 @@ def _results(
         if decided.ambiguous[row] and confidence >= config.review_threshold:
             rival = next((a for a in alternatives if not a.related), None)
             reasons.append(
-                Evidence(
+                Evidence.model_construct(
                     signal="tie_break",
                     level="ambiguous",
                     weight=0.0,
@@ -113,7 +115,7 @@ def _results(
             )
         elif decided.tie_broken[row]:
             reasons.append(
-                Evidence(
+                Evidence.model_construct(
                     signal="tie_break",
                     level="rule",
                     weight=0.0,
@@ -130,7 +132,7 @@ def _results(
             decision = "unmatched"
         account_id = d.account_id[acct]
         out.append(
-            Match(
+            Match.model_construct(
                 lead_id=lead_id,
                 account_id=None if decision == "unmatched" else account_id,
                 confidence=round(confidence, 4),
