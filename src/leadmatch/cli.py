@@ -11,6 +11,7 @@ import argparse
 import csv
 import io
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -231,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "index":
             return _index(args)
         return _demo(args)
+    except BrokenPipeError:  # `leadmatch match --out - | head`: the reader has seen enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except LeadmatchError as exc:
         print(f"leadmatch: error: {exc}", file=sys.stderr)
         return 2
