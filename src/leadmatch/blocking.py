@@ -5,7 +5,7 @@ union is what the features are computed on. The blockers and what they catch:
 
 ``domain``   the lead's corporate email or website domain is an account's domain or alias
 ``brand``    the same brand under another suffix (acme.de ~ acme.com)
-``family``   parent, subsidiaries and siblings of an account found by domain
+``family``   the company group (parent, subsidiaries, duplicates) of an account found by domain
 ``token``    rare name tokens, exact or within one edit (typos), top-k by summed IDF
 ``exact``    the same name with spaces removed ("Micro Soft" ~ "Microsoft")
 ``acronym``  one name is the other's acronym ("IBM" ~ "International Business Machines")
@@ -93,7 +93,7 @@ def _domain_candidates(
         leads, brands, lk.brand_acct_ptr, lk.brand_acct_rows, MAX_BRAND_ACCOUNTS
     )
     f_leads, f_accts = _gather(
-        d_leads, lk.ultimate_row[d_accts], lk.family_ptr, lk.family_rows, MAX_FAMILY_ACCOUNTS
+        d_leads, lk.group[d_accts], lk.family_ptr, lk.family_rows, MAX_FAMILY_ACCOUNTS
     )
     return [
         (*_accounts_to_names(index, d_leads, d_accts), _BIT["domain"]),

@@ -91,6 +91,7 @@ class Lookups:
     depth: IntArray
     group: IntArray
     family_ptr: IntArray
+    """Accounts grouped by company group (CSR with ``family_rows``), for the family blocker."""
     family_rows: IntArray
     id_rank: IntArray
     acct_name_ptr: IntArray
@@ -326,7 +327,6 @@ def _derive(data: IndexData) -> Lookups:
     n_tok = len(data.tokens)
 
     ultimate, depth = _hierarchy(data.parent_row)
-    family_ptr, family_rows = group_by(ultimate, n_acct)
     id_rank = np.empty(n_acct, dtype=np.int64)
     id_rank[np.argsort(np.array(data.account_id, dtype=object), kind="stable")] = np.arange(n_acct)
 
@@ -363,6 +363,7 @@ def _derive(data: IndexData) -> Lookups:
         left.append(data.name_owner[primary[order][np.flatnonzero(keep) - 1]])
         right.append(data.name_owner[primary[order][keep]])
     group = connected_components(n_acct, np.concatenate(left), np.concatenate(right))
+    family_ptr, family_rows = group_by(group, n_acct)
 
     tok_owner = np.repeat(np.arange(n_names, dtype=np.int64), np.diff(data.name_tok_ptr))
     post_ptr, order = group_by(data.name_tok_ids, n_tok)
