@@ -239,9 +239,29 @@ def _drop_address(folded: str) -> str:
     return head
 
 
+_TRAILING_NOTE = re.compile(r"\s*\(([^()]*)\)$")
+
+
+def _drop_trailing_note(folded: str) -> str:
+    """Drop a parenthesized note that ends a name: "Schlumberger Technology B.V. (STBV)",
+    "Acme Ltd (in liquidation)". A legal form in brackets, "サクラ電機(株)", is kept."""
+    match = _TRAILING_NOTE.search(folded)
+    if match is None or not any(ch.isalnum() for ch in folded[: match.start()]):
+        return folded
+    note = _name_tokens(match.group(1))
+    forms = _legal_forms()
+    if tuple(note) in forms.suffix or tuple(note) in forms.prefix:
+        return folded
+    return folded[: match.start()]
+
+
 @lru_cache(maxsize=1 << 17)
 def _normalize_folded(folded: str) -> NameKey:
-    tokens = _name_tokens(_drop_address(folded) if "," in folded else folded)
+    if "," in folded:
+        folded = _drop_address(folded)
+    if folded.endswith(")"):
+        folded = _drop_trailing_note(folded)
+    tokens = _name_tokens(folded)
     tokens, legal = _clean_tokens(tokens)
     ascii_tokens = _ascii_tokens(tokens)
     if ascii_tokens is not tokens:  # transliteration can reveal a legal form: "ООО" -> "ooo"
