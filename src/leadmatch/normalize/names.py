@@ -29,6 +29,9 @@ NAME_NORMALIZER_VERSION = 1
 
 # Everything that is neither a letter, a digit nor a combining mark separates tokens.
 _SEPARATOR = re.compile(r"[^\w]+|_")
+# Letters each followed by a dot (a space may follow the dot), and a last letter glued to the
+# final dot: "s. a.", "g.m.b.h.", "i.b.m" — but not the "a" in "N.V. a Dutch company".
+_INITIALS = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.\s?)*[^\W\d_]\.(?:[^\W\d_](?![^\W_]))?")
 _APOSTROPHES = re.compile(r"(?<=\w)['’`´ʼ](?=\w)")
 # A brand written as its web address: "Amazon.com, Inc.", "Booking.com B.V." -> the brand.
 _WEB_SUFFIX = re.compile(r"(?<=\w\w)\.(?:com|net|org|io|ai|co|biz|info|app|de|fr|nl|uk|eu)\b")
@@ -73,8 +76,12 @@ def _is_unspaced_script(text: str) -> bool:
 
 
 def _tokens(folded: str) -> list[str]:
-    """Split folded text into tokens; runs of single letters merge ("g m b h" -> "gmbh")."""
-    text = _APOSTROPHES.sub("", folded).replace("&", " and ").replace("+", " and ")
+    """Split folded text into tokens. Dotted initials join ("G.m.b.H." -> "gmbh", "N.V. a" ->
+    "nv a"), then so do runs of single letters ("D S M" -> "dsm")."""
+    text = _APOSTROPHES.sub("", folded)
+    if "." in text:
+        text = _INITIALS.sub(lambda m: re.sub(r"[.\s]", "", m.group()) + " ", text)
+    text = text.replace("&", " and ").replace("+", " and ")
     raw = [t for t in _SEPARATOR.split(text) if t]
     merged: list[str] = []
     run: list[str] = []
