@@ -94,7 +94,8 @@ def pair_total(
     for raw in (account.domain, *account.alias_domains):
         key = domain_key(raw)
         platform = is_hosting_domain(key.domain)
-        if platform and key.brand not in normalize_name(account.name).ascii.replace(" ", ""):
+        words = normalize_name(account.name).ascii.split()
+        if platform and key.brand.replace("-", "") not in {*words, "".join(words)}:
             continue
         if key.domain and key not in own:
             own.append(key)

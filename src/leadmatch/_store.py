@@ -116,9 +116,12 @@ def load(path: str | Path, cls: type[T], normalizer_version: int) -> T:
                 f"{manifest.get('name_normalizer_version')}; this leadmatch uses "
                 f"{normalizer_version}: rebuild the index so that keys compare alike"
             )
-        checksums: dict[str, str] = manifest.get("sha256", {})
+        checksums = manifest.get("sha256")
+        kinds = manifest.get("fields")
+        if not isinstance(checksums, dict) or not isinstance(kinds, dict):
+            raise IndexFormatError(f"{path}: the index manifest lacks its fields or checksums")
 
-        def array(name: str) -> np.ndarray[Any, Any]:
+        def array(name: str, dtype: str) -> np.ndarray[Any, Any]:
             try:
                 content = archive.read(name)
             except (KeyError, zipfile.BadZipFile, OSError) as exc:
@@ -126,20 +129,27 @@ def load(path: str | Path, cls: type[T], normalizer_version: int) -> T:
             if hashlib.sha256(content).hexdigest() != checksums.get(name):
                 raise IndexFormatError(f"{path}: member {name} fails its checksum (damaged file)")
             try:
-                return np.load(io.BytesIO(content), allow_pickle=False)  # type: ignore[no-any-return]
+                loaded = np.load(io.BytesIO(content), allow_pickle=False)
             except ValueError as exc:
                 raise IndexFormatError(f"{path}: member {name} is not a plain array") from exc
+            if loaded.ndim != 1 or (dtype and loaded.dtype != np.dtype(dtype)):
+                raise IndexFormatError(f"{path}: member {name} has the wrong shape or type")
+            return loaded  # type: ignore[no-any-return]
 
         values: dict[str, Any] = {}
-        kinds: dict[str, str] = manifest.get("fields", {})
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             kind = kinds.get(f.name)
             if kind == "array":
-                values[f.name] = array(f"{f.name}.npy")
+                values[f.name] = array(f"{f.name}.npy", "")
             elif kind == "strings":
-                values[f.name] = _decode_strings(
-                    array(f"{f.name}.blob.npy"), array(f"{f.name}.ptr.npy")
-                )
+                blob = array(f"{f.name}.blob.npy", "uint8")
+                ptr = array(f"{f.name}.ptr.npy", "int64")
+                if len(ptr) == 0 or ptr[0] != 0 or ptr[-1] != len(blob) or (np.diff(ptr) < 0).any():
+                    raise IndexFormatError(f"{path}: the offsets of {f.name} do not fit its data")
+                try:
+                    values[f.name] = _decode_strings(blob, ptr)
+                except UnicodeDecodeError as exc:
+                    raise IndexFormatError(f"{path}: {f.name} is not valid UTF-8") from exc
             else:
                 raise IndexFormatError(f"{path}: field {f.name} is missing from the index")
     return cls(**values)

@@ -157,17 +157,24 @@ def _lead_boundaries(sorted_leads: IntArray, cuts: IntArray) -> IntArray:
 def _blocking_tokens(
     index: AccountIndex, config: MatchConfig, lead: IntArray, tok: IntArray, weight: FloatArray
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """Per lead, its :data:`BLOCKING_TOKENS` rarest usable tokens, sorted by lead.
+    """Per lead, its :data:`BLOCKING_TOKENS` heaviest usable tokens, sorted by lead.
 
-    Common words (sector words, legal forms) block only for a lead that has nothing else;
-    tokens in more than ``max_block_size`` accounts never do.
+    A token reached both exactly and through a typo key counts once, at its better weight; the
+    heaviest come first (an exact rare word before its misspelled look-alikes), ties go to the
+    rarer, then to the token's spelling — never to load order. Common words (sector words,
+    legal forms) block only for a lead that has nothing else; tokens in more than
+    ``max_block_size`` accounts never do.
     """
     lk = index.lookups
+    order = np.lexsort((-weight, tok, lead))  # best weight first within each (lead, token)
+    lead, tok, weight = lead[order], tok[order], weight[order]
+    first = first_of_groups(lead * max(len(lk.token_df), 1) + tok)
+    lead, tok, weight = lead[first], tok[first], weight[first]
     common = lk.token_common[tok]
     has_rare = np.bincount(lead, weights=~common, minlength=int(lead.max(initial=-1)) + 1) > 0
     keep = (lk.token_df[tok] <= config.max_block_size) & (~common | ~has_rare[lead])
     lead, tok, weight = lead[keep], tok[keep], weight[keep]
-    order = np.lexsort((tok, lk.token_df[tok], lead))
+    order = np.lexsort((lk.token_rank[tok], lk.token_df[tok], -weight, lead))
     order = order[rank_in_group(lead[order]) < BLOCKING_TOKENS]
     return lead[order], tok[order], weight[order]
 

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from leadmatch import __version__
 from leadmatch._resources import demo_text
-from leadmatch.columns import open_text, parse_map, read_csv
+from leadmatch.columns import header_key, open_text, parse_map, read_csv
 from leadmatch.config import MatchConfig
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.index import AccountIndex
@@ -89,11 +89,12 @@ def _load_accounts(
         return AccountIndex.load(path, config), set()
     with open_text(path) as stream:
         mapping, rows = read_csv(stream, "account", maps)
-        return AccountIndex.build(rows, config), set(mapping) & set(maps)
+        return AccountIndex.build(rows, config), set(mapping)
 
 
 def _check_maps(maps: Sequence[str], used: set[str]) -> None:
-    unused = sorted(set(parse_map(maps)) - used)
+    found = {header_key(column) for column in used}
+    unused = sorted(c for c in parse_map(maps) if header_key(c) not in found)
     if unused:
         raise MissingColumnError(f"--map names columns no input file has: {', '.join(unused)}")
 
@@ -103,7 +104,7 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
     done = 0
     while chunk := list(islice(rows, size)):
         for position, row in enumerate(chunk, start=done + 1):
-            if not row.get("lead_id"):
+            if not str(row.get("lead_id") or "").strip():
                 row["lead_id"] = f"row-{position}"
         done += len(chunk)
         yield chunk
@@ -133,7 +134,7 @@ def _match(args: argparse.Namespace) -> int:
     counts: Counter[str] = Counter()
     with open_text(args.leads) as source, _output(args.out) as out:
         mapping, rows = read_csv(source, "lead", lead_maps)
-        _check_maps(args.map, used | (set(mapping) & set(lead_maps)))
+        _check_maps(args.map, used | set(mapping))
         writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS)
         writer.writeheader()
         for chunk in _chunks(rows, CHUNK):

@@ -51,6 +51,11 @@ _ACCOUNT_HEADERS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 _KEY = re.compile(r"[^0-9a-z]+")
+#: Largest CSV field read; larger ones are cut by the csv module's reader with an error.
+MAX_FIELD_BYTES = 1 << 30
+#: A quoted field may hold line breaks (notes, addresses); this many means a quote never closed.
+#: The last record of a file gets less room: 3 lines or more there are read as an open quote.
+MAX_RECORD_LINES = 100
 
 
 def header_key(header: str) -> str:
@@ -88,8 +93,9 @@ def resolve_columns(
     mapping: dict[str, str] = {}
     header: str | None
     taken: set[str] = set()
-    for header, field in explicit.items():
-        if header in headers:  # a --map pair may be meant for the other file
+    for column, field in explicit.items():
+        header = by_key.get(header_key(column))  # as loose as the built-in names
+        if header is not None:  # a --map pair may be meant for the other file
             mapping[header], taken = field, taken | {field}
     for field in fields:  # exact field names first, then the built-in alternatives
         if field in taken:
@@ -115,7 +121,13 @@ def resolve_columns(
 def read_csv(
     stream: IO[str], kind: str, explicit: Mapping[str, str] | None = None
 ) -> tuple[dict[str, str], Iterator[dict[str, Any]]]:
-    """The column mapping and the rows of a CSV file as field dicts, read lazily."""
+    """The column mapping and the rows of a CSV file as field dicts, read lazily.
+
+    A field of any length is read (an oversized one becomes that row's error, not the file's);
+    a record spanning more than :data:`MAX_RECORD_LINES` lines stops the run with the line
+    where it began, since an unclosed quote would otherwise swallow every row after it.
+    """
+    csv.field_size_limit(MAX_FIELD_BYTES)
     reader = csv.reader(stream)
     try:
         headers = next(reader)
@@ -127,11 +139,23 @@ def read_csv(
     mapping = resolve_columns(headers, kind, explicit)
     positions = [(headers.index(h), f) for h, f in mapping.items()]
 
+    def unclosed(start: int) -> LeadmatchError:
+        return LeadmatchError(
+            f"the {kind}s file has a record running from line {start} to line "
+            f"{reader.line_num}: a quote opened there is probably never closed"
+        )
+
     def rows() -> Iterator[dict[str, Any]]:
+        line = span = reader.line_num
         try:
             for values in reader:
+                span, start, line = reader.line_num - line, line + 1, reader.line_num
+                if span > MAX_RECORD_LINES:
+                    raise unclosed(start)
                 if values:
                     yield {f: (values[i] if i < len(values) else None) for i, f in positions}
+            if span >= 3:  # the last record swallowed the lines after it up to the end
+                raise unclosed(start)
         except csv.Error as exc:
             where = f"line {reader.line_num}"
             raise LeadmatchError(f"the {kind}s file is not valid CSV at {where}: {exc}") from exc

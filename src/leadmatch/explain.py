@@ -14,6 +14,16 @@ if TYPE_CHECKING:
     from leadmatch.index import AccountIndex
 
 
+def _in_group(index: AccountIndex, domain: str, acct: int) -> bool:
+    """Whether an account of ``acct``'s company group owns ``domain``."""
+    lk = index.lookups
+    dom = lk.domain_of.get(domain)
+    if dom is None:
+        return False
+    owners = lk.domain_acct_rows[lk.domain_acct_ptr[dom] : lk.domain_acct_ptr[dom + 1]]
+    return bool((lk.group[owners] == lk.group[acct]).any())
+
+
 def _domain_detail(level: str, index: AccountIndex, batch: LeadBatch, lead: int, acct: int) -> str:
     d = index.data
     own = [d.domains[i] for i in d.domain_ids[d.domain_ptr[acct] : d.domain_ptr[acct + 1]]]
@@ -25,7 +35,7 @@ def _domain_detail(level: str, index: AccountIndex, batch: LeadBatch, lead: int,
         which = "primary" if own and own[0] == hit else "alias"
         return f"{source.get(hit, 'domain')} {hit} = account's {which} domain"
     if level == "family":
-        hit = keys[0].domain if keys else ""
+        hit = next((k.domain for k in keys if _in_group(index, k.domain, acct)), "")
         return f"{source.get(hit, 'domain')} {hit} belongs to the same company group"
     if level == "brand":
         key = next((k for k in keys if any(o.startswith(k.brand + ".") for o in own)), keys[0])

@@ -29,7 +29,7 @@ from leadmatch._arrays import (
     offsets,
 )
 from leadmatch.config import MatchConfig
-from leadmatch.errors import InvalidAccountError
+from leadmatch.errors import IndexFormatError, InvalidAccountError
 from leadmatch.models import Account, Lead, Match
 from leadmatch.normalize import (
     DomainKey,
@@ -112,6 +112,8 @@ class Lookups:
     """Token weights without the cap."""
     unseen_idf: float
     token_df: IntArray
+    token_rank: IntArray
+    """Position of each token in alphabetical order: a tie-break independent of load order."""
     post_ptr: IntArray
     post_rows: IntArray
     name_compact_len: IntArray
@@ -215,10 +217,11 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
         parents.append(account.parent_id)
 
         keys: list[DomainKey] = []
-        compact_name = normalize_name(account.name).ascii.replace(" ", "")
+        name_words = normalize_name(account.name).ascii.split()
+        own_words = {*name_words, "".join(name_words)}
         for raw in (account.domain, *account.alias_domains):
             key = domain_key(raw)
-            if key.domain and key not in keys and _own_domain(key, compact_name):
+            if key.domain and key not in keys and _own_domain(key, own_words):
                 keys.append(key)
         new_ids = _interned((k.domain for k in keys), domain_vocab, domains)
         for key, idx in zip(keys, new_ids):
@@ -275,10 +278,50 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
     )
 
 
-def _own_domain(key: DomainKey, compact_name: str) -> bool:
+def _own_domain(key: DomainKey, name_words: set[str]) -> bool:
     """A hosting platform's domain (facebook.com, github.io) is an account's own only when the
-    account is that platform: a CRM's "website" is often the company's page on one of them."""
-    return not is_hosting_domain(key.domain) or key.brand.replace("-", "") in compact_name
+    account is that platform ("Google LLC", "Facebook, Inc."): a CRM's "website" is often the
+    company's page on one of them. The brand must be a word of the name, not a part of one
+    ("t" of t.co is in "tesla")."""
+    return not is_hosting_domain(key.domain) or key.brand.replace("-", "") in name_words
+
+
+def _check(data: IndexData, path: Path) -> None:
+    """Refuse loaded columns that do not fit together: lengths, offsets and row references.
+
+    Checksums catch damage in transit; this catches a file that was edited or written by
+    something else, before it could index out of range or name the wrong accounts.
+    """
+
+    def fail(what: str) -> IndexFormatError:
+        return IndexFormatError(f"{path}: {what}; the file is not a consistent leadmatch index")
+
+    def csr(ptr: IntArray, rows: int, values: IntArray, limit: int, what: str) -> None:
+        if len(ptr) != rows + 1 or ptr[0] != 0 or ptr[-1] != len(values):
+            raise fail(f"the {what} offsets do not fit")
+        if (np.diff(ptr) < 0).any():
+            raise fail(f"the {what} offsets decrease")
+        in_range(values, 0, limit, what)
+
+    def in_range(values: Any, low: int, high: int, what: str) -> None:
+        if values.dtype.kind not in "iu":
+            raise fail(f"{what} are not integers")
+        if len(values) and (values.min() < low or values.max() >= high):
+            raise fail(f"{what} point outside the index")
+
+    n_acct, n_names = len(data.account_id), len(data.name_owner)
+    for column in (data.display_name, data.country, data.city, data.phone, data.parent_row):
+        if len(column) != n_acct:
+            raise fail("account columns differ in length")
+    per_name = (data.name_raw, data.name_ascii, data.name_legal, data.name_acronym, data.name_lossy)
+    if any(len(column) != n_names for column in per_name) or len(data.brands) != len(data.domains):
+        raise fail("name or domain columns differ in length")
+    if data.name_lossy.dtype != np.bool_:
+        raise fail("name_lossy is not boolean")
+    in_range(data.parent_row, -1, n_acct, "parent rows")
+    in_range(data.name_owner, 0, n_acct, "name owners")
+    csr(data.domain_ptr, n_acct, data.domain_ids, len(data.domains), "domain")
+    csr(data.name_tok_ptr, n_names, data.name_tok_ids, len(data.tokens), "name token")
 
 
 def _first_error(exc: Exception) -> str:
@@ -288,6 +331,13 @@ def _first_error(exc: Exception) -> str:
         where = ".".join(str(p) for p in first.get("loc", ())) or "record"
         return f"{where}: {first.get('msg', exc)}"
     return str(exc)
+
+
+def _alphabetical_rank(values: list[str]) -> IntArray:
+    """Each value's position in sorted order."""
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(_objects(values), kind="stable")] = np.arange(len(values))
+    return rank
 
 
 def _hierarchy(parent_row: IntArray) -> tuple[IntArray, IntArray]:
@@ -327,8 +377,7 @@ def _derive(data: IndexData) -> Lookups:
     n_tok = len(data.tokens)
 
     ultimate, depth = _hierarchy(data.parent_row)
-    id_rank = np.empty(n_acct, dtype=np.int64)
-    id_rank[np.argsort(np.array(data.account_id, dtype=object), kind="stable")] = np.arange(n_acct)
+    id_rank = _alphabetical_rank(data.account_id)
 
     acct_name_ptr, acct_name_rows = group_by(data.name_owner, n_acct)
 
@@ -392,6 +441,10 @@ def _derive(data: IndexData) -> Lookups:
             exact_names.setdefault(ascii_name.replace(" ", ""), []).append(row)
         if len(acronym) >= 3:
             acronyms.setdefault(acronym, []).append(row)
+    for table in (exact_names, acronyms):  # capped look-ups must not depend on load order
+        for rows in table.values():
+            if len(rows) > 1:
+                rows.sort(key=lambda r: int(id_rank[data.name_owner[r]]))
     typo_keys: dict[str, list[int]] = {}
     for tok_id, token in enumerate(data.tokens):
         if token.isalpha():
@@ -428,6 +481,7 @@ def _derive(data: IndexData) -> Lookups:
         idf_raw=idf_raw,
         unseen_idf=unseen_idf,
         token_df=token_df,
+        token_rank=_alphabetical_rank(data.tokens),
         post_ptr=post_ptr,
         post_rows=post_rows,
         name_compact_len=compact_len,
@@ -526,7 +580,9 @@ class AccountIndex:
     def load(cls, path: str | Path, config: MatchConfig | None = None) -> AccountIndex:
         """Read an index written by :meth:`save`; a damaged or foreign file raises
         :class:`~leadmatch.errors.IndexFormatError`."""
-        return cls(_store.load(path, IndexData, NAME_NORMALIZER_VERSION), config)
+        data = _store.load(path, IndexData, NAME_NORMALIZER_VERSION)
+        _check(data, Path(path))
+        return cls(data, config)
 
 
 def account_ids(index: AccountIndex, rows: Sequence[int]) -> list[str]:

@@ -128,3 +128,39 @@ def test_demo_runs_on_bundled_data(capsys: pytest.CaptureFixture[str], tmp_path:
     text = capsys.readouterr().out
     assert "precision" in text and "recall" in text and "A few results and why" in text
     assert len(_rows(out)) > 500
+
+
+def test_an_oversized_field_is_that_rows_error_not_the_files(tmp_path: Path) -> None:
+    accounts = _write(tmp_path / "a.csv", ACCOUNTS_CSV)
+    leads = _write(
+        tmp_path / "l.csv", f"lead_id,company\nL1,Acme Robotics\nL2,{'x' * 200_000}\nL3,Acme\n"
+    )
+    out = tmp_path / "o.csv"
+    assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    rows = _rows(out)
+    assert [r["decision"] for r in rows] == ["matched", "error", rows[2]["decision"]]
+    assert "200,000 characters" in rows[1]["evidence"]
+
+
+def test_an_unclosed_quote_stops_the_run_instead_of_swallowing_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = _write(tmp_path / "a.csv", ACCOUNTS_CSV)
+    leads = _write(
+        tmp_path / "l.csv", 'lead_id,company\nL1,Acme\nL2,"Acme Robotics\nL3,Beta\nL4,Gamma\n'
+    )
+    out = tmp_path / "o.csv"
+    assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+                 "--quiet"]) == 2  # fmt: skip
+    assert "quote" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_blank_lead_ids_get_their_row_number_and_map_ignores_case(tmp_path: Path) -> None:
+    accounts = _write(tmp_path / "a.csv", ACCOUNTS_CSV)
+    leads = _write(tmp_path / "l.csv", "lead_id,Org\n  ,Acme Robotics\nL2,Acme Robotics\n,x\n")
+    out = tmp_path / "o.csv"
+    assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+                 "--quiet", "--map", "org=company"]) == 0  # fmt: skip
+    assert [r["lead_id"] for r in _rows(out)] == ["row-1", "L2", "row-3"]

@@ -103,3 +103,29 @@ def test_other_zips_and_other_versions_are_refused(
         AccountIndex.load(future)
     with pytest.raises(IndexFormatError, match="no such"):
         AccountIndex.load(tmp_path / "missing.lmx")
+
+
+def test_an_edited_file_with_fresh_checksums_is_still_refused(
+    saved: tuple[AccountIndex, Path], tmp_path: Path
+) -> None:
+    import hashlib
+    import io
+
+    import numpy as np
+
+    _, path = saved
+    edited = tmp_path / "edited.lmx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(edited, "w") as dst:
+        members = {item.filename: src.read(item.filename) for item in src.infolist()}
+        owners = np.load(io.BytesIO(members["name_owner.npy"]), allow_pickle=False)
+        owners[1] = 99  # a name owned by an account that does not exist
+        buffer = io.BytesIO()
+        np.save(buffer, owners)
+        members["name_owner.npy"] = buffer.getvalue()
+        manifest = json.loads(members["manifest.json"])
+        manifest["sha256"]["name_owner.npy"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+        members["manifest.json"] = json.dumps(manifest).encode()
+        for name, content in members.items():
+            dst.writestr(name, content)
+    with pytest.raises(IndexFormatError, match="outside the index"):
+        AccountIndex.load(edited)

@@ -176,3 +176,39 @@ def test_a_shared_domain_gives_the_same_answer_whatever_the_account_order() -> N
         AccountIndex.build(order).match(lead).account_id for order in ([a, x, xs], [x, a, xs])
     }
     assert answers == {"XS"}
+
+
+def test_misspelled_look_alikes_do_not_crowd_out_a_rare_word() -> None:
+    noise = [
+        {"account_id": f"N{i}", "name": name}
+        for i, name in enumerate(["Marketinq Ltd", "Markting Ltd", "Marketin Ltd", "Narketing Ltd"])
+    ]
+    zorbax = {"account_id": "Z1", "name": "Zorbax Marketing Solutions"}
+    lead = Lead(company="Zorbax Marketing")
+    for accounts in ([*noise, zorbax], [zorbax, *noise]):
+        assert AccountIndex.build(accounts).match(lead).candidate_id == "Z1"
+
+
+def test_a_link_shortener_is_nobodys_domain() -> None:
+    index = AccountIndex.build(
+        [
+            {"account_id": "T", "name": "Tesla Motors", "domain": "https://t.co/x"},
+            {"account_id": "W", "name": "Walmart", "domain": "wa.me/123"},
+        ]
+    )
+    assert index.account("T")["domains"] == []
+    assert index.account("W")["domains"] == []
+
+
+def test_family_evidence_names_the_domain_that_made_the_link() -> None:
+    index = AccountIndex.build(
+        [
+            {"account_id": "P", "name": "Parentco Holdings", "domain": "parentco.com"},
+            {"account_id": "S", "name": "Subsidiary Consulting GmbH", "parent_id": "P"},
+        ]
+    )
+    m = index.match(
+        Lead(company="Subsidiary Consulting", email="a@gmx-consulting.de", website="parentco.com")
+    )
+    detail = next(e.detail for e in m.evidence if e.signal == "domain")
+    assert "parentco.com" in detail

@@ -25,5 +25,13 @@ def test_city_key_folds_case_accents_and_script() -> None:
 
 
 def test_phone_key_ignores_the_way_the_prefix_is_written() -> None:
-    assert phone_key("+49 (0)30 1234567") == phone_key("030 1234567") == phone_key("0049301234567")
+    key = phone_key("+49 (0)30 7285 4913")
+    assert key == phone_key("030 72854913") == phone_key("0049 30 7285-4913") == "72854913"
     assert phone_key("12 34") == ""
+
+
+@pytest.mark.parametrize(
+    "placeholder", ["000-000-0000", "+1 999 999 9999", "12345678", "0987654321"]
+)
+def test_placeholder_phone_numbers_give_no_key(placeholder: str) -> None:
+    assert phone_key(placeholder) == ""

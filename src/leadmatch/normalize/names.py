@@ -237,7 +237,7 @@ def _drop_address(folded: str) -> str:
     Registers and patent offices append seats and countries that way; "Acme, Inc." and
     "Smith, Jones & Co" keep their commas because no legal form comes before them.
     """
-    segments = folded.split(",")
+    segments = folded.split(",", 8)  # a name has a few commas; a hostile string, thousands
     head = segments[0]
     for segment in segments[1:]:
         if _strip_legal_forms(_name_tokens(head))[1]:

@@ -16,6 +16,7 @@ _NON_DIGIT = re.compile(r"\D+")
 #: Digits of a phone number compared: the subscriber part survives any national or
 #: international way of writing the prefix ("+49 (0)30 1234567" vs "030 1234567").
 PHONE_DIGITS = 8
+_RUNS = "01234567890123456789 98765432109876543210"
 
 
 def _loose(text: str) -> str:
@@ -63,6 +64,10 @@ def normalize_city(value: object) -> str:
 
 
 def phone_key(value: object) -> str:
-    """The last :data:`PHONE_DIGITS` digits of a phone number, ``""`` if it has fewer."""
+    """The last :data:`PHONE_DIGITS` digits of a phone number; ``""`` if it has fewer, or if
+    they are a placeholder such as 000-000-0000 or 12345678 that many records share."""
     digits = _NON_DIGIT.sub("", fold(value))
-    return digits[-PHONE_DIGITS:] if len(digits) >= PHONE_DIGITS else ""
+    key = digits[-PHONE_DIGITS:]
+    if len(key) < PHONE_DIGITS or len(set(key)) == 1 or key in _RUNS:
+        return ""
+    return key
