@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     index = sub.add_parser("index", help="build an account index and save it")
     index.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    index.add_argument("--strict", action="store_true", help="stop at the first unusable account")
     index.add_argument("--accounts", required=True, help="accounts CSV")
     index.add_argument("--out", required=True, help="index file to write (e.g. accounts.lmx)")
     index.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
@@ -85,11 +86,28 @@ def _load_accounts(
     path: str, maps: dict[str, str], config: MatchConfig
 ) -> tuple[AccountIndex, set[str]]:
     """The index, and the columns of the accounts file that --map pairs named."""
-    if Path(path).suffix.lower() == ".lmx":
+    if _is_index(path):
         return AccountIndex.load(path, config), set()
     with open_text(path) as stream:
         mapping, rows = read_csv(stream, "account", maps)
         return AccountIndex.build(rows, config), set(mapping)
+
+
+def _check_output_dir(path: str | None) -> None:
+    """Fail before the work, not after it, when the output cannot be written."""
+    if path and path != "-" and not Path(path).resolve().parent.is_dir():
+        raise LeadmatchError(f"cannot write {path}: folder {Path(path).parent} does not exist")
+
+
+def _is_index(path: str) -> bool:
+    """A saved index (a zip file) whatever its name; a CSV never starts with the zip magic."""
+    if Path(path).suffix.lower() == ".lmx":
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def _check_maps(maps: Sequence[str], used: set[str]) -> None:
@@ -128,6 +146,7 @@ def _match(args: argparse.Namespace) -> int:
     if args.strict:
         config = config.model_copy(update={"strict": True})
     lead_maps, account_maps = _split_maps(args.map)
+    _check_output_dir(args.out)
     index, used = _load_accounts(args.accounts, account_maps, config)
     if not args.quiet:
         print(f"indexed {index!r} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -170,7 +189,8 @@ def _output(path: str) -> Iterator[IO[str]]:
 def _index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     _, account_maps = _split_maps(args.map)
-    index, used = _load_accounts(args.accounts, account_maps, MatchConfig())
+    _check_output_dir(args.out)
+    index, used = _load_accounts(args.accounts, account_maps, MatchConfig(strict=args.strict))
     _check_maps(args.map, used)
     index.save(args.out)
     if not args.quiet:
@@ -180,6 +200,7 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    _check_output_dir(args.out)
     started = time.perf_counter()
     accounts_text, leads_text = demo_text("accounts.csv"), demo_text("leads.csv")
     _, account_rows = read_csv(io.StringIO(accounts_text), "account")

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from leadmatch.errors import LeadmatchError, MissingColumnError
+
+log = logging.getLogger("leadmatch")
 
 LEAD_FIELDS = (
     "lead_id", "first_name", "last_name", "email", "company", "website", "country", "city", "phone",
@@ -30,8 +34,8 @@ _LEAD_HEADERS: dict[str, tuple[str, ...]] = {
     "first_name": ("firstname", "first name", "given name"),
     "last_name": ("lastname", "last name", "surname", "family name"),
     "email": ("email", "email address", "e-mail", "work email"),
-    "company": ("company", "company name", "account name", "organization", "organisation",
-                "associated company", "employer"),
+    "company": ("company", "company name", "company / account", "account name", "organization",
+                "organisation", "associated company", "employer"),
     "website": ("website", "website url", "web site", "url", "company domain name", "domain"),
     "country": ("country", "country/region", "country code", "mailing country", "billing country"),
     "city": ("city", "mailing city", "town"),
@@ -64,12 +68,18 @@ def header_key(header: str) -> str:
 
 
 def parse_map(pairs: Sequence[str]) -> dict[str, str]:
-    """``["Org=company", ...]`` as ``{"Org": "company"}``; a malformed pair is an error."""
+    """``["Org=company", ...]`` as ``{"Org": "company"}``; a malformed pair or an unknown field
+    is an error."""
     out: dict[str, str] = {}
+    fields = sorted(set(LEAD_FIELDS) | set(ACCOUNT_FIELDS))
     for pair in pairs:
         column, sep, field = pair.rpartition("=")
         if not sep or not column.strip() or not field.strip():
             raise LeadmatchError(f"--map takes column=field, got {pair!r}")
+        if field.strip() not in fields:
+            raise LeadmatchError(
+                f"--map {pair!r}: unknown field {field.strip()!r}; fields: {fields}"
+            )
         out[column.strip()] = field.strip()
     return out
 
@@ -112,10 +122,21 @@ def resolve_columns(
         missing.append("company or email")
     if missing:
         raise MissingColumnError(
-            f"the {kind}s file has no column for {', '.join(missing)} (its columns: "
-            f"{', '.join(headers)}); name one with --map column=field"
+            f"the {kind}s have no column for {', '.join(missing)} (columns: "
+            f"{', '.join(headers)}); rename one, or name it with --map column=field"
         )
+    if kind == "lead":
+        for field in ("company", "email"):
+            if field not in taken:
+                log.warning("the leads have no %s column (columns: %s)", field, ", ".join(headers))
     return mapping
+
+
+def _delimiter(header: str) -> str:
+    """The header's separator: European spreadsheets write ';', some exports tabs or '|'."""
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
 
 
 def read_csv(
@@ -128,7 +149,8 @@ def read_csv(
     where it began, since an unclosed quote would otherwise swallow every row after it.
     """
     csv.field_size_limit(MAX_FIELD_BYTES)
-    reader = csv.reader(stream)
+    first = stream.readline()
+    reader = csv.reader(itertools.chain([first], stream), delimiter=_delimiter(first))
     try:
         headers = next(reader)
     except StopIteration as exc:
@@ -172,4 +194,18 @@ def open_text(path: str) -> IO[str]:
             sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline=""
         )
     # Undecodable bytes become U+FFFD rather than stopping the run: every row still gets a result.
-    return open(path, encoding="utf-8-sig", errors="replace", newline="")
+    return open(path, encoding=_encoding(path), errors="replace", newline="")
+
+
+def _encoding(path: str) -> str:
+    """UTF-8 (with or without BOM), unless the file's first megabyte is not: then Windows-1252,
+    the Latin-1 superset that spreadsheets on Windows write, with a warning."""
+    with open(path, "rb") as raw:
+        head = raw.read(1 << 20)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            log.warning("%s is not UTF-8; reading it as Windows-1252 (Latin-1)", path)
+            return "cp1252"
+    return "utf-8-sig"

@@ -77,9 +77,10 @@ def validate_leads(
             lead = item if isinstance(item, Lead) else Lead.model_validate(item)
         except Exception as exc:  # pydantic.ValidationError, or an item that is no mapping
             message = _error_text(exc)
-            if strict:
-                raise InvalidLeadError(f"lead {position}: {message}") from exc
             raw_id = item.get("lead_id") if isinstance(item, Mapping) else None
+            if strict:
+                which = f"lead {raw_id!r}" if raw_id else f"lead at position {position}"
+                raise InvalidLeadError(f"{which}: {message}") from exc
             leads.append(None)
             ids.append(str(raw_id) if isinstance(raw_id, (str, int)) else str(position))
             errors.append(message)

@@ -164,3 +164,38 @@ def test_blank_lead_ids_get_their_row_number_and_map_ignores_case(tmp_path: Path
     assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
                  "--quiet", "--map", "org=company"]) == 0  # fmt: skip
     assert [r["lead_id"] for r in _rows(out)] == ["row-1", "L2", "row-3"]
+
+
+def test_semicolons_latin_1_and_salesforce_lead_reports(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    accounts = _write(tmp_path / "a.csv", ACCOUNTS_CSV)
+    leads = tmp_path / "l.csv"
+    leads.write_bytes(
+        "Lead ID;Company / Account;Email\nL1;Müller & Söhne;m@gmail.com\n".encode("cp1252")
+    )
+    out = tmp_path / "o.csv"
+    assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    assert _rows(out)[0]["account_id"] == "A3"
+    assert "not UTF-8" in caplog.text
+
+
+def test_an_index_is_recognised_by_content_and_mistakes_are_caught_early(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    accounts = _write(tmp_path / "a.csv", ACCOUNTS_CSV)
+    leads = _write(tmp_path / "l.csv", LEADS_CSV)
+    index = tmp_path / "accounts.idx"
+    assert main(["index", "--accounts", str(accounts), "--out", str(index), "--quiet"]) == 0
+    out = tmp_path / "o.csv"
+    assert main(["match", "--accounts", str(index), "--leads", str(leads), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    assert len(_rows(out)) == 4
+    missing_dir = tmp_path / "nope" / "o.csv"
+    assert main(["match", "--accounts", str(index), "--leads", str(leads),
+                 "--out", str(missing_dir)]) == 2  # fmt: skip
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["match", "--accounts", str(index), "--leads", str(leads), "--out", str(out),
+                 "--map", "Company=compnay"]) == 2  # fmt: skip
+    assert "unknown field 'compnay'" in capsys.readouterr().err
