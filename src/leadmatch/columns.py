@@ -169,15 +169,24 @@ def read_csv(
 
     def rows() -> Iterator[dict[str, Any]]:
         line = span = reader.line_num
+        overlong = 0
         try:
             for values in reader:
                 span, start, line = reader.line_num - line, line + 1, reader.line_num
                 if span > MAX_RECORD_LINES:
                     raise unclosed(start)
+                overlong += len(values) > len(headers)
                 if values:
                     yield {f: (values[i] if i < len(values) else None) for i, f in positions}
             if span >= 3:  # the last record swallowed the lines after it up to the end
                 raise unclosed(start)
+            if overlong:
+                log.warning(
+                    "%d %s row(s) have more values than the header has columns (an unquoted "
+                    "separator inside a value?); the extra values were not read",
+                    overlong,
+                    kind,
+                )
         except csv.Error as exc:
             where = f"line {reader.line_num}"
             raise LeadmatchError(f"the {kind}s file is not valid CSV at {where}: {exc}") from exc
