@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from leadmatch import AccountIndex, IndexFormatError, Lead, _store
@@ -24,6 +28,23 @@ LEADS = [
     Lead(company="Creme Brulee", country="France"),
     Lead(company="Unknown Corp"),
 ]
+
+
+def _rewrite(source: Path, target: Path, edit: Callable[[dict[str, bytes]], None]) -> Path:
+    """Copy an index file member by member, letting ``edit`` change the members first."""
+    with zipfile.ZipFile(source) as src:
+        members = {item.filename: src.read(item.filename) for item in src.infolist()}
+    edit(members)
+    with zipfile.ZipFile(target, "w") as dst:
+        for name, content in members.items():
+            dst.writestr(name, content)
+    return target
+
+
+def _edit_manifest(members: dict[str, bytes], **changes: object) -> None:
+    manifest = json.loads(members["manifest.json"])
+    manifest.update(changes)
+    members["manifest.json"] = json.dumps(manifest).encode()
 
 
 @pytest.fixture
@@ -54,13 +75,12 @@ def test_a_damaged_member_fails_its_checksum(
     saved: tuple[AccountIndex, Path], tmp_path: Path
 ) -> None:
     _, path = saved
-    damaged = tmp_path / "damaged.lmx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
-        for item in src.infolist():
-            content = src.read(item.filename)
-            if item.filename == "name_ascii.blob.npy":
-                content = content[:-1] + bytes([content[-1] ^ 1])
-            dst.writestr(item, content)
+
+    def flip_last_bit(members: dict[str, bytes]) -> None:
+        content = members["name_ascii.blob.npy"]
+        members["name_ascii.blob.npy"] = content[:-1] + bytes([content[-1] ^ 1])
+
+    damaged = _rewrite(path, tmp_path / "damaged.lmx", flip_last_bit)
     with pytest.raises(IndexFormatError, match="checksum"):
         AccountIndex.load(damaged)
 
@@ -90,15 +110,9 @@ def test_other_zips_and_other_versions_are_refused(
     with pytest.raises(IndexFormatError, match="not a leadmatch index"):
         AccountIndex.load(other)
 
-    future = tmp_path / "future.lmx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(future, "w") as dst:
-        for item in src.infolist():
-            content = src.read(item.filename)
-            if item.filename == "manifest.json":
-                manifest = json.loads(content)
-                manifest["format_version"] = 99
-                content = json.dumps(manifest).encode()
-            dst.writestr(item, content)
+    future = _rewrite(
+        path, tmp_path / "future.lmx", lambda members: _edit_manifest(members, format_version=99)
+    )
     with pytest.raises(IndexFormatError, match="format 99"):
         AccountIndex.load(future)
     with pytest.raises(IndexFormatError, match="no such"):
@@ -108,24 +122,18 @@ def test_other_zips_and_other_versions_are_refused(
 def test_an_edited_file_with_fresh_checksums_is_still_refused(
     saved: tuple[AccountIndex, Path], tmp_path: Path
 ) -> None:
-    import hashlib
-    import io
-
-    import numpy as np
-
     _, path = saved
-    edited = tmp_path / "edited.lmx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(edited, "w") as dst:
-        members = {item.filename: src.read(item.filename) for item in src.infolist()}
+
+    def orphan_a_name(members: dict[str, bytes]) -> None:
         owners = np.load(io.BytesIO(members["name_owner.npy"]), allow_pickle=False)
         owners[1] = 99  # a name owned by an account that does not exist
         buffer = io.BytesIO()
         np.save(buffer, owners)
         members["name_owner.npy"] = buffer.getvalue()
-        manifest = json.loads(members["manifest.json"])
-        manifest["sha256"]["name_owner.npy"] = hashlib.sha256(buffer.getvalue()).hexdigest()
-        members["manifest.json"] = json.dumps(manifest).encode()
-        for name, content in members.items():
-            dst.writestr(name, content)
+        checksums = json.loads(members["manifest.json"])["sha256"]
+        checksums["name_owner.npy"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+        _edit_manifest(members, sha256=checksums)
+
+    edited = _rewrite(path, tmp_path / "edited.lmx", orphan_a_name)
     with pytest.raises(IndexFormatError, match="outside the index"):
         AccountIndex.load(edited)

@@ -55,9 +55,9 @@ class EmailKey(NamedTuple):
 
 @cache
 def _extractor() -> tldextract.TLDExtract:
-    return tldextract.TLDExtract(
-        cache_dir=None, suffix_list_urls=(), include_psl_private_domains=False
-    )
+    # Never the network (no suffix list URLs), never a cache on disk: the bundled snapshot only.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None,
+                                 include_psl_private_domains=False)  # fmt: skip
 
 
 def _host(text: str) -> str:
