@@ -92,6 +92,34 @@ def match_chunk(
     return results, found, len(feats.lead)
 
 
+def service_figures(index: AccountIndex, leads: list[dict[str, Any]]) -> str:
+    """Save and load times of the index, and the latency of one lead at a time (as a service
+    calls ``match``), over up to 1,000 leads after a warm-up."""
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        path = index.save(Path(tmp) / "accounts.lmx")
+        saved = time.perf_counter() - started
+        size = path.stat().st_size / 1e6
+        started = time.perf_counter()
+        AccountIndex.load(path)
+        loaded = time.perf_counter() - started
+    sample = leads[:1000]
+    for lead in sample[:50]:
+        index.match(lead)
+    latencies = []
+    for lead in sample:
+        started = time.perf_counter()
+        index.match(lead)
+        latencies.append(time.perf_counter() - started)
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] * 1000
+    p99 = latencies[int(len(latencies) * 0.99)] * 1000
+    return (
+        f"index file {size:,.1f} MB, save {saved:.2f} s, load {loaded:.2f} s; one lead at a "
+        f"time: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(latencies)} leads)"
+    )
+
+
 def evaluate(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig) -> None:
     stages: dict[str, float] = {}
     accounts = read_rows(accounts_csv, "account")
@@ -115,6 +143,7 @@ def evaluate(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig
     hit = sum(1 for i in with_account if truth[i] & found.get(i, set()))
     quality = assess(results, truth)
 
+    save_load = service_figures(index, leads)
     n = len(leads)
     matching = sum(seconds for label, seconds in stages.items() if label != "build index")
     print(f"\n## {name}: {len(index):,} accounts, {n:,} leads (chunks of {CHUNK:,})\n")
@@ -126,6 +155,7 @@ def evaluate(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig
     print(f"| **match, end to end** | {matching:.2f} | {n / matching:,.0f} |")
     print()
     print(f"- peak RSS: {peak_rss_mb():,.0f} MB")
+    print(f"- {save_load}")
     print(f"- candidate pairs per lead: {pairs / max(n, 1):.1f}")
     if with_account:
         print(f"- candidate recall: {hit / len(with_account):.4f} ({hit}/{len(with_account)})")
