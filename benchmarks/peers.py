@@ -161,7 +161,7 @@ def compare(name: str, accounts_csv: Path, leads_csv: Path, sample: int) -> None
     print(f"\n## {name}: {total:,} leads\n")
     print(
         "| tool | leads timed | seconds (all leads) | leads/s | peak RSS MB | precision | "
-        "recall | no-account leads left alone | time vs leadmatch |"
+        "recall | no-account leads not matched | time vs leadmatch |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
