@@ -17,7 +17,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -117,15 +116,12 @@ def _check_maps(maps: Sequence[str], used: set[str]) -> None:
         raise MissingColumnError(f"--map names columns no input file has: {', '.join(unused)}")
 
 
-def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    """Rows in lists of ``size``; a row without a lead id gets its row number in the file."""
-    done = 0
-    while chunk := list(islice(rows, size)):
-        for position, row in enumerate(chunk, start=done + 1):
-            if not str(row.get("lead_id") or "").strip():
-                row["lead_id"] = f"row-{position}"
-        done += len(chunk)
-        yield chunk
+def _named(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The rows, a row without a lead id named by its row number in the file."""
+    for position, row in enumerate(rows, start=1):
+        if not str(row.get("lead_id") or "").strip():
+            row["lead_id"] = f"row-{position}"
+        yield row
 
 
 def _write_results(writer: Any, results: Sequence[Match]) -> None:
@@ -156,12 +152,14 @@ def _match(args: argparse.Namespace) -> int:
         _check_maps(args.map, used | set(mapping))
         writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS)
         writer.writeheader()
-        for chunk in _chunks(rows, CHUNK):
-            results = index.match_many(chunk)
-            _write_results(writer, results)
-            counts.update(m.decision for m in results)
+
+        def progress(done: int) -> None:
             if not args.quiet and time.perf_counter() - started > 2:
                 print(f"  {_summary(counts, time.perf_counter() - started)}", file=sys.stderr)
+
+        for match in index.match_iter(_named(rows), chunk_size=CHUNK, progress=progress):
+            writer.writerow(result_row(match))
+            counts[match.decision] += 1
     if not args.quiet:
         print(_summary(counts, time.perf_counter() - started), file=sys.stderr)
     return 0

@@ -11,7 +11,7 @@ pickle.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -571,6 +571,26 @@ class AccountIndex:
         from leadmatch.pipeline import match_leads
 
         return match_leads(self, leads)
+
+    def match_iter(
+        self,
+        leads: Iterable[Lead | Mapping[str, Any]],
+        *,
+        chunk_size: int = 20_000,
+        progress: Callable[[int], None] | None = None,
+    ) -> Iterator[Match]:
+        """Match a stream of leads of any length, ``chunk_size`` at a time, yielding one
+        :class:`Match` per lead in order; memory holds one chunk, not the stream.
+        ``progress(n)`` is called with the number of leads done after each chunk.
+
+        >>> index = AccountIndex.build([{"account_id": "A1", "name": "Nordic Timber AB"}])
+        >>> [m.account_id for m in index.match_iter(iter([{"company": "Nordic Timber"}] * 3),
+        ...                                           chunk_size=2)]
+        ['A1', 'A1', 'A1']
+        """
+        from leadmatch.pipeline import match_stream
+
+        return match_stream(self, leads, chunk_size, progress)
 
     def save(self, path: str | Path) -> Path:
         """Write the index to one file (arrays + JSON in an uncompressed zip; no pickle)."""

@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from leadmatch import blocking, features, scoring
@@ -42,16 +43,37 @@ def match_leads(index: AccountIndex, leads: Any) -> Any:
     return match_records(index, leads)
 
 
-def match_records(index: AccountIndex, items: Iterable[Lead | Mapping[str, Any]]) -> list[Match]:
-    """Match validated or raw lead records; one :class:`Match` per item, in order."""
+def match_records(
+    index: AccountIndex, items: Iterable[Lead | Mapping[str, Any]], offset: int = 0
+) -> list[Match]:
+    """Match validated or raw lead records; one :class:`Match` per item, in order. A lead
+    without an id is named by its position, counted from ``offset``."""
     config = index.config
-    valid, ids, errors = validate_leads(items, strict=config.strict)
+    valid, ids, errors = validate_leads(items, strict=config.strict, offset=offset)
     batch = prepare(valid)
     lead_rows, name_rows, bits = blocking.candidates(index, batch, config)
     feats = features.compute(index, batch, lead_rows, name_rows, bits)
     scores = scoring.score(feats, config.weights)
     decided = resolve(index, feats, scores, len(valid), config)
     return _results(index, batch, feats, scores, decided, ids, errors)
+
+
+def match_stream(
+    index: AccountIndex,
+    leads: Iterable[Lead | Mapping[str, Any]],
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[Match]:
+    """Match leads of any number in chunks: memory holds one chunk, not the stream."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    rows = iter(leads)
+    done = 0
+    while chunk := list(islice(rows, chunk_size)):
+        yield from match_records(index, chunk, offset=done)
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
 
 
 def _results(

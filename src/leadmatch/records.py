@@ -66,13 +66,14 @@ def _error_text(exc: Exception) -> str:
 
 
 def validate_leads(
-    items: Iterable[Lead | Mapping[str, Any]], *, strict: bool
+    items: Iterable[Lead | Mapping[str, Any]], *, strict: bool, offset: int = 0
 ) -> tuple[list[Lead | None], list[str], list[str | None]]:
-    """Validated leads (None where invalid), their ids, and an error message per row."""
+    """Validated leads (None where invalid), their ids, and an error message per row; a lead
+    without an id is named by its position, counted from ``offset``."""
     leads: list[Lead | None] = []
     ids: list[str] = []
     errors: list[str | None] = []
-    for position, item in enumerate(items):
+    for position, item in enumerate(items, start=offset):
         try:
             lead = item if isinstance(item, Lead) else Lead.model_validate(item)
         except Exception as exc:  # pydantic.ValidationError, or an item that is no mapping
