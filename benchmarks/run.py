@@ -3,6 +3,7 @@
     python benchmarks/run.py --size smoke      # CI: 300 accounts, seconds
     python benchmarks/run.py --size 10k        # 10,000 accounts, 30,000 leads
     python benchmarks/run.py --size 100k
+    python benchmarks/run.py --size 1m --leads 100000   # 1M accounts, 100,000 leads
     python benchmarks/run.py --patstat ../shared/data/patstat_leuven
 
 Prints, per stage, the seconds and leads/s; then peak RSS, candidate pairs per lead,
@@ -52,10 +53,11 @@ def timed(label: str, table: dict[str, float], fn: Callable[[], T]) -> T:
     return value
 
 
-def generate(accounts: int, seed: int, out: Path) -> None:
+def generate(accounts: int, seed: int, out: Path, leads: int | None = None) -> None:
+    extra = ["--leads", str(leads)] if leads else []
     subprocess.run(
         [sys.executable, str(HERE / "synth.py"), "--accounts", str(accounts),
-         "--seed", str(seed), "--out", str(out), "--quiet"],
+         "--seed", str(seed), "--out", str(out), "--quiet", *extra],
         check=True,
     )  # fmt: skip
 
@@ -167,6 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), help="synthetic CRM size")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument("--leads", type=int, help="number of leads (default: 3 x accounts)")
     parser.add_argument("--patstat", type=Path, help="folder with accounts.csv and leads.csv")
     args = parser.parse_args()
     if not args.size and not args.patstat:
@@ -176,7 +179,7 @@ def main() -> None:
     if args.size:
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
-            generate(SIZES[args.size], args.seed, Path(tmp))
+            generate(SIZES[args.size], args.seed, Path(tmp), args.leads)
             print(f"generated {args.size} data in {time.perf_counter() - started:.1f} s")
             evaluate(
                 f"synthetic CRM ({args.size}, seed {args.seed})",
