@@ -11,7 +11,7 @@ pickle.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -603,8 +603,3 @@ class AccountIndex:
         data = _store.load(path, IndexData, NAME_NORMALIZER_VERSION)
         _check(data, Path(path))
         return cls(data, config)
-
-
-def account_ids(index: AccountIndex, rows: Sequence[int]) -> list[str]:
-    """Account ids of rows (for tests and tools)."""
-    return [index.data.account_id[r] for r in rows]

@@ -137,6 +137,9 @@ class Match(BaseModel):
     ultimate_parent_id: str | None = None
     candidate_id: str | None = None
     """The best-scoring account even when the decision is ``unmatched``."""
+    found_by: tuple[str, ...] = ()
+    """The blockers that proposed ``candidate_id``: ``domain``, ``brand``, ``family``,
+    ``token``, ``exact``, ``acronym`` (see ``leadmatch.blocking``)."""
     error: str | None = None
 
     def reasons(self) -> str:

@@ -165,6 +165,7 @@ def _results(
                     None if decision == "unmatched" else d.account_id[int(lk.ultimate_row[acct])]
                 ),
                 candidate_id=account_id,
+                found_by=tuple(blocking.blocker_names(int(feats.blockers[pair]))),
             )
         )
     return out

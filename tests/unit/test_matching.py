@@ -212,3 +212,11 @@ def test_family_evidence_names_the_domain_that_made_the_link() -> None:
     )
     detail = next(e.detail for e in m.evidence if e.signal == "domain")
     assert "parentco.com" in detail
+
+
+def test_a_result_says_which_blockers_found_its_account(index: AccountIndex) -> None:
+    by_domain = index.match(Lead(email="j.doe@acme-robotics.co.uk", company="ACME Robotics"))
+    assert {"domain", "token", "exact"} <= set(by_domain.found_by)
+    by_acronym = index.match(Lead(company="IBM", country="US"))
+    assert "acronym" in by_acronym.found_by
+    assert index.match(Lead(company="Nothing Like It")).found_by == ()
