@@ -118,7 +118,7 @@ class _Alignment:
 def _align(index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntArray) -> _Alignment:
     d, lk = index.data, index.lookups
     a = np.diff(batch.tok_ptr)[lead]
-    b = np.diff(d.name_tok_ptr)[name_row]
+    b = d.name_tok_ptr[name_row + 1] - d.name_tok_ptr[name_row]  # O(pairs), not O(names)
     combos = a * b
     pair = np.repeat(np.arange(len(lead), dtype=np.int64), combos)
     within = np.arange(len(pair), dtype=np.int64) - np.repeat(offsets(combos)[:-1], combos)
@@ -147,17 +147,23 @@ def _align(index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntA
     )
 
 
-def _soft(al: _Alignment, lead_w: FloatArray, name_w: FloatArray) -> FloatArray:
-    """SoftTF-IDF of an alignment under one choice of token weights (symmetric mean)."""
+def _soft(
+    al: _Alignment, lead_w: FloatArray, combo_w: FloatArray, slot_w: FloatArray
+) -> FloatArray:
+    """SoftTF-IDF of an alignment under one choice of token weights (symmetric mean).
+
+    ``combo_w`` and ``slot_w`` are the name tokens' weights per combination and per (pair,
+    name token) slot: gathered for the pairs at hand only, never for the whole index.
+    """
     n = al.n_pairs
     best_a = np.zeros(len(al.pair_a))
-    np.maximum.at(best_a, al.slot_a, name_w[al.name_tok] * al.sim)
+    np.maximum.at(best_a, al.slot_a, combo_w * al.sim)
     best_b = np.zeros(len(al.pair_b))
     np.maximum.at(best_b, al.slot_b, lead_w[al.lead_tok] * al.sim)
     num_a = np.bincount(al.pair_a, weights=lead_w[al.tok_a] * best_a, minlength=n)
-    num_b = np.bincount(al.pair_b, weights=name_w[al.tok_b] * best_b, minlength=n)
+    num_b = np.bincount(al.pair_b, weights=slot_w * best_b, minlength=n)
     norm_a = np.sqrt(np.bincount(al.pair_a, weights=lead_w[al.tok_a] ** 2, minlength=n))
-    norm_b = np.sqrt(np.bincount(al.pair_b, weights=name_w[al.tok_b] ** 2, minlength=n))
+    norm_b = np.sqrt(np.bincount(al.pair_b, weights=slot_w**2, minlength=n))
     denom = norm_a * norm_b
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(denom > 0, 0.5 * (num_a + num_b) / denom, 0.0)
@@ -188,12 +194,13 @@ def soft_tfidf(
     lk = index.lookups
     al = _align(index, batch, lead, name_row)
     lead_capped, lead_raw = _lead_token_weights(index, batch)
-    name_tok_ids = index.data.name_tok_ids
-    capped = _soft(al, lead_capped, lk.idf[name_tok_ids])
+    combo_ids = index.data.name_tok_ids[al.name_tok]
+    slot_ids = index.data.name_tok_ids[al.tok_b]
+    capped = _soft(al, lead_capped, lk.idf[combo_ids], lk.idf[slot_ids])
     conflict = _lead_adds_words(al)
     if not conflict.any():
         return capped
-    raw = _soft(al, lead_raw, lk.idf_raw[name_tok_ids])
+    raw = _soft(al, lead_raw, lk.idf_raw[combo_ids], lk.idf_raw[slot_ids])
     return np.where(conflict, np.minimum(capped, raw), capped)
 
 
@@ -217,9 +224,7 @@ def _domain_features(
     dom, brand, has = _lead_domains(index, batch)
     n_dom = max(len(d.domains), 1)
     n_brand = max(len(lk.brand_of), 1)
-    first_owner = np.full(len(d.domains) + 1, -1, dtype=np.int64)
-    owned = np.diff(lk.domain_acct_ptr) > 0
-    first_owner[:-1][owned] = lk.domain_acct_rows[lk.domain_acct_ptr[:-1][owned]]
+    first_owner = lk.domain_first_owner
     exact = np.zeros(len(lead), dtype=bool)
     family = np.zeros(len(lead), dtype=bool)
     brand_hit = np.zeros(len(lead), dtype=bool)
@@ -233,7 +238,7 @@ def _domain_features(
         brand_hit |= (lead_brand >= 0) & _member(acct * n_brand + lead_brand, lk.acct_brand_keys)
     family &= ~exact
     brand_hit &= ~(exact | family)
-    acct_has = np.diff(d.domain_ptr)[acct] > 0
+    acct_has = d.domain_ptr[acct + 1] > d.domain_ptr[acct]
     conflict = has[lead] & acct_has & ~(exact | family | brand_hit)
     return exact, family, brand_hit, conflict
 

@@ -99,6 +99,8 @@ class Lookups:
     domain_of: dict[str, int]
     domain_acct_ptr: IntArray
     domain_acct_rows: IntArray
+    domain_first_owner: IntArray
+    """First account owning each domain, -1 at the end for "no domain" (index -1)."""
     brand_of: dict[str, int]
     domain_brand: IntArray
     brand_acct_ptr: IntArray
@@ -333,6 +335,13 @@ def _first_error(exc: Exception) -> str:
     return str(exc)
 
 
+def _first_owner(ptr: IntArray, rows: IntArray) -> IntArray:
+    first = np.full(len(ptr), -1, dtype=np.int64)
+    owned = np.flatnonzero(np.diff(ptr) > 0)
+    first[owned] = rows[ptr[owned]]
+    return first
+
+
 def _alphabetical_rank(values: list[str]) -> IntArray:
     """Each value's position in sorted order."""
     rank = np.empty(len(values), dtype=np.int64)
@@ -470,6 +479,7 @@ def _derive(data: IndexData) -> Lookups:
         domain_of={d: i for i, d in enumerate(data.domains)},
         domain_acct_ptr=domain_acct_ptr,
         domain_acct_rows=domain_acct_rows,
+        domain_first_owner=_first_owner(domain_acct_ptr, domain_acct_rows),
         brand_of=brand_of,
         domain_brand=domain_brand,
         brand_acct_ptr=brand_acct_ptr,
