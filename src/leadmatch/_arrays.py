@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def object_array(values: list[str]) -> Any:
+    """A list of strings as a NumPy object array (fancy indexing without copying the strings)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def offsets(counts: npt.NDArray[np.integer]) -> IntArray:

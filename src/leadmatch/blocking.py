@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from leadmatch._arrays import FloatArray, IntArray, expand, first_of_groups, rank_in_group
+from leadmatch._arrays import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    expand,
+    first_of_groups,
+    rank_in_group,
+)
 from leadmatch.config import MatchConfig
 from leadmatch.index import deletion_keys
 from leadmatch.prepare import LeadBatch
@@ -66,31 +73,35 @@ def _accounts_to_names(
     return leads[which], lk.acct_name_rows[position]
 
 
+def lead_domain_ids(index: AccountIndex, batch: LeadBatch) -> tuple[IntArray, IntArray, BoolArray]:
+    """Per lead, its (at most two) company domains as index domain ids and brand ids (-1 where
+    the index has none; brands of fewer than 3 letters are not brands), and whether the lead
+    has a company domain at all. Blocking and features read the same table."""
+    lk = index.lookups
+    dom = np.full((len(batch), 2), -1, dtype=np.int64)
+    brand = np.full((len(batch), 2), -1, dtype=np.int64)
+    for row, keys in enumerate(batch.company_domains):
+        for k, key in enumerate(keys[:2]):
+            dom[row, k] = lk.domain_of.get(key.domain, -1)
+            brand[row, k] = lk.brand_of.get(key.brand, -1) if len(key.brand) >= 3 else -1
+    has = np.array([bool(keys) for keys in batch.company_domains], dtype=bool)
+    return dom, brand, has
+
+
 def _domain_candidates(
     index: AccountIndex, batch: LeadBatch
 ) -> list[tuple[IntArray, IntArray, int]]:
     lk = index.lookups
-    dom_leads: list[int] = []
-    dom_ids: list[int] = []
-    brand_leads: list[int] = []
-    brand_ids: list[int] = []
-    for row, keys in enumerate(batch.company_domains):
-        if not batch.usable[row]:
-            continue
-        for key in keys:
-            dom = lk.domain_of.get(key.domain)
-            if dom is not None:
-                dom_leads.append(row)
-                dom_ids.append(dom)
-            brand = lk.brand_of.get(key.brand) if len(key.brand) >= 3 else None
-            if brand is not None:
-                brand_leads.append(row)
-                brand_ids.append(brand)
-    leads, doms = _pairs(dom_leads, dom_ids)
-    d_leads, d_accts = _gather(leads, doms, lk.domain_acct_ptr, lk.domain_acct_rows, 1 << 30)
-    leads, brands = _pairs(brand_leads, brand_ids)
+    dom, brand, _ = lead_domain_ids(index, batch)
+    rows = np.broadcast_to(np.arange(len(batch), dtype=np.int64)[:, None], dom.shape)
+    usable = batch.usable[:, None]
+    known = (dom >= 0) & usable
+    d_leads, d_accts = _gather(
+        rows[known], dom[known], lk.domain_acct_ptr, lk.domain_acct_rows, 1 << 30
+    )
+    known = (brand >= 0) & usable
     b_leads, b_accts = _gather(
-        leads, brands, lk.brand_acct_ptr, lk.brand_acct_rows, MAX_BRAND_ACCOUNTS
+        rows[known], brand[known], lk.brand_acct_ptr, lk.brand_acct_rows, MAX_BRAND_ACCOUNTS
     )
     f_leads, f_accts = _gather(
         d_leads, lk.group[d_accts], lk.family_ptr, lk.family_rows, MAX_FAMILY_ACCOUNTS

@@ -16,8 +16,9 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
-from leadmatch._arrays import BoolArray, FloatArray, IntArray, expand, offsets
-from leadmatch.index import GENERIC_IDF, _objects
+from leadmatch._arrays import BoolArray, FloatArray, IntArray, expand, object_array, offsets
+from leadmatch.blocking import lead_domain_ids
+from leadmatch.index import GENERIC_IDF
 from leadmatch.normalize.names import common_words, is_lossy_script
 from leadmatch.prepare import LeadBatch
 
@@ -49,8 +50,6 @@ class Features:
     name_incomparable: BoolArray
     """One name is in a script whose transliteration is not its Latin spelling, the other not."""
     name_exact: BoolArray
-    name_soft: FloatArray
-    name_compact: FloatArray
     name_sim: FloatArray
     acronym: BoolArray
     name_generic: BoolArray
@@ -127,7 +126,7 @@ def _align(index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntA
     lead_tok = batch.tok_ptr[lead[pair]] + i
     name_tok = d.name_tok_ptr[name_row[pair]] + j
     sim = _similarity(
-        _objects(batch.tok_str)[lead_tok],
+        object_array(batch.tok_str)[lead_tok],
         lk.columns["tokens"][d.name_tok_ids[name_tok]],
         scorer=TOKEN_SCORER,
     )
@@ -204,24 +203,11 @@ def soft_tfidf(
     return np.where(conflict, np.minimum(capped, raw), capped)
 
 
-def _lead_domains(index: AccountIndex, batch: LeadBatch) -> tuple[IntArray, IntArray, BoolArray]:
-    """Per lead, up to two (domain id, brand id) and whether it has a company domain at all."""
-    lk = index.lookups
-    dom = np.full((len(batch), 2), -1, dtype=np.int64)
-    brand = np.full((len(batch), 2), -1, dtype=np.int64)
-    for row, keys in enumerate(batch.company_domains):
-        for k, key in enumerate(keys[:2]):
-            dom[row, k] = lk.domain_of.get(key.domain, -1)
-            brand[row, k] = lk.brand_of.get(key.brand, -1) if len(key.brand) >= 3 else -1
-    has = np.array([bool(keys) for keys in batch.company_domains], dtype=bool)
-    return dom, brand, has
-
-
 def _domain_features(
     index: AccountIndex, batch: LeadBatch, lead: IntArray, acct: IntArray
 ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
     d, lk = index.data, index.lookups
-    dom, brand, has = _lead_domains(index, batch)
+    dom, brand, has = lead_domain_ids(index, batch)
     n_dom = max(len(d.domains), 1)
     n_brand = max(len(lk.brand_of), 1)
     first_owner = lk.domain_first_owner
@@ -247,7 +233,7 @@ def _agree(
     left: list[str], right: Any, lead: IntArray, acct: IntArray
 ) -> tuple[BoolArray, BoolArray]:
     """(agree, conflict) of a categorical key where both sides are known."""
-    lo, ro = _objects(left)[lead], right[acct]
+    lo, ro = object_array(left)[lead], right[acct]
     known = (lo != "") & (ro != "")
     same = lo == ro
     return known & same, known & ~same
@@ -261,7 +247,7 @@ def compute(
     acct = d.name_owner[name_row]
     # Per-lead and per-name values are computed once and gathered per pair.
     compact_of_lead = [k.ascii.replace(" ", "") for k in batch.name]
-    lead_compact = _objects(compact_of_lead)[lead]
+    lead_compact = object_array(compact_of_lead)[lead]
     name_compact = lk.columns["name_compact"][name_row]
     missing = lead_compact == ""
     exact = ~missing & (lead_compact == name_compact)
@@ -273,7 +259,7 @@ def compute(
         1.0,
         np.maximum(soft, np.where(long_enough & (compact >= COMPACT_THRESHOLD), compact, 0.0)),
     )
-    lead_acronym = _objects([k.acronym for k in batch.name])[lead]
+    lead_acronym = object_array([k.acronym for k in batch.name])[lead]
     name_acronym = lk.columns["name_acronym"][name_row]
     is_word = np.array([s.isalpha() and 3 <= len(s) <= 8 for s in compact_of_lead], dtype=bool)
     has_acronym = np.array([len(k.acronym) >= 3 for k in batch.name], dtype=bool)
@@ -299,8 +285,6 @@ def compute(
         name_missing=missing | incomparable,
         name_incomparable=incomparable,
         name_exact=exact,
-        name_soft=soft,
-        name_compact=compact,
         name_sim=sim,
         acronym=acronym,
         name_generic=generic,

@@ -26,6 +26,7 @@ from leadmatch._arrays import (
     connected_components,
     first_of_groups,
     group_by,
+    object_array,
     offsets,
 )
 from leadmatch.config import MatchConfig
@@ -129,13 +130,6 @@ class Lookups:
     columns: dict[str, Any] = field(repr=False)
     """Object-array views of string columns (fancy-indexable by row), plus ``name_compact``."""
     typo_keys: dict[str, list[int]] = field(repr=False)
-
-
-def _objects(values: list[str]) -> Any:
-    """A list of strings as a NumPy object array (fancy indexing without copying the strings)."""
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
 
 
 def deletion_keys(token: str) -> list[str]:
@@ -345,7 +339,7 @@ def _first_owner(ptr: IntArray, rows: IntArray) -> IntArray:
 def _alphabetical_rank(values: list[str]) -> IntArray:
     """Each value's position in sorted order."""
     rank = np.empty(len(values), dtype=np.int64)
-    rank[np.argsort(_objects(values), kind="stable")] = np.arange(len(values))
+    rank[np.argsort(object_array(values), kind="stable")] = np.arange(len(values))
     return rank
 
 
@@ -461,10 +455,10 @@ def _derive(data: IndexData) -> Lookups:
                 typo_keys.setdefault(key, []).append(tok_id)
 
     columns = {
-        name: _objects(getattr(data, name))
+        name: object_array(getattr(data, name))
         for name in ("tokens", "name_acronym", "name_legal", "country", "city", "phone")
     }
-    columns["name_compact"] = _objects(compact)
+    columns["name_compact"] = object_array(compact)
     return Lookups(
         columns=columns,
         row_of_id={value: row for row, value in enumerate(data.account_id)},
