@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 
 from leadmatch import Account, AccountIndex, Lead, MatchConfig
 from leadmatch.features import COMPACT_THRESHOLD, TOKEN_SCORER, TOKEN_THRESHOLD
-from leadmatch.index import GENERIC_IDF
+from leadmatch.lookups import GENERIC_IDF
 from leadmatch.normalize import (
     domain_key,
     is_hosting_domain,
@@ -39,8 +39,8 @@ class Expected:
 
 def _weight(index: AccountIndex, token: str, capped: bool) -> float:
     lk = index.lookups
-    tok = lk.token_of.get(token)
-    weight = lk.unseen_idf if tok is None else float(lk.idf_raw[tok])
+    tok = {t: i for i, t in enumerate(index.data.tokens)}.get(token)
+    weight = lk.unseen_idf() if tok is None else float(lk.idf_raw[tok])
     return min(weight, GENERIC_IDF) if capped and token in common_words() else weight
 
 
@@ -99,10 +99,10 @@ def pair_total(
             continue
         if key.domain and key not in own:
             own.append(key)
-    row = lk.row_of_id[account.account_id]
+    row = index._row_of_id[account.account_id]
     family = False
     for key in lead_domains[:2]:
-        dom = lk.domain_of.get(key.domain)
+        dom = {d: i for i, d in enumerate(index.data.domains)}.get(key.domain)
         if dom is not None and lk.domain_acct_ptr[dom + 1] > lk.domain_acct_ptr[dom]:
             owner = lk.domain_acct_rows[lk.domain_acct_ptr[dom]]
             family |= bool(lk.group[owner] == lk.group[row])
@@ -111,7 +111,9 @@ def pair_total(
     elif family:
         total += w.domain["family"]
     elif any(
-        len(k.brand) >= 3 and k.brand in lk.brand_of and k.brand in {o.brand for o in own}
+        len(k.brand) >= 3
+        and k.brand in set(index.data.brands)
+        and k.brand in {o.brand for o in own}
         for k in lead_domains[:2]
     ):
         total += w.domain["brand"]
@@ -186,7 +188,7 @@ def resolve_one(index: AccountIndex, accounts: list[Account], lead: Lead) -> Exp
     top = min(scored, key=lambda s: (-s[0], s[3].account_id))
 
     def group(s: tuple[float, float, bool, Account]) -> int:
-        return int(lk.group[lk.row_of_id[s[3].account_id]])
+        return int(lk.group[index._row_of_id[s[3].account_id]])
 
     near = [s for s in scored if s[0] >= top[0] - config.tie_margin]
     plausible = [s for s in scored if s[1] >= min(top[1], config.match_threshold)]
@@ -196,7 +198,7 @@ def resolve_one(index: AccountIndex, accounts: list[Account], lead: Lead) -> Exp
         key=lambda s: (
             not s[2],
             s not in near,
-            lk.depth[lk.row_of_id[s[3].account_id]],
+            lk.depth[index._row_of_id[s[3].account_id]],
             s[3].account_id,
         ),
     )

@@ -49,7 +49,7 @@ def group_by(keys: IntArray, size: int) -> tuple[IntArray, IntArray]:
     return offsets(counts), order
 
 
-def first_of_groups(sorted_keys: IntArray) -> BoolArray:
+def first_of_groups(sorted_keys: npt.NDArray[np.integer] | npt.NDArray[np.object_]) -> BoolArray:
     """True where a run of equal values starts in a sorted array."""
     mask = np.ones(len(sorted_keys), dtype=bool)
     if len(sorted_keys) > 1:

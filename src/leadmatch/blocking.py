@@ -23,10 +23,12 @@ from leadmatch._arrays import (
     IntArray,
     expand,
     first_of_groups,
+    group_by,
     rank_in_group,
 )
+from leadmatch._keys import hash_keys
 from leadmatch.config import MatchConfig
-from leadmatch.index import deletion_keys
+from leadmatch.lookups import deletion_keys
 from leadmatch.prepare import LeadBatch
 
 if TYPE_CHECKING:
@@ -51,10 +53,6 @@ def blocker_names(bits: int) -> list[str]:
     return [name for name in BLOCKERS if bits & _BIT[name]]
 
 
-def _pairs(leads: list[int], values: list[int]) -> tuple[IntArray, IntArray]:
-    return np.array(leads, dtype=np.int64), np.array(values, dtype=np.int64)
-
-
 def _gather(
     lead_rows: IntArray, keys: IntArray, ptr: IntArray, values: IntArray, cap: int
 ) -> tuple[IntArray, IntArray]:
@@ -73,18 +71,48 @@ def _accounts_to_names(
     return leads[which], lk.acct_name_rows[position]
 
 
+def domain_ids(index: AccountIndex, domains: list[str]) -> IntArray:
+    """Index domain id of each domain, ``-1`` where no account has it (strings compared, so a
+    shared hash can never make a stranger's domain an account's)."""
+    ids = index.lookups.domain_table.first(hash_keys(domains))
+    found = np.flatnonzero(ids >= 0)
+    if len(found):
+        known = index.data.domains.take(ids[found])
+        wrong = [k for k, name in zip(found.tolist(), known) if name != domains[k]]
+        ids[wrong] = -1
+    return ids
+
+
+def token_ids(index: AccountIndex, tokens: list[str]) -> IntArray:
+    """Index token id of each token, ``-1`` where no account name has it."""
+    ids = index.lookups.token_table.first(hash_keys(tokens))
+    vocab = index.data.tokens.objects()
+    ids[ids >= 0] = np.where(
+        vocab[ids[ids >= 0]] == np.array(tokens, dtype=object)[ids >= 0], ids[ids >= 0], -1
+    )
+    return ids
+
+
 def lead_domain_ids(index: AccountIndex, batch: LeadBatch) -> tuple[IntArray, IntArray, BoolArray]:
     """Per lead, its (at most two) company domains as index domain ids and brand ids (-1 where
     the index has none; brands of fewer than 3 letters are not brands), and whether the lead
     has a company domain at all. Blocking and features read the same table."""
-    lk = index.lookups
+    cached = batch.memo.get("domain_ids")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     dom = np.full((len(batch), 2), -1, dtype=np.int64)
     brand = np.full((len(batch), 2), -1, dtype=np.int64)
-    for row, keys in enumerate(batch.company_domains):
-        for k, key in enumerate(keys[:2]):
-            dom[row, k] = lk.domain_of.get(key.domain, -1)
-            brand[row, k] = lk.brand_of.get(key.brand, -1) if len(key.brand) >= 3 else -1
+    slots = [
+        (row, k) for row, keys in enumerate(batch.company_domains) for k in range(len(keys[:2]))
+    ]
+    if slots:
+        rows, ks = np.array(slots, dtype=np.int64).T
+        keys = [batch.company_domains[row][k] for row, k in slots]
+        dom[rows, ks] = domain_ids(index, [key.domain for key in keys])
+        brands = [key.brand if len(key.brand) >= 3 else "" for key in keys]
+        brand[rows, ks] = index.lookups.brand_table.first(hash_keys(brands))
     has = np.array([bool(keys) for keys in batch.company_domains], dtype=bool)
+    batch.memo["domain_ids"] = (dom, brand, has)
     return dom, brand, has
 
 
@@ -113,34 +141,45 @@ def _domain_candidates(
     ]
 
 
+def _token_matches(index: AccountIndex, tokens: list[str]) -> tuple[IntArray, IntArray, FloatArray]:
+    """(position in ``tokens``, index token id, credit) for each token's exact and one-edit
+    matches in the index."""
+    exact = token_ids(index, tokens)
+    source: list[int] = []
+    variants: list[str] = []
+    for position, token in enumerate(tokens):
+        if token.isalpha():
+            keys = deletion_keys(token)
+            variants.extend(keys)
+            source.extend([position] * len(keys))
+    typo_pos, typo_tok = index.lookups.typo_table.gather(
+        np.array(source, dtype=np.int64), hash_keys(variants), 1 << 30
+    )
+    hit = np.flatnonzero(exact >= 0)
+    return (
+        np.concatenate([hit, typo_pos]),
+        np.concatenate([exact[hit], typo_tok]),
+        np.concatenate([np.ones(len(hit)), np.full(len(typo_pos), TYPO_CREDIT)]),
+    )
+
+
 def _token_candidates(
     index: AccountIndex, batch: LeadBatch, config: MatchConfig
 ) -> tuple[IntArray, IntArray]:
     """Top-k name rows per lead by the summed IDF of shared (or one-edit) rare tokens."""
     lk = index.lookups
-    leads: list[int] = []
-    toks: list[int] = []
-    credit: list[float] = []
-    seen: dict[str, list[tuple[int, float]]] = {}
     tok_lead = np.repeat(np.arange(len(batch), dtype=np.int64), np.diff(batch.tok_ptr))
-    for row, token in zip(tok_lead.tolist(), batch.tok_str):
-        if not batch.usable[row]:
-            continue
-        matches = seen.get(token)
-        if matches is None:
-            exact = lk.token_of.get(token)
-            found = {exact: 1.0} if exact is not None else {}
-            if token.isalpha():
-                for key in deletion_keys(token):
-                    for tok in lk.typo_keys.get(key, ()):
-                        found.setdefault(tok, TYPO_CREDIT)
-            matches = seen[token] = sorted(found.items())
-        for tok, share in matches:
-            leads.append(row)
-            toks.append(tok)
-            credit.append(share)
-    lead_arr, tok_arr = _pairs(leads, toks)
-    weight = np.array(credit, dtype=np.float64) * lk.idf[tok_arr] if len(tok_arr) else np.zeros(0)
+    usable = batch.usable[tok_lead]
+    distinct, inverse = np.unique(
+        np.array(batch.tok_str, dtype=object)[usable], return_inverse=True
+    )
+    position, tok_arr, credit = _token_matches(index, distinct.tolist())
+    # Each usable token occurrence takes every match of its distinct token.
+    match_ptr, order = group_by(position, len(distinct))
+    which, at = expand(match_ptr, inverse.reshape(-1).astype(np.int64))
+    lead_arr = tok_lead[usable][which]
+    tok_arr, credit = tok_arr[order][at], credit[order][at]
+    weight = credit * lk.idf[tok_arr]
     lead_arr, tok_arr, weight = _blocking_tokens(index, config, lead_arr, tok_arr, weight)
 
     # Expand postings a slice of leads at a time so the pair arrays stay small.
@@ -212,28 +251,23 @@ def _top_names(
 def _key_candidates(index: AccountIndex, batch: LeadBatch) -> list[tuple[IntArray, IntArray, int]]:
     """Exact compact-name and acronym look-ups."""
     lk = index.lookups
-    exact_leads: list[int] = []
-    exact_names: list[int] = []
-    acro_leads: list[int] = []
-    acro_names: list[int] = []
-    for row, key in enumerate(batch.name):
-        if not batch.usable[row] or not key.ascii:
-            continue
-        compact = key.ascii.replace(" ", "")
-        for name_row in lk.exact_names.get(compact, ())[:MAX_FAMILY_ACCOUNTS]:
-            exact_leads.append(row)
-            exact_names.append(name_row)
-        if compact.isalpha() and 3 <= len(compact) <= 8:
-            for name_row in lk.acronyms.get(compact, ())[:MAX_FAMILY_ACCOUNTS]:
-                acro_leads.append(row)
-                acro_names.append(name_row)
-        if len(key.acronym) >= 3:
-            for name_row in lk.exact_names.get(key.acronym, ())[:MAX_FAMILY_ACCOUNTS]:
-                acro_leads.append(row)
-                acro_names.append(name_row)
+    rows = np.arange(len(batch), dtype=np.int64)
+    compact = [
+        key.ascii.replace(" ", "") if ok else "" for key, ok in zip(batch.name, batch.usable)
+    ]
+    word = ["" if not (c.isalpha() and 3 <= len(c) <= 8) else c for c in compact]
+    acronym = [
+        key.acronym if len(key.acronym) >= 3 and c else "" for key, c in zip(batch.name, compact)
+    ]
+    cap = MAX_FAMILY_ACCOUNTS
+    exact = lk.exact_table.gather(rows, hash_keys(compact), cap)
+    acro_leads, acro_names = zip(
+        lk.acronym_table.gather(rows, hash_keys(word), cap),
+        lk.exact_table.gather(rows, hash_keys(acronym), cap),
+    )
     return [
-        (*_pairs(exact_leads, exact_names), _BIT["exact"]),
-        (*_pairs(acro_leads, acro_names), _BIT["acronym"]),
+        (*exact, _BIT["exact"]),
+        (np.concatenate(acro_leads), np.concatenate(acro_names), _BIT["acronym"]),
     ]
 
 

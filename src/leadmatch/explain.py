@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from leadmatch.blocking import domain_ids
 from leadmatch.config import LEVELS, Weights
 from leadmatch.features import Features
 from leadmatch.models import Evidence
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
 def _in_group(index: AccountIndex, domain: str, acct: int) -> bool:
     """Whether an account of ``acct``'s company group owns ``domain``."""
     lk = index.lookups
-    dom = lk.domain_of.get(domain)
-    if dom is None:
+    dom = int(domain_ids(index, [domain])[0])
+    if dom < 0:
         return False
     owners = lk.domain_acct_rows[lk.domain_acct_ptr[dom] : lk.domain_acct_ptr[dom + 1]]
     return bool((lk.group[owners] == lk.group[acct]).any())

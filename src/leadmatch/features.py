@@ -17,8 +17,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, Indel
 
 from leadmatch._arrays import BoolArray, FloatArray, IntArray, expand, object_array, offsets
-from leadmatch.blocking import lead_domain_ids
-from leadmatch.index import GENERIC_IDF
+from leadmatch._keys import EMPTY, U64Array, hash_keys
+from leadmatch.blocking import lead_domain_ids, token_ids
+from leadmatch.lookups import GENERIC_IDF
 from leadmatch.normalize.names import common_words, is_lossy_script
 from leadmatch.prepare import LeadBatch
 
@@ -87,15 +88,16 @@ def _lead_token_weights(index: AccountIndex, batch: LeadBatch) -> tuple[FloatArr
     """IDF weights of the batch's tokens: capped for common words, and uncapped."""
     lk = index.lookups
     common = common_words()
-    raw = np.empty(len(batch.tok_str))
-    capped = np.empty(len(batch.tok_str))
-    for k, token in enumerate(batch.tok_str):
-        tok = lk.token_of.get(token)
-        raw[k] = lk.unseen_idf if tok is None else float(lk.idf_raw[tok])
-        capped[k] = lk.unseen_idf if tok is None else float(lk.idf[tok])
-        if token in common:
-            capped[k] = min(capped[k], GENERIC_IDF)
-    return capped, raw
+    tok = token_ids(index, batch.tok_str)
+    known, unseen = tok >= 0, lk.unseen_idf()
+    raw = (
+        np.where(known, lk.idf_raw[np.maximum(tok, 0)], unseen)
+        if len(lk.idf)
+        else np.full(len(tok), unseen)
+    )
+    capped = np.where(known, lk.idf[np.maximum(tok, 0)], unseen) if len(lk.idf) else raw.copy()
+    generic = np.fromiter((t in common for t in batch.tok_str), dtype=bool, count=len(tok))
+    return np.where(generic, np.minimum(capped, GENERIC_IDF), capped), raw
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class _Alignment:
 
 
 def _align(index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntArray) -> _Alignment:
-    d, lk = index.data, index.lookups
+    d = index.data
     a = np.diff(batch.tok_ptr)[lead]
     b = d.name_tok_ptr[name_row + 1] - d.name_tok_ptr[name_row]  # O(pairs), not O(names)
     combos = a * b
@@ -127,7 +129,7 @@ def _align(index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntA
     name_tok = d.name_tok_ptr[name_row[pair]] + j
     sim = _similarity(
         object_array(batch.tok_str)[lead_tok],
-        lk.columns["tokens"][d.name_tok_ids[name_tok]],
+        d.tokens.objects()[d.name_tok_ids[name_tok]],
         scorer=TOKEN_SCORER,
     )
     pair_a, tok_a = expand(batch.tok_ptr, lead)
@@ -209,7 +211,7 @@ def _domain_features(
     d, lk = index.data, index.lookups
     dom, brand, has = lead_domain_ids(index, batch)
     n_dom = max(len(d.domains), 1)
-    n_brand = max(len(lk.brand_of), 1)
+    n_brand = max(lk.n_brands, 1)
     first_owner = lk.domain_first_owner
     exact = np.zeros(len(lead), dtype=bool)
     family = np.zeros(len(lead), dtype=bool)
@@ -230,11 +232,11 @@ def _domain_features(
 
 
 def _agree(
-    left: list[str], right: Any, lead: IntArray, acct: IntArray
+    left: list[str], right: U64Array, lead: IntArray, row: IntArray
 ) -> tuple[BoolArray, BoolArray]:
-    """(agree, conflict) of a categorical key where both sides are known."""
-    lo, ro = object_array(left)[lead], right[acct]
-    known = (lo != "") & (ro != "")
+    """(agree, conflict) of a categorical key where both sides are known (compared by hash)."""
+    lo, ro = hash_keys(left)[lead], right[row]
+    known = (lo != EMPTY) & (ro != EMPTY)
     same = lo == ro
     return known & same, known & ~same
 
@@ -248,7 +250,7 @@ def compute(
     # Per-lead and per-name values are computed once and gathered per pair.
     compact_of_lead = [k.ascii.replace(" ", "") for k in batch.name]
     lead_compact = object_array(compact_of_lead)[lead]
-    name_compact = lk.columns["name_compact"][name_row]
+    name_compact = lk.name_compact.objects()[name_row]
     missing = lead_compact == ""
     exact = ~missing & (lead_compact == name_compact)
     soft = soft_tfidf(index, batch, lead, name_row)
@@ -259,24 +261,24 @@ def compute(
         1.0,
         np.maximum(soft, np.where(long_enough & (compact >= COMPACT_THRESHOLD), compact, 0.0)),
     )
-    lead_acronym = object_array([k.acronym for k in batch.name])[lead]
-    name_acronym = lk.columns["name_acronym"][name_row]
+    lead_acronym = hash_keys([k.acronym for k in batch.name])[lead]
+    lead_compact_hash = hash_keys(compact_of_lead)[lead]
     is_word = np.array([s.isalpha() and 3 <= len(s) <= 8 for s in compact_of_lead], dtype=bool)
     has_acronym = np.array([len(k.acronym) >= 3 for k in batch.name], dtype=bool)
     lead_lossy = np.array([is_lossy_script(k.base) for k in batch.name], dtype=bool)[lead]
     incomparable = ~missing & ~exact & (lead_lossy != d.name_lossy[name_row])
     acronym = ~missing & (
-        (is_word[lead] & (lead_compact == name_acronym))
-        | (has_acronym[lead] & (lead_acronym == name_compact))
+        (is_word[lead] & (lead_compact_hash == lk.acronym_hash[name_row]))
+        | (has_acronym[lead] & (lead_acronym == lk.compact_hash[name_row]))
     )
     generic = lk.name_generic[name_row]
     legal_agree, legal_conflict = _agree(
-        [k.legal_form for k in batch.name], lk.columns["name_legal"], lead, name_row
+        [k.legal_form for k in batch.name], lk.legal_hash, lead, name_row
     )
     dom_exact, dom_family, dom_brand, dom_conflict = _domain_features(index, batch, lead, acct)
-    country_agree, country_conflict = _agree(batch.country, lk.columns["country"], lead, acct)
-    city_agree, _ = _agree(batch.city, lk.columns["city"], lead, acct)
-    phone_agree, _ = _agree(batch.phone, lk.columns["phone"], lead, acct)
+    country_agree, country_conflict = _agree(batch.country, lk.country_hash, lead, acct)
+    city_agree, _ = _agree(batch.city, lk.city_hash, lead, acct)
+    phone_agree, _ = _agree(batch.phone, lk.phone_hash, lead, acct)
     return Features(
         lead=lead,
         name_row=name_row,

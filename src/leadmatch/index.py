@@ -1,18 +1,19 @@
-"""AccountIndex: the accounts, normalized once into arrays, with the lookup tables blocking needs.
+"""AccountIndex: the accounts, normalized once into arrays, and the tables matching reads.
 
 Layout. Accounts are rows ``0..n_accounts``. Each account has one or more *names* (its name and
 its aliases) as rows of the name table, each owned by one account. Domains and name tokens are
-interned into vocabularies; per-row lists of them are CSR arrays (``ptr``, ``ids``). Everything
-persisted is an array or a list of strings; the dictionaries used for lookups are derived from
-them when the index is built or loaded, so a saved index holds no Python objects and needs no
-pickle.
+interned into vocabularies; per-row lists of them are CSR arrays (``ptr``, ``ids``). Strings are
+:class:`~leadmatch._strings.StringColumn` (UTF-8 bytes and offsets). :class:`IndexData` holds
+what the accounts said; :class:`~leadmatch.lookups.Lookups` what is derived from it. Both are
+saved as plain arrays (no pickle) and mapped back on load.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,17 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from leadmatch import _store
-from leadmatch._arrays import (
-    FloatArray,
-    IntArray,
-    connected_components,
-    first_of_groups,
-    group_by,
-    object_array,
-    offsets,
-)
+from leadmatch._arrays import IntArray, offsets
+from leadmatch._strings import StringColumn
 from leadmatch.config import MatchConfig
 from leadmatch.errors import IndexFormatError, InvalidAccountError
+from leadmatch.lookups import Lookups, check, derive
 from leadmatch.models import Account, Lead, Match
 from leadmatch.normalize import (
     DomainKey,
@@ -42,104 +37,37 @@ from leadmatch.normalize import (
     normalize_name,
     phone_key,
 )
-from leadmatch.normalize.names import NAME_NORMALIZER_VERSION, common_words, is_lossy_script
+from leadmatch.normalize.names import NAME_NORMALIZER_VERSION, is_lossy_script
 
 if TYPE_CHECKING:
     from leadmatch.records import LeadInput
 
 log = logging.getLogger("leadmatch")
 
-#: Parent chains longer than this are data errors (a loop), not hierarchies.
-MAX_HIERARCHY_DEPTH = 64
-#: Generic words (sector, filler) never weigh more than a word found in every account name.
-GENERIC_IDF = 1.0
-#: A token in at least this many accounts, and this share of them, is common, not distinctive.
-COMMON_TOKEN_MIN_DF = 20
-COMMON_TOKEN_SHARE = 0.002
-
 
 @dataclass(frozen=True)
 class IndexData:
     """The persisted columns of an index (see the module docstring for the layout)."""
 
-    account_id: list[str]
-    display_name: list[str]
-    country: list[str]
-    city: list[str]
-    phone: list[str]
+    account_id: StringColumn
+    display_name: StringColumn
+    country: StringColumn
+    city: StringColumn
+    phone: StringColumn
     parent_row: IntArray
     domain_ptr: IntArray
     domain_ids: IntArray
-    domains: list[str]
-    brands: list[str]
+    domains: StringColumn
+    brands: StringColumn
     name_owner: IntArray
-    name_raw: list[str]
-    name_ascii: list[str]
-    name_legal: list[str]
-    name_acronym: list[str]
+    name_raw: StringColumn
+    name_ascii: StringColumn
+    name_legal: StringColumn
+    name_acronym: StringColumn
     name_lossy: npt.NDArray[np.bool_]
     name_tok_ptr: IntArray
     name_tok_ids: IntArray
-    tokens: list[str]
-
-
-@dataclass(frozen=True)
-class Lookups:
-    """Tables derived from :class:`IndexData`; rebuilt on load, never saved."""
-
-    row_of_id: dict[str, int]
-    ultimate_row: IntArray
-    depth: IntArray
-    group: IntArray
-    family_ptr: IntArray
-    """Accounts grouped by company group (CSR with ``family_rows``), for the family blocker."""
-    family_rows: IntArray
-    id_rank: IntArray
-    acct_name_ptr: IntArray
-    acct_name_rows: IntArray
-    domain_of: dict[str, int]
-    domain_acct_ptr: IntArray
-    domain_acct_rows: IntArray
-    domain_first_owner: IntArray
-    """First account owning each domain, -1 at the end for "no domain" (index -1)."""
-    brand_of: dict[str, int]
-    domain_brand: IntArray
-    brand_acct_ptr: IntArray
-    brand_acct_rows: IntArray
-    acct_domain_keys: IntArray
-    acct_brand_keys: IntArray
-    token_of: dict[str, int]
-    idf: FloatArray
-    """Token weights (IDF over accounts), common words capped at :data:`GENERIC_IDF`."""
-    idf_raw: FloatArray
-    """Token weights without the cap."""
-    unseen_idf: float
-    token_df: IntArray
-    token_rank: IntArray
-    """Position of each token in alphabetical order: a tie-break independent of load order."""
-    post_ptr: IntArray
-    post_rows: IntArray
-    name_compact_len: IntArray
-    """Length of each name's ASCII key without spaces."""
-    token_common: npt.NDArray[np.bool_]
-    """Tokens too common to say which company: sector words, legal forms, frequent words."""
-    name_generic: npt.NDArray[np.bool_]
-    """Names that say little on their own: 3 characters or fewer, or only common words."""
-    exact_names: dict[str, list[int]]
-    acronyms: dict[str, list[int]]
-    columns: dict[str, Any] = field(repr=False)
-    """Object-array views of string columns (fancy-indexable by row), plus ``name_compact``."""
-    typo_keys: dict[str, list[int]] = field(repr=False)
-
-
-def deletion_keys(token: str) -> list[str]:
-    """The token and every copy with one character deleted (for tokens of 4+ characters).
-
-    Two tokens within one edit (a substitution, insertion or deletion) share a key.
-    """
-    if len(token) < 4:
-        return [token]
-    return [token, *(token[:i] + token[i + 1 :] for i in range(len(token)))]
+    tokens: StringColumn
 
 
 def _interned(values: Iterable[str], vocab: dict[str, int], strings: list[str]) -> list[int]:
@@ -251,26 +179,27 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
     dangling = sum(1 for p in parents if p and p not in row_of)
     if dangling:
         log.warning("%d account(s) name a parent_id that is not an account; ignored", dangling)
+    text = StringColumn.from_list
     return IndexData(
-        account_id=ids,
-        display_name=display,
-        country=country,
-        city=city,
-        phone=phone,
+        account_id=text(ids),
+        display_name=text(display),
+        country=text(country),
+        city=text(city),
+        phone=text(phone),
         parent_row=parent_row,
         domain_ptr=offsets(np.array(domain_counts, dtype=np.int64)),
         domain_ids=np.array(domain_ids, dtype=np.int64),
-        domains=domains,
-        brands=brands,
+        domains=text(domains),
+        brands=text(brands),
         name_owner=np.array(name_owner, dtype=np.int64),
-        name_raw=name_raw,
-        name_ascii=name_ascii,
-        name_legal=name_legal,
-        name_acronym=name_acronym,
+        name_raw=text(name_raw),
+        name_ascii=text(name_ascii),
+        name_legal=text(name_legal),
+        name_acronym=text(name_acronym),
         name_lossy=np.array(name_lossy, dtype=bool),
         name_tok_ptr=offsets(np.array(tok_counts, dtype=np.int64)),
         name_tok_ids=np.array(tok_ids, dtype=np.int64),
-        tokens=tokens,
+        tokens=text(tokens),
     )
 
 
@@ -282,7 +211,7 @@ def _own_domain(key: DomainKey, name_words: set[str]) -> bool:
     return not is_hosting_domain(key.domain) or key.brand.replace("-", "") in name_words
 
 
-def _check(data: IndexData, path: Path) -> None:
+def _check(data: IndexData, lookups: Lookups, path: Path) -> None:
     """Refuse loaded columns that do not fit together: lengths, offsets and row references.
 
     Checksums catch damage in transit; this catches a file that was edited or written by
@@ -318,6 +247,9 @@ def _check(data: IndexData, path: Path) -> None:
     in_range(data.name_owner, 0, n_acct, "name owners")
     csr(data.domain_ptr, n_acct, data.domain_ids, len(data.domains), "domain")
     csr(data.name_tok_ptr, n_names, data.name_tok_ids, len(data.tokens), "name token")
+    problem = check(lookups, n_acct, n_names, len(data.domains), len(data.tokens))
+    if problem:
+        raise fail(problem)
 
 
 def _first_error(exc: Exception) -> str:
@@ -327,174 +259,6 @@ def _first_error(exc: Exception) -> str:
         where = ".".join(str(p) for p in first.get("loc", ())) or "record"
         return f"{where}: {first.get('msg', exc)}"
     return str(exc)
-
-
-def _first_owner(ptr: IntArray, rows: IntArray) -> IntArray:
-    first = np.full(len(ptr), -1, dtype=np.int64)
-    owned = np.flatnonzero(np.diff(ptr) > 0)
-    first[owned] = rows[ptr[owned]]
-    return first
-
-
-def _alphabetical_rank(values: list[str]) -> IntArray:
-    """Each value's position in sorted order."""
-    rank = np.empty(len(values), dtype=np.int64)
-    rank[np.argsort(object_array(values), kind="stable")] = np.arange(len(values))
-    return rank
-
-
-def _hierarchy(parent_row: IntArray) -> tuple[IntArray, IntArray]:
-    """Ultimate parent and depth of every account.
-
-    An account whose parent chain loops (A -> B -> A), or runs deeper than
-    :data:`MAX_HIERARCHY_DEPTH`, is a data error: it is treated as its own ultimate parent.
-    """
-    n = len(parent_row)
-    ultimate = np.arange(n, dtype=np.int64)
-    depth = np.zeros(n, dtype=np.int64)
-    parent_row = np.where(parent_row == ultimate, -1, parent_row)  # its own parent: a root
-    current = parent_row.copy()
-    active = current >= 0
-    for _ in range(MAX_HIERARCHY_DEPTH):
-        rows = np.flatnonzero(active)
-        if not len(rows):
-            break
-        ultimate[rows] = current[rows]
-        depth[rows] += 1
-        current[rows] = parent_row[current[rows]]
-        active[rows] = current[rows] >= 0
-    broken = np.flatnonzero(active)
-    if len(broken):
-        log.warning(
-            "%d account(s) have a parent_id chain that loops; treated as roots", len(broken)
-        )
-        ultimate[broken] = broken
-        depth[broken] = 0
-    return ultimate, depth
-
-
-def _derive(data: IndexData) -> Lookups:
-    n_acct = len(data.account_id)
-    n_names = len(data.name_owner)
-    n_dom = len(data.domains)
-    n_tok = len(data.tokens)
-
-    ultimate, depth = _hierarchy(data.parent_row)
-    id_rank = _alphabetical_rank(data.account_id)
-
-    acct_name_ptr, acct_name_rows = group_by(data.name_owner, n_acct)
-
-    dom_counts = np.diff(data.domain_ptr)
-    dom_owner = np.repeat(np.arange(n_acct, dtype=np.int64), dom_counts)
-    domain_acct_ptr, order = group_by(data.domain_ids, n_dom)
-    domain_acct_rows = dom_owner[order]
-
-    brand_of: dict[str, int] = {}
-    domain_brand = np.array(
-        [brand_of.setdefault(b, len(brand_of)) for b in data.brands], dtype=np.int64
-    )
-    acct_brand = domain_brand[data.domain_ids] if n_dom else data.domain_ids.copy()
-    brand_acct_ptr, order = group_by(acct_brand, len(brand_of))
-    brand_acct_rows = dom_owner[order]
-
-    # Company groups: parent links, shared domains, and identical name + country.
-    left = [np.flatnonzero(data.parent_row >= 0)]
-    right = [data.parent_row[left[0]]]
-    if len(domain_acct_rows) > 1:
-        same = ~first_of_groups(data.domain_ids[np.argsort(data.domain_ids, kind="stable")])
-        left.append(domain_acct_rows[np.flatnonzero(same) - 1])
-        right.append(domain_acct_rows[same])
-    primary = acct_name_rows[acct_name_ptr[:-1][np.diff(acct_name_ptr) > 0]]
-    dup_key = np.array(
-        [f"{data.country[data.name_owner[r]]}|{data.name_ascii[r]}" for r in primary], dtype=object
-    )
-    if len(dup_key) > 1:
-        order = np.argsort(dup_key, kind="stable")
-        same = ~first_of_groups(dup_key[order])
-        keep = same & (np.array([bool(data.name_ascii[r]) for r in primary[order]]))
-        left.append(data.name_owner[primary[order][np.flatnonzero(keep) - 1]])
-        right.append(data.name_owner[primary[order][keep]])
-    group = connected_components(n_acct, np.concatenate(left), np.concatenate(right))
-    family_ptr, family_rows = group_by(group, n_acct)
-
-    tok_owner = np.repeat(np.arange(n_names, dtype=np.int64), np.diff(data.name_tok_ptr))
-    post_ptr, order = group_by(data.name_tok_ids, n_tok)
-    post_rows = tok_owner[order]
-    # Document frequency counts accounts, not name rows: aliases must not dilute a token.
-    token_df = np.zeros(n_tok, dtype=np.int64)
-    if n_tok:
-        pairs = np.unique(data.name_tok_ids * max(n_acct, 1) + data.name_owner[tok_owner])
-        token_df = np.bincount(pairs // max(n_acct, 1), minlength=n_tok)
-    idf_raw = np.log((1.0 + n_acct) / (1.0 + token_df)) + 1.0
-    generic = common_words()
-    generic_mask = np.array([t in generic for t in data.tokens], dtype=bool)
-    idf = np.where(generic_mask, np.minimum(idf_raw, GENERIC_IDF), idf_raw)
-    unseen_idf = float(np.log(1.0 + n_acct) + 1.0)
-    common = generic_mask | (token_df >= max(COMMON_TOKEN_MIN_DF, COMMON_TOKEN_SHARE * n_acct))
-    uncommon_count = np.bincount(tok_owner, weights=~common[data.name_tok_ids], minlength=n_names)
-    compact = [n.replace(" ", "") for n in data.name_ascii]
-    compact_len = np.array([len(c) for c in compact], dtype=np.int64)
-    short = compact_len <= 3
-    name_generic = short | (uncommon_count == 0)
-
-    exact_names: dict[str, list[int]] = {}
-    acronyms: dict[str, list[int]] = {}
-    for row, (ascii_name, acronym) in enumerate(zip(data.name_ascii, data.name_acronym)):
-        if ascii_name:
-            exact_names.setdefault(ascii_name.replace(" ", ""), []).append(row)
-        if len(acronym) >= 3:
-            acronyms.setdefault(acronym, []).append(row)
-    for table in (exact_names, acronyms):  # capped look-ups must not depend on load order
-        for rows in table.values():
-            if len(rows) > 1:
-                rows.sort(key=lambda r: int(id_rank[data.name_owner[r]]))
-    typo_keys: dict[str, list[int]] = {}
-    for tok_id, token in enumerate(data.tokens):
-        if token.isalpha():
-            for key in deletion_keys(token):
-                typo_keys.setdefault(key, []).append(tok_id)
-
-    columns = {
-        name: object_array(getattr(data, name))
-        for name in ("tokens", "name_acronym", "name_legal", "country", "city", "phone")
-    }
-    columns["name_compact"] = object_array(compact)
-    return Lookups(
-        columns=columns,
-        row_of_id={value: row for row, value in enumerate(data.account_id)},
-        ultimate_row=ultimate,
-        depth=depth,
-        group=group,
-        family_ptr=family_ptr,
-        family_rows=family_rows,
-        id_rank=id_rank,
-        acct_name_ptr=acct_name_ptr,
-        acct_name_rows=acct_name_rows,
-        domain_of={d: i for i, d in enumerate(data.domains)},
-        domain_acct_ptr=domain_acct_ptr,
-        domain_acct_rows=domain_acct_rows,
-        domain_first_owner=_first_owner(domain_acct_ptr, domain_acct_rows),
-        brand_of=brand_of,
-        domain_brand=domain_brand,
-        brand_acct_ptr=brand_acct_ptr,
-        brand_acct_rows=brand_acct_rows,
-        acct_domain_keys=np.sort(dom_owner * max(n_dom, 1) + data.domain_ids),
-        acct_brand_keys=np.sort(dom_owner * max(len(brand_of), 1) + acct_brand),
-        token_of={t: i for i, t in enumerate(data.tokens)},
-        idf=idf,
-        idf_raw=idf_raw,
-        unseen_idf=unseen_idf,
-        token_df=token_df,
-        token_rank=_alphabetical_rank(data.tokens),
-        post_ptr=post_ptr,
-        post_rows=post_rows,
-        name_compact_len=compact_len,
-        token_common=common,
-        name_generic=name_generic,
-        exact_names=exact_names,
-        acronyms=acronyms,
-        typo_keys=typo_keys,
-    )
 
 
 class AccountIndex:
@@ -509,10 +273,15 @@ class AccountIndex:
     An index is safe to share between threads for matching: nothing in it changes after build.
     """
 
-    def __init__(self, data: IndexData, config: MatchConfig | None = None) -> None:
+    def __init__(
+        self, data: IndexData, config: MatchConfig | None = None, lookups: Lookups | None = None
+    ) -> None:
         self.data = data
-        self.lookups = _derive(data)
+        self.lookups = lookups or derive(data)
         self.config = config or MatchConfig()
+        # Decoded once here, not on the first lead: the columns matching reads pair by pair.
+        self.data.tokens.objects()
+        self.lookups.name_compact.objects()
 
     @classmethod
     def build(
@@ -543,9 +312,13 @@ class AccountIndex:
         clone.data, clone.lookups, clone.config = self.data, self.lookups, config
         return clone
 
+    @cached_property
+    def _row_of_id(self) -> dict[str, int]:
+        return {value: row for row, value in enumerate(self.data.account_id)}
+
     def account(self, account_id: str) -> dict[str, Any]:
         """What the index holds of one account (normalized), for inspection and debugging."""
-        row = self.lookups.row_of_id.get(account_id)
+        row = self._row_of_id.get(account_id)
         if row is None:
             raise KeyError(account_id)
         d, lk = self.data, self.lookups
@@ -597,13 +370,24 @@ class AccountIndex:
         return match_stream(self, leads, chunk_size, progress)
 
     def save(self, path: str | Path) -> Path:
-        """Write the index to one file (arrays + JSON in an uncompressed zip; no pickle)."""
-        return _store.save(path, self.data, NAME_NORMALIZER_VERSION)
+        """Write the index to one file (arrays + JSON in an uncompressed zip; no pickle),
+        atomically: a crash while saving leaves any previous file at ``path`` intact."""
+        parts = {"data": self.data, "lookups": self.lookups}
+        return _store.save(path, parts, NAME_NORMALIZER_VERSION)
 
     @classmethod
-    def load(cls, path: str | Path, config: MatchConfig | None = None) -> AccountIndex:
+    def load(
+        cls, path: str | Path, config: MatchConfig | None = None, *, mmap: bool = True
+    ) -> AccountIndex:
         """Read an index written by :meth:`save`; a damaged or foreign file raises
-        :class:`~leadmatch.errors.IndexFormatError`."""
-        data = _store.load(path, IndexData, NAME_NORMALIZER_VERSION)
-        _check(data, Path(path))
-        return cls(data, config)
+        :class:`~leadmatch.errors.IndexFormatError`.
+
+        With ``mmap`` (the default) the arrays are mapped from the file, not copied: processes
+        that load the same file share its pages. Replace the file only by renaming a new one
+        over it (as :meth:`save` does), never by writing into it.
+        """
+        parts = _store.load(
+            path, {"data": IndexData, "lookups": Lookups}, NAME_NORMALIZER_VERSION, mapped=mmap
+        )
+        _check(parts["data"], parts["lookups"], Path(path))
+        return cls(parts["data"], config, parts["lookups"])

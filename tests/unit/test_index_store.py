@@ -53,12 +53,28 @@ def saved(tmp_path: Path) -> tuple[AccountIndex, Path]:
     return index, index.save(tmp_path / "accounts.lmx")
 
 
-def test_round_trip_gives_the_same_matches(saved: tuple[AccountIndex, Path]) -> None:
+@pytest.mark.parametrize("mapped", [True, False])
+def test_round_trip_gives_the_same_matches(saved: tuple[AccountIndex, Path], mapped: bool) -> None:
     index, path = saved
-    loaded = AccountIndex.load(path)
+    loaded = AccountIndex.load(path, mmap=mapped)
     assert loaded.data.account_id == index.data.account_id
     assert loaded.match_many(LEADS) == index.match_many(LEADS)
     assert loaded.account("Ä4\u00e9")["name"] == "Crème Brûlée SARL"
+    assert loaded.account("A2")["parent_id"] == "A1"
+    assert [m.account_id for m in loaded.match_many(LEADS)][:4] == ["A1", "A2", "A3", "Ä4\u00e9"]
+
+
+def test_saving_over_a_loaded_index_keeps_it_usable(
+    saved: tuple[AccountIndex, Path],
+) -> None:
+    """A mapped index reads the file it was loaded from; saving replaces the file by rename,
+    so the loaded index keeps its own (old) pages."""
+    index, path = saved
+    loaded = AccountIndex.load(path)
+    AccountIndex.build(ACCOUNTS[:1]).save(path)
+    assert loaded.match_many(LEADS) == index.match_many(LEADS)
+    assert len(AccountIndex.load(path)) == 1
+    assert not list(path.parent.glob("*.tmp"))
 
 
 def test_the_file_holds_no_pickle(saved: tuple[AccountIndex, Path]) -> None:
@@ -77,8 +93,8 @@ def test_a_damaged_member_fails_its_checksum(
     _, path = saved
 
     def flip_last_bit(members: dict[str, bytes]) -> None:
-        content = members["name_ascii.blob.npy"]
-        members["name_ascii.blob.npy"] = content[:-1] + bytes([content[-1] ^ 1])
+        content = members["data.name_ascii.data.npy"]
+        members["data.name_ascii.data.npy"] = content[:-1] + bytes([content[-1] ^ 1])
 
     damaged = _rewrite(path, tmp_path / "damaged.lmx", flip_last_bit)
     with pytest.raises(IndexFormatError, match="checksum"):
@@ -125,15 +141,59 @@ def test_an_edited_file_with_fresh_checksums_is_still_refused(
     _, path = saved
 
     def orphan_a_name(members: dict[str, bytes]) -> None:
-        owners = np.load(io.BytesIO(members["name_owner.npy"]), allow_pickle=False)
+        owners = np.load(io.BytesIO(members["data.name_owner.npy"]), allow_pickle=False)
         owners[1] = 99  # a name owned by an account that does not exist
         buffer = io.BytesIO()
         np.save(buffer, owners)
-        members["name_owner.npy"] = buffer.getvalue()
+        members["data.name_owner.npy"] = buffer.getvalue()
         checksums = json.loads(members["manifest.json"])["sha256"]
-        checksums["name_owner.npy"] = hashlib.sha256(buffer.getvalue()).hexdigest()
+        checksums["data.name_owner.npy"] = hashlib.sha256(buffer.getvalue()).hexdigest()
         _edit_manifest(members, sha256=checksums)
 
     edited = _rewrite(path, tmp_path / "edited.lmx", orphan_a_name)
     with pytest.raises(IndexFormatError, match="outside the index"):
         AccountIndex.load(edited)
+
+
+def test_edited_lookup_tables_are_refused(saved: tuple[AccountIndex, Path], tmp_path: Path) -> None:
+    """The derived tables are saved too; a table pointing past the index is refused."""
+    _, path = saved
+
+    def bad_typo_table(members: dict[str, bytes]) -> None:
+        name = "lookups.typo_table.values.npy"
+        values = np.load(io.BytesIO(members[name]), allow_pickle=False)
+        values[0] = 10_000
+        buffer = io.BytesIO()
+        np.save(buffer, values)
+        members[name] = buffer.getvalue()
+        checksums = json.loads(members["manifest.json"])["sha256"]
+        checksums[name] = hashlib.sha256(buffer.getvalue()).hexdigest()
+        _edit_manifest(members, sha256=checksums)
+
+    edited = _rewrite(path, tmp_path / "edited.lmx", bad_typo_table)
+    with pytest.raises(IndexFormatError, match="look-up table"):
+        AccountIndex.load(edited)
+
+
+def test_truncated_and_bit_flipped_files_are_refused(
+    saved: tuple[AccountIndex, Path], tmp_path: Path
+) -> None:
+    """Damage anywhere (cut short, or one bit flipped) is a clear IndexFormatError or, for a
+    flip in bytes no reader uses (zip padding, timestamps), an index that matches the same."""
+    index, path = saved
+    content = path.read_bytes()
+    expected = index.match_many(LEADS)
+    damaged = tmp_path / "damaged.lmx"
+    for cut in range(0, len(content), max(len(content) // 97, 1)):
+        damaged.write_bytes(content[:cut])
+        with pytest.raises(IndexFormatError):
+            AccountIndex.load(damaged)
+    for at in range(0, len(content), max(len(content) // 211, 1)):
+        flipped = bytearray(content)
+        flipped[at] ^= 0x10
+        damaged.write_bytes(bytes(flipped))
+        try:
+            loaded = AccountIndex.load(damaged)
+        except IndexFormatError:
+            continue
+        assert loaded.match_many(LEADS) == expected, f"flip at byte {at}"

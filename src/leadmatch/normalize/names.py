@@ -142,6 +142,9 @@ def _unglue(tokens: list[str], glued: tuple[str, ...]) -> list[str]:
     """Split legal forms written without a space off CJK tokens ("株式会社サクラ" -> 2 tokens)."""
     out: list[str] = []
     for token in tokens:
+        if token.isascii():  # glued forms are all CJK, kana or hangul
+            out.append(token)
+            continue
         for form in glued:
             if len(token) > len(form) and token.startswith(form):
                 out.extend((form, token[len(form) :]))

@@ -1,0 +1,136 @@
+"""A column of strings stored as one UTF-8 buffer and offsets: saved and loaded without
+pickle, and read from a memory-mapped index without turning a million values into objects.
+
+Values are decoded when asked for; :meth:`StringColumn.objects` decodes the whole column once
+(one ``split`` of the decoded buffer), for the few columns the matcher reads pair by pair.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+import numpy as np
+
+from leadmatch._arrays import IntArray, object_array, offsets
+
+#: Separator between values in the buffer when no value contains it (the fast decode path).
+_SEP = "\x00"
+
+
+class StringColumn(Sequence[str]):
+    """An immutable sequence of ``str`` backed by ``data`` (UTF-8 bytes) and ``ptr`` (offsets).
+
+    ``data`` holds the values joined by NUL when none contains a NUL (``joined``), else back to
+    back; value ``i`` starts at ``ptr[i]`` and ends where the next starts (less its separator).
+    """
+
+    __slots__ = ("_data", "_joined", "_lock", "_objects", "_ptr")
+
+    def __init__(self, data: Any, ptr: IntArray, joined: bool, objects: Any = None) -> None:
+        self._data = data
+        self._ptr = ptr
+        self._joined = joined
+        self._objects = objects
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_list(cls, values: Sequence[str]) -> StringColumn:
+        items = list(values)
+        encoded = [v.encode("utf-8", "surrogatepass") for v in items]
+        joined = not any(_SEP in v for v in items)
+        gap = 1 if joined else 0
+        ptr = offsets(np.fromiter((len(e) + gap for e in encoded), np.int64, len(encoded)))
+        data = (b"\x00" if joined else b"").join(encoded)
+        return cls(np.frombuffer(data, dtype=np.uint8), ptr, joined, object_array(items))
+
+    @property
+    def buffers(self) -> tuple[Any, IntArray, bool]:
+        """What is saved: the bytes, the offsets and whether the bytes are NUL-joined."""
+        return self._data, self._ptr, self._joined
+
+    def __len__(self) -> int:
+        return len(self._ptr) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        objects = self._objects
+        if objects is not None:
+            return str(objects[i])
+        n = len(self)
+        k = int(i) + n if int(i) < 0 else int(i)
+        if not 0 <= k < n:
+            raise IndexError(i)
+        start, end = int(self._ptr[k]), int(self._ptr[k + 1]) - self._gap
+        return bytes(self._data[start:end]).decode("utf-8", "surrogatepass")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.objects().tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StringColumn):
+            return self.tolist() == other.tolist()
+        if isinstance(other, list):
+            return self.tolist() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StringColumn({len(self):,} values)"
+
+    def tolist(self) -> list[str]:
+        return list(self.objects().tolist())
+
+    def take(self, rows: IntArray) -> list[str]:
+        """Values at ``rows``, decoding only those (for a few rows of a large loaded column)."""
+        if self._objects is not None:
+            return list(self._objects[rows].tolist())
+        return [self[int(r)] for r in rows]
+
+    def objects(self) -> Any:
+        """The whole column as a NumPy object array (decoded once, then kept)."""
+        objects = self._objects
+        if objects is None:
+            with self._lock:
+                if self._objects is None:
+                    self._objects = object_array(self._decode_all())
+                objects = self._objects
+        return objects
+
+    def _decode_all(self) -> list[str]:
+        raw = bytes(self._data)
+        n = len(self)
+        if self._joined:
+            if n == 0:
+                return []
+            values = raw.decode("utf-8", "surrogatepass").split(_SEP)
+            if len(values) == n:
+                return values
+        bounds, gap = self._ptr.tolist(), self._gap
+        return [
+            raw[a : b - gap].decode("utf-8", "surrogatepass") for a, b in zip(bounds, bounds[1:])
+        ]
+
+    @property
+    def _gap(self) -> int:
+        return 1 if self._joined else 0
+
+    def check(self) -> str | None:
+        """What is wrong with the buffers (for a loaded file), or ``None``."""
+        ptr, size = self._ptr, len(self._data)
+        if len(ptr) == 0 or ptr[0] != 0 or (np.diff(ptr) < self._gap).any():
+            return "offsets do not fit"
+        if int(ptr[-1]) != size + (self._gap if len(ptr) > 1 else 0):
+            return "offsets do not fit"
+        try:
+            bytes(self._data).decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return "not valid UTF-8"
+        return None

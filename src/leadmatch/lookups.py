@@ -1,0 +1,342 @@
+"""The tables matching reads, derived from an index's columns once, when it is built.
+
+They are saved with the index and mapped back on load, so that loading a million accounts
+reads arrays instead of rebuilding dictionaries. String keys (domains, tokens, names) are
+looked up through :class:`~leadmatch._keys.KeyTable` (sorted hashes), a batch at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from leadmatch._arrays import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    connected_components,
+    first_of_groups,
+    group_by,
+    object_array,
+)
+from leadmatch._keys import KeyTable, U64Array, hash_keys
+from leadmatch._strings import StringColumn
+from leadmatch.normalize.names import common_words
+
+if TYPE_CHECKING:
+    from leadmatch.index import IndexData
+
+log = logging.getLogger("leadmatch")
+
+#: Parent chains longer than this are data errors (a loop), not hierarchies.
+MAX_HIERARCHY_DEPTH = 64
+#: Generic words (sector, filler) never weigh more than a word found in every account name.
+GENERIC_IDF = 1.0
+#: A token in at least this many accounts, and this share of them, is common, not distinctive.
+COMMON_TOKEN_MIN_DF = 20
+COMMON_TOKEN_SHARE = 0.002
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Tables derived from :class:`~leadmatch.index.IndexData` (see the module docstring)."""
+
+    ultimate_row: IntArray
+    depth: IntArray
+    group: IntArray
+    family_ptr: IntArray
+    """Accounts grouped by company group (CSR with ``family_rows``), for the family blocker."""
+    family_rows: IntArray
+    id_rank: IntArray
+    acct_name_ptr: IntArray
+    acct_name_rows: IntArray
+    domain_table: KeyTable
+    """Domain -> domain id."""
+    domain_acct_ptr: IntArray
+    domain_acct_rows: IntArray
+    domain_first_owner: IntArray
+    """First account owning each domain, -1 at the end for "no domain" (index -1)."""
+    brand_table: KeyTable
+    """Brand label -> brand id."""
+    domain_brand: IntArray
+    brand_acct_ptr: IntArray
+    brand_acct_rows: IntArray
+    acct_domain_keys: IntArray
+    acct_brand_keys: IntArray
+    token_table: KeyTable
+    """Token -> token id."""
+    idf: FloatArray
+    """Token weights (IDF over accounts), common words capped at :data:`GENERIC_IDF`."""
+    idf_raw: FloatArray
+    """Token weights without the cap."""
+    token_df: IntArray
+    token_rank: IntArray
+    """Position of each token in alphabetical order: a tie-break independent of load order."""
+    post_ptr: IntArray
+    post_rows: IntArray
+    name_compact: StringColumn
+    """Each name's ASCII key without spaces."""
+    name_compact_len: IntArray
+    token_common: BoolArray
+    """Tokens too common to say which company: sector words, legal forms, frequent words."""
+    name_generic: BoolArray
+    """Names that say little on their own: 3 characters or fewer, or only common words."""
+    exact_table: KeyTable
+    """Compact name -> name rows (by account id order)."""
+    acronym_table: KeyTable
+    """Acronym of 3+ letters -> name rows (by account id order)."""
+    typo_table: KeyTable
+    """Token or one-deletion variant (tokens of 4+ letters) -> token ids."""
+    country_hash: U64Array
+    city_hash: U64Array
+    phone_hash: U64Array
+    legal_hash: U64Array
+    """Per name row; the other three per account. Equal values have equal hashes."""
+    acronym_hash: U64Array
+    compact_hash: U64Array
+
+    @property
+    def n_brands(self) -> int:
+        return len(self.brand_acct_ptr) - 1
+
+    def unseen_idf(self) -> float:
+        """The weight of a token no account has."""
+        return float(np.log(1.0 + len(self.id_rank)) + 1.0)
+
+
+def deletion_keys(token: str) -> list[str]:
+    """The token and every copy with one character deleted (for tokens of 4+ characters).
+
+    Two tokens within one edit (a substitution, insertion or deletion) share a key.
+    """
+    if len(token) < 4:
+        return [token]
+    return [token, *(token[:i] + token[i + 1 :] for i in range(len(token)))]
+
+
+def _first_owner(ptr: IntArray, rows: IntArray) -> IntArray:
+    first = np.full(len(ptr), -1, dtype=np.int64)
+    owned = np.flatnonzero(np.diff(ptr) > 0)
+    first[owned] = rows[ptr[owned]]
+    return first
+
+
+def _alphabetical_rank(values: npt.NDArray[np.object_]) -> IntArray:
+    """Each value's position in sorted order."""
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(values, kind="stable")] = np.arange(len(values))
+    return rank
+
+
+def _hierarchy(parent_row: IntArray) -> tuple[IntArray, IntArray]:
+    """Ultimate parent and depth of every account.
+
+    An account whose parent chain loops (A -> B -> A), or runs deeper than
+    :data:`MAX_HIERARCHY_DEPTH`, is a data error: it is treated as its own ultimate parent.
+    """
+    n = len(parent_row)
+    ultimate = np.arange(n, dtype=np.int64)
+    depth = np.zeros(n, dtype=np.int64)
+    parent_row = np.where(parent_row == ultimate, -1, parent_row)  # its own parent: a root
+    current = parent_row.copy()
+    active = current >= 0
+    for _ in range(MAX_HIERARCHY_DEPTH):
+        rows = np.flatnonzero(active)
+        if not len(rows):
+            break
+        ultimate[rows] = current[rows]
+        depth[rows] += 1
+        current[rows] = parent_row[current[rows]]
+        active[rows] = current[rows] >= 0
+    broken = np.flatnonzero(active)
+    if len(broken):
+        log.warning(
+            "%d account(s) have a parent_id chain that loops; treated as roots", len(broken)
+        )
+        ultimate[broken] = broken
+        depth[broken] = 0
+    return ultimate, depth
+
+
+def _company_groups(
+    data: IndexData, domain_acct_rows: IntArray, acct_name_ptr: IntArray, acct_name_rows: IntArray
+) -> IntArray:
+    """Company groups: parent links, shared domains, and identical name + country."""
+    n_acct = len(data.parent_row)
+    left = [np.flatnonzero(data.parent_row >= 0)]
+    right = [data.parent_row[left[0]]]
+    if len(domain_acct_rows) > 1:
+        same = ~first_of_groups(data.domain_ids[np.argsort(data.domain_ids, kind="stable")])
+        left.append(domain_acct_rows[np.flatnonzero(same) - 1])
+        right.append(domain_acct_rows[same])
+    primary = acct_name_rows[acct_name_ptr[:-1][np.diff(acct_name_ptr) > 0]]
+    owners = data.name_owner[primary]
+    primary_names = data.name_ascii.take(primary)
+    countries = data.country.take(owners)
+    key = hash_keys([f"{c}|{n}" for c, n in zip(countries, primary_names)])
+    named = np.array([bool(n) for n in primary_names], dtype=bool)
+    if len(key) > 1:
+        order = np.lexsort((owners, key))
+        same = ~first_of_groups(key[order]) & named[order]
+        left.append(owners[order][np.flatnonzero(same) - 1])
+        right.append(owners[order][same])
+    return connected_components(n_acct, np.concatenate(left), np.concatenate(right))
+
+
+def derive(data: IndexData) -> Lookups:
+    n_acct = len(data.account_id)
+    n_names = len(data.name_owner)
+    n_dom = len(data.domains)
+    n_tok = len(data.tokens)
+
+    ultimate, depth = _hierarchy(data.parent_row)
+    id_rank = _alphabetical_rank(data.account_id.objects())
+    acct_name_ptr, acct_name_rows = group_by(data.name_owner, n_acct)
+
+    dom_owner = np.repeat(np.arange(n_acct, dtype=np.int64), np.diff(data.domain_ptr))
+    domain_acct_ptr, order = group_by(data.domain_ids, n_dom)
+    domain_acct_rows = dom_owner[order]
+
+    brand_hash = hash_keys(data.brands.tolist())
+    unique_brands, domain_brand = np.unique(brand_hash, return_inverse=True)
+    domain_brand = domain_brand.astype(np.int64).reshape(-1)
+    acct_brand = domain_brand[data.domain_ids] if n_dom else data.domain_ids.copy()
+    brand_acct_ptr, order = group_by(acct_brand, len(unique_brands))
+    brand_acct_rows = dom_owner[order]
+
+    group = _company_groups(data, domain_acct_rows, acct_name_ptr, acct_name_rows)
+    family_ptr, family_rows = group_by(group, n_acct)
+
+    tok_owner = np.repeat(np.arange(n_names, dtype=np.int64), np.diff(data.name_tok_ptr))
+    post_ptr, order = group_by(data.name_tok_ids, n_tok)
+    post_rows = tok_owner[order]
+    # Document frequency counts accounts, not name rows: aliases must not dilute a token.
+    token_df = np.zeros(n_tok, dtype=np.int64)
+    if n_tok:
+        pairs = np.unique(data.name_tok_ids * max(n_acct, 1) + data.name_owner[tok_owner])
+        token_df = np.bincount(pairs // max(n_acct, 1), minlength=n_tok)
+    idf_raw = np.log((1.0 + n_acct) / (1.0 + token_df)) + 1.0
+    tokens = data.tokens.tolist()
+    generic = common_words()
+    generic_mask = np.array([t in generic for t in tokens], dtype=bool)
+    idf = np.where(generic_mask, np.minimum(idf_raw, GENERIC_IDF), idf_raw)
+    common = generic_mask | (token_df >= max(COMMON_TOKEN_MIN_DF, COMMON_TOKEN_SHARE * n_acct))
+    uncommon_count = np.bincount(tok_owner, weights=~common[data.name_tok_ids], minlength=n_names)
+    compact = [n.replace(" ", "") for n in data.name_ascii]
+    compact_len = np.fromiter(map(len, compact), dtype=np.int64, count=len(compact))
+    name_generic = (compact_len <= 3) | (uncommon_count == 0)
+
+    names = np.arange(n_names, dtype=np.int64)
+    name_rank = id_rank[data.name_owner]
+    compact_hash = hash_keys(compact)
+    acronym_hash = hash_keys([a if len(a) >= 3 else "" for a in data.name_acronym])
+    typo_tokens: list[int] = []
+    typo_variants: list[str] = []
+    for tok_id, token in enumerate(tokens):
+        if token.isalpha():
+            variants = deletion_keys(token)
+            typo_variants.extend(variants)
+            typo_tokens.extend([tok_id] * len(variants))
+    return Lookups(
+        ultimate_row=ultimate,
+        depth=depth,
+        group=group,
+        family_ptr=family_ptr,
+        family_rows=family_rows,
+        id_rank=id_rank,
+        acct_name_ptr=acct_name_ptr,
+        acct_name_rows=acct_name_rows,
+        domain_table=KeyTable.build(hash_keys(data.domains.tolist()), np.arange(n_dom)),
+        domain_acct_ptr=domain_acct_ptr,
+        domain_acct_rows=domain_acct_rows,
+        domain_first_owner=_first_owner(domain_acct_ptr, domain_acct_rows),
+        brand_table=KeyTable.build(unique_brands, np.arange(len(unique_brands))),
+        domain_brand=domain_brand,
+        brand_acct_ptr=brand_acct_ptr,
+        brand_acct_rows=brand_acct_rows,
+        acct_domain_keys=np.sort(dom_owner * max(n_dom, 1) + data.domain_ids),
+        acct_brand_keys=np.sort(dom_owner * max(len(unique_brands), 1) + acct_brand),
+        token_table=KeyTable.build(hash_keys(tokens), np.arange(n_tok)),
+        idf=idf,
+        idf_raw=idf_raw,
+        token_df=token_df,
+        token_rank=_alphabetical_rank(object_array(tokens)),
+        post_ptr=post_ptr,
+        post_rows=post_rows,
+        name_compact=StringColumn.from_list(compact),
+        name_compact_len=compact_len,
+        token_common=common,
+        name_generic=name_generic,
+        exact_table=_rows_by_key(compact_hash, names, name_rank),
+        acronym_table=_rows_by_key(acronym_hash, names, name_rank),
+        typo_table=KeyTable.build(hash_keys(typo_variants), np.array(typo_tokens, dtype=np.int64)),
+        country_hash=hash_keys(data.country.tolist()),
+        city_hash=hash_keys(data.city.tolist()),
+        phone_hash=hash_keys(data.phone.tolist()),
+        legal_hash=hash_keys(data.name_legal.tolist()),
+        acronym_hash=acronym_hash,
+        compact_hash=compact_hash,
+    )
+
+
+def _rows_by_key(hashes: U64Array, rows: IntArray, rank: IntArray) -> KeyTable:
+    """Rows grouped by a non-empty key, in ``rank`` order within a key."""
+    keep = hashes != 0
+    return KeyTable.build(hashes[keep], rows[keep], rank[keep])
+
+
+def check(lookups: Lookups, n_acct: int, n_names: int, n_dom: int, n_tok: int) -> str | None:
+    """What does not fit in loaded tables (lengths, offsets, references), or ``None``."""
+    lk = lookups
+    n_brand = lk.n_brands
+    sized = {
+        n_acct: (lk.ultimate_row, lk.depth, lk.group, lk.id_rank, lk.country_hash,
+                 lk.city_hash, lk.phone_hash),
+        n_names: (lk.name_compact_len, lk.name_generic, lk.legal_hash, lk.acronym_hash,
+                  lk.compact_hash),
+        n_tok: (lk.idf, lk.idf_raw, lk.token_df, lk.token_rank, lk.token_common),
+        n_dom: (lk.domain_brand,),
+        n_dom + 1: (lk.domain_first_owner,),
+    }  # fmt: skip
+    for size, arrays in sized.items():
+        if any(len(a) != size for a in arrays) or len(lk.name_compact) != n_names:
+            return "derived columns differ in length"
+    csr = (
+        (lk.family_ptr, lk.family_rows, n_acct, n_acct),
+        (lk.acct_name_ptr, lk.acct_name_rows, n_acct, n_names),
+        (lk.domain_acct_ptr, lk.domain_acct_rows, n_dom, n_acct),
+        (lk.brand_acct_ptr, lk.brand_acct_rows, n_brand, n_acct),
+        (lk.post_ptr, lk.post_rows, n_tok, n_names),
+    )
+    for ptr, values, rows, limit in csr:
+        if len(ptr) != rows + 1 or ptr[0] != 0 or ptr[-1] != len(values):
+            return "derived offsets do not fit"
+        if (np.diff(ptr) < 0).any() or not _within(values, 0, limit):
+            return "derived offsets or rows point outside the index"
+    ranges = (
+        (lk.ultimate_row, 0, n_acct), (lk.group, 0, n_acct), (lk.id_rank, 0, n_acct),
+        (lk.depth, 0, 1 + MAX_HIERARCHY_DEPTH), (lk.domain_first_owner, -1, n_acct),
+        (lk.domain_brand, 0, n_brand), (lk.token_rank, 0, n_tok),
+        (lk.name_compact_len, 0, 1 << 31),
+    )  # fmt: skip
+    if not all(_within(values, low, high) for values, low, high in ranges):
+        return "derived rows point outside the index"
+    tables = (
+        (lk.domain_table, n_dom), (lk.brand_table, n_brand), (lk.token_table, n_tok),
+        (lk.exact_table, n_names), (lk.acronym_table, n_names), (lk.typo_table, n_tok),
+    )  # fmt: skip
+    for table, limit in tables:
+        problem = table.problem(limit)
+        if problem:
+            return f"a look-up table {problem}"
+    return None
+
+
+def _within(values: npt.NDArray[np.integer], low: int, high: int) -> bool:
+    if values.dtype.kind not in "iu":
+        return False
+    return not len(values) or (int(values.min()) >= low and int(values.max()) < high)
