@@ -26,7 +26,7 @@ from leadmatch._strings import StringColumn
 from leadmatch.config import MatchConfig
 from leadmatch.errors import IndexFormatError, InvalidAccountError
 from leadmatch.lookups import Lookups, check, derive
-from leadmatch.models import Account, Lead, Match
+from leadmatch.models import Account, Lead, Match, account_row
 from leadmatch.normalize import (
     DomainKey,
     NameKey,
@@ -112,11 +112,13 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
     tokens: list[str] = []
     token_vocab: dict[str, int] = {}
     seen: set[str] = set()
+    country_cache: dict[str | None, str] = {}
+    city_cache: dict[str | None, str] = {}
     problems = 0
 
     for position, record in enumerate(accounts):
         try:
-            account = record if isinstance(record, Account) else Account.model_validate(record)
+            account = account_row(record)
         except Exception as exc:  # pydantic.ValidationError, or a non-mapping row
             problems += 1
             message = f"account record {position} cannot be used: {_first_error(exc)}"
@@ -135,13 +137,14 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
         row = len(ids)
         ids.append(account.account_id)
         display.append(account.name or "")
-        country.append(normalize_country(account.country))
-        city.append(normalize_city(account.city))
+        country.append(_cached(country_cache, account.country, normalize_country))
+        city.append(_cached(city_cache, account.city, normalize_city))
         phone.append(phone_key(account.phone))
         parents.append(account.parent_id)
 
         keys: list[DomainKey] = []
-        name_words = normalize_name(account.name).ascii.split()
+        primary = normalize_name(account.name)
+        name_words = primary.ascii.split()
         own_words = {*name_words, "".join(name_words)}
         for raw in (account.domain, *account.alias_domains):
             key = domain_key(raw)
@@ -155,8 +158,8 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
         domain_counts.append(len(new_ids))
 
         names: list[tuple[str, NameKey]] = []
-        for raw in (account.name, *account.aliases):
-            name = normalize_name(raw)
+        for k, raw in enumerate((account.name, *account.aliases)):
+            name = normalize_name(raw) if k else primary
             if name.ascii and name.ascii not in (n[1].ascii for n in names):
                 names.append((raw or "", name))
         if not names:  # a nameless account stays findable by domain: give it an empty name row
@@ -201,6 +204,13 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
         name_tok_ids=np.array(tok_ids, dtype=np.int64),
         tokens=text(tokens),
     )
+
+
+def _cached(cache: dict[str | None, str], value: str | None, fn: Callable[[object], str]) -> str:
+    found = cache.get(value)
+    if found is None:
+        found = cache[value] = fn(value)
+    return found
 
 
 def _own_domain(key: DomainKey, name_words: set[str]) -> bool:

@@ -7,7 +7,7 @@ never on these objects. All are frozen: a result cannot be changed by accident a
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -93,6 +93,48 @@ class Account(_Record):
     city: str | None = None
     phone: str | None = None
     parent_id: str | None = None
+
+
+class AccountRow(NamedTuple):
+    """An account's validated fields, as :func:`account_row` gives them (internal)."""
+
+    account_id: str
+    name: str | None
+    domain: str | None
+    alias_domains: tuple[str, ...]
+    aliases: tuple[str, ...]
+    country: str | None
+    city: str | None
+    phone: str | None
+    parent_id: str | None
+
+
+def account_row(record: Any) -> Account | AccountRow:
+    """An account record validated by :class:`Account`'s rules.
+
+    Plain dicts (what CSV readers and DataFrames give) take a direct path through the same
+    field rules, a fraction of the cost of building a model per row: index builds of millions
+    of accounts spend their time here. A test holds the two paths to the same answers.
+    """
+    if isinstance(record, Account):
+        return record
+    if not isinstance(record, dict):
+        return Account.model_validate(record)
+    get = record.get
+    account_id = _text_or_none(get("account_id"), "account_id")
+    if account_id is None:
+        raise ValueError("account_id: an account needs a non-empty account_id")
+    return AccountRow(
+        account_id,
+        _text_or_none(get("name"), "name"),
+        _text_or_none(get("domain"), "domain"),
+        _split_list(get("alias_domains"), "alias_domains", ",;"),
+        _split_list(get("aliases"), "aliases", ";"),
+        _text_or_none(get("country"), "country"),
+        _text_or_none(get("city"), "city"),
+        _text_or_none(get("phone"), "phone"),
+        _text_or_none(get("parent_id"), "parent_id"),
+    )
 
 
 class Evidence(BaseModel):

@@ -65,6 +65,8 @@ class _LegalForms(NamedTuple):
     longest: int
     glued: tuple[str, ...]  # forms in scripts written without spaces (株式会社), longest first
     jurisdictions: dict[str, frozenset[str]]
+    suffix_ends: frozenset[str]  # last tokens of suffix forms: most names end in none of them
+    prefix_starts: frozenset[str]
 
 
 def _is_unspaced_script(text: str) -> bool:
@@ -125,6 +127,8 @@ def _legal_forms() -> _LegalForms:
         longest,
         tuple(sorted(glued, key=lambda f: (-len(f), f))),
         {form: frozenset(codes) for form, codes in jurisdictions.items()},
+        frozenset(t[-1] for t in suffix),
+        frozenset(t[0] for t in prefix),
     )
 
 
@@ -165,14 +169,16 @@ def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
     changed = True
     while changed and len(tokens) > 1:
         changed = False
-        for size in range(min(forms.longest, len(tokens) - 1), 0, -1):
+        sizes = range(min(forms.longest, len(tokens) - 1), 0, -1)
+        for size in sizes if tokens[-1] in forms.suffix_ends else ():
             form = forms.suffix.get(tuple(tokens[-size:]))
             rest = _trim_connectors(tokens[:-size])
             if form is not None and _has_name(rest):
                 found_back.insert(0, form)
                 tokens, changed = rest, True
                 break
-        for size in range(min(forms.longest, len(tokens) - 1), 0, -1):
+        sizes = range(min(forms.longest, len(tokens) - 1), 0, -1)
+        for size in sizes if tokens[0] in forms.prefix_starts else ():
             form = forms.prefix.get(tuple(tokens[:size]))
             rest = _drop_articles(_trim_connectors(tokens[size:]))
             if form is not None and _has_name(rest):
