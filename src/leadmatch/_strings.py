@@ -26,10 +26,11 @@ class StringColumn(Sequence[str]):
     back; value ``i`` starts at ``ptr[i]`` and ends where the next starts (less its separator).
     """
 
-    __slots__ = ("_data", "_joined", "_lock", "_objects", "_ptr")
+    __slots__ = ("_data", "_joined", "_lock", "_objects", "_ptr", "_view")
 
     def __init__(self, data: Any, ptr: IntArray, joined: bool, objects: Any = None) -> None:
         self._data = data
+        self._view = memoryview(data).cast("B")
         self._ptr = ptr
         self._joined = joined
         self._objects = objects
@@ -68,7 +69,7 @@ class StringColumn(Sequence[str]):
         if not 0 <= k < n:
             raise IndexError(i)
         start, end = int(self._ptr[k]), int(self._ptr[k + 1]) - self._gap
-        return bytes(self._data[start:end]).decode("utf-8", "surrogatepass")
+        return str(self._view[start:end], "utf-8", "surrogatepass")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.objects().tolist())

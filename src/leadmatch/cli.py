@@ -35,6 +35,16 @@ from leadmatch.quality import assess, truth_from_rows
 CHUNK = 20_000
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leadmatch", description="Tie B2B leads to the CRM accounts they belong to."
@@ -58,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     match.add_argument("--strict", action="store_true", help="stop at the first unusable row")
     match.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+    match.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="match in N processes (default 1; use the number of cores for large files)",
+    )
 
     index = sub.add_parser("index", help="build an account index and save it")
     index.add_argument("--quiet", action="store_true", help="no summary on stderr")
@@ -157,7 +174,9 @@ def _match(args: argparse.Namespace) -> int:
             if not args.quiet and time.perf_counter() - started > 2:
                 print(f"  {_summary(counts, time.perf_counter() - started)}", file=sys.stderr)
 
-        for match in index.match_iter(_named(rows), chunk_size=CHUNK, progress=progress):
+        for match in index.match_iter(
+            _named(rows), chunk_size=CHUNK, progress=progress, workers=args.workers
+        ):
             writer.writerow(result_row(match))
             counts[match.decision] += 1
     if not args.quiet:

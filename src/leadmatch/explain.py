@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from leadmatch._arrays import IntArray
 from leadmatch.blocking import domain_ids
 from leadmatch.config import LEVELS, Weights
 from leadmatch.features import Features
-from leadmatch.models import Evidence
+from leadmatch.models import Evidence, trusted
 from leadmatch.prepare import LeadBatch
 from leadmatch.scoring import Scores
 
@@ -71,38 +72,44 @@ def _name_detail(level: str, index: AccountIndex, batch: LeadBatch, f: Features,
 
 
 def evidence(
-    index: AccountIndex, batch: LeadBatch, f: Features, s: Scores, weights: Weights, k: int
-) -> list[Evidence]:
-    """Every non-neutral level of pair ``k``, strongest first."""
-    lead, acct = int(f.lead[k]), int(f.account[k])
+    index: AccountIndex, batch: LeadBatch, f: Features, s: Scores, weights: Weights, pairs: IntArray
+) -> list[list[Evidence]]:
+    """For each of ``pairs``: every non-neutral level, strongest first."""
     d = index.data
-    out: list[Evidence] = []
+    # Per comparison, the level of every pair and its weight, gathered in one step each.
+    table = []
     for comparison, names in LEVELS.items():
-        level = names[int(s.levels[comparison][k])]
-        weight = float(getattr(weights, comparison)[level])
-        if weight == 0.0 and comparison != "name":
-            continue
-        if comparison == "domain":
-            detail = _domain_detail(level, index, batch, lead, acct)
-        elif comparison == "name":
-            detail = _name_detail(level, index, batch, f, k)
-        elif comparison == "name_generic":
-            detail = "the agreeing name is short or made of common words"
-        elif comparison == "legal_form":
-            sign = "=" if level == "agree" else "≠"
-            theirs = d.name_legal[int(f.name_row[k])]
-            detail = f"legal form {batch.name[lead].legal_form} {sign} {theirs}"
-        elif comparison == "country":
-            sign = "=" if level == "agree" else "≠"
-            detail = f"country {batch.country[lead]} {sign} {d.country[acct]}"
-        elif comparison == "city":
-            detail = f"city {batch.city[lead]} = account city"
-        else:
-            detail = "phone number = account phone"
-        out.append(
-            Evidence.model_construct(
-                signal=comparison, level=level, weight=weight, detail=f"{detail} [{weight:+g}]"
-            )
-        )
-    out.sort(key=lambda e: -abs(e.weight))
+        by_level = [float(getattr(weights, comparison)[name]) for name in names]
+        table.append((comparison, names, by_level, s.levels[comparison][pairs].tolist()))
+    out: list[list[Evidence]] = []
+    for i, k in enumerate(pairs.tolist()):
+        lead, acct = int(f.lead[k]), int(f.account[k])
+        found: list[Evidence] = []
+        for comparison, names, by_level, levels in table:
+            level_index = levels[i]
+            weight = by_level[level_index]
+            if weight == 0.0 and comparison != "name":
+                continue
+            level = names[level_index]
+            if comparison == "domain":
+                detail = _domain_detail(level, index, batch, lead, acct)
+            elif comparison == "name":
+                detail = _name_detail(level, index, batch, f, k)
+            elif comparison == "name_generic":
+                detail = "the agreeing name is short or made of common words"
+            elif comparison == "legal_form":
+                sign = "=" if level == "agree" else "≠"
+                theirs = d.name_legal[int(f.name_row[k])]
+                detail = f"legal form {batch.name[lead].legal_form} {sign} {theirs}"
+            elif comparison == "country":
+                sign = "=" if level == "agree" else "≠"
+                detail = f"country {batch.country[lead]} {sign} {d.country[acct]}"
+            elif comparison == "city":
+                detail = f"city {batch.city[lead]} = account city"
+            else:
+                detail = "phone number = account phone"
+            values = {"signal": comparison, "level": level, "weight": weight}
+            found.append(trusted(Evidence, {**values, "detail": f"{detail} [{weight:+g}]"}))
+        found.sort(key=lambda e: -abs(e.weight))
+        out.append(found)
     return out

@@ -289,6 +289,8 @@ class AccountIndex:
         self.data = data
         self.lookups = lookups or derive(data)
         self.config = config or MatchConfig()
+        self.path: Path | None = None
+        """The file this index was loaded from or last saved to (worker processes map it)."""
         # Decoded once here, not on the first lead: the columns matching reads pair by pair.
         self.data.tokens.objects()
         self.lookups.name_compact.objects()
@@ -320,6 +322,7 @@ class AccountIndex:
         """The same accounts matched under another config (the tables are shared, not copied)."""
         clone = object.__new__(AccountIndex)
         clone.data, clone.lookups, clone.config = self.data, self.lookups, config
+        clone.path = self.path
         return clone
 
     @cached_property
@@ -365,10 +368,16 @@ class AccountIndex:
         *,
         chunk_size: int = 20_000,
         progress: Callable[[int], None] | None = None,
+        workers: int = 1,
     ) -> Iterator[Match]:
         """Match a stream of leads of any length, ``chunk_size`` at a time, yielding one
         :class:`Match` per lead in order; memory holds one chunk, not the stream.
         ``progress(n)`` is called with the number of leads done after each chunk.
+
+        ``workers > 1`` matches chunks in that many processes, each mapping the saved index
+        file (an index built in memory is saved to a temporary file first): the same results
+        in the same order, with up to ``2 * workers`` chunks in flight. It pays for streams
+        of several chunks; a stream of one chunk is matched in this process.
 
         >>> index = AccountIndex.build([{"account_id": "A1", "name": "Nordic Timber AB"}])
         >>> [m.account_id for m in index.match_iter(iter([{"company": "Nordic Timber"}] * 3),
@@ -377,13 +386,18 @@ class AccountIndex:
         """
         from leadmatch.pipeline import match_stream
 
-        return match_stream(self, leads, chunk_size, progress)
+        return match_stream(self, leads, chunk_size, progress, workers)
 
     def save(self, path: str | Path) -> Path:
         """Write the index to one file (arrays + JSON in an uncompressed zip; no pickle),
         atomically: a crash while saving leaves any previous file at ``path`` intact."""
+        self.path = self._write(path)
+        return self.path
+
+    def _write(self, path: str | Path) -> Path:
+        """:meth:`save` without making ``path`` this index's file (for temporary copies)."""
         parts = {"data": self.data, "lookups": self.lookups}
-        return _store.save(path, parts, NAME_NORMALIZER_VERSION)
+        return _store.save(path, parts, NAME_NORMALIZER_VERSION).resolve()
 
     @classmethod
     def load(
@@ -400,4 +414,6 @@ class AccountIndex:
             path, {"data": IndexData, "lookups": Lookups}, NAME_NORMALIZER_VERSION, mapped=mmap
         )
         _check(parts["data"], parts["lookups"], Path(path))
-        return cls(parts["data"], config, parts["lookups"])
+        index = cls(parts["data"], config, parts["lookups"])
+        index.path = Path(path).resolve()
+        return index

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from leadmatch import blocking, features, scoring
 from leadmatch.explain import evidence
-from leadmatch.models import Alternative, Decision, Evidence, Lead, Match
+from leadmatch.models import Alternative, Decision, Evidence, Lead, Match, trusted
 from leadmatch.prepare import prepare
 from leadmatch.records import frame_records, is_frame, require_pandas, validate_leads
 from leadmatch.resolve import resolve
@@ -63,17 +65,62 @@ def match_stream(
     leads: Iterable[Lead | Mapping[str, Any]],
     chunk_size: int,
     progress: Callable[[int], None] | None,
+    workers: int = 1,
 ) -> Iterator[Match]:
-    """Match leads of any number in chunks: memory holds one chunk, not the stream."""
+    """Match leads of any number in chunks: memory holds a few chunks, not the stream."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
     rows = iter(leads)
+    first = list(islice(rows, chunk_size))
+    if workers > 1 and len(first) == chunk_size:  # more than one chunk: worth the processes
+        from leadmatch.parallel import match_parallel
+
+        yield from match_parallel(index, chain(first, rows), chunk_size, progress, workers)
+        return
     done = 0
-    while chunk := list(islice(rows, chunk_size)):
+    chunk = first
+    while chunk:
         yield from match_records(index, chunk, offset=done)
         done += len(chunk)
         if progress is not None:
             progress(done)
+        chunk = list(islice(rows, chunk_size))
+
+
+_TIE_RULE = (
+    "chosen among records of one company group: the lead's country, then the strongest "
+    "evidence, then the ultimate parent, then the smallest id"
+)
+
+
+def _match(
+    lead_id: str,
+    decision: Decision,
+    account_id: str | None = None,
+    confidence: float = 0.0,
+    evidence: tuple[Evidence, ...] = (),
+    alternatives: tuple[Alternative, ...] = (),
+    ultimate_parent_id: str | None = None,
+    candidate_id: str | None = None,
+    found_by: tuple[str, ...] = (),
+    error: str | None = None,
+) -> Match:
+    values = {"lead_id": lead_id, "account_id": account_id, "confidence": confidence}
+    return trusted(
+        Match,
+        {
+            **values,
+            "decision": decision,
+            "evidence": evidence,
+            "alternatives": alternatives,
+            "ultimate_parent_id": ultimate_parent_id,
+            "candidate_id": candidate_id,
+            "found_by": found_by,
+            "error": error,
+        },
+    )
 
 
 def _results(
@@ -85,66 +132,41 @@ def _results(
     ids: Sequence[str],
     errors: Sequence[str | None],
 ) -> list[Match]:
-    # The values below come from validated inputs and arrays, so the records are built with
-    # model_construct: re-validating a million results would cost more than matching them.
+    # Every value below comes from validated inputs and the matcher's arrays, so the records
+    # are built without re-validation (see models.trusted).
     config = index.config
     d, lk = index.data, index.lookups
+    winners = decided.winner_pair
+    scored = np.flatnonzero(winners >= 0)
+    reasons_of = dict(
+        zip(scored.tolist(), evidence(index, batch, feats, scores, config.weights, winners[scored]))
+    )
     out: list[Match] = []
     for row, lead_id in enumerate(ids):
         if errors[row] is not None:
-            out.append(
-                Match.model_construct(
-                    lead_id=lead_id,
-                    account_id=None,
-                    confidence=0.0,
-                    decision="error",
-                    error=errors[row],
-                )
-            )
+            out.append(_match(lead_id, "error", error=errors[row]))
             continue
-        pair = int(decided.winner_pair[row])
+        pair = int(winners[row])
         if pair < 0:
-            out.append(
-                Match.model_construct(
-                    lead_id=lead_id,
-                    account_id=None,
-                    confidence=0.0,
-                    decision="unmatched",
-                    evidence=(_NO_CANDIDATE,),
-                )
-            )
+            out.append(_match(lead_id, "unmatched", evidence=(_NO_CANDIDATE,)))
             continue
         acct = int(feats.account[pair])
         confidence = float(decided.confidence[row])
-        reasons = evidence(index, batch, feats, scores, config.weights, pair)
+        reasons = reasons_of[row]
+        group = lk.group[acct]
         alternatives = tuple(
-            Alternative.model_construct(
-                account_id=d.account_id[int(feats.account[p])],
-                confidence=round(float(scores.probability[p]), 4),
-                related=bool(lk.group[int(feats.account[p])] == lk.group[acct]),
+            _alternative(
+                d.account_id[other], float(scores.probability[p]), lk.group[other] == group
             )
-            for p in decided.alt_pairs[decided.alt_ptr[row] : decided.alt_ptr[row + 1]]
+            for p in decided.alt_pairs[decided.alt_ptr[row] : decided.alt_ptr[row + 1]].tolist()
+            for other in (int(feats.account[p]),)
         )
         if decided.ambiguous[row] and confidence >= config.review_threshold:
             rival = next((a for a in alternatives if not a.related), None)
-            reasons.append(
-                Evidence.model_construct(
-                    signal="tie_break",
-                    level="ambiguous",
-                    weight=0.0,
-                    detail=f"another company scores alike ({rival.account_id if rival else '?'})",
-                )
-            )
+            detail = f"another company scores alike ({rival.account_id if rival else '?'})"
+            reasons.append(_evidence("tie_break", "ambiguous", detail))
         elif decided.tie_broken[row]:
-            reasons.append(
-                Evidence.model_construct(
-                    signal="tie_break",
-                    level="rule",
-                    weight=0.0,
-                    detail="chosen among records of one company group: the lead's country, "
-                    "then the strongest evidence, then the ultimate parent, then the smallest id",
-                )
-            )
+            reasons.append(_evidence("tie_break", "rule", _TIE_RULE))
         decision: Decision
         if confidence >= config.match_threshold and not decided.ambiguous[row]:
             decision = "matched"
@@ -153,22 +175,30 @@ def _results(
         else:
             decision = "unmatched"
         account_id = d.account_id[acct]
+        chosen = decision != "unmatched"
         out.append(
-            Match.model_construct(
-                lead_id=lead_id,
-                account_id=None if decision == "unmatched" else account_id,
+            _match(
+                lead_id,
+                decision,
+                account_id=account_id if chosen else None,
                 confidence=round(confidence, 4),
-                decision=decision,
                 evidence=tuple(reasons),
                 alternatives=alternatives,
-                ultimate_parent_id=(
-                    None if decision == "unmatched" else d.account_id[int(lk.ultimate_row[acct])]
-                ),
+                ultimate_parent_id=d.account_id[int(lk.ultimate_row[acct])] if chosen else None,
                 candidate_id=account_id,
                 found_by=tuple(blocking.blocker_names(int(feats.blockers[pair]))),
             )
         )
     return out
+
+
+def _alternative(account_id: str, probability: float, related: Any) -> Alternative:
+    values = {"account_id": account_id, "confidence": round(probability, 4)}
+    return trusted(Alternative, {**values, "related": bool(related)})
+
+
+def _evidence(signal: str, level: str, detail: str) -> Evidence:
+    return trusted(Evidence, {"signal": signal, "level": level, "weight": 0.0, "detail": detail})
 
 
 def result_row(match: Match) -> dict[str, Any]:

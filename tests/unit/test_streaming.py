@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from leadmatch import AccountIndex
+from leadmatch import AccountIndex, InvalidLeadError, MatchConfig
 
 ACCOUNTS = [
     {"account_id": "A1", "name": "Acme Robotics Ltd", "domain": "acme-robotics.co.uk"},
@@ -54,3 +55,30 @@ def test_a_generator_is_read_lazily() -> None:
 def test_chunk_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="chunk_size"):
         list(AccountIndex.build(ACCOUNTS).match_iter([{"company": "x"}], chunk_size=0))
+
+
+def test_worker_processes_give_the_same_results_in_order(tmp_path: Path) -> None:
+    """Two processes, chunks of 7: one index built in memory (saved to a temporary file for
+    the workers), one loaded from a file (mapped by the workers)."""
+    built = AccountIndex.build(ACCOUNTS)
+    expected = built.match_many(list(_leads(60)))
+    done: list[int] = []
+    assert list(built.match_iter(_leads(60), chunk_size=7, workers=2, progress=done.append)) == (
+        expected
+    )
+    assert done == [min(7 * k, 60) for k in range(1, 10)]
+    assert built.path is None  # the temporary copy is the workers' business
+    loaded = AccountIndex.load(built.save(tmp_path / "accounts.lmx"))
+    assert list(loaded.match_iter(_leads(60), chunk_size=7, workers=2)) == expected
+
+
+def test_a_worker_error_reaches_the_caller() -> None:
+    index = AccountIndex.build(ACCOUNTS, MatchConfig(strict=True))
+    leads = [{"company": "Acme"}] * 10 + [{"company": ["not", "text"]}]
+    with pytest.raises(InvalidLeadError):
+        list(index.match_iter(leads, chunk_size=2, workers=2))
+
+
+def test_workers_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        list(AccountIndex.build(ACCOUNTS).match_iter([{"company": "x"}], workers=0))

@@ -1,0 +1,48 @@
+"""Results are built without re-validation; they must equal validated records in every way."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from leadmatch import AccountIndex, Lead, Match
+from leadmatch.models import trusted
+
+ACCOUNTS = [
+    {"account_id": "A1", "name": "Acme Robotics GmbH", "domain": "acme-robotics.de",
+     "country": "DE"},
+    {"account_id": "A2", "name": "Acme Robotics Inc", "domain": "acme-robotics.com",
+     "country": "US", "parent_id": "A1"},
+    {"account_id": "B1", "name": "Acme Robotic Systems", "country": "US"},
+]  # fmt: skip
+LEADS: list[Lead | dict[str, str]] = [
+    Lead(lead_id="L1", email="k@acme-robotics.de", company="Acme Robotics", country="DE"),
+    Lead(lead_id="L2", company="Acme Robotics", country="US"),
+    Lead(lead_id="L3", company="Nothing Alike Ltd"),
+    {"lead_id": "L4", "company": "x" * 20_000},
+]
+
+
+def test_results_equal_their_validated_copies() -> None:
+    results = AccountIndex.build(ACCOUNTS).match_many(LEADS)
+    assert [m.decision for m in results][2:] == ["unmatched", "error"]
+    for match in results:
+        copy = Match.model_validate(match.model_dump())
+        assert copy == match
+        assert copy.model_dump_json() == match.model_dump_json()
+        assert Match.model_validate_json(match.model_dump_json()) == match
+        assert json.loads(match.model_dump_json())["lead_id"] == match.lead_id
+        assert match.model_fields_set == copy.model_fields_set | match.model_fields_set
+        assert all(type(e).__name__ == "Evidence" for e in match.evidence)
+
+
+def test_trusted_records_are_frozen_and_hashable_like_models() -> None:
+    values = {"lead_id": "L1", "account_id": None, "confidence": 0.0, "decision": "unmatched",
+              "evidence": (), "alternatives": (), "ultimate_parent_id": None,
+              "candidate_id": None, "found_by": (), "error": None}  # fmt: skip
+    fast, slow = trusted(Match, dict(values)), Match(**values)
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    with pytest.raises(ValidationError, match="frozen"):
+        fast.decision = "matched"  # type: ignore[misc]
