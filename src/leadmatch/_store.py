@@ -31,6 +31,9 @@ FORMAT = "leadmatch.account-index"
 FORMAT_VERSION = 2
 _MANIFEST = "manifest.json"
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... name length, extra length
+_PAD_HEADER = struct.Struct("<HH")  # extra field: id, size
+_PAD_ID = 0xD935  # the id Android's zipalign uses for alignment padding
+_ALIGN = 64
 
 T = TypeVar("T")
 _HEADER_READERS = {
@@ -67,6 +70,19 @@ def _flatten(prefix: str, value: Any, members: dict[str, bytes], kinds: dict[str
         raise TypeError(f"cannot store {prefix} of type {type(value).__name__}")
 
 
+def _entry(name: str, offset: int) -> zipfile.ZipInfo:
+    """A member header padded (zipalign-style, in an extra field) so that the member's data,
+    and so the array after its 64-byte ``.npy`` header, starts on a 64-byte boundary: mapped
+    arrays must be aligned, or NumPy copies them on every search. A fixed timestamp keeps the
+    file byte-identical for identical accounts."""
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    entry.compress_type = zipfile.ZIP_STORED
+    used = offset + _LOCAL_HEADER.size + len(name.encode("utf-8")) + _PAD_HEADER.size
+    pad = -used % _ALIGN
+    entry.extra = _PAD_HEADER.pack(_PAD_ID, pad) + bytes(pad)
+    return entry
+
+
 def save(path: str | Path, parts: dict[str, Any], normalizer_version: int) -> Path:
     """Write dataclasses of arrays, string columns and key tables to ``path``, atomically:
     a temporary file in the same folder, flushed to disk, then renamed over ``path``."""
@@ -88,9 +104,9 @@ def save(path: str | Path, parts: dict[str, Any], normalizer_version: int) -> Pa
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:
-            archive.writestr(_MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
+            archive.writestr(_entry(_MANIFEST, 0), json.dumps(manifest, indent=2, sort_keys=True))
             for name, content in members.items():
-                archive.writestr(name, content)
+                archive.writestr(_entry(name, raw.tell()), content)
             archive.close()
             raw.flush()
             os.fsync(raw.fileno())
@@ -168,7 +184,9 @@ class _Reader:
         offset = stream.tell()
         if offset + shape[0] * found.itemsize != len(content):
             raise self.fail(f"member {name} has the wrong size")
-        return np.frombuffer(content, dtype=found, count=shape[0], offset=offset)
+        array = np.frombuffer(content, dtype=found, count=shape[0], offset=offset)
+        # Files from other zip writers may be unaligned; a copy is then faster than a view.
+        return array if array.flags.aligned else array.copy()
 
     def value(self, prefix: str, cls: Any) -> Any:
         kind = self.kinds.get(prefix)  # type: ignore[union-attr]

@@ -64,11 +64,13 @@ class StringColumn(Sequence[str]):
         objects = self._objects
         if objects is not None:
             return str(objects[i])
-        n = len(self)
-        k = int(i) + n if int(i) < 0 else int(i)
-        if not 0 <= k < n:
+        k = int(i)
+        ptr = self._ptr
+        if k < 0:
+            k += len(ptr) - 1
+        if not 0 <= k < len(ptr) - 1:
             raise IndexError(i)
-        start, end = int(self._ptr[k]), int(self._ptr[k + 1]) - self._gap
+        start, end = int(ptr[k]), int(ptr[k + 1]) - (1 if self._joined else 0)
         return str(self._view[start:end], "utf-8", "surrogatepass")
 
     def __iter__(self) -> Iterator[str]:

@@ -229,21 +229,60 @@ def _blocking_tokens(
     return lead[order], tok[order], weight[order]
 
 
+#: Bit patterns of which of a lead's blocking tokens a name contains.
+_MASKS = (np.arange(1 << BLOCKING_TOKENS)[:, None] >> np.arange(BLOCKING_TOKENS)) & 1
+
+
 def _top_names(
     index: AccountIndex, config: MatchConfig, lead: IntArray, tok: IntArray, weight: FloatArray
 ) -> tuple[IntArray, IntArray]:
-    """The ``max_candidates`` name rows per lead with the highest summed token weight."""
+    """The ``max_candidates`` name rows per lead with the highest summed token weight.
+
+    ``lead`` is sorted and has at most :data:`BLOCKING_TOKENS` tokens per lead, so a name's
+    score is fixed by which of them it contains: a bit mask. Masks are OR-ed per (lead, name)
+    over sorted integer keys, and a lead's masks ranked by score (equal scores share a rank),
+    so only the names within a lead's best ranks are sorted, not every name a token reaches.
+    """
     lk = index.lookups
     which, position = expand(lk.post_ptr, tok)
     if len(which) == 0:
         return which, which.copy()
     n_names = max(len(index.data.name_owner), 1)
-    keys, inverse = np.unique(lead[which] * n_names + lk.post_rows[position], return_inverse=True)
-    score = np.bincount(inverse, weights=weight[which])
-    lead_of, name_of = keys // n_names, keys % n_names
+    slot = rank_in_group(lead)
+    keys = ((lead[which] * n_names + lk.post_rows[position]) << BLOCKING_TOKENS) | (
+        1 << slot[which]
+    )
+    keys.sort()
+    pairs = keys >> BLOCKING_TOKENS
+    starts = np.flatnonzero(first_of_groups(pairs))
+    mask = np.bitwise_or.reduceat(keys & ((1 << BLOCKING_TOKENS) - 1), starts)
+    pairs = pairs[starts]
+    lead_of, name_of = pairs // n_names, pairs % n_names
+
+    # Score of every mask for every lead; its dense rank (0 = best) within the lead.
+    leads, lead_index = np.unique(lead, return_inverse=True)
+    slot_weight = np.zeros((len(leads), BLOCKING_TOKENS))
+    slot_weight[lead_index.reshape(-1), slot] = weight
+    mask_score = slot_weight @ _MASKS.T
+    order = np.argsort(-mask_score, axis=1, kind="stable")
+    ranked = np.take_along_axis(mask_score, order, axis=1)
+    dense = np.zeros(ranked.shape, dtype=np.int64)
+    dense[:, 1:] = np.cumsum(ranked[:, 1:] != ranked[:, :-1], axis=1)
+    mask_rank = np.empty_like(dense)
+    np.put_along_axis(mask_rank, order, dense, axis=1)
+
+    # Keep the ranks a lead needs to reach max_candidates names, then sort only those.
+    row = np.searchsorted(leads, lead_of)
+    pair_rank = mask_rank[row, mask]
+    n_ranks = 1 << BLOCKING_TOKENS
+    counts = np.bincount(row * n_ranks + pair_rank, minlength=len(leads) * n_ranks)
+    enough = np.cumsum(counts.reshape(len(leads), n_ranks), axis=1) >= config.max_candidates
+    last_rank = np.where(enough.any(axis=1), enough.argmax(axis=1), n_ranks - 1)
+    keep = np.flatnonzero(pair_rank <= last_rank[row])
+    lead_of, name_of, pair_rank = lead_of[keep], name_of[keep], pair_rank[keep]
     # Best first within each lead; ties broken by account id so account order cannot matter.
     rank = lk.id_rank[index.data.name_owner[name_of]]
-    order = np.lexsort((name_of, rank, -score, lead_of))
+    order = np.lexsort((name_of, rank, pair_rank, lead_of))
     top = order[rank_in_group(lead_of[order]) < config.max_candidates]
     return lead_of[top], name_of[top]
 

@@ -218,12 +218,14 @@ def _domain_features(
     brand_hit = np.zeros(len(lead), dtype=bool)
     for k in range(2):
         lead_dom = dom[lead, k]
-        exact |= (lead_dom >= 0) & _member(acct * n_dom + lead_dom, lk.acct_domain_keys)
-        owner = first_owner[lead_dom]  # -1 index maps to the sentinel slot
+        known = np.flatnonzero(lead_dom >= 0)  # only pairs whose lead has a known domain
+        exact[known] |= _member(acct[known] * n_dom + lead_dom[known], lk.acct_domain_keys)
+        owner = first_owner[lead_dom[known]]
         # Owners of one domain share a company group, so any owner's group is the domain's.
-        family |= (owner >= 0) & (lk.group[np.maximum(owner, 0)] == lk.group[acct])
+        family[known] |= (owner >= 0) & (lk.group[owner] == lk.group[acct[known]])
         lead_brand = brand[lead, k]
-        brand_hit |= (lead_brand >= 0) & _member(acct * n_brand + lead_brand, lk.acct_brand_keys)
+        known = np.flatnonzero(lead_brand >= 0)
+        brand_hit[known] |= _member(acct[known] * n_brand + lead_brand[known], lk.acct_brand_keys)
     family &= ~exact
     brand_hit &= ~(exact | family)
     acct_has = d.domain_ptr[acct + 1] > d.domain_ptr[acct]

@@ -197,3 +197,15 @@ def test_truncated_and_bit_flipped_files_are_refused(
         except IndexFormatError:
             continue
         assert loaded.match_many(LEADS) == expected, f"flip at byte {at}"
+
+
+def test_saved_files_are_reproducible_and_mapped_arrays_aligned(tmp_path: Path) -> None:
+    """The same accounts give the same bytes; loaded arrays are aligned views of the file,
+    not copies (an unaligned view would be copied by NumPy on every search)."""
+    first = AccountIndex.build(ACCOUNTS).save(tmp_path / "a.lmx")
+    second = AccountIndex.build(ACCOUNTS).save(tmp_path / "b.lmx")
+    assert first.read_bytes() == second.read_bytes()
+    loaded = AccountIndex.load(first)
+    for array in (loaded.lookups.typo_table.keys, loaded.lookups.idf, loaded.data.name_owner):
+        assert array.ctypes.data % 64 == 0
+        assert not array.flags.owndata and not array.flags.writeable
