@@ -7,6 +7,7 @@ never on these objects. All are frozen: a result cannot be changed by accident a
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,13 +19,20 @@ Decision = Literal["matched", "review", "unmatched", "error"]
 M = TypeVar("M", bound=BaseModel)
 
 
+@cache
+def _all_fields(cls: type[BaseModel]) -> frozenset[str]:
+    # Shared by every record of ``cls``: frozen records never add to it, and pydantic copies
+    # it before any change (model_copy). One set per class, not one per result.
+    return frozenset(cls.model_fields)
+
+
 def trusted(cls: type[M], values: dict[str, Any]) -> M:
     """A model from a complete set of values that are valid by construction (the matcher's own
     results), without validation. ``model_construct`` does the same at several times the cost,
     which a million results feel; a test holds the two to equal, serializable records."""
     record = cls.__new__(cls)
     object.__setattr__(record, "__dict__", values)
-    object.__setattr__(record, "__pydantic_fields_set__", set(values))
+    object.__setattr__(record, "__pydantic_fields_set__", _all_fields(cls))
     object.__setattr__(record, "__pydantic_extra__", None)
     object.__setattr__(record, "__pydantic_private__", None)
     return record

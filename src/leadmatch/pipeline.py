@@ -138,55 +138,69 @@ def _results(
     d, lk = index.data, index.lookups
     winners = decided.winner_pair
     scored = np.flatnonzero(winners >= 0)
+    won = winners[scored]
     reasons_of = dict(
-        zip(scored.tolist(), evidence(index, batch, feats, scores, config.weights, winners[scored]))
+        zip(scored.tolist(), evidence(index, batch, feats, scores, config.weights, won))
     )
+    # Per lead with a candidate, everything the record needs, gathered once per batch.
+    acct = feats.account[won]
+    confidence = decided.confidence[scored]
+    decision = np.where(
+        (confidence >= config.match_threshold) & ~decided.ambiguous[scored],
+        "matched",
+        np.where(confidence >= config.review_threshold, "review", "unmatched"),
+    )
+    chosen = decision != "unmatched"
+    account_ids = d.account_id.take(acct)
+    parent_ids = d.account_id.take(lk.ultimate_row[acct])
+    found_by = [tuple(blocking.blocker_names(b)) for b in feats.blockers[won].tolist()]
+    ambiguous = decided.ambiguous[scored] & (confidence >= config.review_threshold)
+    tie_broken = decided.tie_broken[scored]
+    # Alternatives of all leads at once; lead ``k`` of ``scored`` has alt_ptr[k]..alt_ptr[k+1].
+    alt_ptr, alt_pairs = decided.alt_ptr, decided.alt_pairs
+    alt_acct = feats.account[alt_pairs]
+    alt_lead = np.repeat(np.arange(len(winners)), np.diff(alt_ptr))
+    alt_related = lk.group[alt_acct] == lk.group[feats.account[np.maximum(winners[alt_lead], 0)]]
+    alternatives_all = [
+        _alternative(account_id, probability, related)
+        for account_id, probability, related in zip(
+            d.account_id.take(alt_acct),
+            np.round(scores.probability[alt_pairs], 4).tolist(),
+            alt_related.tolist(),
+        )
+    ]
+    bounds = alt_ptr.tolist()
+    at = dict(zip(scored.tolist(), range(len(scored))))
+
     out: list[Match] = []
     for row, lead_id in enumerate(ids):
         if errors[row] is not None:
             out.append(_match(lead_id, "error", error=errors[row]))
             continue
-        pair = int(winners[row])
-        if pair < 0:
+        k = at.get(row)
+        if k is None:
             out.append(_match(lead_id, "unmatched", evidence=(_NO_CANDIDATE,)))
             continue
-        acct = int(feats.account[pair])
-        confidence = float(decided.confidence[row])
-        reasons = reasons_of[row]
-        group = lk.group[acct]
-        alternatives = tuple(
-            _alternative(
-                d.account_id[other], float(scores.probability[p]), lk.group[other] == group
-            )
-            for p in decided.alt_pairs[decided.alt_ptr[row] : decided.alt_ptr[row + 1]].tolist()
-            for other in (int(feats.account[p]),)
-        )
-        if decided.ambiguous[row] and confidence >= config.review_threshold:
+        lead_reasons = reasons_of[row]
+        alternatives = tuple(alternatives_all[bounds[row] : bounds[row + 1]])
+        if ambiguous[k]:
             rival = next((a for a in alternatives if not a.related), None)
             detail = f"another company scores alike ({rival.account_id if rival else '?'})"
-            reasons.append(_evidence("tie_break", "ambiguous", detail))
-        elif decided.tie_broken[row]:
-            reasons.append(_evidence("tie_break", "rule", _TIE_RULE))
-        decision: Decision
-        if confidence >= config.match_threshold and not decided.ambiguous[row]:
-            decision = "matched"
-        elif confidence >= config.review_threshold:
-            decision = "review"
-        else:
-            decision = "unmatched"
-        account_id = d.account_id[acct]
-        chosen = decision != "unmatched"
+            lead_reasons.append(_evidence("tie_break", "ambiguous", detail))
+        elif tie_broken[k]:
+            lead_reasons.append(_evidence("tie_break", "rule", _TIE_RULE))
+        picked = bool(chosen[k])
         out.append(
             _match(
                 lead_id,
-                decision,
-                account_id=account_id if chosen else None,
-                confidence=round(confidence, 4),
-                evidence=tuple(reasons),
+                str(decision[k]),  # type: ignore[arg-type]
+                account_id=account_ids[k] if picked else None,
+                confidence=round(float(confidence[k]), 4),
+                evidence=tuple(lead_reasons),
                 alternatives=alternatives,
-                ultimate_parent_id=d.account_id[int(lk.ultimate_row[acct])] if chosen else None,
-                candidate_id=account_id,
-                found_by=tuple(blocking.blocker_names(int(feats.blockers[pair]))),
+                ultimate_parent_id=parent_ids[k] if picked else None,
+                candidate_id=account_ids[k],
+                found_by=found_by[k],
             )
         )
     return out
