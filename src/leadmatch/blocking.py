@@ -216,15 +216,19 @@ def _blocking_tokens(
     ``max_block_size`` accounts never do.
     """
     lk = index.lookups
-    order = np.lexsort((-weight, tok, lead))  # best weight first within each (lead, token)
+    n_tok = max(len(lk.token_df), 1)
+    # Sorted by (lead, token), an exact match (full weight) before a typo match (less).
+    typo = weight < lk.idf[tok]
+    order = np.argsort(((lead * n_tok + tok) << 1) | typo, kind="stable")
     lead, tok, weight = lead[order], tok[order], weight[order]
-    first = first_of_groups(lead * max(len(lk.token_df), 1) + tok)
+    first = first_of_groups(lead * n_tok + tok)
     lead, tok, weight = lead[first], tok[first], weight[first]
     common = lk.token_common[tok]
     has_rare = np.bincount(lead, weights=~common, minlength=int(lead.max(initial=-1)) + 1) > 0
     keep = (lk.token_df[tok] <= config.max_block_size) & (~common | ~has_rare[lead])
     lead, tok, weight = lead[keep], tok[keep], weight[keep]
-    order = np.lexsort((lk.token_rank[tok], lk.token_df[tok], -weight, lead))
+    rarity = lk.token_df[tok] * n_tok + lk.token_rank[tok]
+    order = np.lexsort((rarity, -weight, lead))
     order = order[rank_in_group(lead[order]) < BLOCKING_TOKENS]
     return lead[order], tok[order], weight[order]
 
@@ -282,7 +286,11 @@ def _top_names(
     lead_of, name_of, pair_rank = lead_of[keep], name_of[keep], pair_rank[keep]
     # Best first within each lead; ties broken by account id so account order cannot matter.
     rank = lk.id_rank[index.data.name_owner[name_of]]
-    order = np.lexsort((name_of, rank, pair_rank, lead_of))
+    n_acct = max(len(lk.id_rank), 1)
+    if len(leads) * n_ranks * n_acct < 1 << 62:  # one integer key; pairs are sorted by name
+        order = np.argsort((row[keep] * n_ranks + pair_rank) * n_acct + rank, kind="stable")
+    else:
+        order = np.lexsort((name_of, rank, pair_rank, lead_of))
     top = order[rank_in_group(lead_of[order]) < config.max_candidates]
     return lead_of[top], name_of[top]
 

@@ -296,6 +296,8 @@ def is_lossy_script(text: str) -> bool:
     """True if ``text`` is written in a script whose transliteration does not give the name's
     Latin spelling (Han, kana, hangul, Thai, Arabic, Hebrew, Indic...): "大東運輸" becomes
     "dadongyunshu", never "Daito Un'yu". Greek and Cyrillic transliterate well enough."""
+    if text.isascii():
+        return False
     return any(
         "\u0590" <= ch <= "\u0dff" or "\u0e00" <= ch <= "\u0e7f" or ch >= "\u2e80"
         for ch in text
