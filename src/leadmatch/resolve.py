@@ -24,6 +24,7 @@ import numpy as np
 from leadmatch._arrays import BoolArray, FloatArray, IntArray, first_of_groups, rank_in_group
 from leadmatch.config import MatchConfig
 from leadmatch.features import Features
+from leadmatch.lookups import MAX_HIERARCHY_DEPTH
 from leadmatch.scoring import Scores
 
 if TYPE_CHECKING:
@@ -53,6 +54,17 @@ def _group_starts(sorted_leads: IntArray) -> IntArray:
     return np.flatnonzero(first_of_groups(sorted_leads))
 
 
+def _sizes(starts: IntArray, length: int) -> IntArray:
+    """Run lengths from the run starts of an array of ``length``."""
+    return np.diff(np.append(starts, length))
+
+
+def _first_in_runs(starts: IntArray, hits: IntArray) -> IntArray:
+    """The first of ``hits`` (sorted positions) in each run that has one."""
+    run = np.searchsorted(starts, hits, side="right") - 1
+    return hits[first_of_groups(run)]
+
+
 def resolve(
     index: AccountIndex, features: Features, scores: Scores, n_leads: int, config: MatchConfig
 ) -> Resolution:
@@ -62,16 +74,24 @@ def resolve(
     lead, acct = features.lead, features.account
 
     # One pair per (lead, account): an account's best-scoring name (name or alias) speaks for it.
-    order = np.lexsort((-total, acct, lead))
-    keys = lead[order] * max(len(index), 1) + acct[order]
-    best = order[first_of_groups(keys)]
+    n_acct = max(len(index), 1)
+    key = lead * n_acct + acct
+    order = np.argsort(key, kind="stable")  # pairs come sorted already: this is a check, O(n)
+    runs = _group_starts(key[order])
+    is_best = total[order] == np.repeat(
+        np.maximum.reduceat(total[order], runs), _sizes(runs, len(key))
+    )
+    best = order[_first_in_runs(runs, np.flatnonzero(is_best))]
     lead_b, acct_b, total_b = lead[best], acct[best], total[best]
     prob_b = scores.probability[best]
     rank_b = lk.id_rank[acct_b]
 
-    # The top account per lead, and its company group.
-    order = np.lexsort((rank_b, -total_b, lead_b))
-    top = order[_group_starts(lead_b[order])]
+    # The top account per lead (highest total, then smallest id), and its company group.
+    starts = _group_starts(lead_b)
+    sizes = _sizes(starts, len(lead_b))
+    is_top = total_b == np.repeat(np.maximum.reduceat(total_b, starts), sizes)
+    top_rank = np.minimum.reduceat(np.where(is_top, rank_b, n_acct), starts)
+    top = np.flatnonzero(is_top & (rank_b == np.repeat(top_rank, sizes)))
     top_of_lead = np.full(n_leads, -1, dtype=np.int64)
     top_of_lead[lead_b[top]] = top
     top_total = total_b[top_of_lead[lead_b]]
@@ -81,10 +101,13 @@ def resolve(
     contenders = same_group & (near | plausible)
     rival = near & ~same_group
 
-    # Tie-break among contenders: lead's country, near the top, shallowest, smallest id.
+    # Tie-break among contenders: lead's country, near the top, shallowest, smallest id, as
+    # one integer per pair whose smallest value per lead wins (ids are unique: one winner).
     in_country = features.country_agree[best]
-    order = np.lexsort((rank_b, lk.depth[acct_b], ~near, ~in_country, ~contenders, lead_b))
-    winner_local = order[_group_starts(lead_b[order])]
+    flags = (~contenders).astype(np.int64) * 4 + (~in_country) * 2 + (~near)
+    tie_key = (flags * (MAX_HIERARCHY_DEPTH + 1) + lk.depth[acct_b]) * n_acct + rank_b
+    winner_key = np.repeat(np.minimum.reduceat(tie_key, starts), sizes)
+    winner_local = np.flatnonzero(tie_key == winner_key)
     winner_pair = np.full(n_leads, -1, dtype=np.int64)
     winner_pair[lead_b[winner_local]] = best[winner_local]
     confidence = np.zeros(n_leads)
