@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from leadmatch._arrays import IntArray
+import numpy as np
+
+from leadmatch._arrays import IntArray, expand
 from leadmatch.blocking import domain_ids
 from leadmatch.config import LEVELS, Weights
 from leadmatch.features import Features
@@ -26,9 +29,36 @@ def _in_group(index: AccountIndex, domain: str, acct: int) -> bool:
     return bool((lk.group[owners] == lk.group[acct]).any())
 
 
-def _domain_detail(level: str, index: AccountIndex, batch: LeadBatch, lead: int, acct: int) -> str:
-    d = index.data
-    own = [d.domains[i] for i in d.domain_ids[d.domain_ptr[acct] : d.domain_ptr[acct + 1]]]
+@dataclass(frozen=True)
+class _Accounts:
+    """What the sentences quote of the accounts of a batch of pairs, read in one pass each."""
+
+    domains: list[list[str]]
+    name: list[str]
+    legal: list[str]
+    country: list[str]
+    alias: list[bool]
+
+    @classmethod
+    def of(cls, index: AccountIndex, f: Features, pairs: IntArray) -> _Accounts:
+        d, lk = index.data, index.lookups
+        acct, name_row = f.account[pairs], f.name_row[pairs]
+        which, position = expand(d.domain_ptr, acct)
+        flat = d.domains.take(d.domain_ids[position])
+        cuts = np.searchsorted(which, np.arange(1, len(pairs))).tolist()
+        raw, display = d.name_raw.take(name_row), d.display_name.take(acct)
+        return cls(
+            domains=[flat[a:b] for a, b in zip([0, *cuts], [*cuts, len(flat)])],
+            name=[r or n for r, n in zip(raw, display)],
+            legal=d.name_legal.take(name_row),
+            country=d.country.take(acct),
+            alias=(name_row != lk.acct_name_rows[lk.acct_name_ptr[acct]]).tolist(),
+        )
+
+
+def _domain_detail(
+    level: str, index: AccountIndex, batch: LeadBatch, lead: int, acct: int, own: list[str]
+) -> str:
     keys = batch.company_domains[lead]
     email = batch.email[lead]
     source = {k.domain: ("email domain" if k.domain == email.domain else "website") for k in keys}
@@ -47,10 +77,12 @@ def _domain_detail(level: str, index: AccountIndex, batch: LeadBatch, lead: int,
     return f"lead domain {lead_domains} is not among the account's ({', '.join(own[:3])})"
 
 
-def _name_detail(level: str, index: AccountIndex, batch: LeadBatch, f: Features, k: int) -> str:
-    lead, name_row = int(f.lead[k]), int(f.name_row[k])
+def _name_detail(
+    level: str, batch: LeadBatch, f: Features, k: int, accounts: _Accounts, i: int
+) -> str:
+    lead = int(f.lead[k])
     typed = batch.company[lead]
-    account_name = index.data.name_raw[name_row] or index.data.display_name[int(f.account[k])]
+    account_name = accounts.name[i]
     if level == "missing" and f.name_incomparable[k]:
         return f"'{typed}' and '{account_name}' are in scripts that cannot be compared"
     if level == "missing":
@@ -58,16 +90,8 @@ def _name_detail(level: str, index: AccountIndex, batch: LeadBatch, f: Features,
     if level == "acronym":
         return f"'{typed}' and '{account_name}' are acronym and full name"
     score = round(float(f.name_sim[k]) * 100)
-    legal = (
-        " after legal form"
-        if batch.name[lead].legal_form or index.data.name_legal[name_row]
-        else ""
-    )
-    alias = (
-        " (alias)"
-        if name_row != index.lookups.acct_name_rows[index.lookups.acct_name_ptr[int(f.account[k])]]
-        else ""
-    )
+    legal = " after legal form" if batch.name[lead].legal_form or accounts.legal[i] else ""
+    alias = " (alias)" if accounts.alias[i] else ""
     return f"name '{typed}' ~ '{account_name}'{alias}{legal}: {100 if level == 'exact' else score}"
 
 
@@ -75,7 +99,7 @@ def evidence(
     index: AccountIndex, batch: LeadBatch, f: Features, s: Scores, weights: Weights, pairs: IntArray
 ) -> list[list[Evidence]]:
     """For each of ``pairs``: every non-neutral level, strongest first."""
-    d = index.data
+    accounts = _Accounts.of(index, f, pairs)
     # Per comparison, the level of every pair and its weight, gathered in one step each.
     table = []
     for comparison, names in LEVELS.items():
@@ -92,18 +116,18 @@ def evidence(
                 continue
             level = names[level_index]
             if comparison == "domain":
-                detail = _domain_detail(level, index, batch, lead, acct)
+                detail = _domain_detail(level, index, batch, lead, acct, accounts.domains[i])
             elif comparison == "name":
-                detail = _name_detail(level, index, batch, f, k)
+                detail = _name_detail(level, batch, f, k, accounts, i)
             elif comparison == "name_generic":
                 detail = "the agreeing name is short or made of common words"
             elif comparison == "legal_form":
                 sign = "=" if level == "agree" else "≠"
-                theirs = d.name_legal[int(f.name_row[k])]
+                theirs = accounts.legal[i]
                 detail = f"legal form {batch.name[lead].legal_form} {sign} {theirs}"
             elif comparison == "country":
                 sign = "=" if level == "agree" else "≠"
-                detail = f"country {batch.country[lead]} {sign} {d.country[acct]}"
+                detail = f"country {batch.country[lead]} {sign} {accounts.country[i]}"
             elif comparison == "city":
                 detail = f"city {batch.city[lead]} = account city"
             else:
