@@ -60,8 +60,10 @@ def score(features: Features, weights: Weights) -> Scores:
     levels: dict[str, IntArray] = {}
     for comparison, conditions in _conditions(features).items():
         names = LEVELS[comparison]
-        chosen = np.select(conditions, range(len(conditions)), default=len(names) - 1)
-        chosen = chosen.astype(np.int64)
+        # The first condition that holds picks the level: assign from the last to the first.
+        chosen = np.full(n, len(names) - 1, dtype=np.int64)
+        for position in range(len(conditions) - 1, -1, -1):
+            chosen[conditions[position]] = position
         table: dict[str, float] = getattr(weights, comparison)
         level_weights = np.array([table[level] for level in names], dtype=np.float64)
         total += level_weights[chosen]
