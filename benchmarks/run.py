@@ -6,17 +6,26 @@
     python benchmarks/run.py --size 1m --leads 100000   # 1M accounts, 100,000 leads
     python benchmarks/run.py --patstat ../shared/data/patstat_leuven
 
-Prints, per stage, the seconds and leads/s; then peak RSS, candidate pairs per lead,
-candidate recall (share of leads with an account whose right account was among the pairs
-scored) and precision / recall of the ``matched`` decision. Leads go through in chunks, as the
-CLI streams a file. Data come from ``benchmarks/synth.py`` (seeded, so a rerun measures the
-same data).
+Prints, for one data set:
+
+- the index build as a user runs it (``leadmatch index`` on the accounts CSV, in a child
+  process: its time and its own peak RSS), the file size and the load time;
+- per matching stage, the seconds and leads/s of one process (leads in chunks, as the CLI
+  streams a file), candidate pairs per lead and candidate recall (share of leads with an
+  account whose right account was among the pairs scored);
+- the CLI end to end (``leadmatch match`` on the saved index and the leads CSV, CSV out) with
+  ``--workers 1`` and ``--workers 2``: seconds, leads/s and the main process's peak RSS;
+- one lead at a time, as a service calls ``match``: p50 and p99 latency;
+- precision / recall of the ``matched`` decision.
+
+Data come from ``benchmarks/synth.py`` (seeded, so a rerun measures the same data).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import resource
 import subprocess
 import sys
@@ -94,17 +103,22 @@ def match_chunk(
     return results, found, len(feats.lead)
 
 
-def service_figures(index: AccountIndex, leads: list[dict[str, Any]]) -> str:
-    """Save and load times of the index, and the latency of one lead at a time (as a service
-    calls ``match``), over up to 1,000 leads after a warm-up."""
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        path = index.save(Path(tmp) / "accounts.lmx")
-        saved = time.perf_counter() - started
-        size = path.stat().st_size / 1e6
-        started = time.perf_counter()
-        AccountIndex.load(path)
-        loaded = time.perf_counter() - started
+def child(command: list[str]) -> tuple[float, float]:
+    """Run ``command``; its wall time (s) and its own peak RSS (MB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status:
+        raise SystemExit(f"{command[:3]} failed with status {status}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024.0
+
+
+def leadmatch_cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from leadmatch.cli import main; main()", *args]
+
+
+def latency(index: AccountIndex, leads: list[dict[str, Any]]) -> str:
+    """One lead at a time, as a service calls ``match``: up to 1,000 leads after a warm-up."""
     sample = leads[:1000]
     for lead in sample[:50]:
         index.match(lead)
@@ -116,48 +130,71 @@ def service_figures(index: AccountIndex, leads: list[dict[str, Any]]) -> str:
     latencies.sort()
     p50 = latencies[len(latencies) // 2] * 1000
     p99 = latencies[int(len(latencies) * 0.99)] * 1000
-    return (
-        f"index file {size:,.1f} MB, save {saved:.2f} s, load {loaded:.2f} s; one lead at a "
-        f"time: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(latencies)} leads)"
-    )
+    return f"one lead at a time: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(latencies)} leads)"
 
 
 def evaluate(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig) -> None:
     stages: dict[str, float] = {}
-    accounts = read_rows(accounts_csv, "account")
     with leads_csv.open(encoding="utf-8", newline="") as f:
         truth = truth_from_rows(csv.DictReader(f))
     leads = read_rows(leads_csv, "lead")
-    index = timed("build index", stages, lambda: AccountIndex.build(accounts, config))
-    results: list[Match] = []
-    found: dict[str, set[str]] = {}
-    pairs = 0
-    for start in range(0, len(leads), CHUNK):
-        chunk_results, chunk_found, chunk_pairs = match_chunk(
-            index, leads[start : start + CHUNK], stages
-        )
-        results.extend(chunk_results)
-        found.update(chunk_found)
-        pairs += chunk_pairs
+    n = len(leads)
+    with tempfile.TemporaryDirectory() as tmp:
+        index_path = Path(tmp) / "accounts.lmx"
+        build_s, build_rss = child(
+            leadmatch_cli("index", "--accounts", str(accounts_csv), "--out", str(index_path),
+                          "--quiet")
+        )  # fmt: skip
+        started = time.perf_counter()
+        index = AccountIndex.load(index_path, config)
+        load_s = time.perf_counter() - started
+        results: list[Match] = []
+        found: dict[str, set[str]] = {}
+        pairs = 0
+        for start in range(0, n, CHUNK):
+            chunk_results, chunk_found, chunk_pairs = match_chunk(
+                index, leads[start : start + CHUNK], stages
+            )
+            results.extend(chunk_results)
+            found.update(chunk_found)
+            pairs += chunk_pairs
+        in_process_rss = peak_rss_mb()
+        runs = []
+        for workers in (1, 2):
+            out = Path(tmp) / f"results-{workers}.csv"
+            seconds, rss = child(
+                leadmatch_cli("match", "--accounts", str(index_path), "--leads", str(leads_csv),
+                              "--out", str(out), "--workers", str(workers), "--quiet")
+            )  # fmt: skip
+            runs.append((workers, seconds, rss))
+        size = index_path.stat().st_size / 1e6
+        service = latency(index, leads)
 
     # Candidate recall: of leads with an account, the share whose right account was scored.
     with_account = [i for i in truth if truth[i]]
     hit = sum(1 for i in with_account if truth[i] & found.get(i, set()))
     quality = assess(results, truth)
 
-    save_load = service_figures(index, leads)
-    n = len(leads)
-    matching = sum(seconds for label, seconds in stages.items() if label != "build index")
-    print(f"\n## {name}: {len(index):,} accounts, {n:,} leads (chunks of {CHUNK:,})\n")
+    matching = sum(stages.values())
+    print(f"\n## {name}: {len(index):,} accounts, {n:,} leads\n")
+    build = f"{build_s:.1f} s, peak RSS {build_rss:,.0f} MB"
+    print(f"- build (`leadmatch index`, CSV in, index file out): {build}; "
+          f"index file {size:,.1f} MB; load {load_s:.2f} s")  # fmt: skip
+    print(f"- {service}")
+    print("- match end to end (`leadmatch match`, saved index + CSV in, CSV out):")
+    for workers, seconds, rss in runs:
+        print(f"  - `--workers {workers}`: {seconds:.1f} s, {n / seconds:,.0f} leads/s, "
+              f"peak RSS {rss:,.0f} MB (main process)")  # fmt: skip
+    print(f"\nIn one process, by stage (chunks of {CHUNK:,}):\n")
     print("| stage | seconds | leads/s |")
     print("| --- | ---: | ---: |")
     for label, seconds in stages.items():
-        rate = "" if label == "build index" else f"{n / seconds:,.0f}" if seconds else "-"
+        rate = f"{n / seconds:,.0f}" if seconds else "-"
         print(f"| {label} | {seconds:.2f} | {rate} |")
-    print(f"| **match, end to end** | {matching:.2f} | {n / matching:,.0f} |")
+    print(f"| **all stages** | {matching:.2f} | {n / matching:,.0f} |")
     print()
-    print(f"- peak RSS: {peak_rss_mb():,.0f} MB")
-    print(f"- {save_load}")
+    print(f"- peak RSS of this process (index + all {n:,} leads and results): "
+          f"{in_process_rss:,.0f} MB")  # fmt: skip
     print(f"- candidate pairs per lead: {pairs / max(n, 1):.1f}")
     if with_account:
         print(f"- candidate recall: {hit / len(with_account):.4f} ({hit}/{len(with_account)})")
