@@ -13,6 +13,7 @@ union is what the features are computed on. The blockers and what they catch:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,6 +45,8 @@ MAX_FAMILY_ACCOUNTS = 200
 TYPO_CREDIT = 0.8
 #: Tokens per lead that generate candidates: its rarest ones carry nearly all the evidence.
 BLOCKING_TOKENS = 4
+#: Names re-ranked by all of a lead's words, as a multiple of ``max_candidates``.
+RESCORED = 4
 #: Postings expanded at once (bounds the memory of a large batch).
 _SLICE = 1 << 21
 
@@ -180,6 +183,8 @@ def _token_candidates(
     lead_arr = tok_lead[usable][which]
     tok_arr, credit = tok_arr[order][at], credit[order][at]
     weight = credit * lk.idf[tok_arr]
+    lead_arr, tok_arr, weight = _best_matches(index, lead_arr, tok_arr, weight)
+    overlap = _Overlap(lead_arr * max(len(lk.token_df), 1) + tok_arr, weight)
     lead_arr, tok_arr, weight = _blocking_tokens(index, config, lead_arr, tok_arr, weight)
 
     # Expand postings a slice of leads at a time so the pair arrays stay small.
@@ -190,7 +195,9 @@ def _token_candidates(
     parts_lead: list[IntArray] = []
     parts_name: list[IntArray] = []
     for chunk in np.split(np.arange(len(tok_arr)), _lead_boundaries(lead_arr, bounds)):
-        lead_of, name_of = _top_names(index, config, lead_arr[chunk], tok_arr[chunk], weight[chunk])
+        lead_of, name_of = _top_names(
+            index, config, lead_arr[chunk], tok_arr[chunk], weight[chunk], overlap
+        )
         parts_lead.append(lead_of)
         parts_name.append(name_of)
     return np.concatenate(parts_lead), np.concatenate(parts_name)
@@ -204,25 +211,31 @@ def _lead_boundaries(sorted_leads: IntArray, cuts: IntArray) -> IntArray:
     return np.unique(starts[np.minimum(np.searchsorted(starts, cuts), len(starts) - 1)])[1:]
 
 
+def _best_matches(
+    index: AccountIndex, lead: IntArray, tok: IntArray, weight: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """One match per (lead, token), sorted: a token reached both exactly and through a typo
+    key counts once, at its full weight."""
+    n_tok = max(len(index.lookups.token_df), 1)
+    typo = weight < index.lookups.idf[tok]  # an exact match has the token's full weight
+    order = np.argsort(((lead * n_tok + tok) << 1) | typo, kind="stable")
+    lead, tok, weight = lead[order], tok[order], weight[order]
+    first = first_of_groups(lead * n_tok + tok)
+    return lead[first], tok[first], weight[first]
+
+
 def _blocking_tokens(
     index: AccountIndex, config: MatchConfig, lead: IntArray, tok: IntArray, weight: FloatArray
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """Per lead, its :data:`BLOCKING_TOKENS` heaviest usable tokens, sorted by lead.
 
-    A token reached both exactly and through a typo key counts once, at its better weight; the
-    heaviest come first (an exact rare word before its misspelled look-alikes), ties go to the
-    rarer, then to the token's spelling — never to load order. Common words (sector words,
+    The heaviest come first (an exact rare word before its misspelled look-alikes), ties go to
+    the rarer, then to the token's spelling — never to load order. Common words (sector words,
     legal forms) block only for a lead that has nothing else; tokens in more than
     ``max_block_size`` accounts never do.
     """
     lk = index.lookups
     n_tok = max(len(lk.token_df), 1)
-    # Sorted by (lead, token), an exact match (full weight) before a typo match (less).
-    typo = weight < lk.idf[tok]
-    order = np.argsort(((lead * n_tok + tok) << 1) | typo, kind="stable")
-    lead, tok, weight = lead[order], tok[order], weight[order]
-    first = first_of_groups(lead * n_tok + tok)
-    lead, tok, weight = lead[first], tok[first], weight[first]
     common = lk.token_common[tok]
     has_rare = np.bincount(lead, weights=~common, minlength=int(lead.max(initial=-1)) + 1) > 0
     keep = (lk.token_df[tok] <= config.max_block_size) & (~common | ~has_rare[lead])
@@ -233,19 +246,47 @@ def _blocking_tokens(
     return lead[order], tok[order], weight[order]
 
 
+@dataclass(frozen=True)
+class _Overlap:
+    """Every token match of the batch's leads (``lead * n_tokens + token``, sorted) with its
+    weight: what ranks the names that the blocking tokens reached."""
+
+    keys: IntArray
+    weight: FloatArray
+
+    def score(self, index: AccountIndex, lead: IntArray, name: IntArray) -> FloatArray:
+        """Summed weight of the lead's words (exact or one edit away, common ones included)
+        found in each name."""
+        d = index.data
+        which, position = expand(d.name_tok_ptr, name)
+        keys = lead[which] * max(len(index.lookups.token_df), 1) + d.name_tok_ids[position]
+        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
+        weights = np.where(found, self.weight[at] if len(self.keys) else 0.0, 0.0)
+        return np.bincount(which, weights=weights, minlength=len(name)).astype(np.float64)
+
+
 #: Bit patterns of which of a lead's blocking tokens a name contains.
 _MASKS = (np.arange(1 << BLOCKING_TOKENS)[:, None] >> np.arange(BLOCKING_TOKENS)) & 1
 
 
 def _top_names(
-    index: AccountIndex, config: MatchConfig, lead: IntArray, tok: IntArray, weight: FloatArray
+    index: AccountIndex,
+    config: MatchConfig,
+    lead: IntArray,
+    tok: IntArray,
+    weight: FloatArray,
+    overlap: _Overlap,
 ) -> tuple[IntArray, IntArray]:
-    """The ``max_candidates`` name rows per lead with the highest summed token weight.
+    """The ``max_candidates`` name rows per lead that share the most weight of its words.
 
-    ``lead`` is sorted and has at most :data:`BLOCKING_TOKENS` tokens per lead, so a name's
-    score is fixed by which of them it contains: a bit mask. Masks are OR-ed per (lead, name)
-    over sorted integer keys, and a lead's masks ranked by score (equal scores share a rank),
-    so only the names within a lead's best ranks are sorted, not every name a token reaches.
+    The blocking tokens reach names; ``lead`` is sorted and has at most
+    :data:`BLOCKING_TOKENS` of them per lead, so a name's blocking score is fixed by which of
+    them it contains: a bit mask. Masks are OR-ed per (lead, name) over sorted integer keys and
+    ranked by score (equal scores share a rank). The names in a lead's best ranks, up to
+    :data:`RESCORED` times ``max_candidates`` of them (whole ranks), are then scored by all the
+    lead's words, common words and typos included (:class:`_Overlap`), and the best are kept:
+    "Riverbemd Consullting" reaches every "Riverbend", and its second word picks the right one.
     """
     lk = index.lookups
     which, position = expand(lk.post_ptr, tok)
@@ -280,17 +321,16 @@ def _top_names(
     pair_rank = mask_rank[row, mask]
     n_ranks = 1 << BLOCKING_TOKENS
     counts = np.bincount(row * n_ranks + pair_rank, minlength=len(leads) * n_ranks)
-    enough = np.cumsum(counts.reshape(len(leads), n_ranks), axis=1) >= config.max_candidates
+    wanted = RESCORED * config.max_candidates
+    enough = np.cumsum(counts.reshape(len(leads), n_ranks), axis=1) >= wanted
     last_rank = np.where(enough.any(axis=1), enough.argmax(axis=1), n_ranks - 1)
     keep = np.flatnonzero(pair_rank <= last_rank[row])
     lead_of, name_of, pair_rank = lead_of[keep], name_of[keep], pair_rank[keep]
-    # Best first within each lead; ties broken by account id so account order cannot matter.
+    score = overlap.score(index, lead_of, name_of)
+    # Best first within each lead (full overlap, then blocking rank); ties broken by account
+    # id so account order cannot matter.
     rank = lk.id_rank[index.data.name_owner[name_of]]
-    n_acct = max(len(lk.id_rank), 1)
-    if len(leads) * n_ranks * n_acct < 1 << 62:  # one integer key; pairs are sorted by name
-        order = np.argsort((row[keep] * n_ranks + pair_rank) * n_acct + rank, kind="stable")
-    else:
-        order = np.lexsort((name_of, rank, pair_rank, lead_of))
+    order = np.lexsort((name_of, rank, pair_rank, -score, lead_of))
     top = order[rank_in_group(lead_of[order]) < config.max_candidates]
     return lead_of[top], name_of[top]
 
