@@ -33,6 +33,8 @@ from leadmatch.quality import assess, truth_from_rows
 #: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
 #: memory stays flat however long the file is.
 CHUNK = 20_000
+#: With worker processes, smaller batches keep every worker busy from the start.
+WORKER_CHUNK = 5_000
 
 
 def _positive(text: str) -> int:
@@ -175,7 +177,10 @@ def _match(args: argparse.Namespace) -> int:
                 print(f"  {_summary(counts, time.perf_counter() - started)}", file=sys.stderr)
 
         for match in index.match_iter(
-            _named(rows), chunk_size=CHUNK, progress=progress, workers=args.workers
+            _named(rows),
+            chunk_size=CHUNK if args.workers == 1 else WORKER_CHUNK,
+            progress=progress,
+            workers=args.workers,
         ):
             writer.writerow(result_row(match))
             counts[match.decision] += 1

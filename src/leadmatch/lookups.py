@@ -126,9 +126,14 @@ def _first_owner(ptr: IntArray, rows: IntArray) -> IntArray:
 
 
 def _alphabetical_rank(values: npt.NDArray[np.object_]) -> IntArray:
-    """Each value's position in sorted order."""
+    """Each value's position in sorted (code point) order."""
     rank = np.empty(len(values), dtype=np.int64)
-    rank[np.argsort(values, kind="stable")] = np.arange(len(values))
+    longest = max(map(len, values), default=0)
+    # Fixed-width strings sort in C, several times faster than Python objects, in the same
+    # order, except that they drop trailing NULs: values with a NUL sort as objects.
+    short = 0 < longest <= 64 and not any("\x00" in v for v in values)
+    keys = values.astype(f"U{longest}") if short else values
+    rank[np.argsort(keys, kind="stable")] = np.arange(len(values))
     return rank
 
 

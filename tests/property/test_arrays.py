@@ -6,7 +6,14 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadmatch._arrays import connected_components, expand, offsets, rank_in_group
+from leadmatch._arrays import (
+    connected_components,
+    expand,
+    object_array,
+    offsets,
+    rank_in_group,
+)
+from leadmatch.lookups import _alphabetical_rank
 
 
 def _union_find(n: int, edges: list[tuple[int, int]]) -> list[int]:
@@ -51,3 +58,10 @@ def test_rank_in_group(values: list[int]) -> None:
     keys = np.sort(np.array(values, dtype=np.int64))
     expected = [keys[:i].tolist().count(k) for i, k in enumerate(keys.tolist())]
     assert rank_in_group(keys).tolist() == expected
+
+
+@given(st.lists(st.text(max_size=8), max_size=40))
+def test_alphabetical_rank_is_the_rank_in_sorted_order(values: list[str]) -> None:
+    rank = _alphabetical_rank(object_array(values)).tolist()
+    expected = sorted(range(len(values)), key=lambda i: (values[i], i))
+    assert [rank[i] for i in expected] == list(range(len(values)))
