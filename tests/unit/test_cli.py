@@ -199,3 +199,25 @@ def test_an_index_is_recognised_by_content_and_mistakes_are_caught_early(
     assert main(["match", "--accounts", str(index), "--leads", str(leads), "--out", str(out),
                  "--map", "Company=compnay"]) == 2  # fmt: skip
     assert "unknown field 'compnay'" in capsys.readouterr().err
+
+
+def test_workers_write_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--workers 2 over several batches (batches of 3 here) writes what one process writes."""
+    monkeypatch.setattr("leadmatch.cli.WORKER_CHUNK", 3)
+    accounts = _write(tmp_path / "accounts.csv", ACCOUNTS_CSV)
+    rows = LEADS_CSV.strip().splitlines()
+    leads = _write(tmp_path / "leads.csv", "\n".join([rows[0], *rows[1:] * 4]) + "\n")
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}.csv"
+        assert main(["match", "--accounts", str(accounts), "--leads", str(leads),
+                     "--out", str(out), "--workers", workers, "--quiet"]) == 0  # fmt: skip
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count(b"\n") == 1 + 4 * (len(rows) - 1)
+    with pytest.raises(SystemExit):
+        main(["match", "--accounts", str(accounts), "--leads", str(leads),
+              "--out", str(tmp_path / "x.csv"), "--workers", "0"])  # fmt: skip
+    assert "at least 1" in capsys.readouterr().err
