@@ -3,6 +3,7 @@
     python benchmarks/peers.py --size 10k                 # synthetic CRM, seed 7
     python benchmarks/peers.py --patstat ../shared/data/patstat_leuven
     python benchmarks/peers.py --size 10k --sample 2000   # brute force on 2,000 leads
+    python benchmarks/peers.py --size 1m --lead-count 100000 --sample 200
 
 Each tool runs in its own process (so that its peak RSS is its own) and gives each lead one
 account or none; the table shows time, leads/s, peak RSS, precision and recall of its matches,
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SIZES = {"smoke": 300, "10k": 10_000, "100k": 100_000}
+SIZES = {"smoke": 300, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 PEERS = ("leadmatch", "exact-domain", "rapidfuzz", "string_grouper")
 
 
@@ -179,6 +180,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--patstat", type=Path)
     parser.add_argument("--sample", type=int, default=0, help="leads for brute force (0: all)")
+    parser.add_argument("--lead-count", type=int, help="leads to generate (default 3 x accounts)")
     parser.add_argument("--child", choices=PEERS, help=argparse.SUPPRESS)
     parser.add_argument("--accounts", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--leads", type=Path, help=argparse.SUPPRESS)
@@ -192,7 +194,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run(
                 [sys.executable, str(HERE / "synth.py"), "--accounts", str(SIZES[args.size]),
-                 "--seed", str(args.seed), "--out", tmp, "--quiet"],
+                 "--seed", str(args.seed), "--out", tmp, "--quiet",
+                 *(["--leads", str(args.lead_count)] if args.lead_count else [])],
                 check=True,
             )  # fmt: skip
             compare(

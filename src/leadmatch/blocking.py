@@ -29,7 +29,7 @@ from leadmatch._arrays import (
 )
 from leadmatch._keys import hash_keys
 from leadmatch.config import MatchConfig
-from leadmatch.lookups import deletion_keys
+from leadmatch.lookups import typo_variants_of
 from leadmatch.prepare import LeadBatch
 
 if TYPE_CHECKING:
@@ -148,13 +148,7 @@ def _token_matches(index: AccountIndex, tokens: list[str]) -> tuple[IntArray, In
     """(position in ``tokens``, index token id, credit) for each token's exact and one-edit
     matches in the index."""
     exact = token_ids(index, tokens)
-    source: list[int] = []
-    variants: list[str] = []
-    for position, token in enumerate(tokens):
-        if token.isalpha():
-            keys = deletion_keys(token)
-            variants.extend(keys)
-            source.extend([position] * len(keys))
+    source, variants = typo_variants_of(tokens)
     typo_pos, typo_tok = index.lookups.typo_table.gather(
         np.array(source, dtype=np.int64), hash_keys(variants), 1 << 30
     )

@@ -8,6 +8,7 @@ looked up through :class:`~leadmatch._keys.KeyTable` (sorted hashes), a batch at
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -116,6 +117,19 @@ def deletion_keys(token: str) -> list[str]:
     if len(token) < 4:
         return [token]
     return [token, *(token[:i] + token[i + 1 :] for i in range(len(token)))]
+
+
+def typo_variants_of(tokens: Sequence[str]) -> tuple[list[int], list[str]]:
+    """Every :func:`deletion_keys` variant of the alphabetic tokens, with its token's
+    position: the index stores them for its tokens, a batch looks up those of its leads'."""
+    positions: list[int] = []
+    variants: list[str] = []
+    for position, token in enumerate(tokens):
+        if token.isalpha():
+            keys = deletion_keys(token)
+            variants.extend(keys)
+            positions.extend([position] * len(keys))
+    return positions, variants
 
 
 def _first_owner(ptr: IntArray, rows: IntArray) -> IntArray:
@@ -239,13 +253,7 @@ def derive(data: IndexData) -> Lookups:
     name_rank = id_rank[data.name_owner]
     compact_hash = hash_keys(compact)
     acronym_hash = hash_keys([a if len(a) >= 3 else "" for a in data.name_acronym])
-    typo_tokens: list[int] = []
-    typo_variants: list[str] = []
-    for tok_id, token in enumerate(tokens):
-        if token.isalpha():
-            variants = deletion_keys(token)
-            typo_variants.extend(variants)
-            typo_tokens.extend([tok_id] * len(variants))
+    typo_tokens, typo_variants = typo_variants_of(tokens)
     return Lookups(
         ultimate_row=ultimate,
         depth=depth,
