@@ -84,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--accounts", required=True, help="accounts CSV")
     index.add_argument("--out", required=True, help="index file to write (e.g. accounts.lmx)")
     index.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
+    index.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="normalize accounts in N processes (default 1)",
+    )
 
     demo = sub.add_parser("demo", help="match the bundled demo data and print a summary")
     demo.add_argument("--out", help="also write the demo results to this CSV")
@@ -101,14 +108,14 @@ def _split_maps(pairs: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _load_accounts(
-    path: str, maps: dict[str, str], config: MatchConfig
+    path: str, maps: dict[str, str], config: MatchConfig, workers: int = 1
 ) -> tuple[AccountIndex, set[str]]:
     """The index, and the columns of the accounts file that --map pairs named."""
     if _is_index(path):
         return AccountIndex.load(path, config), set()
     with open_text(path) as stream:
         mapping, rows = read_csv(stream, "account", maps)
-        return AccountIndex.build(rows, config), set(mapping)
+        return AccountIndex.build(rows, config, workers=workers), set(mapping)
 
 
 def _check_output_dir(path: str | None) -> None:
@@ -162,7 +169,7 @@ def _match(args: argparse.Namespace) -> int:
         config = config.model_copy(update={"strict": True})
     lead_maps, account_maps = _split_maps(args.map)
     _check_output_dir(args.out)
-    index, used = _load_accounts(args.accounts, account_maps, config)
+    index, used = _load_accounts(args.accounts, account_maps, config, args.workers)
     if not args.quiet:
         print(f"indexed {index!r} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     counts: Counter[str] = Counter()
@@ -212,7 +219,8 @@ def _index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     _, account_maps = _split_maps(args.map)
     _check_output_dir(args.out)
-    index, used = _load_accounts(args.accounts, account_maps, MatchConfig(strict=args.strict))
+    config = MatchConfig(strict=args.strict)
+    index, used = _load_accounts(args.accounts, account_maps, config, args.workers)
     _check_maps(args.map, used)
     index.save(args.out)
     if not args.quiet:

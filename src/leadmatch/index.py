@@ -23,21 +23,12 @@ import numpy.typing as npt
 from leadmatch import _store
 from leadmatch._arrays import IntArray, offsets
 from leadmatch._strings import StringColumn
+from leadmatch.accounts import prepare_all
 from leadmatch.config import MatchConfig
 from leadmatch.errors import IndexFormatError, InvalidAccountError
 from leadmatch.lookups import Lookups, check, derive
-from leadmatch.models import Account, Lead, Match, account_row
-from leadmatch.normalize import (
-    DomainKey,
-    NameKey,
-    domain_key,
-    is_hosting_domain,
-    normalize_city,
-    normalize_country,
-    normalize_name,
-    phone_key,
-)
-from leadmatch.normalize.names import NAME_NORMALIZER_VERSION, is_lossy_script
+from leadmatch.models import Account, Lead, Match
+from leadmatch.normalize.names import NAME_NORMALIZER_VERSION
 
 if TYPE_CHECKING:
     from leadmatch.records import LeadInput
@@ -89,7 +80,9 @@ def _account_records(accounts: Any) -> Iterable[Mapping[str, Any] | Account]:
     return accounts  # type: ignore[no-any-return]
 
 
-def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -> IndexData:
+def _build_data(
+    accounts: Iterable[Mapping[str, Any] | Account], strict: bool, workers: int = 1
+) -> IndexData:
     ids: list[str] = []
     display: list[str] = []
     country: list[str] = []
@@ -112,18 +105,14 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
     tokens: list[str] = []
     token_vocab: dict[str, int] = {}
     seen: set[str] = set()
-    country_cache: dict[str | None, str] = {}
-    city_cache: dict[str | None, str] = {}
     problems = 0
 
-    for position, record in enumerate(accounts):
-        try:
-            account = account_row(record)
-        except Exception as exc:  # pydantic.ValidationError, or a non-mapping row
+    for position, account in enumerate(prepare_all(accounts, workers)):
+        if isinstance(account, str):
             problems += 1
-            message = f"account record {position} cannot be used: {_first_error(exc)}"
+            message = f"account record {position} cannot be used: {account}"
             if strict:
-                raise InvalidAccountError(message) from exc
+                raise InvalidAccountError(message)
             log.warning("%s; skipped", message)
             continue
         if account.account_id in seen:
@@ -136,41 +125,24 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
         seen.add(account.account_id)
         row = len(ids)
         ids.append(account.account_id)
-        display.append(account.name or "")
-        country.append(_cached(country_cache, account.country, normalize_country))
-        city.append(_cached(city_cache, account.city, normalize_city))
-        phone.append(phone_key(account.phone))
+        display.append(account.display_name)
+        country.append(account.country)
+        city.append(account.city)
+        phone.append(account.phone)
         parents.append(account.parent_id)
-
-        keys: list[DomainKey] = []
-        primary = normalize_name(account.name)
-        name_words = primary.ascii.split()
-        own_words = {*name_words, "".join(name_words)}
-        for raw in (account.domain, *account.alias_domains):
-            key = domain_key(raw)
-            if key.domain and key not in keys and _own_domain(key, own_words):
-                keys.append(key)
-        new_ids = _interned((k.domain for k in keys), domain_vocab, domains)
-        for key, idx in zip(keys, new_ids):
+        new_ids = _interned((k.domain for k in account.domains), domain_vocab, domains)
+        for key, idx in zip(account.domains, new_ids):
             if idx == len(brands):
                 brands.append(key.brand)
         domain_ids.extend(new_ids)
         domain_counts.append(len(new_ids))
-
-        names: list[tuple[str, NameKey]] = []
-        for k, raw in enumerate((account.name, *account.aliases)):
-            name = normalize_name(raw) if k else primary
-            if name.ascii and name.ascii not in (n[1].ascii for n in names):
-                names.append((raw or "", name))
-        if not names:  # a nameless account stays findable by domain: give it an empty name row
-            names.append(("", normalize_name("")))
-        for raw_name, name in names:
+        for name in account.names:
             name_owner.append(row)
-            name_raw.append(raw_name)
+            name_raw.append(name.raw)
             name_ascii.append(name.ascii)
             name_legal.append(name.legal_form)
             name_acronym.append(name.acronym)
-            name_lossy.append(is_lossy_script(name.base))
+            name_lossy.append(name.lossy)
             distinct = list(dict.fromkeys(name.ascii.split()))
             tok_ids.extend(_interned(distinct, token_vocab, tokens))
             tok_counts.append(len(distinct))
@@ -204,21 +176,6 @@ def _build_data(accounts: Iterable[Mapping[str, Any] | Account], strict: bool) -
         name_tok_ids=np.array(tok_ids, dtype=np.int64),
         tokens=text(tokens),
     )
-
-
-def _cached(cache: dict[str | None, str], value: str | None, fn: Callable[[object], str]) -> str:
-    found = cache.get(value)
-    if found is None:
-        found = cache[value] = fn(value)
-    return found
-
-
-def _own_domain(key: DomainKey, name_words: set[str]) -> bool:
-    """A hosting platform's domain (facebook.com, github.io) is an account's own only when the
-    account is that platform ("Google LLC", "Facebook, Inc."): a CRM's "website" is often the
-    company's page on one of them. The brand must be a word of the name, not a part of one
-    ("t" of t.co is in "tesla")."""
-    return not is_hosting_domain(key.domain) or key.brand.replace("-", "") in name_words
 
 
 def _check(data: IndexData, lookups: Lookups, path: Path) -> None:
@@ -262,15 +219,6 @@ def _check(data: IndexData, lookups: Lookups, path: Path) -> None:
         raise fail(problem)
 
 
-def _first_error(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "record"
-        return f"{where}: {first.get('msg', exc)}"
-    return str(exc)
-
-
 class AccountIndex:
     """The accounts to match against, built once and reused for every lead.
 
@@ -300,14 +248,20 @@ class AccountIndex:
         cls,
         accounts: Iterable[Account | Mapping[str, Any]] | Any,
         config: MatchConfig | None = None,
+        *,
+        workers: int = 1,
     ) -> AccountIndex:
         """Normalize and index accounts: ``Account`` objects, dicts, or a pandas DataFrame.
 
         Unusable records (no id, duplicate id, wrong types) are logged and skipped, or raise
         :class:`~leadmatch.errors.InvalidAccountError` when ``config.strict`` is set.
+        ``workers > 1`` normalizes records in that many processes (for hundreds of thousands
+        of accounts; the index is the same).
         """
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
         config = config or MatchConfig()
-        return cls(_build_data(_account_records(accounts), config.strict), config)
+        return cls(_build_data(_account_records(accounts), config.strict, workers), config)
 
     def __len__(self) -> int:
         return len(self.data.account_id)

@@ -82,3 +82,28 @@ def test_a_worker_error_reaches_the_caller() -> None:
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ValueError, match="workers"):
         list(AccountIndex.build(ACCOUNTS).match_iter([{"company": "x"}], workers=0))
+
+
+def test_building_in_worker_processes_gives_the_same_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Chunks of 7 records over two processes, with an unusable record and a repeated id:
+    the same warnings, and a byte-identical index file."""
+    monkeypatch.setattr("leadmatch.accounts.CHUNK", 7)
+    records: list[object] = [
+        {"account_id": f"A{i}", "name": f"Company {i} GmbH", "domain": f"company{i}.de",
+         "aliases": f"C{i}", "country": "DE", "parent_id": f"A{i // 5}" if i % 5 else None}
+        for i in range(40)
+    ]  # fmt: skip
+    records[11] = {"name": "no id"}
+    records[23] = {"account_id": "A3", "name": "Again"}
+    serial = AccountIndex.build(records)
+    serial_log = [r.getMessage() for r in caplog.records]
+    caplog.clear()
+    parallel = AccountIndex.build(records, workers=2)
+    assert [r.getMessage() for r in caplog.records] == serial_log
+    assert any("account record 11" in message for message in serial_log)
+    a, b = serial.save(tmp_path / "a.lmx"), parallel.save(tmp_path / "b.lmx")
+    assert a.read_bytes() == b.read_bytes()
+    with pytest.raises(ValueError, match="workers"):
+        AccountIndex.build(records, workers=0)
