@@ -46,7 +46,7 @@ TYPO_CREDIT = 0.8
 #: Tokens per lead that generate candidates: its rarest ones carry nearly all the evidence.
 BLOCKING_TOKENS = 4
 #: Names re-ranked by all of a lead's words, as a multiple of ``max_candidates``.
-RESCORED = 4
+RESCORED = 2
 #: Postings expanded at once (bounds the memory of a large batch).
 _SLICE = 1 << 21
 
@@ -145,18 +145,25 @@ def _domain_candidates(
 
 
 def _token_matches(index: AccountIndex, tokens: list[str]) -> tuple[IntArray, IntArray, FloatArray]:
-    """(position in ``tokens``, index token id, credit) for each token's exact and one-edit
-    matches in the index."""
+    """(position in ``tokens``, index token id, weight) for each token's exact and one-edit
+    matches in the index.
+
+    An exact match weighs the token's IDF. A one-edit match weighs :data:`TYPO_CREDIT` of the
+    matched token's IDF, but never more than the lead's own word weighs when the index has it:
+    "and" must not borrow the rarity of "anmd", a typo in one account name.
+    """
+    idf = index.lookups.idf
     exact = token_ids(index, tokens)
     source, variants = typo_variants_of(tokens)
     typo_pos, typo_tok = index.lookups.typo_table.gather(
         np.array(source, dtype=np.int64), hash_keys(variants), 1 << 30
     )
+    own = np.where(exact >= 0, idf[np.maximum(exact, 0)] if len(idf) else 0.0, np.inf)
     hit = np.flatnonzero(exact >= 0)
     return (
         np.concatenate([hit, typo_pos]),
         np.concatenate([exact[hit], typo_tok]),
-        np.concatenate([np.ones(len(hit)), np.full(len(typo_pos), TYPO_CREDIT)]),
+        np.concatenate([idf[exact[hit]], TYPO_CREDIT * np.minimum(idf[typo_tok], own[typo_pos])]),
     )
 
 
@@ -170,13 +177,12 @@ def _token_candidates(
     distinct, inverse = np.unique(
         np.array(batch.tok_str, dtype=object)[usable], return_inverse=True
     )
-    position, tok_arr, credit = _token_matches(index, distinct.tolist())
+    position, tok_arr, matched = _token_matches(index, distinct.tolist())
     # Each usable token occurrence takes every match of its distinct token.
     match_ptr, order = group_by(position, len(distinct))
     which, at = expand(match_ptr, inverse.reshape(-1).astype(np.int64))
     lead_arr = tok_lead[usable][which]
-    tok_arr, credit = tok_arr[order][at], credit[order][at]
-    weight = credit * lk.idf[tok_arr]
+    tok_arr, weight = tok_arr[order][at], matched[order][at]
     lead_arr, tok_arr, weight = _best_matches(index, lead_arr, tok_arr, weight)
     overlap = _Overlap(lead_arr * max(len(lk.token_df), 1) + tok_arr, weight)
     lead_arr, tok_arr, weight = _blocking_tokens(index, config, lead_arr, tok_arr, weight)
@@ -322,9 +328,13 @@ def _top_names(
     lead_of, name_of, pair_rank = lead_of[keep], name_of[keep], pair_rank[keep]
     score = overlap.score(index, lead_of, name_of)
     # Best first within each lead (full overlap, then blocking rank); ties broken by account
-    # id so account order cannot matter.
-    rank = lk.id_rank[index.data.name_owner[name_of]]
-    order = np.lexsort((name_of, rank, pair_rank, -score, lead_of))
+    # id so account order cannot matter. Two stable integer sorts: the ties, then the rest
+    # (the overlap in units of 2**-20 bits of weight: finer than any two sums differ by).
+    n_acct = max(len(lk.id_rank), 1)
+    tie = pair_rank * n_acct + lk.id_rank[index.data.name_owner[name_of]]
+    order = np.argsort(tie, kind="stable")  # pairs are sorted by name within a rank
+    points = np.rint(score[order] * (1 << 20)).astype(np.int64)
+    order = order[np.argsort(row[keep][order] * (1 << 40) - points, kind="stable")]
     top = order[rank_in_group(lead_of[order]) < config.max_candidates]
     return lead_of[top], name_of[top]
 

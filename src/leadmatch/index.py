@@ -219,6 +219,14 @@ def _check(data: IndexData, lookups: Lookups, path: Path) -> None:
         raise fail(problem)
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
 class AccountIndex:
     """The accounts to match against, built once and reused for every lead.
 
@@ -239,6 +247,7 @@ class AccountIndex:
         self.config = config or MatchConfig()
         self.path: Path | None = None
         """The file this index was loaded from or last saved to (worker processes map it)."""
+        self._file_stamp: tuple[int, int, int] | None = None
         # Decoded once here, not on the first lead: the columns matching reads pair by pair.
         self.data.tokens.objects()
         self.lookups.name_compact.objects()
@@ -276,7 +285,7 @@ class AccountIndex:
         """The same accounts matched under another config (the tables are shared, not copied)."""
         clone = object.__new__(AccountIndex)
         clone.data, clone.lookups, clone.config = self.data, self.lookups, config
-        clone.path = self.path
+        clone.path, clone._file_stamp = self.path, self._file_stamp
         return clone
 
     @cached_property
@@ -346,6 +355,7 @@ class AccountIndex:
         """Write the index to one file (arrays + JSON in an uncompressed zip; no pickle),
         atomically: a crash while saving leaves any previous file at ``path`` intact."""
         self.path = self._write(path)
+        self._file_stamp = _stamp(self.path)
         return self.path
 
     def _write(self, path: str | Path) -> Path:
@@ -370,4 +380,9 @@ class AccountIndex:
         _check(parts["data"], parts["lookups"], Path(path))
         index = cls(parts["data"], config, parts["lookups"])
         index.path = Path(path).resolve()
+        index._file_stamp = _stamp(index.path)
         return index
+
+    def file_unchanged(self) -> bool:
+        """Whether :attr:`path` still holds this index (not replaced since load or save)."""
+        return self.path is not None and _stamp(self.path) == self._file_stamp

@@ -38,7 +38,8 @@ def _start_worker(path: str, config_json: str) -> None:
 def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int) -> list[Match]:
     from leadmatch.pipeline import match_records
 
-    assert _worker_index is not None, "worker started without an index"
+    if _worker_index is None:
+        raise RuntimeError("a leadmatch worker was started without an index")
     return match_records(_worker_index, chunk, offset=offset)
 
 
@@ -51,8 +52,8 @@ def match_parallel(
 ) -> Iterator[Match]:
     """What :func:`leadmatch.pipeline.match_stream` yields, computed by ``workers`` processes."""
     with tempfile.TemporaryDirectory(prefix="leadmatch-") as tmp:
-        path = index.path
-        if path is None:  # built in memory: workers need a file to map
+        path = index.path if index.file_unchanged() else None
+        if path is None:  # built in memory, or its file replaced since: workers need this one
             path = index._write(Path(tmp) / "index.lmx")
         pool = ProcessPoolExecutor(
             max_workers=workers,

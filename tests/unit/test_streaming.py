@@ -107,3 +107,14 @@ def test_building_in_worker_processes_gives_the_same_index(
     assert a.read_bytes() == b.read_bytes()
     with pytest.raises(ValueError, match="workers"):
         AccountIndex.build(records, workers=0)
+
+
+def test_workers_never_read_a_file_replaced_after_load(tmp_path: Path) -> None:
+    """Saving another index over the loaded one's file (by rename) must not change what
+    workers match against: they get a copy of the loaded index instead."""
+    path = AccountIndex.build(ACCOUNTS).save(tmp_path / "accounts.lmx")
+    loaded = AccountIndex.load(path)
+    expected = loaded.match_many(list(_leads(30)))
+    AccountIndex.build([{"account_id": "Z9", "name": "Acme Robotics"}]).save(path)
+    assert not loaded.file_unchanged()
+    assert list(loaded.match_iter(_leads(30), chunk_size=7, workers=2)) == expected
