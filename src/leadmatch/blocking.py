@@ -146,24 +146,19 @@ def _domain_candidates(
 
 def _token_matches(index: AccountIndex, tokens: list[str]) -> tuple[IntArray, IntArray, FloatArray]:
     """(position in ``tokens``, index token id, weight) for each token's exact and one-edit
-    matches in the index.
-
-    An exact match weighs the token's IDF. A one-edit match weighs :data:`TYPO_CREDIT` of the
-    matched token's IDF, but never more than the lead's own word weighs when the index has it:
-    "and" must not borrow the rarity of "anmd", a typo in one account name.
-    """
+    matches in the index: an exact match weighs the token's IDF, a one-edit match
+    :data:`TYPO_CREDIT` of the matched token's."""
     idf = index.lookups.idf
     exact = token_ids(index, tokens)
     source, variants = typo_variants_of(tokens)
     typo_pos, typo_tok = index.lookups.typo_table.gather(
         np.array(source, dtype=np.int64), hash_keys(variants), 1 << 30
     )
-    own = np.where(exact >= 0, idf[np.maximum(exact, 0)] if len(idf) else 0.0, np.inf)
     hit = np.flatnonzero(exact >= 0)
     return (
         np.concatenate([hit, typo_pos]),
         np.concatenate([exact[hit], typo_tok]),
-        np.concatenate([idf[exact[hit]], TYPO_CREDIT * np.minimum(idf[typo_tok], own[typo_pos])]),
+        np.concatenate([idf[exact[hit]], TYPO_CREDIT * idf[typo_tok]]),
     )
 
 
