@@ -119,6 +119,20 @@ def _prepare_chunk(records: list[Any]) -> list[PreparedAccount | str]:
     return [_prepared_or_reason(record) for record in records]
 
 
+def _prepare_chunk_plain(records: list[Any]) -> list[Any]:
+    """:func:`_prepare_chunk` as plain nested tuples: they cross between processes several
+    times faster than named tuples (no Python call per object to rebuild them). Readers
+    unpack them by position, which a :class:`PreparedAccount` also allows."""
+    out: list[Any] = []
+    for prepared in _prepare_chunk(records):
+        if isinstance(prepared, str):
+            out.append(prepared)
+        else:
+            *head, domains, names = prepared
+            out.append((*head, tuple(map(tuple, domains)), tuple(map(tuple, names))))
+    return out
+
+
 def prepare_all(records: Iterable[Any], workers: int = 1) -> Iterator[PreparedAccount | str]:
     """Each record prepared, in order; an unusable record gives the reason instead.
 
@@ -137,13 +151,13 @@ def prepare_all(records: Iterable[Any], workers: int = 1) -> Iterator[PreparedAc
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[tuple[Future[list[PreparedAccount | str]], list[Any]]] = deque()
-        pending.append((pool.submit(_prepare_chunk, first), first))
+        pending.append((pool.submit(_prepare_chunk_plain, first), first))
         exhausted = False
         while pending:
             while not exhausted and len(pending) < 2 * workers:
                 chunk = list(islice(rows, CHUNK))
                 if chunk:
-                    pending.append((pool.submit(_prepare_chunk, chunk), chunk))
+                    pending.append((pool.submit(_prepare_chunk_plain, chunk), chunk))
                 else:
                     exhausted = True
             future, chunk = pending.popleft()

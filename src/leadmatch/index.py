@@ -115,35 +115,38 @@ def _build_data(
                 raise InvalidAccountError(message)
             log.warning("%s; skipped", message)
             continue
-        if account.account_id in seen:
+        account_id, display_name, country_key, city_key, phone_key_, parent_id, keys, names = (
+            account  # by position: worker processes send plain tuples
+        )
+        if account_id in seen:
             problems += 1
-            message = f"account_id {account.account_id!r} appears more than once"
+            message = f"account_id {account_id!r} appears more than once"
             if strict:
                 raise InvalidAccountError(message)
             log.warning("%s; the first record is kept", message)
             continue
-        seen.add(account.account_id)
+        seen.add(account_id)
         row = len(ids)
-        ids.append(account.account_id)
-        display.append(account.display_name)
-        country.append(account.country)
-        city.append(account.city)
-        phone.append(account.phone)
-        parents.append(account.parent_id)
-        new_ids = _interned((k.domain for k in account.domains), domain_vocab, domains)
-        for key, idx in zip(account.domains, new_ids):
+        ids.append(account_id)
+        display.append(display_name)
+        country.append(country_key)
+        city.append(city_key)
+        phone.append(phone_key_)
+        parents.append(parent_id)
+        new_ids = _interned((domain for domain, _ in keys), domain_vocab, domains)
+        for (_, brand), idx in zip(keys, new_ids):
             if idx == len(brands):
-                brands.append(key.brand)
+                brands.append(brand)
         domain_ids.extend(new_ids)
         domain_counts.append(len(new_ids))
-        for name in account.names:
+        for raw, ascii_name, legal, acronym, lossy in names:
             name_owner.append(row)
-            name_raw.append(name.raw)
-            name_ascii.append(name.ascii)
-            name_legal.append(name.legal_form)
-            name_acronym.append(name.acronym)
-            name_lossy.append(name.lossy)
-            distinct = list(dict.fromkeys(name.ascii.split()))
+            name_raw.append(raw)
+            name_ascii.append(ascii_name)
+            name_legal.append(legal)
+            name_acronym.append(acronym)
+            name_lossy.append(lossy)
+            distinct = list(dict.fromkeys(ascii_name.split()))
             tok_ids.extend(_interned(distinct, token_vocab, tokens))
             tok_counts.append(len(distinct))
 
