@@ -27,7 +27,7 @@ from leadmatch.config import MatchConfig
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.index import AccountIndex
 from leadmatch.models import Match
-from leadmatch.pipeline import OUTPUT_COLUMNS, result_row
+from leadmatch.pipeline import OUTPUT_COLUMNS, result_row, result_rows
 from leadmatch.quality import assess, truth_from_rows
 
 #: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
@@ -183,14 +183,16 @@ def _match(args: argparse.Namespace) -> int:
             if not args.quiet and time.perf_counter() - started > 2:
                 print(f"  {_summary(counts, time.perf_counter() - started)}", file=sys.stderr)
 
-        for match in index.match_iter(
+        rows_out = result_rows(
+            index,
             _named(rows),
-            chunk_size=CHUNK if args.workers == 1 else WORKER_CHUNK,
-            progress=progress,
-            workers=args.workers,
-        ):
-            writer.writerow(result_row(match))
-            counts[match.decision] += 1
+            CHUNK if args.workers == 1 else WORKER_CHUNK,
+            progress,
+            args.workers,
+        )
+        for row in rows_out:
+            writer.writerow(row)
+            counts[row["decision"]] += 1
     if not args.quiet:
         print(_summary(counts, time.perf_counter() - started), file=sys.stderr)
     return 0

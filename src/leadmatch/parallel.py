@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leadmatch.config import MatchConfig
-from leadmatch.models import Lead, Match
+from leadmatch.models import Lead
 
 if TYPE_CHECKING:
     from leadmatch.index import AccountIndex
@@ -35,12 +35,14 @@ def _start_worker(path: str, config_json: str) -> None:
     _worker_index = AccountIndex.load(path, MatchConfig.from_json(config_json))
 
 
-def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int) -> list[Match]:
-    from leadmatch.pipeline import match_records
+def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int, rows: bool) -> list[Any]:
+    from leadmatch.pipeline import match_records, result_row
 
     if _worker_index is None:
         raise RuntimeError("a leadmatch worker was started without an index")
-    return match_records(_worker_index, chunk, offset=offset)
+    results = match_records(_worker_index, chunk, offset=offset)
+    # Rows are what a file needs, and cross back to this process far faster than records.
+    return [result_row(match) for match in results] if rows else results
 
 
 def match_parallel(
@@ -49,8 +51,10 @@ def match_parallel(
     chunk_size: int,
     progress: Callable[[int], None] | None,
     workers: int,
-) -> Iterator[Match]:
-    """What :func:`leadmatch.pipeline.match_stream` yields, computed by ``workers`` processes."""
+    rows: bool = False,
+) -> Iterator[Any]:
+    """What :func:`leadmatch.pipeline.match_stream` yields, computed by ``workers`` processes
+    (with ``rows``: each result as :func:`~leadmatch.pipeline.result_row` gives it)."""
     with tempfile.TemporaryDirectory(prefix="leadmatch-") as tmp:
         path = index.path if index.file_unchanged() else None
         if path is None:  # built in memory, or its file replaced since: workers need this one
@@ -62,20 +66,21 @@ def match_parallel(
             initargs=(str(path), index.config.to_json()),
         )
         with pool:
-            rows = iter(leads)
-            pending: deque[tuple[Future[list[Match]], int]] = deque()
+            stream = iter(leads)
+            pending: deque[tuple[Future[list[Any]], int]] = deque()
             submitted = done = 0
             while True:
                 while len(pending) < 2 * workers:
-                    chunk = list(islice(rows, chunk_size))
+                    chunk = list(islice(stream, chunk_size))
                     if not chunk:
                         break
-                    pending.append((pool.submit(_match_chunk, chunk, submitted), len(chunk)))
+                    future = pool.submit(_match_chunk, chunk, submitted, rows)
+                    pending.append((future, len(chunk)))
                     submitted += len(chunk)
                 if not pending:
                     break
-                future, size = pending.popleft()
-                yield from future.result()
+                done_future, size = pending.popleft()
+                yield from done_future.result()
                 done += size
                 if progress is not None:
                     progress(done)

@@ -60,6 +60,26 @@ def match_records(
     return _results(index, batch, feats, scores, decided, ids, errors)
 
 
+def result_rows(
+    index: AccountIndex,
+    leads: Iterable[Lead | Mapping[str, Any]],
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+    workers: int = 1,
+) -> Iterator[dict[str, Any]]:
+    """:func:`match_stream` as the flat rows of a results file (what the CLI writes); with
+    workers, the rows are made in the workers."""
+    rows = iter(leads)
+    first = list(islice(rows, chunk_size))
+    if workers > 1 and len(first) == chunk_size:  # more than one chunk: worth the processes
+        from leadmatch.parallel import match_parallel
+
+        yield from match_parallel(index, chain(first, rows), chunk_size, progress, workers, True)
+        return
+    for match in match_stream(index, chain(first, rows), chunk_size, progress):
+        yield result_row(match)
+
+
 def match_stream(
     index: AccountIndex,
     leads: Iterable[Lead | Mapping[str, Any]],
