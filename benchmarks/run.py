@@ -141,10 +141,13 @@ def evaluate(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig
     n = len(leads)
     with tempfile.TemporaryDirectory() as tmp:
         index_path = Path(tmp) / "accounts.lmx"
-        build_s, build_rss = child(
-            leadmatch_cli("index", "--accounts", str(accounts_csv), "--out", str(index_path),
-                          "--quiet")
-        )  # fmt: skip
+        builds = []
+        for workers in (1, 2):
+            seconds, rss = child(
+                leadmatch_cli("index", "--accounts", str(accounts_csv), "--out",
+                              str(index_path), "--workers", str(workers), "--quiet")
+            )  # fmt: skip
+            builds.append(f"`--workers {workers}` {seconds:.1f} s, peak RSS {rss:,.0f} MB")
         started = time.perf_counter()
         index = AccountIndex.load(index_path, config)
         load_s = time.perf_counter() - started
@@ -177,9 +180,8 @@ def evaluate(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig
 
     matching = sum(stages.values())
     print(f"\n## {name}: {len(index):,} accounts, {n:,} leads\n")
-    build = f"{build_s:.1f} s, peak RSS {build_rss:,.0f} MB"
-    print(f"- build (`leadmatch index`, CSV in, index file out): {build}; "
-          f"index file {size:,.1f} MB; load {load_s:.2f} s")  # fmt: skip
+    print(f"- build (`leadmatch index`, CSV in, index file out): {'; '.join(builds)} (main "
+          f"process); index file {size:,.1f} MB; load {load_s:.2f} s")  # fmt: skip
     print(f"- {service}")
     print("- match end to end (`leadmatch match`, saved index + CSV in, CSV out):")
     for workers, seconds, rss in runs:
