@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,12 +49,12 @@ import numpy as np
 
 from leadmatch import AccountIndex, Match, MatchConfig, blocking, features, scoring
 from leadmatch._arrays import IntArray
-from leadmatch.columns import open_text, read_csv
 from leadmatch.pipeline import _results
 from leadmatch.prepare import prepare
 from leadmatch.quality import truth_from_rows
 from leadmatch.records import validate_leads
 from leadmatch.resolve import resolve
+from run import generate, read_rows  # benchmarks/run.py: this script's folder is on the path
 
 HERE = Path(__file__).resolve().parent
 SIZES = {"smoke": 300, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -74,20 +73,6 @@ class Run:
     scored: dict[str, set[str]]
     pairs: int
     seconds: float
-
-
-def generate(accounts: int, leads: int, seed: int, out: Path) -> None:
-    subprocess.run(
-        [sys.executable, str(HERE / "synth.py"), "--accounts", str(accounts),
-         "--leads", str(leads), "--seed", str(seed), "--out", str(out), "--quiet"],
-        check=True,
-    )  # fmt: skip
-
-
-def read_rows(path: Path, kind: str) -> list[dict[str, Any]]:
-    with open_text(str(path)) as stream:
-        _, rows = read_csv(stream, kind)
-        return list(rows)
 
 
 def pipeline(
@@ -212,7 +197,7 @@ def main() -> None:
             folder = Path(tmp)
             n = SIZES[args.accounts]
             started = time.perf_counter()
-            generate(n, args.leads or min(3 * n, 100_000), args.seed, folder)
+            generate(n, args.seed, folder, args.leads or min(3 * n, 100_000))
             print(f"generated {args.accounts} data in {time.perf_counter() - started:.1f} s")
         elif not (folder / "accounts.csv").is_file() or not (folder / "leads.csv").is_file():
             parser.error(f"{folder} has no accounts.csv and leads.csv, and is not {list(SIZES)}")

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import gc
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ from typing import Any
 
 from leadmatch import AccountIndex, MatchConfig
 from leadmatch.columns import open_text, read_csv
+from run import generate  # benchmarks/run.py: this script's folder is on the path
 
 HERE = Path(__file__).resolve().parent
 #: A drift below this share of the first report's RSS counts as flat.
@@ -68,14 +68,6 @@ def reset_peak() -> bool:
     except OSError:
         return False
     return True
-
-
-def generate(accounts: int, leads: int, seed: int, out: Path) -> None:
-    subprocess.run(
-        [sys.executable, str(HERE / "synth.py"), "--accounts", str(accounts),
-         "--leads", str(leads), "--seed", str(seed), "--out", str(out), "--quiet"],
-        check=True,
-    )  # fmt: skip
 
 
 def read_accounts(path: Path) -> list[dict[str, Any]]:
@@ -123,7 +115,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        generate(args.accounts, pool, args.seed, Path(tmp))
+        generate(args.accounts, args.seed, Path(tmp), pool)
         print(
             f"generated {args.accounts:,} accounts and a pool of {pool:,} distinct leads "
             f"(synth.py, seed {args.seed}) in {time.perf_counter() - started:.1f} s"
