@@ -103,18 +103,32 @@ def match_chunk(
     return results, found, len(feats.lead)
 
 
+#: Runs the CLI, then writes the process's own peak RSS (VmHWM of its address space) to the
+#: file named by $LEADMATCH_HWM. (getrusage's maxrss would count the benchmark process's
+#: memory too: Linux carries it over through fork and exec.)
+_CLI = """
+import atexit, os, re
+from leadmatch.cli import main
+def hwm():
+    status = open("/proc/self/status").read()
+    open(os.environ["LEADMATCH_HWM"], "w").write(re.search(r"VmHWM:\\s+(\\d+)", status)[1])
+atexit.register(hwm)
+raise SystemExit(main())
+"""
+
+
 def child(command: list[str]) -> tuple[float, float]:
-    """Run ``command``; its wall time (s) and its own peak RSS (MB)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise SystemExit(f"{command[:3]} failed with status {status}")
-    return time.perf_counter() - started, usage.ru_maxrss / 1024.0
+    """Run the CLI with ``command``; its wall time (s) and its own peak RSS (MB)."""
+    with tempfile.NamedTemporaryFile(suffix=".hwm") as hwm:
+        started = time.perf_counter()
+        env = {**os.environ, "LEADMATCH_HWM": hwm.name}
+        subprocess.run([sys.executable, "-c", _CLI, *command], check=True, env=env)
+        seconds = time.perf_counter() - started
+        return seconds, int(Path(hwm.name).read_text() or 0) / 1024.0
 
 
 def leadmatch_cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from leadmatch.cli import main; main()", *args]
+    return list(args)
 
 
 def latency(index: AccountIndex, leads: list[dict[str, Any]]) -> str:
