@@ -36,13 +36,12 @@ def _start_worker(path: str, config_json: str) -> None:
 
 
 def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int, rows: bool) -> list[Any]:
-    from leadmatch.pipeline import match_records, result_row
+    from leadmatch.pipeline import match_records
 
     if _worker_index is None:
         raise RuntimeError("a leadmatch worker was started without an index")
-    results = match_records(_worker_index, chunk, offset=offset)
     # Rows are what a file needs, and cross back to this process far faster than records.
-    return [result_row(match) for match in results] if rows else results
+    return match_records(_worker_index, chunk, offset=offset, rows=rows)
 
 
 def match_parallel(

@@ -46,10 +46,14 @@ def match_leads(index: AccountIndex, leads: Any) -> Any:
 
 
 def match_records(
-    index: AccountIndex, items: Iterable[Lead | Mapping[str, Any]], offset: int = 0
-) -> list[Match]:
-    """Match validated or raw lead records; one :class:`Match` per item, in order. A lead
-    without an id is named by its position, counted from ``offset``."""
+    index: AccountIndex,
+    items: Iterable[Lead | Mapping[str, Any]],
+    offset: int = 0,
+    rows: bool = False,
+) -> list[Any]:
+    """Match validated or raw lead records; one :class:`Match` per item, in order (with
+    ``rows``: the row :func:`result_row` makes of it). A lead without an id is named by its
+    position, counted from ``offset``."""
     config = index.config
     valid, ids, errors = validate_leads(items, strict=config.strict, offset=offset)
     batch = prepare(valid)
@@ -57,7 +61,7 @@ def match_records(
     feats = features.compute(index, batch, lead_rows, name_rows, bits)
     scores = scoring.score(feats, config.weights)
     decided = resolve(index, feats, scores, len(valid), config)
-    return _results(index, batch, feats, scores, decided, ids, errors)
+    return _results(index, batch, feats, scores, decided, ids, errors, rows)
 
 
 def result_rows(
@@ -76,8 +80,13 @@ def result_rows(
 
         yield from match_parallel(index, chain(first, rows), chunk_size, progress, workers, True)
         return
-    for match in match_stream(index, chain(first, rows), chunk_size, progress):
-        yield result_row(match)
+    done, chunk = 0, first
+    while chunk:
+        yield from match_records(index, chunk, offset=done, rows=True)
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
+        chunk = list(islice(rows, chunk_size))
 
 
 def match_stream(
@@ -151,7 +160,11 @@ def _results(
     decided: Any,
     ids: Sequence[str],
     errors: Sequence[str | None],
-) -> list[Match]:
+    rows: bool = False,
+) -> list[Any]:
+    """One :class:`Match` per lead, or with ``rows`` the flat row :func:`result_row` would
+    make of it, without the records (a file has no use for them, and they cost a fifth of
+    the matching time): a test holds the two equal."""
     # Every value below comes from validated inputs and the matcher's arrays, so the records
     # are built without re-validation (see models.trusted).
     config = index.config
@@ -181,35 +194,57 @@ def _results(
     alt_acct = feats.account[alt_pairs]
     alt_lead = np.repeat(np.arange(len(winners)), np.diff(alt_ptr))
     alt_related = lk.group[alt_acct] == lk.group[feats.account[np.maximum(winners[alt_lead], 0)]]
-    alternatives_all = [
-        _alternative(account_id, probability, related)
-        for account_id, probability, related in zip(
-            d.account_id.take(alt_acct),
-            np.round(scores.probability[alt_pairs], 4).tolist(),
-            alt_related.tolist(),
-        )
-    ]
+    alternatives_all = (
+        []
+        if rows
+        else [
+            _alternative(account_id, probability, related)
+            for account_id, probability, related in zip(
+                d.account_id.take(alt_acct),
+                np.round(scores.probability[alt_pairs], 4).tolist(),
+                alt_related.tolist(),
+            )
+        ]
+    )
     bounds = alt_ptr.tolist()
     at = dict(zip(scored.tolist(), range(len(scored))))
 
-    out: list[Match] = []
+    out: list[Any] = []
     for row, lead_id in enumerate(ids):
         if errors[row] is not None:
-            out.append(_match(lead_id, "error", error=errors[row]))
+            error = errors[row]
+            out.append(
+                _row(lead_id, "error", "", 0.0, f"error: {error}")
+                if rows
+                else _match(lead_id, "error", error=error)
+            )
             continue
         k = at.get(row)
         if k is None:
-            out.append(_match(lead_id, "unmatched", evidence=(_NO_CANDIDATE,)))
+            out.append(
+                _row(lead_id, "unmatched", "", 0.0, _NO_CANDIDATE.detail)
+                if rows
+                else _match(lead_id, "unmatched", evidence=(_NO_CANDIDATE,))
+            )
             continue
         lead_reasons = reasons_of[row]
         alternatives = tuple(alternatives_all[bounds[row] : bounds[row + 1]])
         if ambiguous[k]:
-            rival = next((a for a in alternatives if not a.related), None)
-            detail = f"another company scores alike ({rival.account_id if rival else '?'})"
+            # The rival: the first alternative of another company group (rivals come first).
+            span = slice(bounds[row], bounds[row + 1])
+            others = alt_acct[span][~alt_related[span]]
+            rival = d.account_id[int(others[0])] if len(others) else "?"
+            detail = f"another company scores alike ({rival})"
             lead_reasons.append(_evidence("tie_break", "ambiguous", detail))
         elif tie_broken[k]:
             lead_reasons.append(_evidence("tie_break", "rule", _TIE_RULE))
         picked = bool(chosen[k])
+        if rows:
+            reasons = "; ".join(e.detail for e in lead_reasons)
+            chosen_id = account_ids[k] if picked else ""
+            confidence_k = round(float(confidence[k]), 4)
+            out.append(_row(lead_id, str(decision[k]), chosen_id, confidence_k, reasons))
+            continue
         out.append(
             _match(
                 lead_id,
@@ -224,6 +259,13 @@ def _results(
             )
         )
     return out
+
+
+def _row(
+    lead_id: str, decision: str, account_id: str, confidence: float, reasons: str
+) -> dict[str, Any]:
+    return {"lead_id": lead_id, "account_id": account_id, "confidence": confidence,
+            "decision": decision, "evidence": reasons}  # fmt: skip
 
 
 def _alternative(account_id: str, probability: float, related: Any) -> Alternative:

@@ -46,3 +46,27 @@ def test_trusted_records_are_frozen_and_hashable_like_models() -> None:
     assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
     with pytest.raises(ValidationError, match="frozen"):
         fast.decision = "matched"  # type: ignore[misc]
+
+
+def test_rows_made_without_records_equal_the_rows_of_the_records() -> None:
+    """The CLI's rows skip the records; they must say exactly what the records say, on the
+    demo data (matched, review with a rival, unmatched, no candidate) and on bad rows."""
+    import csv
+    import io
+
+    from leadmatch._resources import demo_text
+    from leadmatch.pipeline import match_records, result_row
+
+    accounts = list(csv.DictReader(io.StringIO(demo_text("accounts.csv"))))
+    leads: list[object] = list(csv.DictReader(io.StringIO(demo_text("leads.csv"))))
+    leads += [{"lead_id": "bad", "company": "x" * 20_000}, {"lead_id": "none"},
+              {"lead_id": "twin", "company": "Nordwind Logistik"}]  # fmt: skip
+    accounts += [{"account_id": "T1", "name": "Nordwind Logistik GmbH", "country": "DE"},
+                 {"account_id": "T2", "name": "Nordwind Logistik AG", "country": "CH"}]  # fmt: skip
+    index = AccountIndex.build(accounts)
+    records = match_records(index, leads)  # type: ignore[arg-type]
+    rows = match_records(index, leads, rows=True)  # type: ignore[arg-type]
+    assert rows == [result_row(m) for m in records]
+    decisions = {m.decision for m in records}
+    assert decisions == {"matched", "review", "unmatched", "error"}
+    assert any("another company scores alike" in m.reasons() for m in records)
