@@ -309,16 +309,16 @@ def check(lookups: Lookups, n_acct: int, n_names: int, n_dom: int, n_tok: int) -
     """What does not fit in loaded tables (lengths, offsets, references), or ``None``."""
     lk = lookups
     n_brand = lk.n_brands
-    sized = {
-        n_acct: (lk.ultimate_row, lk.depth, lk.group, lk.id_rank, lk.country_hash,
-                 lk.city_hash, lk.phone_hash),
-        n_names: (lk.name_compact_len, lk.name_generic, lk.legal_hash, lk.acronym_hash,
-                  lk.compact_hash),
-        n_tok: (lk.idf, lk.idf_raw, lk.token_df, lk.token_rank, lk.token_common),
-        n_dom: (lk.domain_brand,),
-        n_dom + 1: (lk.domain_first_owner,),
-    }  # fmt: skip
-    for size, arrays in sized.items():
+    sized = (
+        (n_acct, (lk.ultimate_row, lk.depth, lk.group, lk.id_rank, lk.country_hash,
+                  lk.city_hash, lk.phone_hash)),
+        (n_names, (lk.name_compact_len, lk.name_generic, lk.legal_hash, lk.acronym_hash,
+                   lk.compact_hash)),
+        (n_tok, (lk.idf, lk.idf_raw, lk.token_df, lk.token_rank, lk.token_common)),
+        (n_dom, (lk.domain_brand,)),
+        (n_dom + 1, (lk.domain_first_owner,)),
+    )  # fmt: skip
+    for size, arrays in sized:
         if any(len(a) != size for a in arrays) or len(lk.name_compact) != n_names:
             return "derived columns differ in length"
     csr = (

@@ -21,8 +21,7 @@ M = TypeVar("M", bound=BaseModel)
 
 @cache
 def _all_fields(cls: type[BaseModel]) -> frozenset[str]:
-    # Shared by every record of ``cls``: frozen records never add to it, and pydantic copies
-    # it before any change (model_copy). One set per class, not one per result.
+    # Every field is given, so every field is "set"; each record gets its own copy.
     return frozenset(cls.model_fields)
 
 
@@ -32,7 +31,7 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
     which a million results feel; a test holds the two to equal, serializable records."""
     record = cls.__new__(cls)
     object.__setattr__(record, "__dict__", values)
-    object.__setattr__(record, "__pydantic_fields_set__", _all_fields(cls))
+    object.__setattr__(record, "__pydantic_fields_set__", set(_all_fields(cls)))
     object.__setattr__(record, "__pydantic_extra__", None)
     object.__setattr__(record, "__pydantic_private__", None)
     return record

@@ -209,3 +209,23 @@ def test_saved_files_are_reproducible_and_mapped_arrays_aligned(tmp_path: Path) 
     for array in (loaded.lookups.typo_table.keys, loaded.lookups.idf, loaded.data.name_owner):
         assert array.ctypes.data % 64 == 0
         assert not array.flags.owndata and not array.flags.writeable
+
+
+def test_derived_columns_of_the_wrong_length_are_refused(tmp_path: Path) -> None:
+    """One name per account (as many names as accounts): every derived column is still
+    checked against its own length."""
+    index = AccountIndex.build([{"account_id": f"A{i}", "name": f"Firm {i}"} for i in range(5)])
+    path = index.save(tmp_path / "a.lmx")
+
+    def shorten_depth(members: dict[str, bytes]) -> None:
+        name = "lookups.depth.npy"
+        buffer = io.BytesIO()
+        np.save(buffer, np.load(io.BytesIO(members[name]), allow_pickle=False)[:-1])
+        members[name] = buffer.getvalue()
+        checksums = json.loads(members["manifest.json"])["sha256"]
+        checksums[name] = hashlib.sha256(buffer.getvalue()).hexdigest()
+        _edit_manifest(members, sha256=checksums)
+
+    edited = _rewrite(path, tmp_path / "edited.lmx", shorten_depth)
+    with pytest.raises(IndexFormatError, match="differ in length"):
+        AccountIndex.load(edited)

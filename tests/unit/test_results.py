@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -29,13 +30,18 @@ def test_results_equal_their_validated_copies() -> None:
     results = AccountIndex.build(ACCOUNTS).match_many(LEADS)
     assert [m.decision for m in results][2:] == ["unmatched", "error"]
     for match in results:
-        copy = Match.model_validate(match.model_dump())
-        assert copy == match
-        assert copy.model_dump_json() == match.model_dump_json()
+        validated = Match.model_validate(match.model_dump())
+        assert validated == match
+        assert validated.model_dump_json() == match.model_dump_json()
         assert Match.model_validate_json(match.model_dump_json()) == match
         assert json.loads(match.model_dump_json())["lead_id"] == match.lead_id
-        assert match.model_fields_set == copy.model_fields_set | match.model_fields_set
+        assert match.model_fields_set == validated.model_fields_set | match.model_fields_set
         assert all(type(e).__name__ == "Evidence" for e in match.evidence)
+        changed = match.model_copy(update={"decision": "review"})
+        assert changed.decision == "review" and changed.lead_id == match.lead_id
+        assert copy.deepcopy(match) == match
+        if match.evidence:
+            assert match.evidence[0].model_copy(update={"weight": 1.0}).weight == 1.0
 
 
 def test_trusted_records_are_frozen_and_hashable_like_models() -> None:
