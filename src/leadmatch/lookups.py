@@ -243,10 +243,7 @@ def derive(data: IndexData) -> Lookups:
     generic = common_words()
     generic_mask = np.array([t in generic for t in tokens], dtype=bool)
     idf = np.where(generic_mask, np.minimum(idf_raw, GENERIC_IDF), idf_raw)
-    # A lone letter ("L" of "Transportes L Plata") says nothing of which company is meant.
-    single = np.fromiter((len(t) == 1 for t in tokens), dtype=bool, count=len(tokens))
-    frequent = token_df >= max(COMMON_TOKEN_MIN_DF, COMMON_TOKEN_SHARE * n_acct)
-    common = generic_mask | frequent | single
+    common = generic_mask | (token_df >= max(COMMON_TOKEN_MIN_DF, COMMON_TOKEN_SHARE * n_acct))
     uncommon_count = np.bincount(tok_owner, weights=~common[data.name_tok_ids], minlength=n_names)
     compact = [n.replace(" ", "") for n in data.name_ascii]
     compact_len = np.fromiter(map(len, compact), dtype=np.int64, count=len(compact))

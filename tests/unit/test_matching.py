@@ -220,3 +220,13 @@ def test_a_result_says_which_blockers_found_its_account(index: AccountIndex) -> 
     by_acronym = index.match(Lead(company="IBM", country="US"))
     assert "acronym" in by_acronym.found_by
     assert index.match(Lead(company="Nothing Like It")).found_by == ()
+
+
+def test_a_number_in_a_name_is_not_a_common_word() -> None:
+    """'Company 1 Widgets' among thirty numbered companies: the exact name wins, not
+    'Company 10 Widgets' (a one-character token must not make the exact name 'generic')."""
+    index = AccountIndex.build(
+        [{"account_id": f"A{i}", "name": f"Company {i} Widgets"} for i in range(30)]
+    )
+    match = index.match({"company": "Company 1 Widgets"})
+    assert (match.account_id, match.decision) == ("A1", "matched")
