@@ -5,6 +5,7 @@ Everything here is plain data (JSON in, JSON out), validated once when built, fr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -103,6 +104,11 @@ class Weights(_Frozen):
                     f"weights[{comparison!r}] must have exactly the levels {list(levels)}; "
                     f"missing {sorted(missing)}, unknown {sorted(unknown)}"
                 )
+            bad = sorted(level for level, weight in table.items() if not math.isfinite(weight))
+            if bad:
+                raise ConfigError(f"weights[{comparison!r}] must be finite numbers: {bad}")
+        if not math.isfinite(self.prior):
+            raise ConfigError("weights.prior must be a finite number")
         return self
 
 

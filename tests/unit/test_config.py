@@ -25,6 +25,8 @@ def test_json_round_trip(tmp_path: Path) -> None:
         {"review_threshold": 0.95},  # above the default match threshold
         {"unknown_option": 1},
         {"weights": {"domain": {"exact": 1.0}}},  # levels missing
+        {"weights": {"prior": float("nan")}},  # a NaN total would poison every comparison
+        {"weights": {"phone": {"agree": float("inf"), "unknown": 0.0}}},
     ],
 )
 def test_invalid_configs_raise_config_error(bad: dict[str, object]) -> None:
