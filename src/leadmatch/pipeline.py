@@ -73,20 +73,7 @@ def result_rows(
 ) -> Iterator[dict[str, Any]]:
     """:func:`match_stream` as the flat rows of a results file (what the CLI writes); with
     workers, the rows are made in the workers."""
-    rows = iter(leads)
-    first = list(islice(rows, chunk_size))
-    if workers > 1 and len(first) == chunk_size:  # more than one chunk: worth the processes
-        from leadmatch.parallel import match_parallel
-
-        yield from match_parallel(index, chain(first, rows), chunk_size, progress, workers, True)
-        return
-    done, chunk = 0, first
-    while chunk:
-        yield from match_records(index, chunk, offset=done, rows=True)
-        done += len(chunk)
-        if progress is not None:
-            progress(done)
-        chunk = list(islice(rows, chunk_size))
+    return match_stream(index, leads, chunk_size, progress, workers, rows=True)
 
 
 def match_stream(
@@ -95,27 +82,29 @@ def match_stream(
     chunk_size: int,
     progress: Callable[[int], None] | None,
     workers: int = 1,
-) -> Iterator[Match]:
-    """Match leads of any number in chunks: memory holds a few chunks, not the stream."""
+    rows: bool = False,
+) -> Iterator[Any]:
+    """Match leads of any number in chunks: memory holds a few chunks, not the stream. One
+    :class:`Match` per lead, or with ``rows`` the row :func:`result_row` makes of it."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    rows = iter(leads)
-    first = list(islice(rows, chunk_size))
+    stream = iter(leads)
+    first = list(islice(stream, chunk_size))
     if workers > 1 and len(first) == chunk_size:  # more than one chunk: worth the processes
         from leadmatch.parallel import match_parallel
 
-        yield from match_parallel(index, chain(first, rows), chunk_size, progress, workers)
+        yield from match_parallel(index, chain(first, stream), chunk_size, progress, workers, rows)
         return
     done = 0
     chunk = first
     while chunk:
-        yield from match_records(index, chunk, offset=done)
+        yield from match_records(index, chunk, offset=done, rows=rows)
         done += len(chunk)
         if progress is not None:
             progress(done)
-        chunk = list(islice(rows, chunk_size))
+        chunk = list(islice(stream, chunk_size))
 
 
 _TIE_RULE = (

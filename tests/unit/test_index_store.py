@@ -47,6 +47,29 @@ def _edit_manifest(members: dict[str, bytes], **changes: object) -> None:
     members["manifest.json"] = json.dumps(manifest).encode()
 
 
+def _edit_array(
+    members: dict[str, bytes], name: str, change: Callable[[np.ndarray], np.ndarray]
+) -> None:
+    """Replace array member ``name`` by ``change`` of it, with a fresh checksum: an edit that
+    only the consistency checks, not the checksums, can catch."""
+    buffer = io.BytesIO()
+    np.save(buffer, change(np.load(io.BytesIO(members[name]), allow_pickle=False)))
+    members[name] = buffer.getvalue()
+    checksums = json.loads(members["manifest.json"])["sha256"]
+    checksums[name] = hashlib.sha256(members[name]).hexdigest()
+    _edit_manifest(members, sha256=checksums)
+
+
+def _with(position: int, value: int) -> Callable[[np.ndarray], np.ndarray]:
+    """An edit that sets one element of an array."""
+
+    def change(array: np.ndarray) -> np.ndarray:
+        array[position] = value
+        return array
+
+    return change
+
+
 @pytest.fixture
 def saved(tmp_path: Path) -> tuple[AccountIndex, Path]:
     index = AccountIndex.build(ACCOUNTS)
@@ -141,14 +164,8 @@ def test_an_edited_file_with_fresh_checksums_is_still_refused(
     _, path = saved
 
     def orphan_a_name(members: dict[str, bytes]) -> None:
-        owners = np.load(io.BytesIO(members["data.name_owner.npy"]), allow_pickle=False)
-        owners[1] = 99  # a name owned by an account that does not exist
-        buffer = io.BytesIO()
-        np.save(buffer, owners)
-        members["data.name_owner.npy"] = buffer.getvalue()
-        checksums = json.loads(members["manifest.json"])["sha256"]
-        checksums["data.name_owner.npy"] = hashlib.sha256(buffer.getvalue()).hexdigest()
-        _edit_manifest(members, sha256=checksums)
+        # a name owned by an account that does not exist
+        _edit_array(members, "data.name_owner.npy", _with(1, 99))
 
     edited = _rewrite(path, tmp_path / "edited.lmx", orphan_a_name)
     with pytest.raises(IndexFormatError, match="outside the index"):
@@ -160,15 +177,7 @@ def test_edited_lookup_tables_are_refused(saved: tuple[AccountIndex, Path], tmp_
     _, path = saved
 
     def bad_typo_table(members: dict[str, bytes]) -> None:
-        name = "lookups.typo_table.values.npy"
-        values = np.load(io.BytesIO(members[name]), allow_pickle=False)
-        values[0] = 10_000
-        buffer = io.BytesIO()
-        np.save(buffer, values)
-        members[name] = buffer.getvalue()
-        checksums = json.loads(members["manifest.json"])["sha256"]
-        checksums[name] = hashlib.sha256(buffer.getvalue()).hexdigest()
-        _edit_manifest(members, sha256=checksums)
+        _edit_array(members, "lookups.typo_table.values.npy", _with(0, 10_000))
 
     edited = _rewrite(path, tmp_path / "edited.lmx", bad_typo_table)
     with pytest.raises(IndexFormatError, match="look-up table"):
@@ -218,13 +227,7 @@ def test_derived_columns_of_the_wrong_length_are_refused(tmp_path: Path) -> None
     path = index.save(tmp_path / "a.lmx")
 
     def shorten_depth(members: dict[str, bytes]) -> None:
-        name = "lookups.depth.npy"
-        buffer = io.BytesIO()
-        np.save(buffer, np.load(io.BytesIO(members[name]), allow_pickle=False)[:-1])
-        members[name] = buffer.getvalue()
-        checksums = json.loads(members["manifest.json"])["sha256"]
-        checksums[name] = hashlib.sha256(buffer.getvalue()).hexdigest()
-        _edit_manifest(members, sha256=checksums)
+        _edit_array(members, "lookups.depth.npy", lambda depth: depth[:-1])
 
     edited = _rewrite(path, tmp_path / "edited.lmx", shorten_depth)
     with pytest.raises(IndexFormatError, match="differ in length"):
