@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import cpdist
 
 from leadmatch._arrays import (
     BoolArray,
@@ -25,11 +27,18 @@ from leadmatch._arrays import (
     expand,
     first_of_groups,
     group_by,
+    offsets,
     rank_in_group,
 )
 from leadmatch._keys import hash_keys
 from leadmatch.config import MatchConfig
-from leadmatch.lookups import typo_variants_of
+from leadmatch.lookups import (
+    PAIR_MAX_POSTINGS,
+    PAIR_MIN_POSTINGS,
+    deletion_keys,
+    pair_keys,
+    typo_variants_of,
+)
 from leadmatch.prepare import LeadBatch
 
 if TYPE_CHECKING:
@@ -43,6 +52,12 @@ MAX_BRAND_ACCOUNTS = 50
 MAX_FAMILY_ACCOUNTS = 200
 #: A typo-tolerant token match counts for this share of the token's weight.
 TYPO_CREDIT = 0.8
+#: A word of this many letters that has no exact or one-edit match looks for two-edit ones.
+TWO_EDIT_MIN_LENGTH = 6
+#: A two-edit token match counts for this share of the token's weight.
+TWO_EDIT_CREDIT = 0.6
+#: Turn-0 weights outrank any sum of later ones (a weight is at most ~21 bits).
+FIRST_TURN_SCALE = 1024.0
 #: Tokens per lead that generate candidates: its rarest ones carry nearly all the evidence.
 BLOCKING_TOKENS = 4
 #: Names re-ranked by all of a lead's words, as a multiple of ``max_candidates``.
@@ -144,22 +159,61 @@ def _domain_candidates(
     ]
 
 
-def _token_matches(index: AccountIndex, tokens: list[str]) -> tuple[IntArray, IntArray, FloatArray]:
-    """(position in ``tokens``, index token id, weight) for each token's exact and one-edit
-    matches in the index: an exact match weighs the token's IDF, a one-edit match
-    :data:`TYPO_CREDIT` of the matched token's."""
+def _token_matches(
+    index: AccountIndex, tokens: list[str]
+) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
+    """(position in ``tokens``, index token id, weight, edits) for each token's matches in the
+    index: exact (0 edits, the token's IDF); within one edit (:data:`TYPO_CREDIT` of the matched
+    token's IDF); and, for a word of :data:`TWO_EDIT_MIN_LENGTH`+ letters that has neither,
+    within two edits (:data:`TWO_EDIT_CREDIT`): "Domsnnt" finds "Domant"."""
     idf = index.lookups.idf
     exact = token_ids(index, tokens)
     source, variants = typo_variants_of(tokens)
     typo_pos, typo_tok = index.lookups.typo_table.gather(
         np.array(source, dtype=np.int64), hash_keys(variants), 1 << 30
     )
+    found = np.zeros(len(tokens), dtype=bool)
+    found[exact >= 0] = True
+    found[typo_pos] = True
+    lost = [
+        k
+        for k in np.flatnonzero(~found).tolist()
+        if len(tokens[k]) >= TWO_EDIT_MIN_LENGTH and tokens[k].isalpha()
+    ]
+    far_pos, far_tok = _two_edit_matches(index, tokens, lost)
     hit = np.flatnonzero(exact >= 0)
     return (
-        np.concatenate([hit, typo_pos]),
-        np.concatenate([exact[hit], typo_tok]),
-        np.concatenate([idf[exact[hit]], TYPO_CREDIT * idf[typo_tok]]),
+        np.concatenate([hit, typo_pos, far_pos]),
+        np.concatenate([exact[hit], typo_tok, far_tok]),
+        np.concatenate(
+            [idf[exact[hit]], TYPO_CREDIT * idf[typo_tok], TWO_EDIT_CREDIT * idf[far_tok]]
+        ),
+        np.repeat(np.array([0, 1, 2], dtype=np.int64), [len(hit), len(typo_pos), len(far_pos)]),
     )
+
+
+def _two_edit_matches(
+    index: AccountIndex, tokens: list[str], positions: list[int]
+) -> tuple[IntArray, IntArray]:
+    """Index tokens within two edits (optimal string alignment) of ``tokens[k]`` for each ``k``
+    in ``positions``: their one-deletion keys, each deleted once more, looked up among the
+    index's one-deletion keys, then checked by distance (the keys alone admit three edits)."""
+    source: list[int] = []
+    variants: list[str] = []
+    for k in positions:
+        keys = {v for once in deletion_keys(tokens[k])[1:] for v in deletion_keys(once)[1:]}
+        variants.extend(sorted(keys))
+        source.extend([k] * len(keys))
+    pos, tok = index.lookups.typo_table.gather(
+        np.array(source, dtype=np.int64), hash_keys(variants), 1 << 30
+    )
+    if len(pos) == 0:
+        return pos, tok
+    pairs = np.unique(np.stack([pos, tok], axis=1), axis=0)
+    pos, tok = pairs[:, 0], pairs[:, 1]
+    vocab = index.data.tokens.take(tok)
+    near = cpdist([tokens[k] for k in pos.tolist()], vocab, scorer=OSA.distance, workers=1) <= 2
+    return pos[near], tok[near]
 
 
 def _token_candidates(
@@ -172,18 +226,24 @@ def _token_candidates(
     distinct, inverse = np.unique(
         np.array(batch.tok_str, dtype=object)[usable], return_inverse=True
     )
-    position, tok_arr, matched = _token_matches(index, distinct.tolist())
+    position, tok_arr, matched, edits = _token_matches(index, distinct.tolist())
     # Each usable token occurrence takes every match of its distinct token.
     match_ptr, order = group_by(position, len(distinct))
     which, at = expand(match_ptr, inverse.reshape(-1).astype(np.int64))
     lead_arr = tok_lead[usable][which]
-    tok_arr, weight = tok_arr[order][at], matched[order][at]
-    lead_arr, tok_arr, weight = _best_matches(index, lead_arr, tok_arr, weight)
-    overlap = _Overlap(lead_arr * max(len(lk.token_df), 1) + tok_arr, weight)
-    lead_arr, tok_arr, weight = _blocking_tokens(index, config, lead_arr, tok_arr, weight)
+    tok_arr, weight, edits = tok_arr[order][at], matched[order][at], edits[order][at]
+    turn = _turns(index, which, tok_arr, edits)
+    lead_arr, tok_arr, weight, turn = _best_matches(index, lead_arr, tok_arr, weight, turn, edits)
+    n_tok = max(len(lk.token_df), 1)
+    first_turn = lead_arr[turn == 0] * n_tok + tok_arr[turn == 0]
+    every = lead_arr * n_tok + tok_arr, weight
+    lead_arr, tok_arr, weight = _blocking_tokens(index, config, lead_arr, tok_arr, weight, turn)
+    overlap = _Overlap(*every, np.union1d(first_turn, lead_arr * n_tok + tok_arr))
 
     # Expand postings a slice of leads at a time so the pair arrays stay small.
-    postings = lk.post_ptr[tok_arr + 1] - lk.post_ptr[tok_arr]
+    postings = np.minimum(
+        lk.post_ptr[tok_arr + 1] - lk.post_ptr[tok_arr], RESCORED * config.max_candidates
+    )
     bounds = np.searchsorted(
         np.cumsum(postings), np.arange(1, 1 + postings.sum() // _SLICE) * _SLICE
     )
@@ -206,48 +266,91 @@ def _lead_boundaries(sorted_leads: IntArray, cuts: IntArray) -> IntArray:
     return np.unique(starts[np.minimum(np.searchsorted(starts, cuts), len(starts) - 1)])[1:]
 
 
+def _turns(index: AccountIndex, word: IntArray, tok: IntArray, edits: IntArray) -> IntArray:
+    """Each match's turn among the matches of its lead's word (``word``: the word occurrence,
+    grouped), so that turn 0 of every word blocks before turn 1 of any and one word's many
+    look-alikes cannot crowd out the lead's other words.
+
+    A word found in the index takes its turn 0 itself; its look-alikes follow, rarest first
+    (the likeliest to be that word misspelled in an account: "Digtial"). A word not found
+    (misspelled by the lead) takes its nearest look-alikes, the most common first (the likeliest
+    meant: "Tian" is "Titan" before it is "Tiaz"). Ties go to the spelling.
+    """
+    lk = index.lookups
+    n_tok = len(lk.token_df)
+    found = np.bincount(word[edits == 0], minlength=int(word.max(initial=-1)) + 1) > 0
+    by_df = lk.token_df_rank[tok]
+    key = np.where(found[word], by_df, n_tok - 1 - by_df)
+    tok_bits = int(n_tok).bit_length()
+    if int(word.max(initial=0)).bit_length() + 2 + tok_bits <= 63:
+        order = np.argsort((word << (2 + tok_bits)) | (edits << tok_bits) | key, kind="stable")
+    else:
+        order = np.lexsort((key, edits, word))
+    turn = np.empty(len(word), dtype=np.int64)
+    turn[order] = rank_in_group(word[order])
+    return turn
+
+
 def _best_matches(
-    index: AccountIndex, lead: IntArray, tok: IntArray, weight: FloatArray
-) -> tuple[IntArray, IntArray, FloatArray]:
+    index: AccountIndex,
+    lead: IntArray,
+    tok: IntArray,
+    weight: FloatArray,
+    turn: IntArray,
+    edits: IntArray,
+) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
     """One match per (lead, token), sorted: a token reached both exactly and through a typo
-    key counts once, at its full weight."""
+    key counts once, at its fewest edits (its full weight) and earliest turn."""
     n_tok = max(len(index.lookups.token_df), 1)
-    typo = weight < index.lookups.idf[tok]  # an exact match has the token's full weight
-    order = np.argsort(((lead * n_tok + tok) << 1) | typo, kind="stable")
-    lead, tok, weight = lead[order], tok[order], weight[order]
-    first = first_of_groups(lead * n_tok + tok)
-    return lead[first], tok[first], weight[first]
+    pair = lead * n_tok + tok
+    if int(pair.max(initial=0)).bit_length() <= 53:
+        order = np.argsort((pair << 10) | (edits << 8) | np.minimum(turn, 255), kind="stable")
+    else:
+        order = np.lexsort((turn, edits, pair))
+    lead, tok, weight, turn = lead[order], tok[order], weight[order], turn[order]
+    first = first_of_groups(pair[order])
+    return lead[first], tok[first], weight[first], turn[first]
 
 
 def _blocking_tokens(
-    index: AccountIndex, config: MatchConfig, lead: IntArray, tok: IntArray, weight: FloatArray
+    index: AccountIndex,
+    config: MatchConfig,
+    lead: IntArray,
+    tok: IntArray,
+    weight: FloatArray,
+    turn: IntArray,
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """Per lead, its :data:`BLOCKING_TOKENS` heaviest usable tokens, sorted by lead.
+    """Per lead, its :data:`BLOCKING_TOKENS` first usable tokens, sorted by lead, with the
+    priority that ranks the names they reach.
 
-    The heaviest come first (an exact rare word before its misspelled look-alikes), ties go to
-    the rarer, then to the token's spelling — never to load order. Common words (sector words,
-    legal forms) block only for a lead that has nothing else; tokens in more than
-    ``max_block_size`` accounts never do.
+    Earlier turns first (see :func:`_turns`), then the heaviest, ties to the rarer, then to the
+    token's spelling — never to load order. Common words (sector words, legal forms) block only
+    for a lead that has nothing else; tokens in more than ``max_block_size`` accounts never do.
     """
     lk = index.lookups
     n_tok = max(len(lk.token_df), 1)
     common = lk.token_common[tok]
     has_rare = np.bincount(lead, weights=~common, minlength=int(lead.max(initial=-1)) + 1) > 0
     keep = (lk.token_df[tok] <= config.max_block_size) & (~common | ~has_rare[lead])
-    lead, tok, weight = lead[keep], tok[keep], weight[keep]
+    lead, tok, weight, turn = lead[keep], tok[keep], weight[keep], turn[keep]
     rarity = lk.token_df[tok] * n_tok + lk.token_rank[tok]
-    order = np.lexsort((rarity, -weight, lead))
+    order = np.lexsort((rarity, -weight, turn, lead))
     order = order[rank_in_group(lead[order]) < BLOCKING_TOKENS]
-    return lead[order], tok[order], weight[order]
+    # What ranks the names reached: the weight of the lead's own words (turn 0) before that of
+    # look-alikes, so that "Tian" reaches "Titan" names before those of rarer "Tan" and "Ian".
+    priority = np.where(turn[order] == 0, FIRST_TURN_SCALE * weight[order], weight[order])
+    return lead[order], tok[order], priority
 
 
 @dataclass(frozen=True)
 class _Overlap:
     """Every token match of the batch's leads (``lead * n_tokens + token``, sorted) with its
-    weight: what ranks the names that the blocking tokens reached."""
+    weight: what ranks the names that the blocking tokens reached; and the partners, the
+    matches that look up word pairs (each word's first turn and the blocking tokens)."""
 
     keys: IntArray
     weight: FloatArray
+    partners: IntArray
 
     def score(self, index: AccountIndex, lead: IntArray, name: IntArray) -> FloatArray:
         """Summed weight of the lead's words (exact or one edit away, common ones included)
@@ -259,6 +362,26 @@ class _Overlap:
         found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
         weights = np.where(found, self.weight[at] if len(self.keys) else 0.0, 0.0)
         return np.bincount(which, weights=weights, minlength=len(name)).astype(np.float64)
+
+    def pairs(
+        self, index: AccountIndex, lead: IntArray, tok: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """(position in ``lead``, name row) for the names that hold ``tok[k]`` and another
+        partner of ``lead[k]``, from the index's word-pair table."""
+        n_tok = max(len(index.lookups.token_df), 1)
+        lo = np.searchsorted(self.partners, lead * n_tok)
+        hi = np.searchsorted(self.partners, (lead + 1) * n_tok)
+        which = np.repeat(np.arange(len(lead), dtype=np.int64), hi - lo)
+        other = (
+            self.partners[
+                np.arange(len(which), dtype=np.int64)
+                - np.repeat(offsets(hi - lo)[:-1] - lo, hi - lo)
+            ]
+            % n_tok
+        )
+        keep = other != tok[which]
+        which, other = which[keep], other[keep]
+        return index.lookups.pair_table.gather(which, pair_keys(tok[which], other, n_tok), 1 << 30)
 
 
 #: Bit patterns of which of a lead's blocking tokens a name contains.
@@ -284,14 +407,26 @@ def _top_names(
     "Riverbemd Consullting" reaches every "Riverbend", and its second word picks the right one.
     """
     lk = index.lookups
-    which, position = expand(lk.post_ptr, tok)
+    wanted = RESCORED * config.max_candidates
+    # A frequent token reaches its first names (by account id: they would win a tie) and,
+    # through the pair table, those that share another word of the lead; the others, all.
+    postings = lk.post_ptr[tok + 1] - lk.post_ptr[tok]
+    paired = (postings > max(wanted, PAIR_MIN_POSTINGS)) & (postings <= PAIR_MAX_POSTINGS)
+    counts = np.where(paired, wanted, postings)
+    which = np.repeat(np.arange(len(tok), dtype=np.int64), counts)
+    position = np.arange(len(which), dtype=np.int64) - np.repeat(
+        offsets(counts)[:-1] - lk.post_ptr[tok], counts
+    )
+    rows = lk.post_rows[position]
+    pair_at = np.flatnonzero(paired)
+    pair_which, pair_rows = overlap.pairs(index, lead[pair_at], tok[pair_at])
+    which = np.concatenate([which, pair_at[pair_which]])
+    rows = np.concatenate([rows, pair_rows])
     if len(which) == 0:
         return which, which.copy()
     n_names = max(len(index.data.name_owner), 1)
     slot = rank_in_group(lead)
-    keys = ((lead[which] * n_names + lk.post_rows[position]) << BLOCKING_TOKENS) | (
-        1 << slot[which]
-    )
+    keys = ((lead[which] * n_names + rows) << BLOCKING_TOKENS) | (1 << slot[which])
     keys.sort()
     pairs = keys >> BLOCKING_TOKENS
     starts = np.flatnonzero(first_of_groups(pairs))
@@ -316,22 +451,36 @@ def _top_names(
     pair_rank = mask_rank[row, mask]
     n_ranks = 1 << BLOCKING_TOKENS
     counts = np.bincount(row * n_ranks + pair_rank, minlength=len(leads) * n_ranks)
-    wanted = RESCORED * config.max_candidates
     enough = np.cumsum(counts.reshape(len(leads), n_ranks), axis=1) >= wanted
     last_rank = np.where(enough.any(axis=1), enough.argmax(axis=1), n_ranks - 1)
     keep = np.flatnonzero(pair_rank <= last_rank[row])
     lead_of, name_of, pair_rank = lead_of[keep], name_of[keep], pair_rank[keep]
     score = overlap.score(index, lead_of, name_of)
-    # Best first within each lead (full overlap, then blocking rank); ties broken by account
-    # id so account order cannot matter. Two stable integer sorts: the ties, then the rest
-    # (the overlap in units of 2**-20 bits of weight: finer than any two sums differ by).
-    n_acct = max(len(lk.id_rank), 1)
-    tie = pair_rank * n_acct + lk.id_rank[index.data.name_owner[name_of]]
-    order = np.argsort(tie, kind="stable")  # pairs are sorted by name within a rank
-    points = np.rint(score[order] * (1 << 20)).astype(np.int64)
-    order = order[np.argsort(row[keep][order] * (1 << 40) - points, kind="stable")]
+    id_rank = lk.id_rank[index.data.name_owner[name_of]]
+    order = _best_first(row[keep], score, pair_rank, id_rank, len(leads), len(lk.id_rank))
     top = order[rank_in_group(lead_of[order]) < config.max_candidates]
     return lead_of[top], name_of[top]
+
+
+def _best_first(
+    row: IntArray, score: FloatArray, rank: IntArray, id_rank: IntArray, n_rows: int, n_acct: int
+) -> IntArray:
+    """Order of the pairs: by lead row, then best overlap, then blocking rank, then account id
+    (so that account order cannot matter), in one integer sort where the fields fit 63 bits
+    with the overlap in units of at most 2**-12 bits of weight (finer than sums of IDFs differ
+    by); else in two sorts at 2**-20."""
+    row_bits, id_bits = int(n_rows).bit_length(), int(n_acct).bit_length()
+    top = int(np.ceil(score.max(initial=0.0))) + 1
+    fraction = 63 - row_bits - BLOCKING_TOKENS - id_bits - top.bit_length()
+    if fraction >= 12:
+        points = np.rint(score * (1 << fraction)).astype(np.int64)
+        behind = (top << fraction) - points
+        key = (row << (63 - row_bits)) | (behind << (BLOCKING_TOKENS + id_bits))
+        key |= (rank << id_bits) | id_rank
+        return np.argsort(key, kind="stable")
+    order = np.argsort(rank * max(n_acct, 1) + id_rank, kind="stable")
+    points = np.rint(score[order] * (1 << 20)).astype(np.int64)
+    return order[np.argsort(row[order] * (1 << 40) - points, kind="stable")]
 
 
 def _key_candidates(index: AccountIndex, batch: LeadBatch) -> list[tuple[IntArray, IntArray, int]]:

@@ -143,7 +143,7 @@ class MatchConfig(_Frozen):
     tie_margin: float = Field(default=2.0, ge=0.0, le=64.0)
     """Accounts within this many bits (log2 odds) of the best are weighed by the tie-break rule;
     another company within it makes the lead ambiguous (``review``)."""
-    max_candidates: int = Field(default=40, ge=1, le=10_000)
+    max_candidates: int = Field(default=20, ge=1, le=10_000)
     """Name candidates kept per lead after blocking (domain candidates are always kept)."""
     max_block_size: int = Field(default=1_000, ge=1)
     """A name token shared by more accounts than this is too common to generate candidates."""

@@ -23,6 +23,7 @@ from leadmatch._arrays import (
     first_of_groups,
     group_by,
     object_array,
+    offsets,
 )
 from leadmatch._keys import KeyTable, U64Array, hash_keys
 from leadmatch._strings import StringColumn
@@ -40,6 +41,13 @@ GENERIC_IDF = 1.0
 #: A token in at least this many accounts, and this share of them, is common, not distinctive.
 COMMON_TOKEN_MIN_DF = 20
 COMMON_TOKEN_SHARE = 0.002
+#: Tokens in more name rows than this (and at most :data:`PAIR_MAX_POSTINGS`) have a word-pair
+#: table: blocking reaches their names that share another word of the lead through it, instead
+#: of reaching all their names and keeping the few that do.
+PAIR_MIN_POSTINGS = 48
+PAIR_MAX_POSTINGS = 5_000
+#: Words of a name that form pairs (a name of 40 words must not make 1,600 pairs).
+PAIR_NAME_TOKENS = 8
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,15 @@ class Lookups:
     token_df: IntArray
     token_rank: IntArray
     """Position of each token in alphabetical order: a tie-break independent of load order."""
+    token_df_rank: IntArray
+    """Position of each token by document frequency, then alphabetically."""
     post_ptr: IntArray
     post_rows: IntArray
+    """Name rows per token, in account id order (a capped read takes the same rows whatever
+    the load order)."""
+    pair_table: KeyTable
+    """(token, other token of the same name) -> name rows in account id order, for tokens
+    with more than :data:`PAIR_MIN_POSTINGS` name rows: see :func:`pair_keys`."""
     name_compact: StringColumn
     """Each name's ASCII key without spaces."""
     name_compact_len: IntArray
@@ -137,6 +152,13 @@ def _first_owner(ptr: IntArray, rows: IntArray) -> IntArray:
     owned = np.flatnonzero(np.diff(ptr) > 0)
     first[owned] = rows[ptr[owned]]
     return first
+
+
+def _position(order: IntArray) -> IntArray:
+    """The inverse permutation: where each element sits in ``order``."""
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order), dtype=np.int64)
+    return position
 
 
 def _alphabetical_rank(values: npt.NDArray[np.object_]) -> IntArray:
@@ -231,8 +253,9 @@ def derive(data: IndexData) -> Lookups:
     family_ptr, family_rows = group_by(group, n_acct)
 
     tok_owner = np.repeat(np.arange(n_names, dtype=np.int64), np.diff(data.name_tok_ptr))
-    post_ptr, order = group_by(data.name_tok_ids, n_tok)
-    post_rows = tok_owner[order]
+    name_rank = id_rank[data.name_owner]
+    post_ptr, _ = group_by(data.name_tok_ids, n_tok)
+    post_rows = tok_owner[np.lexsort((name_rank[tok_owner], data.name_tok_ids))]
     # Document frequency counts accounts, not name rows: aliases must not dilute a token.
     token_df = np.zeros(n_tok, dtype=np.int64)
     if n_tok:
@@ -250,7 +273,7 @@ def derive(data: IndexData) -> Lookups:
     name_generic = (compact_len <= 3) | (uncommon_count == 0)
 
     names = np.arange(n_names, dtype=np.int64)
-    name_rank = id_rank[data.name_owner]
+    token_rank = _alphabetical_rank(object_array(tokens))
     compact_hash = hash_keys(compact)
     acronym_hash = hash_keys([a if len(a) >= 3 else "" for a in data.name_acronym])
     typo_tokens, typo_variants = typo_variants_of(tokens)
@@ -277,9 +300,11 @@ def derive(data: IndexData) -> Lookups:
         idf=idf,
         idf_raw=idf_raw,
         token_df=token_df,
-        token_rank=_alphabetical_rank(object_array(tokens)),
+        token_rank=token_rank,
+        token_df_rank=_position(np.lexsort((token_rank, token_df))),
         post_ptr=post_ptr,
         post_rows=post_rows,
+        pair_table=_pair_table(data, post_ptr, name_rank),
         name_compact=StringColumn.from_list(compact),
         name_compact_len=compact_len,
         token_common=common,
@@ -294,6 +319,36 @@ def derive(data: IndexData) -> Lookups:
         acronym_hash=acronym_hash,
         compact_hash=compact_hash,
     )
+
+
+def pair_keys(first: IntArray, second: IntArray, n_tok: int) -> U64Array:
+    """The key of each (token, other token) pair: never :data:`~leadmatch._keys.EMPTY`."""
+    return (first * max(n_tok, 1) + second + 1).astype(np.uint64)
+
+
+def _pair_table(data: IndexData, post_ptr: IntArray, name_rank: IntArray) -> KeyTable:
+    """Every (frequent token, other token) pair among a name's first :data:`PAIR_NAME_TOKENS`
+    words, with the name row (a word twice in a name gives its pairs twice: harmless)."""
+    ptr, ids = data.name_tok_ptr, data.name_tok_ids
+    starts = ptr[:-1]
+    owner = np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(ptr))
+    within = np.arange(len(ids), dtype=np.int64) - starts[owner]
+    postings = post_ptr[ids + 1] - post_ptr[ids]
+    frequent = np.flatnonzero(
+        (postings > PAIR_MIN_POSTINGS)
+        & (postings <= PAIR_MAX_POSTINGS)
+        & (within < PAIR_NAME_TOKENS)
+    )
+    # Each frequent occurrence against every occurrence of its name's first words.
+    ends = np.minimum(ptr[1:], starts + PAIR_NAME_TOKENS)
+    counts = (ends - starts)[owner[frequent]]
+    which = np.repeat(frequent, counts)
+    other = np.arange(len(which), dtype=np.int64) - np.repeat(offsets(counts)[:-1], counts)
+    other += starts[owner[which]]
+    keep = ids[which] != ids[other]
+    rows = owner[which][keep]
+    keys = pair_keys(ids[which][keep], ids[other][keep], len(post_ptr) - 1)
+    return KeyTable.build(keys, rows, name_rank[rows])
 
 
 def _rows_by_key(hashes: U64Array, rows: IntArray, rank: IntArray) -> KeyTable:
@@ -311,7 +366,8 @@ def check(lookups: Lookups, n_acct: int, n_names: int, n_dom: int, n_tok: int) -
                   lk.city_hash, lk.phone_hash)),
         (n_names, (lk.name_compact_len, lk.name_generic, lk.legal_hash, lk.acronym_hash,
                    lk.compact_hash)),
-        (n_tok, (lk.idf, lk.idf_raw, lk.token_df, lk.token_rank, lk.token_common)),
+        (n_tok, (lk.idf, lk.idf_raw, lk.token_df, lk.token_rank, lk.token_common,
+                 lk.token_df_rank)),
         (n_dom, (lk.domain_brand,)),
         (n_dom + 1, (lk.domain_first_owner,)),
     )  # fmt: skip
@@ -333,7 +389,7 @@ def check(lookups: Lookups, n_acct: int, n_names: int, n_dom: int, n_tok: int) -
     ranges = (
         (lk.ultimate_row, 0, n_acct), (lk.group, 0, n_acct), (lk.id_rank, 0, n_acct),
         (lk.depth, 0, 1 + MAX_HIERARCHY_DEPTH), (lk.domain_first_owner, -1, n_acct),
-        (lk.domain_brand, 0, n_brand), (lk.token_rank, 0, n_tok),
+        (lk.domain_brand, 0, n_brand), (lk.token_rank, 0, n_tok), (lk.token_df_rank, 0, n_tok),
         (lk.name_compact_len, 0, 1 << 31),
     )  # fmt: skip
     if not all(_within(values, low, high) for values, low, high in ranges):
@@ -341,6 +397,7 @@ def check(lookups: Lookups, n_acct: int, n_names: int, n_dom: int, n_tok: int) -
     tables = (
         (lk.domain_table, n_dom), (lk.brand_table, n_brand), (lk.token_table, n_tok),
         (lk.exact_table, n_names), (lk.acronym_table, n_names), (lk.typo_table, n_tok),
+        (lk.pair_table, n_names),
     )  # fmt: skip
     for table, limit in tables:
         problem = table.problem(limit)
