@@ -13,6 +13,7 @@ from leadmatch._arrays import (
     offsets,
     rank_in_group,
 )
+from leadmatch.blocking import _best_first
 from leadmatch.lookups import _alphabetical_rank
 
 
@@ -65,3 +66,27 @@ def test_alphabetical_rank_is_the_rank_in_sorted_order(values: list[str]) -> Non
     rank = _alphabetical_rank(object_array(values)).tolist()
     expected = sorted(range(len(values)), key=lambda i: (values[i], i))
     assert [rank[i] for i in expected] == list(range(len(values)))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 9),  # lead row
+            st.integers(0, 400),  # overlap, in eighths of a bit
+            st.integers(0, 15),  # blocking rank
+            st.integers(0, 50),  # account id rank
+        ),
+        max_size=60,
+    )
+)
+def test_best_first_in_one_sort_is_the_plain_order(rows: list[tuple[int, int, int, int]]) -> None:
+    """The packed-key sort and the two-sort fallback (taken when the fields do not fit 63 bits:
+    here, for an index of 2**50 accounts) both give the plain-Python order."""
+    row = np.array([r[0] for r in rows], dtype=np.int64)
+    score = np.array([r[1] / 8 for r in rows])
+    rank = np.array([r[2] for r in rows], dtype=np.int64)
+    id_rank = np.array([r[3] for r in rows], dtype=np.int64)
+    expected = sorted(range(len(rows)), key=lambda k: (rows[k][0], -rows[k][1], *rows[k][2:]))
+    for n_acct in (51, 1 << 50):
+        order = _best_first(row, score, rank, id_rank, 10, n_acct)
+        assert order.tolist() == expected

@@ -1,0 +1,118 @@
+"""Blocking at the edges the synthetic millions found: look-alikes, frequent words, two typos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from leadmatch import AccountIndex, Lead, MatchConfig, blocking, lookups
+from leadmatch.prepare import prepare
+from leadmatch.records import validate_leads
+
+
+def _candidate_ids(index: AccountIndex, company: str) -> set[str]:
+    valid, _, _ = validate_leads([{"company": company}], strict=False)
+    _, names, _ = blocking.candidates(index, prepare(valid), index.config)
+    return {index.data.account_id[int(a)] for a in index.data.name_owner[names]}
+
+
+def test_a_misspelled_word_finds_the_common_word_before_rare_look_alikes() -> None:
+    """'Tian' is one edit from 'Titan' (15 names) and from five one-off misspellings in
+    other accounts, whose higher IDF used to take every blocking slot."""
+    titans = [
+        {"account_id": f"T{i:02}", "name": f"Titan {word}"}
+        for i, word in enumerate(
+            [
+                "Foods",
+                "Steel",
+                "Lines",
+                "Tools",
+                "Paper",
+                "Glass",
+                "Media",
+                "Mining",
+                "Optics",
+                "Pumps",
+                "Rail",
+                "Rope",
+                "Seeds",
+                "Tiles",
+                "Yarns",
+            ]
+        )
+    ]
+    junk = [
+        {"account_id": f"J{i}", "name": f"{word} Foods"}
+        for i, word in enumerate(["Tiaz", "Tiaf", "Tzan", "Tioa", "Jtan"])
+    ]
+    target = {"account_id": "TD", "name": "Titan Digital SAS"}
+    for accounts in ([*titans, *junk, target], [target, *junk, *titans]):
+        index = AccountIndex.build(accounts)
+        assert "TD" in _candidate_ids(index, "Tian Digital")
+        assert index.match(Lead(company="Tian Digital")).candidate_id == "TD"
+
+
+def test_a_frequent_word_reaches_the_name_that_shares_another_word_of_the_lead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """More 'Harrier' names than blocking reads one by one (scaled down: the pair table
+    starts at 8 names here, and 4 are read): the one that also says 'Logistics' (a common
+    word, which blocks nothing alone) is found through the word-pair table, though its id
+    sorts last."""
+    monkeypatch.setattr(lookups, "PAIR_MIN_POSTINGS", 8)
+    monkeypatch.setattr(blocking, "PAIR_MIN_POSTINGS", 8)
+    config = MatchConfig(max_candidates=2)
+    harriers = [
+        {"account_id": f"H{i:02}", "name": f"Harrier {word} Ltd"}
+        for i, word in enumerate(
+            ["Bax", "Cox", "Dux", "Fix", "Gax", "Hox", "Jux", "Kix", "Lax", "Mox", "Nux", "Pix"]
+        )
+    ]
+    target = {"account_id": "Z9", "name": "Harrier Logistics GmbH"}
+    for accounts in ([*harriers, target], [target, *reversed(harriers)]):
+        index = AccountIndex.build(accounts, config)
+        assert len(index.lookups.pair_table) > 0
+        found = _candidate_ids(index, "Harrier Logistics")
+        assert "Z9" in found
+        assert len(found) == config.max_candidates
+        assert index.match(Lead(company="Harrier Logistics")).candidate_id == "Z9"
+
+
+def test_a_frequent_word_alone_reaches_the_same_names_whatever_the_account_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its first names by account id, not by load order."""
+    monkeypatch.setattr(lookups, "PAIR_MIN_POSTINGS", 8)
+    monkeypatch.setattr(blocking, "PAIR_MIN_POSTINGS", 8)
+    config = MatchConfig(max_candidates=2)
+    harriers = [{"account_id": f"H{i:02}", "name": f"Harrier {i} Ltd"} for i in range(15)]
+    forward = AccountIndex.build(harriers, config)
+    backward = AccountIndex.build(list(reversed(harriers)), config)
+    assert _candidate_ids(forward, "Harrier") == _candidate_ids(backward, "Harrier")
+    assert _candidate_ids(forward, "Harrier") == {"H00", "H01"}
+
+
+def test_a_word_two_edits_off_finds_the_account() -> None:
+    """Only 'Domsnnt' tells 'Domant Solutions' from thirty other 'Solutions', and it is two
+    edits off: without two-edit look-alikes, 'Solutions' alone blocks and the ids decide."""
+    words = [f"{a}{b}ex" for a in "bcdfghklmnprstv" for b in "ao"]
+    others = [
+        {"account_id": f"A{i:02}", "name": f"{word.title()} Solutions"}
+        for i, word in enumerate(words)
+    ]
+    target = {"account_id": "ZD", "name": "Domant Solutions Great Britain LLP"}
+    index = AccountIndex.build([*others, target])
+    assert "ZD" in _candidate_ids(index, "Domsnnt Solutions")
+    assert index.match(Lead(company="Domsnnt Solutions")).candidate_id == "ZD"
+
+
+def test_two_edit_matches_are_checked_by_distance() -> None:
+    """'acefgx' shares a key with 'abcdefg' (delete b and d; delete x) but is three edits
+    away; 'acdfg' is two (b and e missing)."""
+    index = AccountIndex.build(
+        [{"account_id": "A", "name": "Acefgx Corp"}, {"account_id": "B", "name": "Acdfg Corp"}]
+    )
+    position, tok, _, edits = blocking._token_matches(index, ["abcdefg"])
+    found = {index.data.tokens[int(t)]: int(e) for t, e in zip(tok, edits)}
+    assert found == {"acdfg": 2}
+    assert np.all(position == 0)
