@@ -16,6 +16,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, NamedTuple
 
+from leadmatch._process import tune_gc
 from leadmatch.models import Account, account_row
 from leadmatch.normalize import (
     DomainKey,
@@ -149,7 +150,7 @@ def prepare_all(records: Iterable[Any], workers: int = 1) -> Iterator[PreparedAc
         yield from _prepare_chunk(first)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=tune_gc) as pool:
         pending: deque[tuple[Future[list[PreparedAccount | str]], list[Any]]] = deque()
         pending.append((pool.submit(_prepare_chunk_plain, first), first))
         exhausted = False

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from leadmatch import __version__
+from leadmatch._process import tune_gc
 from leadmatch._resources import demo_text
 from leadmatch.columns import header_key, open_text, parse_map, read_csv
 from leadmatch.config import MatchConfig
@@ -279,6 +280,7 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``leadmatch`` console script."""
     args = _parser().parse_args(argv)
+    tune_gc()
     logging.basicConfig(level=logging.WARNING, format="leadmatch: %(message)s")
     try:
         if args.command == "match":

@@ -19,6 +19,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leadmatch._process import tune_gc
 from leadmatch.config import MatchConfig
 from leadmatch.models import Lead
 
@@ -32,6 +33,7 @@ def _start_worker(path: str, config_json: str) -> None:
     global _worker_index
     from leadmatch.index import AccountIndex
 
+    tune_gc()
     _worker_index = AccountIndex.load(path, MatchConfig.from_json(config_json))
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 
 import pytest
 
+from leadmatch import AccountIndex
+from leadmatch._process import GC_THRESHOLD
 from leadmatch.cli import main
 
 ACCOUNTS_CSV = """account_id,name,domain,alias_domains,country,city,phone,parent_id
@@ -221,3 +224,17 @@ def test_workers_write_the_same_file(
         main(["match", "--accounts", str(accounts), "--leads", str(leads),
               "--out", str(tmp_path / "x.csv"), "--workers", "0"])  # fmt: skip
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_the_cli_collects_cycles_less_often_and_the_library_leaves_that_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = gc.get_threshold()
+    try:
+        index = AccountIndex.build([{"account_id": "A", "name": "Acme Robotics"}])
+        index.match_many([{"company": "Acme Robotics"}] * 3)
+        assert gc.get_threshold() == before
+        assert main(["demo"]) == 0
+        assert gc.get_threshold() == GC_THRESHOLD
+    finally:
+        gc.set_threshold(*before)
