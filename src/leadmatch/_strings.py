@@ -95,7 +95,15 @@ class StringColumn(Sequence[str]):
         """Values at ``rows``, decoding only those (for a few rows of a large loaded column)."""
         if self._objects is not None:
             return list(self._objects[rows].tolist())
-        return [self[int(r)] for r in rows]
+        rows = np.asarray(rows, dtype=np.int64)
+        rows = np.where(rows < 0, rows + len(self), rows)
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError("row out of range")
+        view, ptr = self._view, self._ptr
+        return [
+            str(view[a:b], "utf-8", "surrogatepass")
+            for a, b in zip(ptr[rows].tolist(), (ptr[rows + 1] - self._gap).tolist())
+        ]
 
     def objects(self) -> Any:
         """The whole column as a NumPy object array (decoded once, then kept)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -96,19 +96,26 @@ def _name_detail(
 
 
 def evidence(
-    index: AccountIndex, batch: LeadBatch, f: Features, s: Scores, weights: Weights, pairs: IntArray
-) -> list[list[Evidence]]:
-    """For each of ``pairs``: every non-neutral level, strongest first."""
+    index: AccountIndex,
+    batch: LeadBatch,
+    f: Features,
+    s: Scores,
+    weights: Weights,
+    pairs: IntArray,
+    as_text: bool = False,
+) -> list[list[Any]]:
+    """For each of ``pairs``: every non-neutral level, strongest first, as :class:`Evidence`
+    (or with ``as_text`` its sentence alone: what a results file writes)."""
     accounts = _Accounts.of(index, f, pairs)
     # Per comparison, the level of every pair and its weight, gathered in one step each.
     table = []
     for comparison, names in LEVELS.items():
         by_level = [float(getattr(weights, comparison)[name]) for name in names]
         table.append((comparison, names, by_level, s.levels[comparison][pairs].tolist()))
-    out: list[list[Evidence]] = []
+    out: list[list[Any]] = []
     for i, k in enumerate(pairs.tolist()):
         lead, acct = int(f.lead[k]), int(f.account[k])
-        found: list[Evidence] = []
+        found: list[tuple[float, str, str, str]] = []
         for comparison, names, by_level, levels in table:
             level_index = levels[i]
             weight = by_level[level_index]
@@ -132,8 +139,15 @@ def evidence(
                 detail = f"city {batch.city[lead]} = account city"
             else:
                 detail = "phone number = account phone"
-            values = {"signal": comparison, "level": level, "weight": weight}
-            found.append(trusted(Evidence, {**values, "detail": f"{detail} [{weight:+g}]"}))
-        found.sort(key=lambda e: -abs(e.weight))
-        out.append(found)
+            found.append((weight, comparison, level, f"{detail} [{weight:+g}]"))
+        found.sort(key=lambda e: -abs(e[0]))
+        if as_text:
+            out.append([text for _, _, _, text in found])
+        else:
+            out.append(
+                [
+                    trusted(Evidence, {"signal": c, "level": lv, "weight": w, "detail": text})
+                    for w, c, lv, text in found
+                ]
+            )
     return out

@@ -162,7 +162,7 @@ def _results(
     scored = np.flatnonzero(winners >= 0)
     won = winners[scored]
     reasons_of = dict(
-        zip(scored.tolist(), evidence(index, batch, feats, scores, config.weights, won))
+        zip(scored.tolist(), evidence(index, batch, feats, scores, config.weights, won, rows))
     )
     # Per lead with a candidate, everything the record needs, gathered once per batch.
     acct = feats.account[won]
@@ -174,8 +174,9 @@ def _results(
     )
     chosen = decision != "unmatched"
     account_ids = d.account_id.take(acct)
-    parent_ids = d.account_id.take(lk.ultimate_row[acct])
-    found_by = [tuple(blocking.blocker_names(b)) for b in feats.blockers[won].tolist()]
+    # What only records carry (a file has no column for them).
+    parent_ids = [] if rows else d.account_id.take(lk.ultimate_row[acct])
+    found_by = [] if rows else [blocking.blocker_names(b) for b in feats.blockers[won].tolist()]
     ambiguous = decided.ambiguous[scored] & (confidence >= config.review_threshold)
     tie_broken = decided.tie_broken[scored]
     # Alternatives of all leads at once; lead ``k`` of ``scored`` has alt_ptr[k]..alt_ptr[k+1].
@@ -224,12 +225,12 @@ def _results(
             others = alt_acct[span][~alt_related[span]]
             rival = d.account_id[int(others[0])] if len(others) else "?"
             detail = f"another company scores alike ({rival})"
-            lead_reasons.append(_evidence("tie_break", "ambiguous", detail))
+            lead_reasons.append(detail if rows else _evidence("tie_break", "ambiguous", detail))
         elif tie_broken[k]:
-            lead_reasons.append(_evidence("tie_break", "rule", _TIE_RULE))
+            lead_reasons.append(_TIE_RULE if rows else _evidence("tie_break", "rule", _TIE_RULE))
         picked = bool(chosen[k])
-        if rows:
-            reasons = "; ".join(e.detail for e in lead_reasons)
+        if rows:  # the reasons are sentences already
+            reasons = "; ".join(lead_reasons)
             chosen_id = account_ids[k] if picked else ""
             confidence_k = round(float(confidence[k]), 4)
             out.append(_row(lead_id, str(decision[k]), chosen_id, confidence_k, reasons))
@@ -244,7 +245,7 @@ def _results(
                 alternatives=alternatives,
                 ultimate_parent_id=parent_ids[k] if picked else None,
                 candidate_id=account_ids[k],
-                found_by=found_by[k],
+                found_by=tuple(found_by[k]),
             )
         )
     return out
