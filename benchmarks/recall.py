@@ -49,9 +49,9 @@ import numpy as np
 
 from leadmatch import AccountIndex, Match, MatchConfig, blocking, features, scoring
 from leadmatch._arrays import IntArray
+from leadmatch.evaluation import truth_from_rows
 from leadmatch.pipeline import _results
 from leadmatch.prepare import prepare
-from leadmatch.quality import truth_from_rows
 from leadmatch.records import validate_leads
 from leadmatch.resolve import resolve
 from run import generate, read_rows  # benchmarks/run.py: this script's folder is on the path

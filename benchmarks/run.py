@@ -40,9 +40,9 @@ import numpy as np
 from leadmatch import AccountIndex, Match, MatchConfig, blocking, features, scoring
 from leadmatch.cli import CHUNK
 from leadmatch.columns import open_text, read_csv
+from leadmatch.evaluation import evaluate, truth_from_rows
 from leadmatch.pipeline import _results
 from leadmatch.prepare import prepare
-from leadmatch.quality import assess, truth_from_rows
 from leadmatch.records import validate_leads
 from leadmatch.resolve import resolve
 
@@ -147,7 +147,7 @@ def latency(index: AccountIndex, leads: list[dict[str, Any]]) -> str:
     return f"one lead at a time: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(latencies)} leads)"
 
 
-def evaluate(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig) -> None:
+def measure(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig) -> None:
     stages: dict[str, float] = {}
     with leads_csv.open(encoding="utf-8", newline="") as f:
         truth = truth_from_rows(csv.DictReader(f))
@@ -190,7 +190,7 @@ def evaluate(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig
     # Candidate recall: of leads with an account, the share whose right account was scored.
     with_account = [i for i in truth if truth[i]]
     hit = sum(1 for i in with_account if truth[i] & found.get(i, set()))
-    quality = assess(results, truth)
+    quality = evaluate(results, truth)
 
     matching = sum(stages.values())
     print(f"\n## {name}: {len(index):,} accounts, {n:,} leads\n")
@@ -215,7 +215,10 @@ def evaluate(name: str, accounts_csv: Path, leads_csv: Path, config: MatchConfig
     if with_account:
         print(f"- candidate recall: {hit / len(with_account):.4f} ({hit}/{len(with_account)})")
     print(f"- decisions: {quality.decisions}")
-    print(f"- {quality.summary()}")
+    for line in quality.summary().splitlines():
+        print(f"- {line}")
+    print("\nReliability (confidence of each lead's best-scored account):\n")
+    print(quality.reliability_table())
 
 
 def main() -> None:
@@ -234,12 +237,12 @@ def main() -> None:
             started = time.perf_counter()
             generate(SIZES[args.size], args.seed, Path(tmp), args.leads)
             print(f"generated {args.size} data in {time.perf_counter() - started:.1f} s")
-            evaluate(
+            measure(
                 f"synthetic CRM ({args.size}, seed {args.seed})",
                 Path(tmp) / "accounts.csv", Path(tmp) / "leads.csv", config,
             )  # fmt: skip
     if args.patstat:
-        evaluate(
+        measure(
             "PATSTAT applicants (real names, no domains)",
             args.patstat / "accounts.csv", args.patstat / "leads.csv", config,
         )  # fmt: skip

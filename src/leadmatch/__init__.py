@@ -18,6 +18,7 @@ from leadmatch.errors import (
     MissingColumnError,
     MissingExtraError,
 )
+from leadmatch.evaluation import Evaluation, evaluate, truth_from_rows
 from leadmatch.index import AccountIndex
 from leadmatch.models import Account, Alternative, Evidence, Lead, Match
 
@@ -28,6 +29,7 @@ __all__ = [
     "AccountIndex",
     "Alternative",
     "ConfigError",
+    "Evaluation",
     "Evidence",
     "IndexFormatError",
     "InvalidAccountError",
@@ -41,4 +43,6 @@ __all__ = [
     "MissingExtraError",
     "Weights",
     "__version__",
+    "evaluate",
+    "truth_from_rows",
 ]

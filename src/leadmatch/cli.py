@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import logging
 import os
 import sys
@@ -26,10 +27,10 @@ from leadmatch._resources import demo_text
 from leadmatch.columns import header_key, open_text, parse_map, read_csv
 from leadmatch.config import MatchConfig
 from leadmatch.errors import LeadmatchError, MissingColumnError
+from leadmatch.evaluation import evaluate, truth_from_rows
 from leadmatch.index import AccountIndex
 from leadmatch.models import Match
 from leadmatch.pipeline import OUTPUT_COLUMNS, result_row, result_rows
-from leadmatch.quality import assess, truth_from_rows
 
 #: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
 #: memory stays flat however long the file is.
@@ -91,6 +92,22 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="normalize accounts in N processes (default 1)",
+    )
+
+    evaluate = sub.add_parser("evaluate", help="measure results against known answers")
+    evaluate.add_argument("--results", required=True, help="results CSV of 'leadmatch match'")
+    evaluate.add_argument(
+        "--truth",
+        required=True,
+        help="CSV with lead_id, true_account_id (empty: no account) and optionally "
+        "acceptable_account_ids (';'-separated); its lead columns serve the breakdown by cause",
+    )
+    evaluate.add_argument(
+        "--accounts", help="accounts CSV or saved index: adds the breakdown of errors by cause"
+    )
+    evaluate.add_argument("--json", help="also write every figure to this JSON file")
+    evaluate.add_argument(
+        "--plots", help="folder for pr_curve.png and reliability.png (needs leadmatch[plots])"
     )
 
     demo = sub.add_parser("demo", help="match the bundled demo data and print a summary")
@@ -232,6 +249,34 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    for path in (args.json, args.plots and str(Path(args.plots) / "x")):
+        _check_output_dir(path)
+    with open_text(args.results) as stream:
+        results = list(csv.DictReader(stream))
+    with open_text(args.truth) as stream:
+        truth_text = stream.read()
+    truth_rows = list(csv.DictReader(io.StringIO(truth_text)))
+    if truth_rows and "true_account_id" not in truth_rows[0]:
+        raise MissingColumnError(f"{args.truth} has no true_account_id column")
+    index = None
+    leads: list[dict[str, Any]] | None = None
+    if args.accounts:
+        index, _ = _load_accounts(args.accounts, {}, MatchConfig())
+        _, lead_rows = read_csv(io.StringIO(truth_text), "lead")
+        leads = list(_named(lead_rows))
+    figures = evaluate(results, truth_from_rows(truth_rows), leads=leads, index=index)
+    print(figures.summary())
+    print()
+    print(figures.reliability_table())
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures.to_dict(), indent=2) + "\n", "utf-8")
+    if args.plots:
+        folder = Path(args.plots)
+        figures.plot(str(folder / "pr_curve.png"), str(folder / "reliability.png"))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     _check_output_dir(args.out)
     started = time.perf_counter()
@@ -242,7 +287,7 @@ def _demo(args: argparse.Namespace) -> int:
     _, leads = read_csv(io.StringIO(leads_text), "lead")
     results = index.match_many(list(leads))
     seconds = time.perf_counter() - started
-    quality = assess(results, truth_from_rows(lead_rows))
+    quality = evaluate(results, truth_from_rows(lead_rows))
     by_id = {row["lead_id"]: row for row in lead_rows}
 
     print(
@@ -250,7 +295,7 @@ def _demo(args: argparse.Namespace) -> int:
         f"from the bundled demo data, in {seconds:.2f} s\n"
     )
     print(_summary(Counter(m.decision for m in results), seconds))
-    print(f"against the demo's answers: {quality.summary()}\n")
+    print(f"against the demo's answers:\n{quality.summary()}\n")
     print("A few results and why:")
     shown: set[str] = set()
     for match in results:
@@ -287,6 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _match(args)
         if args.command == "index":
             return _index(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
         return _demo(args)
     except BrokenPipeError:  # `leadmatch match --out - | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -275,6 +275,10 @@ class AccountIndex:
         config = config or MatchConfig()
         return cls(_build_data(_account_records(accounts), config.strict, workers), config)
 
+    def __contains__(self, account_id: object) -> bool:
+        """Whether an account of this id is in the index."""
+        return isinstance(account_id, str) and account_id in self._row_of_id
+
     def __len__(self) -> int:
         return len(self.data.account_id)
 

@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("leadmatch")
 
-#: Columns of a result table (CSV or DataFrame), in order.
-OUTPUT_COLUMNS = ("lead_id", "account_id", "confidence", "decision", "evidence")
+#: Columns of a result table (CSV or DataFrame), in order. ``candidate_id`` is the best-scored
+#: account whatever the decision (the nearest miss of an ``unmatched`` lead; what evaluation
+#: ranks and calibrates).
+OUTPUT_COLUMNS = ("lead_id", "account_id", "confidence", "decision", "evidence", "candidate_id")
 
 _NO_CANDIDATE = Evidence(
     signal="candidates",
@@ -204,7 +206,7 @@ def _results(
         if errors[row] is not None:
             error = errors[row]
             out.append(
-                _row(lead_id, "error", "", 0.0, f"error: {error}")
+                _row(lead_id, "error", "", 0.0, f"error: {error}", "")
                 if rows
                 else _match(lead_id, "error", error=error)
             )
@@ -212,7 +214,7 @@ def _results(
         k = at.get(row)
         if k is None:
             out.append(
-                _row(lead_id, "unmatched", "", 0.0, _NO_CANDIDATE.detail)
+                _row(lead_id, "unmatched", "", 0.0, _NO_CANDIDATE.detail, "")
                 if rows
                 else _match(lead_id, "unmatched", evidence=(_NO_CANDIDATE,))
             )
@@ -233,7 +235,10 @@ def _results(
             reasons = "; ".join(lead_reasons)
             chosen_id = account_ids[k] if picked else ""
             confidence_k = round(float(confidence[k]), 4)
-            out.append(_row(lead_id, str(decision[k]), chosen_id, confidence_k, reasons))
+            row_k = _row(
+                lead_id, str(decision[k]), chosen_id, confidence_k, reasons, account_ids[k]
+            )
+            out.append(row_k)
             continue
         out.append(
             _match(
@@ -252,10 +257,10 @@ def _results(
 
 
 def _row(
-    lead_id: str, decision: str, account_id: str, confidence: float, reasons: str
+    lead_id: str, decision: str, account_id: str, confidence: float, reasons: str, candidate: str
 ) -> dict[str, Any]:
     return {"lead_id": lead_id, "account_id": account_id, "confidence": confidence,
-            "decision": decision, "evidence": reasons}  # fmt: skip
+            "decision": decision, "evidence": reasons, "candidate_id": candidate}  # fmt: skip
 
 
 def _alternative(account_id: str, probability: float, related: Any) -> Alternative:
@@ -275,19 +280,13 @@ def result_row(match: Match) -> dict[str, Any]:
         "confidence": match.confidence,
         "decision": match.decision,
         "evidence": match.reasons(),
+        "candidate_id": match.candidate_id or "",
     }
 
 
 def results_frame(results: Sequence[Match], index: Any = None) -> Any:
     """Results as a pandas DataFrame with :data:`OUTPUT_COLUMNS` (plus the candidate and parent)."""
     pandas = require_pandas()
-    rows = [
-        {
-            **result_row(m),
-            "candidate_id": m.candidate_id or "",
-            "ultimate_parent_id": m.ultimate_parent_id or "",
-        }
-        for m in results
-    ]
-    columns = [*OUTPUT_COLUMNS, "candidate_id", "ultimate_parent_id"]
+    rows = [{**result_row(m), "ultimate_parent_id": m.ultimate_parent_id or ""} for m in results]
+    columns = [*OUTPUT_COLUMNS, "ultimate_parent_id"]
     return pandas.DataFrame(rows, columns=columns, index=index)

@@ -45,7 +45,9 @@ def test_match_writes_one_row_per_lead_in_order(
         main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out)]) == 0
     )
     rows = _rows(out)
-    assert list(rows[0]) == ["lead_id", "account_id", "confidence", "decision", "evidence"]
+    assert list(rows[0]) == [
+        "lead_id", "account_id", "confidence", "decision", "evidence", "candidate_id"
+    ]  # fmt: skip
     assert [r["lead_id"] for r in rows] == ["L1", "L2", "L3", "L4"]
     assert (rows[0]["account_id"], rows[0]["decision"]) == ("A1", "matched")
     assert rows[1]["account_id"] == "A3"

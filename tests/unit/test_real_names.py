@@ -11,7 +11,7 @@ import csv
 from pathlib import Path
 
 from leadmatch import AccountIndex
-from leadmatch.quality import assess, truth_from_rows
+from leadmatch.evaluation import evaluate, truth_from_rows
 
 
 def test_patstat_precision_and_recall(patstat_dir: Path) -> None:
@@ -21,7 +21,7 @@ def test_patstat_precision_and_recall(patstat_dir: Path) -> None:
         leads = list(csv.DictReader(f))
     results = index.match_many(leads)
     assert [m.lead_id for m in results] == [lead["lead_id"] for lead in leads]
-    quality = assess(results, truth_from_rows(leads))
+    quality = evaluate(results, truth_from_rows(leads))
     assert quality.precision >= 0.98
     assert quality.recall >= 0.70
     assert quality.no_account_accuracy >= 0.90
