@@ -73,11 +73,12 @@ def _member(keys: IntArray, sorted_keys: IntArray) -> BoolArray:
     return sorted_keys[at] == keys  # type: ignore[no-any-return]
 
 
-def _similarity(
-    left: Any, right: Any, scorer: Any = Indel.normalized_similarity, cutoff: float = 0.0
-) -> FloatArray:
-    """Pairwise similarity in [0, 1] of two equally long string sequences, in one batch call
-    (0 below ``cutoff``, which lets rapidfuzz stop early)."""
+def _similarity(left: Any, right: Any, scorer: Any = Indel.normalized_similarity) -> FloatArray:
+    """Pairwise similarity in [0, 1] of two equally long string sequences, in one batch call.
+
+    No ``score_cutoff``: rapidfuzz turns it into a whole number of edits and rounds a
+    similarity of exactly the cutoff away ('edlta' ~ 'delta' is 0.8, and 0 with a cutoff of
+    0.8); thresholds are applied here, on the exact values."""
     if len(left) == 0:
         return np.zeros(0)
     workers = -1 if len(left) >= _PARALLEL_PAIRS else 1
@@ -87,7 +88,6 @@ def _similarity(
         scorer=scorer,
         workers=workers,
         dtype=np.float64,
-        score_cutoff=cutoff,
     )
     return np.asarray(scores, dtype=np.float64)
 
@@ -139,7 +139,6 @@ def _align(index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntA
         object_array(batch.tok_str)[lead_tok],
         d.tokens.objects()[d.name_tok_ids[name_tok]],
         scorer=TOKEN_SCORER,
-        cutoff=TOKEN_THRESHOLD,
     )
     pair_a, tok_a = expand(batch.tok_ptr, lead)
     pair_b, tok_b = expand(d.name_tok_ptr, name_row)

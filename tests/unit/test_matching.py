@@ -230,3 +230,12 @@ def test_a_number_in_a_name_is_not_a_common_word() -> None:
     )
     match = index.match({"company": "Company 1 Widgets"})
     assert (match.account_id, match.decision) == ("A1", "matched")
+
+
+def test_a_word_exactly_at_the_typo_threshold_counts_as_the_same_word() -> None:
+    """'edlta' ~ 'delta' is one swap in five letters: a similarity of exactly 0.8, which a
+    rapidfuzz score_cutoff of 0.8 rounds to 0 (found by the brute-force property test)."""
+    accounts = [{"account_id": f"A{i}", "name": "Acme"} for i in range(7)]
+    index = AccountIndex.build([*accounts, {"account_id": "D", "name": "Delta Delta"}])
+    match = index.match({"company": "eDlta Delta", "email": "j0@gmail.com"})
+    assert (match.decision, match.account_id) == ("matched", "D")
