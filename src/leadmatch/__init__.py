@@ -19,6 +19,7 @@ from leadmatch.errors import (
     MissingExtraError,
 )
 from leadmatch.evaluation import Evaluation, evaluate, truth_from_rows
+from leadmatch.fitting import Fit, fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Account, Alternative, Evidence, Lead, Match
 
@@ -31,6 +32,7 @@ __all__ = [
     "ConfigError",
     "Evaluation",
     "Evidence",
+    "Fit",
     "IndexFormatError",
     "InvalidAccountError",
     "InvalidInputError",
@@ -44,5 +46,6 @@ __all__ = [
     "Weights",
     "__version__",
     "evaluate",
+    "fit",
     "truth_from_rows",
 ]

@@ -28,6 +28,7 @@ from leadmatch.columns import header_key, open_text, parse_map, read_csv
 from leadmatch.config import MatchConfig
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.evaluation import evaluate, truth_from_rows
+from leadmatch.fitting import fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Match
 from leadmatch.pipeline import OUTPUT_COLUMNS, result_row, result_rows
@@ -108,6 +109,26 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", help="also write every figure to this JSON file")
     evaluate.add_argument(
         "--plots", help="folder for pr_curve.png and reliability.png (needs leadmatch[plots])"
+    )
+
+    fit = sub.add_parser("fit", help="fit and calibrate the confidence model to labelled leads")
+    fit.add_argument("--accounts", required=True, help="accounts CSV or saved index")
+    fit.add_argument(
+        "--leads",
+        required=True,
+        help="leads CSV with true_account_id (empty: no account) and optionally "
+        "acceptable_account_ids",
+    )
+    fit.add_argument("--out", required=True, help="MatchConfig JSON to write (for --config)")
+    fit.add_argument("--config", help="MatchConfig JSON to start from (thresholds, limits)")
+    fit.add_argument(
+        "--method", choices=("labels", "em"), default="labels", help="weights from (default labels)"
+    )
+    fit.add_argument(
+        "--holdout", type=float, default=0.5, help="share of leads kept to calibrate (0.5)"
+    )
+    fit.add_argument(
+        "--precision", type=float, help="set match_threshold for this precision on held-out leads"
     )
 
     demo = sub.add_parser("demo", help="match the bundled demo data and print a summary")
@@ -277,6 +298,33 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit(args: argparse.Namespace) -> int:
+    _check_output_dir(args.out)
+    config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
+    index, _ = _load_accounts(args.accounts, {}, config)
+    with open_text(args.leads) as stream:
+        text = stream.read()
+    truth_rows = list(csv.DictReader(io.StringIO(text)))
+    if truth_rows and "true_account_id" not in truth_rows[0]:
+        raise MissingColumnError(f"{args.leads} has no true_account_id column")
+    _, lead_rows = read_csv(io.StringIO(text), "lead")
+    result = fit(
+        index,
+        list(_named(lead_rows)),
+        truth_from_rows(truth_rows),
+        config,
+        method=args.method,
+        holdout=args.holdout,
+    )
+    fitted = result.for_precision(args.precision) if args.precision else result.config
+    fitted.to_json(args.out)
+    print(f"fitted on {result.pairs:,} candidate pairs; on the held-apart leads:")
+    print(f"before:\n{result.before.summary()}\n")
+    print(f"after:\n{result.after.summary()}\n")
+    print(f"wrote {args.out} (match_threshold {fitted.match_threshold:.3f}); use it with --config")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     _check_output_dir(args.out)
     started = time.perf_counter()
@@ -334,6 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _index(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "fit":
+            return _fit(args)
         return _demo(args)
     except BrokenPipeError:  # `leadmatch match --out - | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -5,6 +5,7 @@ Everything here is plain data (JSON in, JSON out), validated once when built, fr
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +23,8 @@ from pydantic import (
 )
 
 from leadmatch.errors import ConfigError
+
+log = logging.getLogger("leadmatch")
 
 
 class _Frozen(BaseModel):
@@ -83,6 +86,12 @@ class Weights(_Frozen):
     )
     city: Mapping[str, float] = Field(default_factory=lambda: {"agree": 1.0, "unknown": 0.0})
     phone: Mapping[str, float] = Field(default_factory=lambda: {"agree": 5.0, "unknown": 0.0})
+    calibration: tuple[tuple[float, float], ...] = ()
+    """Points (summed weight, probability) of a monotone map from a pair's summed weight to the
+    confidence reported, interpolated between points and flat beyond them; fitted on held-apart
+    labelled leads by :func:`leadmatch.fit`. Empty: the Fellegi–Sunter probability
+    ``1 / (1 + 2 ** -total)``, which overstates confidence where comparisons are not
+    independent."""
 
     @field_validator("domain", "name", "name_generic", "legal_form", "country", "city", "phone")
     @classmethod
@@ -109,6 +118,14 @@ class Weights(_Frozen):
                 raise ConfigError(f"weights[{comparison!r}] must be finite numbers: {bad}")
         if not math.isfinite(self.prior):
             raise ConfigError("weights.prior must be a finite number")
+        xs = [x for x, _ in self.calibration]
+        ys = [y for _, y in self.calibration]
+        if not all(math.isfinite(x) for x in xs) or not all(0.0 <= y <= 1.0 for y in ys):
+            raise ConfigError("weights.calibration: totals must be finite, probabilities in [0, 1]")
+        if any(b <= a for a, b in zip(xs, xs[1:])) or any(b < a for a, b in zip(ys, ys[1:])):
+            raise ConfigError(
+                "weights.calibration must rise: totals strictly, probabilities never falling"
+            )
         return self
 
 
@@ -160,6 +177,18 @@ class MatchConfig(_Frozen):
                 f"match_threshold ({self.match_threshold})"
             )
         return self
+
+    def for_precision(self, target: float) -> MatchConfig:
+        """This config with ``match_threshold`` at ``target``: with calibrated weights (see
+        :func:`leadmatch.fit`) the leads matched at or above it are right at least that often.
+        (:meth:`leadmatch.fitting.Fit.for_precision` picks a lower threshold where the
+        labelled leads show it still holds.)"""
+        if not 0.0 < target <= 1.0:
+            raise ConfigError("target precision must be in (0, 1]")
+        if not self.weights.calibration:
+            log.warning("for_precision on uncalibrated weights: the confidence overstates")
+        review = min(self.review_threshold, target)
+        return self.model_copy(update={"match_threshold": target, "review_threshold": review})
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The config as JSON; written to ``path`` too when one is given."""

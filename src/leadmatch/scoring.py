@@ -68,5 +68,12 @@ def score(features: Features, weights: Weights) -> Scores:
         level_weights = np.array([table[level] for level in names], dtype=np.float64)
         total += level_weights[chosen]
         levels[comparison] = chosen
-    probability = 1.0 / (1.0 + np.exp2(-total))
-    return Scores(levels=levels, total=total, probability=probability)
+    return Scores(levels=levels, total=total, probability=probability(total, weights))
+
+
+def probability(total: FloatArray, weights: Weights) -> FloatArray:
+    """The confidence of summed weights: calibrated where the weights carry a calibration."""
+    if weights.calibration:
+        xs, ys = np.array(weights.calibration, dtype=np.float64).T
+        return np.asarray(np.interp(total, xs, ys), dtype=np.float64)
+    return 1.0 / (1.0 + np.exp2(-total))
