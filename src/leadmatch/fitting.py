@@ -176,9 +176,9 @@ def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float
     # Flat over each block's totals, straight between blocks (as isotonic regression predicts).
     points: list[tuple[float, float]] = []
     for s, c, low, high in merged:
-        for x in (round(float(low), 6), round(float(high), 6)):
-            if not points or x > points[-1][0]:
-                points.append((x, round(s / c, 6)))
+        for edge in (round(float(low), 6), round(float(high), 6)):
+            if not points or edge > points[-1][0]:
+                points.append((edge, round(s / c, 6)))
     return tuple(points)
 
 
