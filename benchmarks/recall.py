@@ -130,7 +130,7 @@ def brute_force_one(index: AccountIndex, lead: dict[str, Any], slice_rows: int) 
         best = max(best, float(scores.total.max()))
         keep_rows = np.concatenate([keep_rows, rows])
         keep_total = np.concatenate([keep_total, scores.total])
-        probability = 1.0 / (1.0 + np.exp2(-keep_total))  # as scoring.score computes it
+        probability = scoring.probability(keep_total, config.weights)
         keep = (keep_total >= best - config.tie_margin) | (probability >= config.match_threshold)
         keep_rows, keep_total = keep_rows[keep], keep_total[keep]
     if len(keep_rows) > KEEP_CAP:

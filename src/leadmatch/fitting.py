@@ -138,29 +138,26 @@ def fit_weights_em(pairs: PairLevels, base: Weights | None = None, iterations: i
 def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float], ...]:
     """Isotonic regression of rightness on the summed weight (pool adjacent violators), in at
     most :data:`CALIBRATION_POINTS` steps of :data:`CALIBRATION_MIN_LEADS` leads or more, as
-    the points of :attr:`Weights.calibration`: each step's first and last total."""
+    the points of :attr:`Weights.calibration`: each step's share of right leads at its median
+    total. Straight lines between the points keep the confidence strictly rising with the
+    total, so that it still ranks leads within a step (flat steps would tie them)."""
     if len(total) == 0:
         raise InvalidInputError("calibration needs scored leads")
     order = np.argsort(total, kind="stable")
     x, y = total[order], right[order].astype(np.float64)
     # One block per distinct total, then merge neighbouring blocks that fall.
     starts = np.flatnonzero(np.append(True, x[1:] != x[:-1]))
-    sums = list(np.add.reduceat(y, starts))
-    counts = list(np.diff(np.append(starts, len(x))).astype(np.float64))
-    lows, highs = list(x[starts]), list(np.maximum.reduceat(x, starts))
-    merged: list[list[float]] = []  # [sum, count, low, high]
-    for block in zip(sums, counts, lows, highs):
+    sums = np.add.reduceat(y, starts).tolist()
+    counts = np.diff(np.append(starts, len(x))).tolist()
+    merged: list[list[float]] = []  # [right, leads, first position in x]
+    for block in zip(sums, counts, starts.tolist()):
         merged.append(list(block))
         while len(merged) > 1 and merged[-2][0] / merged[-2][1] >= merged[-1][0] / merged[-1][1]:
-            s, c, _, h = merged.pop()
-            merged[-1][0] += s
-            merged[-1][1] += c
-            merged[-1][3] = h
+            _join(merged, len(merged) - 2)
     # Join neighbours (closest in value first) while a block is too small or there are too
     # many; joining neighbours of a rising sequence keeps it rising.
     while len(merged) > 1:
-        means = [s / c for s, c, _, _ in merged]
-        gaps = np.diff(means)
+        gaps = np.diff([s / c for s, c, _ in merged])
         small = [k for k, block in enumerate(merged) if block[1] < CALIBRATION_MIN_LEADS]
         if small:
             k = small[0]
@@ -169,17 +166,20 @@ def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float
             k = int(np.argmin(gaps))
         else:
             break
-        s, c, _, h = merged.pop(k + 1)
-        merged[k][0] += s
-        merged[k][1] += c
-        merged[k][3] = h
-    # Flat over each block's totals, straight between blocks (as isotonic regression predicts).
+        _join(merged, k)
     points: list[tuple[float, float]] = []
-    for s, c, low, high in merged:
-        for edge in (round(float(low), 6), round(float(high), 6)):
-            if not points or edge > points[-1][0]:
-                points.append((edge, round(s / c, 6)))
+    for s, c, first in merged:
+        median = round(float(x[int(first) + (int(c) - 1) // 2]), 6)
+        if not points or median > points[-1][0]:
+            points.append((median, round(s / c, 6)))
     return tuple(points)
+
+
+def _join(blocks: list[list[float]], k: int) -> None:
+    """Merge block ``k + 1`` into block ``k``."""
+    s, c, _ = blocks.pop(k + 1)
+    blocks[k][0] += s
+    blocks[k][1] += c
 
 
 def fit(
@@ -313,6 +313,11 @@ def _threshold_for(config: MatchConfig, figures: Evaluation, target: float) -> M
         raise ValueError("target precision must be in (0, 1]")
     precision, _, thresholds = figures.curve
     reaching = [t for p, t in zip(precision, thresholds) if p >= target]
-    threshold = min(reaching) if reaching else 1.0
+    if not reaching:
+        raise InvalidInputError(
+            f"no confidence threshold reaches precision {target} on the held-apart leads "
+            f"(the best is {max(precision):.3f}): ask for less, or label more leads"
+        )
+    threshold = min(reaching)
     review = min(config.review_threshold, threshold)
     return config.model_copy(update={"match_threshold": threshold, "review_threshold": review})

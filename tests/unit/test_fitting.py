@@ -85,18 +85,15 @@ def test_em_recovers_the_weights_that_generated_the_pairs() -> None:
         assert got == pytest.approx(true, abs=0.35), comparison
 
 
-def _slow_isotonic(x: list[float], y: list[float]) -> list[tuple[float, float, float]]:
-    """Pool adjacent violators, one distinct x at a time: (low x, high x, mean)."""
-    blocks: list[list[float]] = []  # [sum, count, low, high]
+def _slow_isotonic(x: list[float], y: list[float]) -> list[tuple[list[float], float]]:
+    """Pool adjacent violators, one distinct x at a time: (the block's totals, its mean)."""
+    blocks: list[tuple[list[float], list[float]]] = []
     for value in sorted(set(x)):
-        ys = [b for a, b in zip(x, y) if a == value]
-        blocks.append([sum(ys), len(ys), value, value])
-        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
-            s, c, _, h = blocks.pop()
-            blocks[-1][0] += s
-            blocks[-1][1] += c
-            blocks[-1][3] = h
-    return [(low, high, s / c) for s, c, low, high in blocks]
+        blocks.append(([a for a in x if a == value], [b for a, b in zip(x, y) if a == value]))
+        while len(blocks) > 1 and np.mean(blocks[-2][1]) >= np.mean(blocks[-1][1]):
+            xs, ys = blocks.pop()
+            blocks[-1] = (blocks[-1][0] + xs, blocks[-1][1] + ys)
+    return [(xs, float(np.mean(ys))) for xs, ys in blocks]
 
 
 @given(st.lists(st.tuples(st.integers(-40, 40), st.booleans()), min_size=1, max_size=300))
@@ -106,20 +103,17 @@ def test_calibration_is_the_isotonic_fit_and_never_falls(data: list[tuple[int, b
     points = calibration(x, y)
     xs, ps = [p[0] for p in points], [p[1] for p in points]
     assert all(b > a for a, b in zip(xs, xs[1:]))
-    assert all(b >= a for a, b in zip(ps, ps[1:]))
+    assert all(b > a for a, b in zip(ps, ps[1:]))  # pooled blocks rise strictly
     assert all(0.0 <= p <= 1.0 for p in ps)
-    Weights(calibration=points)  # a valid config
+    weights = Weights(calibration=points)  # a valid config
     blocks = _slow_isotonic(x.tolist(), y.astype(float).tolist())
-    if all(blocks_n >= CALIBRATION_MIN_LEADS for blocks_n in _block_sizes(x, blocks)):
-        # No block merged for size: the points are the isotonic fit itself.
-        fitted = probability(x, Weights(calibration=points))
-        for low, high, mean in blocks:
-            inside = (x >= low) & (x <= high)
-            assert fitted[inside] == pytest.approx(mean, abs=1e-6)
-
-
-def _block_sizes(x: np.ndarray, blocks: list[tuple[float, float, float]]) -> list[int]:
-    return [int(((x >= low) & (x <= high)).sum()) for low, high, _ in blocks]
+    if all(len(totals) >= CALIBRATION_MIN_LEADS for totals, _ in blocks):
+        # No block merged for size: each block's share of right leads at its median total.
+        assert len(points) == len(blocks)
+        for (totals, mean), (at, p) in zip(blocks, points):
+            assert at == sorted(totals)[(len(totals) - 1) // 2]
+            assert p == pytest.approx(mean, abs=1e-6)
+            assert probability(np.array([at]), weights)[0] == pytest.approx(mean, abs=1e-6)
 
 
 def test_a_calibration_maps_totals_flat_beyond_its_ends() -> None:
