@@ -190,22 +190,25 @@ def string_grouper_scores(
 ) -> tuple[list[float], list[bool]] | None:
     try:
         import pandas as pd
-        from string_grouper import match_most_similar
+        from string_grouper import match_strings
     except ImportError:
         return None
     with (folder / "accounts.csv").open(encoding="utf-8", newline="") as f:
         accounts = list(csv.DictReader(f))
-    result = match_most_similar(
+    # Every pair at cosine >= 0.3 (match_strings), then each lead's most similar account.
+    pairs = match_strings(
         pd.Series([a["name"] for a in accounts]),
         pd.Series([(lead.get("company") or "-").strip() or "-" for lead in leads]),
         master_id=pd.Series([a["account_id"] for a in accounts]),
         duplicates_id=pd.Series([lead["lead_id"] for lead in leads]),
-        ignore_index=True,
         min_similarity=0.3,
     )
-    chosen = result["most_similar_master_id"].astype(str).tolist()
-    similarity = result["similarity"].astype(float).tolist()
-    right = [c in truth[lead["lead_id"]] for c, lead in zip(chosen, leads)]
+    best = pairs.sort_values("similarity", ascending=False).drop_duplicates("right_id")
+    found = dict(
+        zip(best["right_id"].astype(str), zip(best["left_id"].astype(str), best["similarity"]))
+    )
+    similarity = [float(found.get(lead["lead_id"], ("", 0.0))[1]) for lead in leads]
+    right = [found.get(lead["lead_id"], ("", 0.0))[0] in truth[lead["lead_id"]] for lead in leads]
     return similarity, right
 
 

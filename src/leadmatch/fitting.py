@@ -139,8 +139,9 @@ def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float
     """Isotonic regression of rightness on the summed weight (pool adjacent violators), in at
     most :data:`CALIBRATION_POINTS` steps of :data:`CALIBRATION_MIN_LEADS` leads or more, as
     the points of :attr:`Weights.calibration`: each step's share of right leads at its median
-    total. Straight lines between the points keep the confidence strictly rising with the
-    total, so that it still ranks leads within a step (flat steps would tie them)."""
+    total (the first step's at its smallest, the last's at its largest). Straight lines
+    between the points keep the confidence strictly rising with the total, so that it still
+    ranks leads within a step (flat steps would tie them)."""
     if len(total) == 0:
         raise InvalidInputError("calibration needs scored leads")
     order = np.argsort(total, kind="stable")
@@ -167,11 +168,18 @@ def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float
         else:
             break
         _join(merged, k)
+    # Each step at its median total; the first from its smallest total, the last to its
+    # largest, so that the confidence keeps rising across the outer steps too.
     points: list[tuple[float, float]] = []
-    for s, c, first in merged:
-        median = round(float(x[int(first) + (int(c) - 1) // 2]), 6)
-        if not points or median > points[-1][0]:
-            points.append((median, round(s / c, 6)))
+    for k, (s, c, first) in enumerate(merged):
+        at = int(first) + (int(c) - 1) // 2
+        if len(merged) > 1 and k == 0:
+            at = int(first)
+        elif len(merged) > 1 and k == len(merged) - 1:
+            at = int(first) + int(c) - 1
+        edge = round(float(x[at]), 6)
+        if not points or edge > points[-1][0]:
+            points.append((edge, round(s / c, 6)))
     return tuple(points)
 
 
@@ -316,7 +324,7 @@ def _threshold_for(config: MatchConfig, figures: Evaluation, target: float) -> M
     if not reaching:
         raise InvalidInputError(
             f"no confidence threshold reaches precision {target} on the held-apart leads "
-            f"(the best is {max(precision):.3f}): ask for less, or label more leads"
+            f"(the best is {max(precision):.4f}): ask for less, or label more leads"
         )
     threshold = min(reaching)
     review = min(config.review_threshold, threshold)
