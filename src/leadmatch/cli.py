@@ -50,6 +50,12 @@ def _positive(text: str) -> int:
     return value
 
 
+_TRUTH_HELP = (
+    "CSV with lead_id, true_account_id (empty: no account) and optionally "
+    "acceptable_account_ids (';'-separated)"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leadmatch", description="Tie B2B leads to the CRM accounts they belong to."
@@ -98,10 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="measure results against known answers")
     evaluate.add_argument("--results", required=True, help="results CSV of 'leadmatch match'")
     evaluate.add_argument(
-        "--truth",
-        required=True,
-        help="CSV with lead_id, true_account_id (empty: no account) and optionally "
-        "acceptable_account_ids (';'-separated); its lead columns serve the breakdown by cause",
+        "--truth", required=True, help=f"{_TRUTH_HELP}; its lead columns serve the breakdown"
     )
     evaluate.add_argument(
         "--accounts", help="accounts CSV or saved index: adds the breakdown of errors by cause"
@@ -113,12 +116,7 @@ def _parser() -> argparse.ArgumentParser:
 
     fit = sub.add_parser("fit", help="fit and calibrate the confidence model to labelled leads")
     fit.add_argument("--accounts", required=True, help="accounts CSV or saved index")
-    fit.add_argument(
-        "--leads",
-        required=True,
-        help="leads CSV with true_account_id (empty: no account) and optionally "
-        "acceptable_account_ids",
-    )
+    fit.add_argument("--leads", required=True, help=f"labelled leads: {_TRUTH_HELP}")
     fit.add_argument("--out", required=True, help="MatchConfig JSON to write (for --config)")
     fit.add_argument("--config", help="MatchConfig JSON to start from (thresholds, limits)")
     fit.add_argument(
@@ -270,23 +268,29 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_truth(path: str) -> tuple[str, dict[str, frozenset[str]]]:
+    """A labelled leads file: its text (for the lead columns) and its truth."""
+    with open_text(path) as stream:
+        text = stream.read()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if rows and "true_account_id" not in rows[0]:
+        raise MissingColumnError(f"{path} has no true_account_id column")
+    return text, truth_from_rows(rows)
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     for path in (args.json, args.plots and str(Path(args.plots) / "x")):
         _check_output_dir(path)
     with open_text(args.results) as stream:
         results = list(csv.DictReader(stream))
-    with open_text(args.truth) as stream:
-        truth_text = stream.read()
-    truth_rows = list(csv.DictReader(io.StringIO(truth_text)))
-    if truth_rows and "true_account_id" not in truth_rows[0]:
-        raise MissingColumnError(f"{args.truth} has no true_account_id column")
+    truth_text, truth = _read_truth(args.truth)
     index = None
     leads: list[dict[str, Any]] | None = None
     if args.accounts:
         index, _ = _load_accounts(args.accounts, {}, MatchConfig())
         _, lead_rows = read_csv(io.StringIO(truth_text), "lead")
         leads = list(_named(lead_rows))
-    figures = evaluate(results, truth_from_rows(truth_rows), leads=leads, index=index)
+    figures = evaluate(results, truth, leads=leads, index=index)
     print(figures.summary())
     print()
     print(figures.reliability_table())
@@ -302,16 +306,12 @@ def _fit(args: argparse.Namespace) -> int:
     _check_output_dir(args.out)
     config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
     index, _ = _load_accounts(args.accounts, {}, config)
-    with open_text(args.leads) as stream:
-        text = stream.read()
-    truth_rows = list(csv.DictReader(io.StringIO(text)))
-    if truth_rows and "true_account_id" not in truth_rows[0]:
-        raise MissingColumnError(f"{args.leads} has no true_account_id column")
+    text, truth = _read_truth(args.leads)
     _, lead_rows = read_csv(io.StringIO(text), "lead")
     result = fit(
         index,
         list(_named(lead_rows)),
-        truth_from_rows(truth_rows),
+        truth,
         config,
         method=args.method,
         holdout=args.holdout,

@@ -11,7 +11,7 @@ measured where it matters: among the accounts a lead could be confused with.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -84,23 +84,42 @@ def pair_levels(
 ) -> PairLevels:
     """The candidate pairs of ``leads`` (as blocking proposes them) with their levels and labels."""
     parts: list[tuple[dict[str, IntArray], BoolArray]] = []
-    rows = list(leads)
-    for start in range(0, len(rows), _BATCH):
-        chunk = rows[start : start + _BATCH]
-        valid, ids, _ = validate_leads(chunk, strict=False)
-        batch = prepare(valid)
-        lead, name, bits = blocking.candidates(index, batch, config)
-        feats = features.compute(index, batch, lead, name, bits)
-        scores = scoring.score(feats, config.weights)
-        account_ids = index.data.account_id.take(feats.account)
-        right = [truth.get(ids[int(k)], frozenset()) for k in feats.lead.tolist()]
-        label = np.array([a in r for a, r in zip(account_ids, right)], dtype=bool)
-        parts.append((scores.levels, label))
+    for ids, feats, scores, _ in _scored(index, list(leads), config):
+        pairs = np.arange(len(feats.lead), dtype=np.int64)
+        parts.append((scores.levels, _right(index, truth, ids, feats, pairs)))
     return PairLevels(
         levels={c: np.concatenate([p[0][c] for p in parts]) for c in LEVELS}
         if parts
         else {c: np.zeros(0, dtype=np.int64) for c in LEVELS},
         match=np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=bool),
+    )
+
+
+def _scored(
+    index: AccountIndex, leads: list[Mapping[str, Any]], config: MatchConfig
+) -> Iterator[tuple[Sequence[str], features.Features, scoring.Scores, int]]:
+    """Per batch of leads: their ids, the features and scores of their candidate pairs, and
+    how many leads the batch had (what matching computes before it decides)."""
+    for start in range(0, len(leads), _BATCH):
+        valid, ids, _ = validate_leads(leads[start : start + _BATCH], strict=False)
+        batch = prepare(valid)
+        lead, name, bits = blocking.candidates(index, batch, config)
+        feats = features.compute(index, batch, lead, name, bits)
+        yield ids, feats, scoring.score(feats, config.weights), len(valid)
+
+
+def _right(
+    index: AccountIndex,
+    truth: Mapping[str, frozenset[str]],
+    ids: Sequence[str],
+    feats: features.Features,
+    pairs: IntArray,
+) -> BoolArray:
+    """Whether each of ``pairs`` joins its lead to one of the lead's right accounts."""
+    account_ids = index.data.account_id.take(feats.account[pairs])
+    leads = feats.lead[pairs].tolist()
+    return np.array(
+        [a in truth.get(ids[k], frozenset()) for a, k in zip(account_ids, leads)], dtype=bool
     )
 
 
@@ -291,24 +310,11 @@ def _winners(
     """The summed weight of each lead's chosen account, and whether it is right."""
     totals: list[FloatArray] = []
     rights: list[BoolArray] = []
-    for start in range(0, len(leads), _BATCH):
-        chunk = leads[start : start + _BATCH]
-        valid, ids, _ = validate_leads(chunk, strict=False)
-        batch = prepare(valid)
-        lead, name, bits = blocking.candidates(index, batch, config)
-        feats = features.compute(index, batch, lead, name, bits)
-        scores = scoring.score(feats, config.weights)
-        decided = resolve(index, feats, scores, len(valid), config)
-        won = np.flatnonzero(decided.winner_pair >= 0)
-        pair = decided.winner_pair[won]
-        account_ids = index.data.account_id.take(feats.account[pair])
+    for ids, feats, scores, n_leads in _scored(index, list(leads), config):
+        decided = resolve(index, feats, scores, n_leads, config)
+        pair = decided.winner_pair[decided.winner_pair >= 0]
         totals.append(scores.total[pair])
-        rights.append(
-            np.array(
-                [a in truth.get(ids[k], frozenset()) for a, k in zip(account_ids, won.tolist())],
-                dtype=bool,
-            )
-        )
+        rights.append(_right(index, truth, ids, feats, pair))
     return np.concatenate(totals), np.concatenate(rights)
 
 
