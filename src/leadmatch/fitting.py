@@ -157,10 +157,13 @@ def fit_weights_em(pairs: PairLevels, base: Weights | None = None, iterations: i
 def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float], ...]:
     """Isotonic regression of rightness on the summed weight (pool adjacent violators), in at
     most :data:`CALIBRATION_POINTS` steps of :data:`CALIBRATION_MIN_LEADS` leads or more, as
-    the points of :attr:`Weights.calibration`: each step's share of right leads at its median
-    total (the first step's at its smallest, the last's at its largest). Straight lines
-    between the points keep the confidence strictly rising with the total, so that it still
-    ranks leads within a step (flat steps would tie them)."""
+    the points of :attr:`Weights.calibration`: each step's share of right leads at its
+    smallest and its largest total. Leads within one step share one confidence: what the
+    labels can tell about them.
+
+    (Interpolating between steps' medians instead, to keep leads ranked within a step, puts
+    most of a wide top step below its share: with few labels, right answers fell to
+    ``review``.)"""
     if len(total) == 0:
         raise InvalidInputError("calibration needs scored leads")
     order = np.argsort(total, kind="stable")
@@ -187,18 +190,14 @@ def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float
         else:
             break
         _join(merged, k)
-    # Each step at its median total; the first from its smallest total, the last to its
-    # largest, so that the confidence keeps rising across the outer steps too.
+    # Flat over each step's totals, straight between steps: as isotonic regression predicts.
     points: list[tuple[float, float]] = []
-    for k, (s, c, first) in enumerate(merged):
-        at = int(first) + (int(c) - 1) // 2
-        if len(merged) > 1 and k == 0:
-            at = int(first)
-        elif len(merged) > 1 and k == len(merged) - 1:
-            at = int(first) + int(c) - 1
-        edge = round(float(x[at]), 6)
-        if not points or edge > points[-1][0]:
-            points.append((edge, round(s / c, 6)))
+    for s, c, first in merged:
+        share = round(s / c, 6)
+        for at in (int(first), int(first) + int(c) - 1):
+            edge = round(float(x[at]), 6)
+            if not points or edge > points[-1][0]:
+                points.append((edge, share))
     return tuple(points)
 
 
