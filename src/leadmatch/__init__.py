@@ -8,6 +8,7 @@
 """
 
 from leadmatch.config import MatchConfig, Weights
+from leadmatch.duplicates import DuplicateGroup, find_duplicate_accounts
 from leadmatch.errors import (
     ConfigError,
     IndexFormatError,
@@ -30,6 +31,7 @@ __all__ = [
     "AccountIndex",
     "Alternative",
     "ConfigError",
+    "DuplicateGroup",
     "Evaluation",
     "Evidence",
     "Fit",
@@ -46,6 +48,7 @@ __all__ = [
     "Weights",
     "__version__",
     "evaluate",
+    "find_duplicate_accounts",
     "fit",
     "truth_from_rows",
 ]

@@ -26,6 +26,7 @@ from leadmatch._process import tune_gc
 from leadmatch._resources import demo_text
 from leadmatch.columns import header_key, open_text, parse_map, read_csv
 from leadmatch.config import MatchConfig
+from leadmatch.duplicates import find_duplicate_accounts
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.evaluation import evaluate, truth_from_rows
 from leadmatch.fitting import fit
@@ -128,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--precision", type=float, help="set match_threshold for this precision on held-out leads"
     )
+
+    dedupe = sub.add_parser("dedupe-accounts", help="find accounts that are the same company")
+    dedupe.add_argument("--accounts", required=True, help="accounts CSV or saved index")
+    dedupe.add_argument("--out", required=True, help="CSV of the groups ('-' for standard output)")
+    dedupe.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
+    dedupe.add_argument("--quiet", action="store_true", help="no summary on stderr")
 
     demo = sub.add_parser("demo", help="match the bundled demo data and print a summary")
     demo.add_argument("--out", help="also write the demo results to this CSV")
@@ -325,6 +332,38 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Columns of the duplicate accounts file.
+DUPLICATE_COLUMNS = ("group", "account_id", "survivor_id", "is_survivor", "reason")
+
+
+def _dedupe(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    _, account_maps = _split_maps(args.map)
+    _check_output_dir(args.out)
+    index, used = _load_accounts(args.accounts, account_maps, MatchConfig())
+    _check_maps(args.map, used)
+    groups = find_duplicate_accounts(index)
+    with _output(args.out) as out:
+        writer = csv.DictWriter(out, fieldnames=DUPLICATE_COLUMNS)
+        writer.writeheader()
+        for number, group in enumerate(groups, start=1):
+            reason = "; ".join(group.reasons)
+            for account_id in group.accounts:
+                writer.writerow(
+                    {"group": number, "account_id": account_id, "survivor_id": group.survivor,
+                     "is_survivor": account_id == group.survivor, "reason": reason}
+                )  # fmt: skip
+    if not args.quiet:
+        accounts = sum(len(g.accounts) for g in groups)
+        print(
+            f"{len(groups):,} groups of duplicate accounts ({accounts:,} accounts, "
+            f"{accounts - len(groups):,} to merge) among {len(index):,}, in "
+            f"{time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     _check_output_dir(args.out)
     started = time.perf_counter()
@@ -384,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "fit":
             return _fit(args)
+        if args.command == "dedupe-accounts":
+            return _dedupe(args)
         return _demo(args)
     except BrokenPipeError:  # `leadmatch match --out - | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
