@@ -51,6 +51,17 @@ def _positive(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    """A number strictly between 0 and 1 (a held-out share), or exactly 1 for a precision."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], not {text!r}")
+    return value
+
+
 _TRUTH_HELP = (
     "CSV with lead_id, true_account_id (empty: no account) and optionally "
     "acceptable_account_ids (';'-separated)"
@@ -124,10 +135,10 @@ def _parser() -> argparse.ArgumentParser:
         "--method", choices=("labels", "em"), default="labels", help="weights from (default labels)"
     )
     fit.add_argument(
-        "--holdout", type=float, default=0.5, help="share of leads kept to calibrate (0.5)"
+        "--holdout", type=_share, default=0.5, help="share of leads kept to calibrate (0.5)"
     )
     fit.add_argument(
-        "--precision", type=float, help="set match_threshold for this precision on held-out leads"
+        "--precision", type=_share, help="set match_threshold for this precision on held-out leads"
     )
 
     dedupe = sub.add_parser("dedupe-accounts", help="find accounts that are the same company")
@@ -289,7 +300,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     for path in (args.json, args.plots and str(Path(args.plots) / "x")):
         _check_output_dir(path)
     with open_text(args.results) as stream:
-        results = list(csv.DictReader(stream))
+        reader = csv.DictReader(stream)
+        missing = {"lead_id", "decision", "confidence"} - set(reader.fieldnames or ())
+        if missing:
+            raise MissingColumnError(
+                f"{args.results} is not a results file: no {', '.join(sorted(missing))} column"
+            )
+        results = list(reader)
     truth_text, truth = _read_truth(args.truth)
     index = None
     leads: list[dict[str, Any]] | None = None

@@ -203,6 +203,12 @@ def evaluate(
     if bins < 1:
         raise ValueError("bins must be at least 1")
     rows = [_as_row(r) for r in results]
+    twice = [lead for lead, n in Counter(row["lead_id"] for row in rows).items() if n > 1]
+    if twice:
+        raise InvalidInputError(
+            f"{len(twice):,} leads have more than one result (first: {twice[0]!r}): one result "
+            "per lead is evaluated"
+        )
     unknown = [row["lead_id"] for row in rows if row["lead_id"] not in truth]
     if unknown:
         raise InvalidInputError(

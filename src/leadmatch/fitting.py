@@ -20,7 +20,7 @@ import numpy as np
 from leadmatch import blocking, features, scoring
 from leadmatch._arrays import BoolArray, FloatArray, IntArray
 from leadmatch.config import LEVELS, MatchConfig, Weights
-from leadmatch.errors import InvalidInputError
+from leadmatch.errors import ConfigError, InvalidInputError
 from leadmatch.evaluation import Evaluation, evaluate
 from leadmatch.prepare import prepare
 from leadmatch.records import validate_leads
@@ -231,7 +231,7 @@ def fit(
     """
     config = config or MatchConfig()
     if not 0.0 < holdout < 1.0:
-        raise ValueError("holdout must be between 0 and 1")
+        raise ConfigError(f"holdout must be between 0 and 1 (both excluded), not {holdout}")
     rows = [dict(lead) for lead in leads]
     ids = [str(row.get("lead_id") or "") for row in rows]
     if any(not i for i in ids) or len(set(ids)) != len(ids):
@@ -323,7 +323,7 @@ def _matches(index: AccountIndex, leads: list[dict[str, Any]], config: MatchConf
 
 def _threshold_for(config: MatchConfig, figures: Evaluation, target: float) -> MatchConfig:
     if not 0.0 < target <= 1.0:
-        raise ValueError("target precision must be in (0, 1]")
+        raise ConfigError(f"target precision must be in (0, 1], not {target}")
     precision, _, thresholds = figures.curve
     reaching = [t for p, t in zip(precision, thresholds) if p >= target]
     if not reaching:

@@ -8,6 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leadmatch import AccountIndex, InvalidInputError, evaluate, truth_from_rows
 from leadmatch.cli import main
@@ -191,3 +193,42 @@ def test_the_cli_says_when_the_truth_file_has_no_answers(tmp_path: Path) -> None
     truth = tmp_path / "leads.csv"
     truth.write_text("lead_id,company\n1,Acme\n", "utf-8")
     assert main(["evaluate", "--results", str(results), "--truth", str(truth)]) == 2
+
+
+def test_two_results_for_one_lead_are_refused() -> None:
+    with pytest.raises(InvalidInputError, match="more than one result"):
+        evaluate([*RESULTS, RESULTS[0]], TRUTH)
+
+
+def test_the_cli_says_when_the_results_file_is_not_one(tmp_path: Path) -> None:
+    results = tmp_path / "leads.csv"
+    results.write_text("lead_id,company\n1,Acme\n", "utf-8")
+    truth = tmp_path / "truth.csv"
+    truth.write_text("lead_id,true_account_id\n1,A\n", "utf-8")
+    assert main(["evaluate", "--results", str(results), "--truth", str(truth)]) == 2
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["matched", "review", "unmatched", "error"]),
+            st.floats(0.0, 1.0),
+            st.sampled_from(["", "A", "B"]),  # the candidate
+            st.sampled_from([(), ("A",), ("B",), ("A", "B")]),  # the right accounts
+        ),
+        max_size=40,
+    )
+)
+def test_figures_stay_within_their_ranges(
+    cases: list[tuple[str, float, str, tuple[str, ...]]],
+) -> None:
+    results = [_row(f"L{i}", d, c, cand) for i, (d, c, cand, _) in enumerate(cases)]
+    truth = {f"L{i}": frozenset(right) for i, (*_, right) in enumerate(cases)}
+    ev = evaluate(results, truth)
+    for value in (ev.precision, ev.recall, ev.f1, ev.average_precision, ev.ece,
+                  ev.no_account_accuracy, *ev.precision_at_recall.values()):  # fmt: skip
+        assert 0.0 <= value <= 1.0 + 1e-9
+    assert sum(b.leads for b in ev.reliability) == ev.leads == len(cases)
+    assert ev.matched_right <= ev.matched and ev.review_right <= ev.review
+    assert ev.errors <= ev.leads
+    assert sum(ev.decisions.values()) == len(cases)

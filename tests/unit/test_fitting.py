@@ -202,3 +202,17 @@ def test_the_cli_fits_and_match_uses_the_result(tmp_path: Path, crms: CRMs) -> N
                  str(folder / "leads.csv"), "--out", str(out), "--config", str(config),
                  "--quiet"]) == 0  # fmt: skip
     assert out.read_text("utf-8").count("\n") == 9001
+
+
+@pytest.mark.parametrize("argv", [["--holdout", "0"], ["--holdout", "1.5"], ["--precision", "x"]])
+def test_the_cli_refuses_shares_outside_0_1(tmp_path: Path, argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", "--accounts", "a.csv", "--leads", "l.csv", "--out", str(tmp_path / "c.json"),
+              *argv])  # fmt: skip
+    assert exc.value.code == 2
+
+
+def test_a_holdout_of_everything_is_a_config_error(crms: CRMs) -> None:
+    index, leads = crms["fit"]
+    with pytest.raises(ConfigError, match="holdout"):
+        fit(index, leads, truth_from_rows(leads), holdout=1.0)
