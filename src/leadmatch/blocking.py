@@ -443,7 +443,9 @@ def _top_names(
     np.put_along_axis(mask_rank, order, dense, axis=1)
 
     # Keep the ranks a lead needs to reach max_candidates names, then sort only those.
-    row = np.searchsorted(leads, lead_of)
+    row_of_lead = np.zeros(int(leads[-1]) + 1, dtype=np.int64)  # leads: the batch's rows, sorted
+    row_of_lead[leads] = np.arange(len(leads), dtype=np.int64)
+    row = row_of_lead[lead_of]
     pair_rank = mask_rank[row, mask]
     n_ranks = 1 << BLOCKING_TOKENS
     counts = np.bincount(row * n_ranks + pair_rank, minlength=len(leads) * n_ranks)
