@@ -32,7 +32,7 @@ from leadmatch.evaluation import evaluate, truth_from_rows
 from leadmatch.fitting import fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Match
-from leadmatch.pipeline import OUTPUT_COLUMNS, result_row, result_rows
+from leadmatch.pipeline import OUTPUT_COLUMNS, field_columns, result_row, result_rows
 
 #: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
 #: memory stays flat however long the file is.
@@ -49,6 +49,14 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
     return value
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """A comma-separated list of column names."""
+    names = tuple(name.strip() for name in text.split(","))
+    if any(not name for name in names):
+        raise argparse.ArgumentTypeError(f"expected names separated by commas, not {text!r}")
+    return names
 
 
 def _share(text: str) -> float:
@@ -89,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="COLUMN=FIELD",
         help="use a column of either file as a field (repeatable)",
     )
+    match.add_argument(
+        "--account-fields",
+        type=_names,
+        default=(),
+        metavar="A,B",
+        help="account columns to copy into each result (owner_id,type); a saved index must "
+        "hold them",
+    )
     match.add_argument("--strict", action="store_true", help="stop at the first unusable row")
     match.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
     match.add_argument(
@@ -105,6 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--accounts", required=True, help="accounts CSV")
     index.add_argument("--out", required=True, help="index file to write (e.g. accounts.lmx)")
     index.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
+    index.add_argument(
+        "--account-fields",
+        type=_names,
+        default=(),
+        metavar="A,B",
+        help="extra account columns to keep in the index for results (owner_id,type)",
+    )
     index.add_argument(
         "--workers",
         type=_positive,
@@ -169,7 +192,7 @@ def _load_accounts(
     if _is_index(path):
         return AccountIndex.load(path, config), set()
     with open_text(path) as stream:
-        mapping, rows = read_csv(stream, "account", maps)
+        mapping, rows = read_csv(stream, "account", maps, keep=config.account_fields)
         return AccountIndex.build(rows, config, workers=workers), set(mapping)
 
 
@@ -222,6 +245,10 @@ def _match(args: argparse.Namespace) -> int:
     config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
     if args.strict:
         config = config.model_copy(update={"strict": True})
+    if args.account_fields:
+        config = MatchConfig.model_validate(
+            {**config.model_dump(), "account_fields": args.account_fields}
+        )
     lead_maps, account_maps = _split_maps(args.map)
     _check_output_dir(args.out)
     index, used = _load_accounts(args.accounts, account_maps, config, args.workers)
@@ -231,7 +258,8 @@ def _match(args: argparse.Namespace) -> int:
     with open_text(args.leads) as source, _output(args.out) as out:
         mapping, rows = read_csv(source, "lead", lead_maps)
         _check_maps(args.map, used | set(mapping))
-        writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS)
+        columns = [*OUTPUT_COLUMNS, *field_columns(index.config.account_fields)]
+        writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
 
         def progress(done: int) -> None:
@@ -276,7 +304,7 @@ def _index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     _, account_maps = _split_maps(args.map)
     _check_output_dir(args.out)
-    config = MatchConfig(strict=args.strict)
+    config = MatchConfig(strict=args.strict, account_fields=args.account_fields)
     index, used = _load_accounts(args.accounts, account_maps, config, args.workers)
     _check_maps(args.map, used)
     index.save(args.out)

@@ -139,8 +139,24 @@ def _delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
+def kept_columns(headers: Sequence[str], keep: Sequence[str]) -> dict[str, str]:
+    """``{header: name}`` for the extra fields ``keep`` names (matched as loosely as the
+    built-in column names); a name no header has raises :class:`MissingColumnError`."""
+    by_key = {header_key(h): h for h in reversed(headers)}
+    found = {name: by_key.get(header_key(name)) for name in keep}
+    missing = [name for name, header in found.items() if header is None]
+    if missing:
+        raise MissingColumnError(
+            f"no column for the account field(s) {', '.join(missing)} among {list(headers)}"
+        )
+    return {header: name for name, header in found.items() if header is not None}
+
+
 def read_csv(
-    stream: IO[str], kind: str, explicit: Mapping[str, str] | None = None
+    stream: IO[str],
+    kind: str,
+    explicit: Mapping[str, str] | None = None,
+    keep: Sequence[str] = (),
 ) -> tuple[dict[str, str], Iterator[dict[str, Any]]]:
     """The column mapping and the rows of a CSV file as field dicts, read lazily.
 
@@ -160,6 +176,7 @@ def read_csv(
     headers = [h.lstrip("\ufeff").strip() for h in headers]
     mapping = resolve_columns(headers, kind, explicit)
     positions = [(headers.index(h), f) for h, f in mapping.items()]
+    positions += [(headers.index(h), name) for h, name in kept_columns(headers, keep).items()]
 
     def unclosed(start: int) -> LeadmatchError:
         return LeadmatchError(

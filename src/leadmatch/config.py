@@ -168,6 +168,18 @@ class MatchConfig(_Frozen):
     strict: bool = False
     """Raise on the first unusable lead instead of returning an ``error`` result for it."""
     weights: Weights = Field(default_factory=Weights)
+    account_fields: tuple[str, ...] = ()
+    """Extra account columns (owner, type, tier...) kept by :meth:`AccountIndex.build` and
+    copied into each result of a ``matched`` or ``review`` lead (``Match.account_fields``), so
+    that a router knows "existing customer, owned by X" without a join."""
+
+    @field_validator("account_fields")
+    @classmethod
+    def _field_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(name.strip() for name in names)
+        if any(not name for name in cleaned) or len(set(cleaned)) != len(cleaned):
+            raise ConfigError(f"account_fields must be distinct, non-empty names: {names}")
+        return cleaned
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> MatchConfig:

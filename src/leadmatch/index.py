@@ -11,7 +11,8 @@ saved as plain arrays (no pickle) and mapped back on load.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -25,10 +26,11 @@ from leadmatch._arrays import IntArray, offsets
 from leadmatch._strings import StringColumn
 from leadmatch.accounts import prepare_all
 from leadmatch.config import MatchConfig
-from leadmatch.errors import IndexFormatError, InvalidAccountError
+from leadmatch.errors import ConfigError, IndexFormatError, InvalidAccountError
 from leadmatch.lookups import Lookups, check, derive
 from leadmatch.models import Account, Lead, Match
 from leadmatch.normalize.names import NAME_NORMALIZER_VERSION
+from leadmatch.normalize.text import as_text
 
 if TYPE_CHECKING:
     from leadmatch.records import LeadInput
@@ -59,6 +61,10 @@ class IndexData:
     name_tok_ptr: IntArray
     name_tok_ids: IntArray
     tokens: StringColumn
+    field_names: StringColumn
+    """The extra account fields kept (``MatchConfig.account_fields`` at build)."""
+    field_values: StringColumn
+    """Their values, account by account (``len(field_names)`` per account)."""
 
 
 def _interned(values: Iterable[str], vocab: dict[str, int], strings: list[str]) -> list[int]:
@@ -72,16 +78,40 @@ def _interned(values: Iterable[str], vocab: dict[str, int], strings: list[str]) 
     return out
 
 
-def _account_records(accounts: Any) -> Iterable[Mapping[str, Any] | Account]:
+def _account_records(
+    accounts: Any, keep: Sequence[str] = ()
+) -> Iterable[Mapping[str, Any] | Account]:
     if hasattr(accounts, "to_dict") and hasattr(accounts, "columns"):
         from leadmatch.records import frame_records
 
-        return frame_records(accounts, "account")
+        return frame_records(accounts, "account", keep)
     return accounts  # type: ignore[no-any-return]
 
 
+def _fields_held(data: IndexData, config: MatchConfig) -> MatchConfig:
+    """``config``, if the index holds the account fields it asks results to carry."""
+    held = set(data.field_names)
+    missing = [name for name in config.account_fields if name not in held]
+    if missing:
+        raise ConfigError(
+            f"the index holds no account field {', '.join(map(repr, missing))} (it holds "
+            f"{sorted(held) or 'none'}): build it with MatchConfig(account_fields=...) naming it"
+        )
+    return config
+
+
+def _field_values(record: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """A record's values of the extra fields, as text ('' where it has none)."""
+    if isinstance(record, Mapping):
+        return tuple(as_text(record.get(name)) for name in names)
+    return tuple(as_text(getattr(record, name, None)) for name in names)
+
+
 def _build_data(
-    accounts: Iterable[Mapping[str, Any] | Account], strict: bool, workers: int = 1
+    accounts: Iterable[Mapping[str, Any] | Account],
+    strict: bool,
+    workers: int = 1,
+    fields: Sequence[str] = (),
 ) -> IndexData:
     ids: list[str] = []
     display: list[str] = []
@@ -106,8 +136,18 @@ def _build_data(
     token_vocab: dict[str, int] = {}
     seen: set[str] = set()
     problems = 0
+    field_values: list[str] = []
+    # Extra fields are read here as records go to be prepared (in order, maybe in workers),
+    # and taken back as each prepared record comes out.
+    pending: deque[tuple[str, ...]] = deque()
 
-    for position, account in enumerate(prepare_all(accounts, workers)):
+    def tapped() -> Iterator[Any]:
+        for record in accounts:
+            pending.append(_field_values(record, fields))
+            yield record
+
+    for position, account in enumerate(prepare_all(tapped(), workers)):
+        values = pending.popleft()
         if isinstance(account, str):
             problems += 1
             message = f"account record {position} cannot be used: {account}"
@@ -126,6 +166,7 @@ def _build_data(
             log.warning("%s; the first record is kept", message)
             continue
         seen.add(account_id)
+        field_values.extend(values)
         row = len(ids)
         ids.append(account_id)
         display.append(display_name)
@@ -178,6 +219,8 @@ def _build_data(
         name_tok_ptr=offsets(np.array(tok_counts, dtype=np.int64)),
         name_tok_ids=np.array(tok_ids, dtype=np.int64),
         tokens=text(tokens),
+        field_names=text(list(fields)),
+        field_values=text(field_values),
     )
 
 
@@ -213,6 +256,8 @@ def _check(data: IndexData, lookups: Lookups, path: Path) -> None:
         raise fail("name or domain columns differ in length")
     if data.name_lossy.dtype != np.bool_:
         raise fail("name_lossy is not boolean")
+    if len(data.field_values) != n_acct * len(data.field_names):
+        raise fail("account field values do not fit the accounts")
     in_range(data.parent_row, -1, n_acct, "parent rows")
     in_range(data.name_owner, 0, n_acct, "name owners")
     csr(data.domain_ptr, n_acct, data.domain_ids, len(data.domains), "domain")
@@ -247,7 +292,7 @@ class AccountIndex:
     ) -> None:
         self.data = data
         self.lookups = lookups or derive(data)
-        self.config = config or MatchConfig()
+        self.config = _fields_held(data, config or MatchConfig())
         self.path: Path | None = None
         """The file this index was loaded from or last saved to (worker processes map it)."""
         self._file_stamp: tuple[int, int, int] | None = None
@@ -273,7 +318,8 @@ class AccountIndex:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         config = config or MatchConfig()
-        return cls(_build_data(_account_records(accounts), config.strict, workers), config)
+        records = _account_records(accounts, config.account_fields)
+        return cls(_build_data(records, config.strict, workers, config.account_fields), config)
 
     def __contains__(self, account_id: object) -> bool:
         """Whether an account of this id is in the index."""
@@ -291,7 +337,8 @@ class AccountIndex:
     def with_config(self, config: MatchConfig) -> AccountIndex:
         """The same accounts matched under another config (the tables are shared, not copied)."""
         clone = object.__new__(AccountIndex)
-        clone.data, clone.lookups, clone.config = self.data, self.lookups, config
+        clone.data, clone.lookups = self.data, self.lookups
+        clone.config = _fields_held(self.data, config)
         clone.path, clone._file_stamp = self.path, self._file_stamp
         return clone
 

@@ -203,6 +203,10 @@ class Match(BaseModel):
     """The blockers that proposed ``candidate_id``: ``domain``, ``brand``, ``family``,
     ``token``, ``exact``, ``acronym`` (see ``leadmatch.blocking``)."""
     error: str | None = None
+    account_fields: tuple[tuple[str, str], ...] = ()
+    """(name, value) of the account's fields named by ``MatchConfig.account_fields`` (owner,
+    type...), for a ``matched`` or ``review`` lead; empty otherwise. ``dict(m.account_fields)``
+    for a mapping (a tuple keeps the record hashable)."""
 
     def reasons(self) -> str:
         """The evidence as one line, strongest first, for CSV files and logs."""

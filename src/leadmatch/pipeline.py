@@ -41,7 +41,7 @@ def match_leads(index: AccountIndex, leads: Any) -> Any:
     """Match a list of leads (list out) or a pandas DataFrame (DataFrame out, same index)."""
     if is_frame(leads):
         results = match_records(index, list(frame_records(leads, "lead")))
-        return results_frame(results, index=leads.index)
+        return results_frame(results, index=leads.index, fields=index.config.account_fields)
     if isinstance(leads, (Lead, Mapping)):
         raise TypeError("match_many takes a collection of leads; use match() for one lead")
     return match_records(index, leads)
@@ -126,6 +126,7 @@ def _match(
     candidate_id: str | None = None,
     found_by: tuple[str, ...] = (),
     error: str | None = None,
+    account_fields: tuple[tuple[str, str], ...] = (),
 ) -> Match:
     values = {"lead_id": lead_id, "account_id": account_id, "confidence": confidence}
     return trusted(
@@ -139,6 +140,7 @@ def _match(
             "candidate_id": candidate_id,
             "found_by": found_by,
             "error": error,
+            "account_fields": account_fields,
         },
     )
 
@@ -176,6 +178,9 @@ def _results(
     )
     chosen = decision != "unmatched"
     account_ids = d.account_id.take(acct)
+    fields = _account_fields(index, acct)
+    names = config.account_fields
+    columns = field_columns(names)
     # What only records carry (a file has no column for them).
     parent_ids = [] if rows else d.account_id.take(lk.ultimate_row[acct])
     found_by = [] if rows else [blocking.blocker_names(b) for b in feats.blockers[won].tolist()]
@@ -238,6 +243,8 @@ def _results(
             row_k = _row(
                 lead_id, str(decision[k]), chosen_id, confidence_k, reasons, account_ids[k]
             )
+            if picked and fields:
+                row_k.update(zip(columns, fields[k]))
             out.append(row_k)
             continue
         out.append(
@@ -251,9 +258,28 @@ def _results(
                 ultimate_parent_id=parent_ids[k] if picked else None,
                 candidate_id=account_ids[k],
                 found_by=tuple(found_by[k]),
+                account_fields=tuple(zip(names, fields[k])) if picked and fields else (),
             )
         )
     return out
+
+
+def _account_fields(index: AccountIndex, acct: Any) -> list[tuple[str, ...]]:
+    """Per account row of ``acct``, the values of ``config.account_fields`` ([] if none)."""
+    names = index.config.account_fields
+    if not names:
+        return []
+    held = list(index.data.field_names)
+    width = len(held)
+    at = np.array([held.index(name) for name in names], dtype=np.int64)
+    values = index.data.field_values.take((acct[:, None] * width + at[None, :]).reshape(-1))
+    return [tuple(values[i : i + len(names)]) for i in range(0, len(values), len(names))]
+
+
+def field_columns(names: Sequence[str]) -> list[str]:
+    """The result columns of account fields: their names, ``account_``-prefixed where a name
+    is a result column already."""
+    return [f"account_{name}" if name in OUTPUT_COLUMNS else name for name in names]
 
 
 def _row(
@@ -281,12 +307,19 @@ def result_row(match: Match) -> dict[str, Any]:
         "decision": match.decision,
         "evidence": match.reasons(),
         "candidate_id": match.candidate_id or "",
+        **dict(
+            zip(
+                field_columns([n for n, _ in match.account_fields]),
+                [v for _, v in match.account_fields],
+            )
+        ),
     }
 
 
-def results_frame(results: Sequence[Match], index: Any = None) -> Any:
+def results_frame(results: Sequence[Match], index: Any = None, fields: Sequence[str] = ()) -> Any:
     """Results as a pandas DataFrame with :data:`OUTPUT_COLUMNS` (plus the candidate and parent)."""
     pandas = require_pandas()
     rows = [{**result_row(m), "ultimate_parent_id": m.ultimate_parent_id or ""} for m in results]
-    columns = [*OUTPUT_COLUMNS, "ultimate_parent_id"]
+    names = list(dict.fromkeys([*fields, *(n for m in results for n, _ in m.account_fields)]))
+    columns = [*OUTPUT_COLUMNS, "ultimate_parent_id", *field_columns(names)]
     return pandas.DataFrame(rows, columns=columns, index=index)

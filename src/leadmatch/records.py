@@ -6,7 +6,7 @@ every lead in gives exactly one result out, in order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from leadmatch.errors import InvalidLeadError, MissingExtraError
@@ -30,14 +30,15 @@ def require_pandas() -> Any:
     return pandas
 
 
-def frame_records(frame: Any, kind: str) -> Iterator[dict[str, Any]]:
+def frame_records(frame: Any, kind: str, keep: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
     """Rows of a pandas DataFrame as field dicts. Column names are read as the CLI reads
-    headers (canonical, Salesforce, HubSpot); missing values (NaN, NA, NaT) become None."""
-    from leadmatch.columns import resolve_columns
+    headers (canonical, Salesforce, HubSpot); missing values (NaN, NA, NaT) become None.
+    Columns named in ``keep`` (extra account fields) are kept under those names."""
+    from leadmatch.columns import kept_columns, resolve_columns
 
     pandas = require_pandas()
     headers = [str(c) for c in frame.columns]
-    mapping = resolve_columns(headers, kind, require_id=False)
+    mapping = {**resolve_columns(headers, kind, require_id=False), **kept_columns(headers, keep)}
     fields = [mapping.get(h) for h in headers]
     for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
         row = {f: (None if _is_missing(pandas, v) else v) for f, v in zip(fields, values) if f}

@@ -47,7 +47,8 @@ def test_results_equal_their_validated_copies() -> None:
 def test_trusted_records_are_frozen_and_hashable_like_models() -> None:
     values = {"lead_id": "L1", "account_id": None, "confidence": 0.0, "decision": "unmatched",
               "evidence": (), "alternatives": (), "ultimate_parent_id": None,
-              "candidate_id": None, "found_by": (), "error": None}  # fmt: skip
+              "candidate_id": None, "found_by": (), "error": None,
+              "account_fields": ()}  # fmt: skip
     fast, slow = trusted(Match, dict(values)), Match(**values)
     assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
     with pytest.raises(ValidationError, match="frozen"):
