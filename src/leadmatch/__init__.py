@@ -23,6 +23,7 @@ from leadmatch.evaluation import Evaluation, evaluate, truth_from_rows
 from leadmatch.fitting import Fit, fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Account, Alternative, Evidence, Lead, Match
+from leadmatch.rollup import Coverage, coverage, rollup
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,7 @@ __all__ = [
     "AccountIndex",
     "Alternative",
     "ConfigError",
+    "Coverage",
     "DuplicateGroup",
     "Evaluation",
     "Evidence",
@@ -47,8 +49,10 @@ __all__ = [
     "MissingExtraError",
     "Weights",
     "__version__",
+    "coverage",
     "evaluate",
     "find_duplicate_accounts",
     "fit",
+    "rollup",
     "truth_from_rows",
 ]

@@ -33,6 +33,7 @@ from leadmatch.fitting import fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Match
 from leadmatch.pipeline import OUTPUT_COLUMNS, field_columns, result_row, result_rows
+from leadmatch.rollup import ROLLUP_COLUMNS, coverage, rollup
 
 #: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
 #: memory stays flat however long the file is.
@@ -163,6 +164,26 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--precision", type=_share, help="set match_threshold for this precision on held-out leads"
     )
+
+    roll = sub.add_parser("rollup", help="matched leads rolled up per account")
+    roll.add_argument("--accounts", required=True, help="accounts CSV or saved index")
+    roll.add_argument("--matches", required=True, help="results CSV of 'leadmatch match'")
+    roll.add_argument("--out", required=True, help="rollup CSV ('-' for standard output)")
+    roll.add_argument("--leads", help="the leads CSV: adds contacts, countries and dates")
+    roll.add_argument("--date-column", help="lead column with a date (first and last lead)")
+    roll.add_argument("--level", choices=("account", "parent"), default="account")
+    roll.add_argument(
+        "--account-fields", type=_names, default=(), metavar="A,B",
+        help="account columns to add to each row",
+    )  # fmt: skip
+
+    cover = sub.add_parser("coverage", help="how many target accounts the leads reached")
+    cover.add_argument("--accounts", required=True, help="accounts CSV or saved index")
+    cover.add_argument("--matches", required=True, help="results CSV of 'leadmatch match'")
+    cover.add_argument("--targets", required=True, help="CSV with account_id and optionally tier")
+    cover.add_argument("--min-leads", type=_positive, default=1, metavar="N")
+    cover.add_argument("--level", choices=("account", "parent"), default="account")
+    cover.add_argument("--out", help="CSV of the details: uncovered targets, engaged non-targets")
 
     dedupe = sub.add_parser("dedupe-accounts", help="find accounts that are the same company")
     dedupe.add_argument("--accounts", required=True, help="accounts CSV or saved index")
@@ -377,6 +398,62 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _matches_file(path: str) -> list[dict[str, str]]:
+    with open_text(path) as stream:
+        reader = csv.DictReader(stream)
+        missing = {"lead_id", "account_id", "decision"} - set(reader.fieldnames or ())
+        if missing:
+            raise MissingColumnError(
+                f"{path} is not a results file: no {', '.join(sorted(missing))} column"
+            )
+        return list(reader)
+
+
+def _rollup(args: argparse.Namespace) -> int:
+    _check_output_dir(args.out)
+    config = MatchConfig(account_fields=args.account_fields)
+    index, _ = _load_accounts(args.accounts, {}, config)
+    leads = None
+    if args.leads:
+        keep = [args.date_column] if args.date_column else []
+        with open_text(args.leads) as stream:
+            _, lead_rows = read_csv(stream, "lead", keep=keep)
+            leads = list(_named(lead_rows))
+    rows = rollup(
+        _matches_file(args.matches), index, leads=leads, level=args.level,
+        date_field=args.date_column,
+    )  # fmt: skip
+    columns = [*ROLLUP_COLUMNS, *index.data.field_names]
+    with _output(args.out) as out:
+        writer = csv.DictWriter(out, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    if args.out:
+        _check_output_dir(args.out)
+    index, _ = _load_accounts(args.accounts, {}, MatchConfig())
+    with open_text(args.targets) as stream:
+        targets = list(csv.DictReader(stream))
+    if targets and "account_id" not in targets[0]:
+        raise MissingColumnError(f"{args.targets} has no account_id column")
+    report = coverage(
+        _matches_file(args.matches), index, targets, min_leads=args.min_leads, level=args.level
+    )
+    print(report.summary())
+    if args.out:
+        with _output(args.out) as out:
+            writer = csv.writer(out)
+            writer.writerow(["kind", "account_id", "tier", "matched_leads"])
+            writer.writerows(("uncovered target", a, t, "") for a, t in report.uncovered)
+            writer.writerows(
+                ("engaged non-target", a, "", n) for a, n in report.engaged_non_targets
+            )
+    return 0
+
+
 #: Columns of the duplicate accounts file.
 DUPLICATE_COLUMNS = ("group", "account_id", "survivor_id", "is_survivor", "reason")
 
@@ -470,6 +547,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fit(args)
         if args.command == "dedupe-accounts":
             return _dedupe(args)
+        if args.command == "rollup":
+            return _rollup(args)
+        if args.command == "coverage":
+            return _coverage(args)
         return _demo(args)
     except BrokenPipeError:  # `leadmatch match --out - | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
