@@ -1381,9 +1381,13 @@ class Generator:
             st["empty_company"] += 1
         return row
 
-    def write_leads(self, m: int, path: Path) -> None:
+    def write_leads(self, m: int, path: Path, unknown_path: Path | None = None) -> None:
+        """Leads to ``path``; with ``unknown_path``, which company each lead of no account
+        comes from (``lead_id,company``: the truth for grouping net-new accounts)."""
         rng = self.rng
         pool: list[Company] = []
+        pool_keys: list[str] = []
+        unknown: list[tuple[str, str]] = []
         n = len(self.companies)
         st = self.stats.lead
         with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -1407,9 +1411,11 @@ class Generator:
                 st["no_account"] += 1
                 comp: Company | None = None
                 if pool and rng.random() < 0.4:
-                    comp = pool[rng.randrange(len(pool))]
+                    at = rng.randrange(len(pool))
+                    comp, key = pool[at], pool_keys[at]
                 else:
                     owner = -1 - self.withheld_n
+                    key = f"X{self.withheld_n}"
                     self.withheld_n += 1
                     if n and rng.random() < 0.3:
                         comp = self.near_miss(owner)
@@ -1419,9 +1425,17 @@ class Generator:
                         comp = self.company(owner)
                     if len(pool) < 50_000:
                         pool.append(comp)
+                        pool_keys.append(key)
                     else:
-                        pool[rng.randrange(len(pool))] = comp
+                        at = rng.randrange(len(pool))
+                        pool[at], pool_keys[at] = comp, key
+                unknown.append((lead_id, key))
                 w.writerow(self.lead_row(lead_id, comp, -1))
+        if unknown_path is not None:
+            with open(unknown_path, "w", encoding="utf-8", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(["lead_id", "company"])
+                w.writerows(unknown)
 
 
 # ----------------------------------------------------------------------------- noise helpers
@@ -1611,7 +1625,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     g = Generator(seed)
     g.write_accounts(n, out / "accounts.csv")
-    g.write_leads(m, out / "leads.csv")
+    g.write_leads(m, out / "leads.csv", None if args.demo else out / "unknown_companies.csv")
     if not args.quiet:
         print_stats(g, time.perf_counter() - started)
     return 0

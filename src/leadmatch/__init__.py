@@ -23,6 +23,7 @@ from leadmatch.evaluation import Evaluation, evaluate, truth_from_rows
 from leadmatch.fitting import Fit, fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Account, Alternative, Evidence, Lead, Match
+from leadmatch.proposals import ProposedAccount, propose_accounts
 from leadmatch.rollup import Coverage, coverage, rollup
 
 __version__ = "0.1.0"
@@ -47,12 +48,14 @@ __all__ = [
     "MatchConfig",
     "MissingColumnError",
     "MissingExtraError",
+    "ProposedAccount",
     "Weights",
     "__version__",
     "coverage",
     "evaluate",
     "find_duplicate_accounts",
     "fit",
+    "propose_accounts",
     "rollup",
     "truth_from_rows",
 ]

@@ -33,6 +33,7 @@ from leadmatch.fitting import fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Match
 from leadmatch.pipeline import OUTPUT_COLUMNS, field_columns, result_row, result_rows
+from leadmatch.proposals import PROPOSAL_COLUMNS, propose_accounts
 from leadmatch.rollup import ROLLUP_COLUMNS, coverage, rollup
 
 #: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
@@ -184,6 +185,13 @@ def _parser() -> argparse.ArgumentParser:
     cover.add_argument("--min-leads", type=_positive, default=1, metavar="N")
     cover.add_argument("--level", choices=("account", "parent"), default="account")
     cover.add_argument("--out", help="CSV of the details: uncovered targets, engaged non-targets")
+
+    propose = sub.add_parser("propose", help="group unmatched leads into accounts to create")
+    propose.add_argument("--leads", required=True, help="the leads CSV that was matched")
+    propose.add_argument("--matches", required=True, help="results CSV of 'leadmatch match'")
+    propose.add_argument("--out", required=True, help="proposed accounts CSV ('-': stdout)")
+    propose.add_argument("--config", help="MatchConfig JSON (weights; match_threshold pairs)")
+    propose.add_argument("--quiet", action="store_true", help="no summary on stderr")
 
     dedupe = sub.add_parser("dedupe-accounts", help="find accounts that are the same company")
     dedupe.add_argument("--accounts", required=True, help="accounts CSV or saved index")
@@ -431,6 +439,24 @@ def _rollup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _propose(args: argparse.Namespace) -> int:
+    _check_output_dir(args.out)
+    config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
+    with open_text(args.leads) as stream:
+        _, lead_rows = read_csv(stream, "lead")
+        leads = list(_named(lead_rows))
+    proposals = propose_accounts(leads, _matches_file(args.matches), config)
+    with _output(args.out) as out:
+        writer = csv.DictWriter(out, fieldnames=PROPOSAL_COLUMNS)
+        writer.writeheader()
+        writer.writerows(p.row() for p in proposals)
+    if not args.quiet:
+        grouped = sum(len(p.lead_ids) for p in proposals)
+        print(f"{len(proposals):,} proposed accounts from {grouped:,} unmatched leads",
+              file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def _coverage(args: argparse.Namespace) -> int:
     if args.out:
         _check_output_dir(args.out)
@@ -549,6 +575,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _dedupe(args)
         if args.command == "rollup":
             return _rollup(args)
+        if args.command == "propose":
+            return _propose(args)
         if args.command == "coverage":
             return _coverage(args)
         return _demo(args)

@@ -11,19 +11,18 @@ measured where it matters: among the accounts a lead could be confused with.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from leadmatch import blocking, features, scoring
+from leadmatch import features
 from leadmatch._arrays import BoolArray, FloatArray, IntArray
 from leadmatch.config import LEVELS, MatchConfig, Weights
 from leadmatch.errors import ConfigError, InvalidInputError
 from leadmatch.evaluation import Evaluation, evaluate
-from leadmatch.prepare import prepare
-from leadmatch.records import validate_leads
+from leadmatch.pipeline import scored_batches
 from leadmatch.resolve import resolve
 
 if TYPE_CHECKING:
@@ -40,8 +39,6 @@ CALIBRATION_POINTS = 64
 #: Fewest leads behind a calibration point: a step of the isotonic fit over a handful of leads
 #: is noise, and is merged into its nearest neighbour.
 CALIBRATION_MIN_LEADS = 20
-#: Leads per batch while collecting pairs (memory stays bounded for any number of leads).
-_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ def pair_levels(
 ) -> PairLevels:
     """The candidate pairs of ``leads`` (as blocking proposes them) with their levels and labels."""
     parts: list[tuple[dict[str, IntArray], BoolArray]] = []
-    for ids, feats, scores, _ in _scored(index, list(leads), config):
+    for ids, feats, scores, _ in scored_batches(index, list(leads), config):
         pairs = np.arange(len(feats.lead), dtype=np.int64)
         parts.append((scores.levels, _right(index, truth, ids, feats, pairs)))
     return PairLevels(
@@ -93,19 +90,6 @@ def pair_levels(
         else {c: np.zeros(0, dtype=np.int64) for c in LEVELS},
         match=np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=bool),
     )
-
-
-def _scored(
-    index: AccountIndex, leads: list[Mapping[str, Any]], config: MatchConfig
-) -> Iterator[tuple[Sequence[str], features.Features, scoring.Scores, int]]:
-    """Per batch of leads: their ids, the features and scores of their candidate pairs, and
-    how many leads the batch had (what matching computes before it decides)."""
-    for start in range(0, len(leads), _BATCH):
-        valid, ids, _ = validate_leads(leads[start : start + _BATCH], strict=False)
-        batch = prepare(valid)
-        lead, name, bits = blocking.candidates(index, batch, config)
-        feats = features.compute(index, batch, lead, name, bits)
-        yield ids, feats, scoring.score(feats, config.weights), len(valid)
 
 
 def _right(
@@ -309,7 +293,7 @@ def _winners(
     """The summed weight of each lead's chosen account, and whether it is right."""
     totals: list[FloatArray] = []
     rights: list[BoolArray] = []
-    for ids, feats, scores, n_leads in _scored(index, list(leads), config):
+    for ids, feats, scores, n_leads in scored_batches(index, list(leads), config):
         decided = resolve(index, feats, scores, n_leads, config)
         pair = decided.winner_pair[decided.winner_pair >= 0]
         totals.append(scores.total[pair])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from leadmatch import blocking, features, scoring
+from leadmatch.config import MatchConfig
 from leadmatch.explain import evidence
 from leadmatch.models import Alternative, Decision, Evidence, Lead, Match, trusted
 from leadmatch.prepare import prepare
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("leadmatch")
 
+#: Leads per batch of :func:`scored_batches` (memory stays bounded for any number of leads).
+SCORED_BATCH = 20_000
 #: Columns of a result table (CSV or DataFrame), in order. ``candidate_id`` is the best-scored
 #: account whatever the decision (the nearest miss of an ``unmatched`` lead; what evaluation
 #: ranks and calibrates).
@@ -64,6 +67,20 @@ def match_records(
     scores = scoring.score(feats, config.weights)
     decided = resolve(index, feats, scores, len(valid), config)
     return _results(index, batch, feats, scores, decided, ids, errors, rows)
+
+
+def scored_batches(
+    index: AccountIndex, leads: Sequence[Lead | Mapping[str, Any]], config: MatchConfig
+) -> Iterator[tuple[Sequence[str], features.Features, scoring.Scores, int]]:
+    """Per batch of :data:`SCORED_BATCH` leads: their ids, the features and scores of their
+    candidate pairs, and how many leads the batch had: what matching computes before it
+    decides (fitting and proposals read it)."""
+    for start in range(0, len(leads), SCORED_BATCH):
+        valid, ids, _ = validate_leads(leads[start : start + SCORED_BATCH], strict=False)
+        batch = prepare(valid)
+        lead, name, bits = blocking.candidates(index, batch, config)
+        feats = features.compute(index, batch, lead, name, bits)
+        yield ids, feats, scoring.score(feats, config.weights), len(valid)
 
 
 def result_rows(

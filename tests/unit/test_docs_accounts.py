@@ -26,3 +26,4 @@ def test_the_accounts_page_runs_on_the_demo_data(
     for code in blocks:  # one namespace: the page is one session
         exec(compile(code, str(PAGE), "exec"), namespace)
     assert namespace["customers"] and namespace["rows"] and namespace["report"]
+    assert namespace["proposals"] and namespace["new_rows"][0]["account_id"].startswith("NEW-")
