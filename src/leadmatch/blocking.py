@@ -172,6 +172,13 @@ def _token_matches(
     typo_pos, typo_tok = index.lookups.typo_table.gather(
         np.array(source, dtype=np.int64), hash_keys(variants), 1 << 30
     )
+    # A token shares several keys with a word (and the word's own token all of them): one
+    # match per (word, token), and none of the word with itself.
+    n_tok = max(len(index.lookups.token_df), 1)
+    pairs = np.unique(typo_pos * n_tok + typo_tok)
+    typo_pos, typo_tok = pairs // n_tok, pairs % n_tok
+    other = typo_tok != exact[typo_pos]
+    typo_pos, typo_tok = typo_pos[other], typo_tok[other]
     found = np.zeros(len(tokens), dtype=bool)
     found[exact >= 0] = True
     found[typo_pos] = True
@@ -243,9 +250,10 @@ def _token_candidates(
     overlap = _Overlap(*every, np.union1d(first_turn, lead_arr * n_tok + tok_arr))
 
     # Expand postings a slice of leads at a time so the pair arrays stay small.
-    postings = np.minimum(
-        lk.post_ptr[tok_arr + 1] - lk.post_ptr[tok_arr], RESCORED * config.max_candidates
-    )
+    postings = lk.post_ptr[tok_arr + 1] - lk.post_ptr[tok_arr]
+    wanted = RESCORED * config.max_candidates
+    paired = (postings > max(wanted, PAIR_MIN_POSTINGS)) & (postings <= PAIR_MAX_POSTINGS)
+    postings = np.where(paired, wanted, postings)  # what _top_names reads of each token
     bounds = np.searchsorted(
         np.cumsum(postings), np.arange(1, 1 + postings.sum() // _SLICE) * _SLICE
     )
@@ -279,12 +287,16 @@ def _turns(index: AccountIndex, word: IntArray, tok: IntArray, edits: IntArray) 
     meant: "Tian" is "Titan" before it is "Tiaz"). Ties go to the spelling.
     """
     lk = index.lookups
-    n_tok = len(lk.token_df)
+    n_tok = max(len(lk.token_df), 1)
     found = np.bincount(word[edits == 0], minlength=int(word.max(initial=-1)) + 1) > 0
-    by_df = lk.token_df_rank[tok]
-    key = np.where(found[word], by_df, n_tok - 1 - by_df)
-    tok_bits = int(n_tok).bit_length()  # word occurrences and tokens fit 61 bits by far
-    order = np.argsort((word << (2 + tok_bits)) | (edits << tok_bits) | key, kind="stable")
+    df, spelling = lk.token_df[tok], lk.token_rank[tok]
+    most = int(lk.token_df.max(initial=0))
+    key = np.where(found[word], df, most - df) * n_tok + spelling
+    key_bits = int(key.max(initial=0)).bit_length()
+    if int(word.max(initial=0)).bit_length() + 2 + key_bits <= 63:
+        order = np.argsort((word << (2 + key_bits)) | (edits << key_bits) | key, kind="stable")
+    else:  # a batch of millions of words against millions of tokens
+        order = np.lexsort((key, edits, word))
     turn = np.empty(len(word), dtype=np.int64)
     turn[order] = rank_in_group(word[order])
     return turn

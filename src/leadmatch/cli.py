@@ -34,7 +34,7 @@ from leadmatch.index import AccountIndex
 from leadmatch.models import Match
 from leadmatch.pipeline import OUTPUT_COLUMNS, field_columns, result_row, result_rows
 from leadmatch.proposals import PROPOSAL_COLUMNS, propose_accounts
-from leadmatch.rollup import ROLLUP_COLUMNS, coverage, rollup
+from leadmatch.rollup import ROLLUP_COLUMNS, coverage, rollup, rollup_field_columns
 
 #: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
 #: memory stays flat however long the file is.
@@ -431,7 +431,7 @@ def _rollup(args: argparse.Namespace) -> int:
         _matches_file(args.matches), index, leads=leads, level=args.level,
         date_field=args.date_column,
     )  # fmt: skip
-    columns = [*ROLLUP_COLUMNS, *index.data.field_names]
+    columns = [*ROLLUP_COLUMNS, *rollup_field_columns(index.data.field_names)]
     with _output(args.out) as out:
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()

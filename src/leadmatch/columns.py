@@ -139,8 +139,8 @@ def _delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def kept_columns(headers: Sequence[str], keep: Sequence[str]) -> dict[str, str]:
-    """``{header: name}`` for the extra fields ``keep`` names (matched as loosely as the
+def kept_columns(headers: Sequence[str], keep: Sequence[str]) -> list[tuple[str, str]]:
+    """(header, name) for each extra field ``keep`` names (matched as loosely as the
     built-in column names); a name no header has raises :class:`MissingColumnError`."""
     by_key = {header_key(h): h for h in reversed(headers)}
     found = {name: by_key.get(header_key(name)) for name in keep}
@@ -149,7 +149,7 @@ def kept_columns(headers: Sequence[str], keep: Sequence[str]) -> dict[str, str]:
         raise MissingColumnError(
             f"no column for the account field(s) {', '.join(missing)} among {list(headers)}"
         )
-    return {header: name for name, header in found.items() if header is not None}
+    return [(header, name) for name, header in found.items() if header is not None]
 
 
 def read_csv(
@@ -176,7 +176,7 @@ def read_csv(
     headers = [h.lstrip("\ufeff").strip() for h in headers]
     mapping = resolve_columns(headers, kind, explicit)
     positions = [(headers.index(h), f) for h, f in mapping.items()]
-    positions += [(headers.index(h), name) for h, name in kept_columns(headers, keep).items()]
+    positions += [(headers.index(h), name) for h, name in kept_columns(headers, keep)]
 
     def unclosed(start: int) -> LeadmatchError:
         return LeadmatchError(

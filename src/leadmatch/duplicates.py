@@ -3,11 +3,13 @@ and beside, lead matching).
 
 Two accounts are the same company when they share a registered domain (either one's domain or
 alias domain) in the same country (an account without a country joins those of every
-country), or when they have the same normalized name in the same country. A parent and its
-subsidiary (any ancestor and descendant) are never duplicates, whatever they share: a
-hierarchy is not a duplicate. Records joined by such links, directly or through others, form
-one group; its survivor is chosen by the resolver's tie-break rule: the account highest in
-its hierarchy, then the smallest id. All of it runs on the index's arrays.
+country, when the domain's other accounts have one country), or when they have the same
+normalized name in the same country. A parent and its subsidiary (any ancestor and
+descendant) are never duplicates, whatever they share: a hierarchy is not a duplicate, and an
+account whose ancestor ends up in its group (through a third record) leaves the group (checked
+in groups of up to :data:`ALL_PAIRS` accounts). Records joined by such links, directly or
+through others, form one group; its survivor is chosen by the resolver's tie-break rule: the
+account highest in its hierarchy, then the smallest id. All of it runs on the index's arrays.
 """
 
 from __future__ import annotations
@@ -63,6 +65,13 @@ def find_duplicate_accounts(index: AccountIndex) -> list[DuplicateGroup]:
     if not len(left):
         return []
     label = connected_components(n, left, right)
+    # A group joined through a third record may hold an account and its ancestor: the
+    # descendant is part of the hierarchy, not a duplicate; it leaves the group (with its links).
+    out = _descendants_in_groups(index, label)
+    if len(out):
+        kept = ~np.isin(left, out) & ~np.isin(right, out)
+        left, right, reason = left[kept], right[kept], reason[kept]
+        label = connected_components(n, left, right)
     members = np.flatnonzero(np.bincount(label, minlength=n)[label] > 1)
     # Survivor first (shallowest, then smallest id), then by id.
     order = members[np.lexsort((lk.id_rank[members], lk.depth[members], label[members]))]
@@ -84,6 +93,18 @@ def find_duplicate_accounts(index: AccountIndex) -> list[DuplicateGroup]:
     return groups
 
 
+def _descendants_in_groups(index: AccountIndex, label: IntArray) -> IntArray:
+    """Accounts of a group (of at most :data:`ALL_PAIRS`) that have an ancestor in it."""
+    sizes = np.bincount(label, minlength=len(label))
+    rows = np.flatnonzero((sizes[label] > 1) & (sizes[label] <= ALL_PAIRS))
+    order = rows[np.argsort(label[rows], kind="stable")]
+    a, b, _ = _run_pairs(order, first_of_groups(label[order]))
+    related = _related(index, a, b)
+    a, b = a[related], b[related]
+    depth = index.lookups.depth
+    return np.unique(np.where(depth[a] > depth[b], a, b))
+
+
 def _domain_links(index: AccountIndex) -> tuple[IntArray, IntArray, np.ndarray]:
     """Pairs of accounts that share a domain, in the same country or one without a country."""
     d, lk = index.data, index.lookups
@@ -98,7 +119,14 @@ def _domain_links(index: AccountIndex) -> tuple[IntArray, IntArray, np.ndarray]:
     domain_first = _first_of_runs(acct, first_of_groups(dom))
     no_country = (country == 0).astype(np.int64)
     countryless_first = _first_of_runs(no_country, first_of_groups(dom)) == 1
-    bridge = run_start & countryless_first
+    # ... when the domain's accounts with a country have one country (else it would join
+    # the subsidiaries of several countries into one "company").
+    domain_start = np.flatnonzero(first_of_groups(dom))
+    domain_size = np.diff(np.append(domain_start, len(dom)))
+    runs = np.add.reduceat(run_start.astype(np.int64), domain_start) if len(dom) else domain_size
+    countries = runs - no_country[domain_start]  # the country-less run is not a country
+    one_country = np.repeat(countries, domain_size)
+    bridge = run_start & countryless_first & (one_country == 1)
     left = np.concatenate([left, domain_first[bridge]])
     right = np.concatenate([right, acct[bridge]])
     via = np.concatenate([dom[later], dom[bridge]])

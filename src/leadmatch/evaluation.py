@@ -323,7 +323,7 @@ def _precision_at(curve: tuple[list[float], list[float], list[float]], level: fl
 
 def _reliability(confidence: Any, right: Any, bins: int) -> tuple[list[ReliabilityBin], float]:
     """Equal-width confidence bins (the last one closed) and the ECE."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
+    edges = np.arange(bins + 1, dtype=np.float64) / bins  # 3 / 10 is 0.3; linspace's is not
     which = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, bins - 1)
     out: list[ReliabilityBin] = []
     gap = 0.0

@@ -125,6 +125,8 @@ def fit_weights_em(pairs: PairLevels, base: Weights | None = None, iterations: i
     pairs, started from ``base`` (a model that already tells matches from non-matches roughly:
     EM refines it, it does not find the classes from nothing)."""
     base = base or Weights()
+    if iterations < 1:
+        raise ConfigError(f"EM needs at least one iteration, not {iterations}")
     if len(pairs) == 0:
         raise InvalidInputError("fitting needs candidate pairs")
     posterior = 1.0 / (1.0 + np.exp2(-_totals(pairs, base)))  # plain Fellegi–Sunter

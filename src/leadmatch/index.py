@@ -10,6 +10,7 @@ saved as plain arrays (no pickle) and mapped back on load.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -30,7 +31,6 @@ from leadmatch.errors import ConfigError, IndexFormatError, InvalidAccountError
 from leadmatch.lookups import Lookups, check, derive
 from leadmatch.models import Account, Lead, Match
 from leadmatch.normalize.names import NAME_NORMALIZER_VERSION
-from leadmatch.normalize.text import as_text
 
 if TYPE_CHECKING:
     from leadmatch.records import LeadInput
@@ -103,8 +103,32 @@ def _fields_held(data: IndexData, config: MatchConfig) -> MatchConfig:
 def _field_values(record: Any, names: Sequence[str]) -> tuple[str, ...]:
     """A record's values of the extra fields, as text ('' where it has none)."""
     if isinstance(record, Mapping):
-        return tuple(as_text(record.get(name)) for name in names)
-    return tuple(as_text(getattr(record, name, None)) for name in names)
+        return tuple(field_text(record.get(name)) for name in names)
+    return tuple(field_text(getattr(record, name, None)) for name in names)
+
+
+def field_text(value: Any) -> str:
+    """An account field as it reads in a CSV cell: numbers as written (1001, not 1001.0),
+    booleans as True/False, dates in ISO form; missing values (None, NaN, NaT) as ''."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    item = getattr(value, "item", None)  # a NumPy scalar: its Python value
+    if callable(item) and not hasattr(value, "isoformat"):
+        with contextlib.suppress(TypeError, ValueError):
+            value = item()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        try:
+            return "" if value != value else str(value.isoformat())  # NaT != NaT
+        except (TypeError, ValueError):
+            return ""
+    text = str(value)
+    return "" if text in ("nan", "<NA>", "NaT") else text
 
 
 def _build_data(

@@ -85,8 +85,6 @@ class Lookups:
     token_df: IntArray
     token_rank: IntArray
     """Position of each token in alphabetical order: a tie-break independent of load order."""
-    token_df_rank: IntArray
-    """Position of each token by document frequency, then alphabetically."""
     post_ptr: IntArray
     post_rows: IntArray
     """Name rows per token, in account id order (a capped read takes the same rows whatever
@@ -152,13 +150,6 @@ def _first_owner(ptr: IntArray, rows: IntArray) -> IntArray:
     owned = np.flatnonzero(np.diff(ptr) > 0)
     first[owned] = rows[ptr[owned]]
     return first
-
-
-def _position(order: IntArray) -> IntArray:
-    """The inverse permutation: where each element sits in ``order``."""
-    position = np.empty(len(order), dtype=np.int64)
-    position[order] = np.arange(len(order), dtype=np.int64)
-    return position
 
 
 def _alphabetical_rank(values: npt.NDArray[np.object_]) -> IntArray:
@@ -301,7 +292,6 @@ def derive(data: IndexData) -> Lookups:
         idf_raw=idf_raw,
         token_df=token_df,
         token_rank=token_rank,
-        token_df_rank=_position(np.lexsort((token_rank, token_df))),
         post_ptr=post_ptr,
         post_rows=post_rows,
         pair_table=_pair_table(data, post_ptr, name_rank),
@@ -366,8 +356,7 @@ def check(lookups: Lookups, n_acct: int, n_names: int, n_dom: int, n_tok: int) -
                   lk.city_hash, lk.phone_hash)),
         (n_names, (lk.name_compact_len, lk.name_generic, lk.legal_hash, lk.acronym_hash,
                    lk.compact_hash)),
-        (n_tok, (lk.idf, lk.idf_raw, lk.token_df, lk.token_rank, lk.token_common,
-                 lk.token_df_rank)),
+        (n_tok, (lk.idf, lk.idf_raw, lk.token_df, lk.token_rank, lk.token_common)),
         (n_dom, (lk.domain_brand,)),
         (n_dom + 1, (lk.domain_first_owner,)),
     )  # fmt: skip
@@ -389,7 +378,7 @@ def check(lookups: Lookups, n_acct: int, n_names: int, n_dom: int, n_tok: int) -
     ranges = (
         (lk.ultimate_row, 0, n_acct), (lk.group, 0, n_acct), (lk.id_rank, 0, n_acct),
         (lk.depth, 0, 1 + MAX_HIERARCHY_DEPTH), (lk.domain_first_owner, -1, n_acct),
-        (lk.domain_brand, 0, n_brand), (lk.token_rank, 0, n_tok), (lk.token_df_rank, 0, n_tok),
+        (lk.domain_brand, 0, n_brand), (lk.token_rank, 0, n_tok),
         (lk.name_compact_len, 0, 1 << 31),
     )  # fmt: skip
     if not all(_within(values, low, high) for values, low, high in ranges):

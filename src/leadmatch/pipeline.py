@@ -296,7 +296,8 @@ def _account_fields(index: AccountIndex, acct: Any) -> list[tuple[str, ...]]:
 def field_columns(names: Sequence[str]) -> list[str]:
     """The result columns of account fields: their names, ``account_``-prefixed where a name
     is a result column already."""
-    return [f"account_{name}" if name in OUTPUT_COLUMNS else name for name in names]
+    taken = {*OUTPUT_COLUMNS, "ultimate_parent_id"}
+    return [f"account_{name}" if name in taken else name for name in names]
 
 
 def _row(

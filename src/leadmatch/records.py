@@ -38,10 +38,12 @@ def frame_records(frame: Any, kind: str, keep: Sequence[str] = ()) -> Iterator[d
 
     pandas = require_pandas()
     headers = [str(c) for c in frame.columns]
-    mapping = {**resolve_columns(headers, kind, require_id=False), **kept_columns(headers, keep)}
-    fields = [mapping.get(h) for h in headers]
+    mapping = resolve_columns(headers, kind, require_id=False)
+    # (position, field) pairs: a column can be a built-in field and a kept one at once.
+    positions = [(headers.index(h), f) for h, f in mapping.items()]
+    positions += [(headers.index(h), name) for h, name in kept_columns(headers, keep)]
     for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
-        row = {f: (None if _is_missing(pandas, v) else v) for f, v in zip(fields, values) if f}
+        row = {f: (None if _is_missing(pandas, values[i]) else values[i]) for i, f in positions}
         if kind == "lead" and row.get("lead_id") is None:
             row["lead_id"] = str(label)  # no id column: the frame's own index
         yield row

@@ -79,6 +79,7 @@ def rollup(
     d = index.data
     order = keep[np.lexsort((index.lookups.id_rank[keep], -matched_n[keep]))]
     names = list(d.field_names)
+    columns = rollup_field_columns(names)
     width = len(names)
     at = np.repeat(order * width, width) + np.tile(np.arange(width, dtype=np.int64), len(order))
     values = d.field_values.take(at)
@@ -96,7 +97,7 @@ def rollup(
                 "countries": ";".join(countries.get(row, [])),
                 "first_lead_date": first.get(row, ""),
                 "last_lead_date": last.get(row, ""),
-                **dict(zip(names, values[k * width : (k + 1) * width])),
+                **dict(zip(columns, values[k * width : (k + 1) * width])),
             }
         )
     return out
@@ -208,6 +209,12 @@ def coverage(
         min_leads=min_leads,
         level=level,
     )
+
+
+def rollup_field_columns(names: Iterable[str]) -> list[str]:
+    """Rollup columns of account fields: ``account_``-prefixed where a name is a rollup
+    column already."""
+    return [f"account_{name}" if name in ROLLUP_COLUMNS else name for name in names]
 
 
 def _resolved(

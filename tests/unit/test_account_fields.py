@@ -91,3 +91,34 @@ def test_worker_processes_give_the_same_fields() -> None:
     expected = index.match_many(leads)
     assert list(index.match_iter(leads, chunk_size=2, workers=2)) == expected
     assert dict(expected[0].account_fields)["owner_id"] == "u-17"
+
+
+def test_field_values_read_as_a_csv_cell_would() -> None:
+    import datetime
+
+    import numpy as np
+
+    from leadmatch.index import field_text
+
+    cases = [(None, ""), (float("nan"), ""), (True, "True"), (np.int64(7), "7"), (101.0, "101"),
+             (1.5, "1.5"), (datetime.date(2026, 1, 2), "2026-01-02"),
+             (np.bool_(False), "False")]  # fmt: skip
+    assert [field_text(value) for value, _ in cases] == [text for _, text in cases]
+
+
+def test_a_kept_column_may_also_be_a_built_in_one() -> None:
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame([{"account_id": "N1", "Account Name": "Nordic Timber AB"}])
+    index = AccountIndex.build(frame, MatchConfig(account_fields=("Account Name",)))
+    match = index.match(Lead(company="Nordic Timber"))
+    assert match.account_id == "N1"
+    assert dict(match.account_fields) == {"Account Name": "Nordic Timber AB"}
+
+
+def test_field_names_that_are_result_columns_are_prefixed() -> None:
+    config = MatchConfig(account_fields=("ultimate_parent_id", "confidence"))
+    accounts = [{**ACCOUNTS[0], "ultimate_parent_id": "X", "confidence": "high"}]
+    match = AccountIndex.build(accounts, config).match(Lead(email="j@acme-robotics.co.uk"))
+    row = result_row(match)
+    assert row["account_ultimate_parent_id"] == "X" and row["account_confidence"] == "high"
+    assert row["confidence"] == match.confidence

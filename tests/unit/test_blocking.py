@@ -116,3 +116,19 @@ def test_two_edit_matches_are_checked_by_distance() -> None:
     found = {index.data.tokens[int(t)]: int(e) for t, e in zip(tok, edits)}
     assert found == {"acdfg": 2}
     assert np.all(position == 0)
+
+
+def test_a_word_does_not_take_turns_as_its_own_look_alike() -> None:
+    """'digital' shares all its deletion keys with itself: it must not fill the turns after
+    its own, nor take two turns for one look-alike."""
+    names = ["Digital Ltd", "Digtial Co", "Digitas AB", "Nordic X", "Nordix Y"]
+    index = AccountIndex.build([{"account_id": f"A{i}", "name": n} for i, n in enumerate(names)])
+    position, tok, _, edits = blocking._token_matches(index, ["digital", "nordic"])
+    pairs = list(zip(position.tolist(), tok.tolist()))
+    assert len(pairs) == len(set(pairs))
+    turn = blocking._turns(index, position, tok, edits)
+    by_word: dict[int, list[int]] = {}
+    for p, u in zip(position.tolist(), turn.tolist()):
+        by_word.setdefault(p, []).append(u)
+    assert all(sorted(u) == list(range(len(u))) for u in by_word.values())
+    assert max(by_word[0]) == 2  # digital, then digtial and digitas

@@ -232,3 +232,10 @@ def test_figures_stay_within_their_ranges(
     assert ev.matched_right <= ev.matched and ev.review_right <= ev.review
     assert ev.errors <= ev.leads
     assert sum(ev.decisions.values()) == len(cases)
+
+
+def test_a_confidence_on_a_bin_edge_falls_in_the_bin_it_starts() -> None:
+    truth = {f"L{i}": frozenset({"A"}) for i in range(3)}
+    rows = [_row(f"L{i}", "matched", c, "A") for i, c in enumerate((0.3, 0.6, 0.7))]
+    bins = evaluate(rows, truth).reliability
+    assert [b.leads for b in bins[3:8]] == [1, 0, 0, 1, 1]

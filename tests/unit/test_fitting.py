@@ -216,3 +216,8 @@ def test_a_holdout_of_everything_is_a_config_error(crms: CRMs) -> None:
     index, leads = crms["fit"]
     with pytest.raises(ConfigError, match="holdout"):
         fit(index, leads, truth_from_rows(leads), holdout=1.0)
+
+
+def test_em_needs_an_iteration() -> None:
+    with pytest.raises(ConfigError):
+        fit_weights_em(_pairs([0, 1], [True, False]), iterations=0)
