@@ -28,6 +28,8 @@ _PLACEHOLDER_COMPANIES = frozenset(
         "", "na", "n a", "none", "null", "nil", "unknown", "test", "testing", "private",
         "self", "self employed", "individual", "personal", "student", "retired", "home",
         "freelance", "freelancer", "no company", "not applicable", "x", "xx", "xxx", "asdf",
+        "company", "company name", "your company", "none given", "not given", "not provided",
+        "unknown company", "na na", "tbd", "n/a",
     }
 )  # fmt: skip
 
