@@ -290,7 +290,7 @@ def _turns(index: AccountIndex, word: IntArray, tok: IntArray, edits: IntArray) 
     n_tok = max(len(lk.token_df), 1)
     found = np.bincount(word[edits == 0], minlength=int(word.max(initial=-1)) + 1) > 0
     df, spelling = lk.token_df[tok], lk.token_rank[tok]
-    most = int(lk.token_df.max(initial=0))
+    most = len(lk.id_rank)  # no token is in more accounts than there are
     key = np.where(found[word], df, most - df) * n_tok + spelling
     key_bits = int(key.max(initial=0)).bit_length()
     if int(word.max(initial=0)).bit_length() + 2 + key_bits <= 63:

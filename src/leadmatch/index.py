@@ -170,8 +170,10 @@ def _build_data(
             pending.append(_field_values(record, fields))
             yield record
 
-    for position, account in enumerate(prepare_all(tapped(), workers)):
-        values = pending.popleft()
+    no_fields: tuple[str, ...] = ()
+    source = tapped() if fields else accounts
+    for position, account in enumerate(prepare_all(source, workers)):
+        values = pending.popleft() if fields else no_fields
         if isinstance(account, str):
             problems += 1
             message = f"account record {position} cannot be used: {account}"
