@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from tests.files import write_csv
 
 from leadmatch import AccountIndex, propose_accounts
 from leadmatch.cli import main
@@ -64,13 +65,8 @@ def test_the_order_of_the_leads_does_not_change_the_proposals() -> None:
 
 
 def test_the_cli_writes_proposals(tmp_path: Path) -> None:
-    accounts, leads = tmp_path / "accounts.csv", tmp_path / "leads.csv"
-    for path, rows in ((accounts, ACCOUNTS), (leads, LEADS)):
-        names = list(dict.fromkeys(k for r in rows for k in r))
-        with path.open("w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=names)
-            writer.writeheader()
-            writer.writerows(rows)
+    accounts = write_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    leads = write_csv(tmp_path / "leads.csv", LEADS)
     matches, out = tmp_path / "matches.csv", tmp_path / "new_accounts.csv"
     assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out",
                  str(matches), "--quiet"]) == 0  # fmt: skip

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from tests.files import write_csv
 
 from leadmatch import AccountIndex, InvalidInputError, Lead, MatchConfig, coverage, rollup
 from leadmatch.cli import main
@@ -78,13 +79,8 @@ def test_unknown_accounts_are_errors_not_silent_drops() -> None:
 def test_the_cli_rolls_up_and_reports_coverage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    accounts, leads = tmp_path / "accounts.csv", tmp_path / "leads.csv"
-    for path, rows in ((accounts, ACCOUNTS), (leads, LEADS)):
-        names = list(dict.fromkeys(k for r in rows for k in r))
-        with path.open("w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=names)
-            writer.writeheader()
-            writer.writerows(rows)
+    accounts = write_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    leads = write_csv(tmp_path / "leads.csv", LEADS)
     matches, out = tmp_path / "matches.csv", tmp_path / "rollup.csv"
     assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out",
                  str(matches), "--quiet"]) == 0  # fmt: skip
