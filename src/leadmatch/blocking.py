@@ -187,7 +187,8 @@ def _token_matches(
         for k in np.flatnonzero(~found).tolist()
         if len(tokens[k]) >= TWO_EDIT_MIN_LENGTH and tokens[k].isalpha()
     ]
-    far_pos, far_tok = _two_edit_matches(index, tokens, lost)
+    none = np.zeros(0, dtype=np.int64)
+    far_pos, far_tok = _two_edit_matches(index, tokens, lost) if lost else (none, none)
     hit = np.flatnonzero(exact >= 0)
     return (
         np.concatenate([hit, typo_pos, far_pos]),
@@ -427,9 +428,10 @@ def _top_names(
     )
     rows = lk.post_rows[position]
     pair_at = np.flatnonzero(paired)
-    pair_which, pair_rows = overlap.pairs(index, lead[pair_at], tok[pair_at])
-    which = np.concatenate([which, pair_at[pair_which]])
-    rows = np.concatenate([rows, pair_rows])
+    if len(pair_at):
+        pair_which, pair_rows = overlap.pairs(index, lead[pair_at], tok[pair_at])
+        which = np.concatenate([which, pair_at[pair_which]])
+        rows = np.concatenate([rows, pair_rows])
     if len(which) == 0:
         return which, which.copy()
     n_names = max(len(index.data.name_owner), 1)
