@@ -14,6 +14,7 @@ union is what the features are computed on. The blockers and what they catch:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -248,7 +249,7 @@ def _token_candidates(
     first_turn = lead_arr[turn == 0] * n_tok + tok_arr[turn == 0]
     every = lead_arr * n_tok + tok_arr, weight
     lead_arr, tok_arr, weight = _blocking_tokens(index, config, lead_arr, tok_arr, weight, turn)
-    overlap = _Overlap(*every, np.union1d(first_turn, lead_arr * n_tok + tok_arr))
+    overlap = _Overlap(*every, (first_turn, lead_arr * n_tok + tok_arr))
 
     # Expand postings a slice of leads at a time so the pair arrays stay small.
     postings = lk.post_ptr[tok_arr + 1] - lk.post_ptr[tok_arr]
@@ -258,6 +259,8 @@ def _token_candidates(
     bounds = np.searchsorted(
         np.cumsum(postings), np.arange(1, 1 + postings.sum() // _SLICE) * _SLICE
     )
+    if len(bounds) == 0:  # one slice: most batches, and every lead matched on its own
+        return _top_names(index, config, lead_arr, tok_arr, weight, overlap)
     parts_lead: list[IntArray] = []
     parts_name: list[IntArray] = []
     for chunk in np.split(np.arange(len(tok_arr)), _lead_boundaries(lead_arr, bounds)):
@@ -359,7 +362,12 @@ class _Overlap:
 
     keys: IntArray
     weight: FloatArray
-    partners: IntArray
+    partner_parts: tuple[IntArray, IntArray]
+    """Keys of each word's first turn, and of the blocking tokens (united when first needed)."""
+
+    @cached_property
+    def partners(self) -> IntArray:
+        return np.union1d(*self.partner_parts)
 
     def score(self, index: AccountIndex, lead: IntArray, name: IntArray) -> FloatArray:
         """Summed weight of the lead's words (exact or one edit away, common ones included)
@@ -445,7 +453,8 @@ def _top_names(
     lead_of, name_of = pairs // n_names, pairs % n_names
 
     # Score of every mask for every lead; its dense rank (0 = best) within the lead.
-    leads, lead_index = np.unique(lead, return_inverse=True)
+    new_lead = first_of_groups(lead)  # lead is sorted
+    leads, lead_index = lead[new_lead], np.cumsum(new_lead) - 1
     slot_weight = np.zeros((len(leads), BLOCKING_TOKENS))
     slot_weight[lead_index.reshape(-1), slot] = weight
     mask_score = slot_weight @ _MASKS.T
