@@ -15,6 +15,8 @@ import numpy as np
 
 from leadmatch._arrays import IntArray, object_array, offsets
 
+#: Up to this many rows, :meth:`StringColumn.take` reads them one by one.
+_FEW = 16
 #: Separator between values in the buffer when no value contains it (the fast decode path).
 _SEP = "\x00"
 
@@ -95,6 +97,8 @@ class StringColumn(Sequence[str]):
         """Values at ``rows``, decoding only those (for a few rows of a large loaded column)."""
         if self._objects is not None:
             return list(self._objects[rows].tolist())
+        if len(rows) <= _FEW:  # one lead's rows: NumPy's fixed costs exceed the work
+            return [self[int(r)] for r in rows]
         rows = np.asarray(rows, dtype=np.int64)
         rows = np.where(rows < 0, rows + len(self), rows)
         if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
