@@ -356,14 +356,7 @@ def _read_truth(path: str) -> tuple[str, dict[str, frozenset[str]]]:
 def _evaluate(args: argparse.Namespace) -> int:
     for path in (args.json, args.plots and str(Path(args.plots) / "x")):
         _check_output_dir(path)
-    with open_text(args.results) as stream:
-        reader = csv.DictReader(stream)
-        missing = {"lead_id", "decision", "confidence"} - set(reader.fieldnames or ())
-        if missing:
-            raise MissingColumnError(
-                f"{args.results} is not a results file: no {', '.join(sorted(missing))} column"
-            )
-        results = list(reader)
+    results = _matches_file(args.results, ("lead_id", "decision", "confidence"))
     truth_text, truth = _read_truth(args.truth)
     index = None
     leads: list[dict[str, Any]] | None = None
@@ -406,10 +399,13 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _matches_file(path: str) -> list[dict[str, str]]:
+def _matches_file(
+    path: str, needs: tuple[str, ...] = ("lead_id", "account_id", "decision")
+) -> list[dict[str, str]]:
+    """The rows of a results file of 'leadmatch match', refused without the columns ``needs``."""
     with open_text(path) as stream:
         reader = csv.DictReader(stream)
-        missing = {"lead_id", "account_id", "decision"} - set(reader.fieldnames or ())
+        missing = set(needs) - set(reader.fieldnames or ())
         if missing:
             raise MissingColumnError(
                 f"{path} is not a results file: no {', '.join(sorted(missing))} column"

@@ -61,12 +61,19 @@ def match_records(
     position, counted from ``offset``."""
     config = index.config
     valid, ids, errors = validate_leads(items, strict=config.strict, offset=offset)
+    batch, feats, scores = _scored(index, valid, config)
+    decided = resolve(index, feats, scores, len(valid), config)
+    return _results(index, batch, feats, scores, decided, ids, errors, rows)
+
+
+def _scored(
+    index: AccountIndex, valid: Sequence[Lead | None], config: MatchConfig
+) -> tuple[Any, features.Features, scoring.Scores]:
+    """Validated leads prepared, blocked, compared and scored: all but the decision."""
     batch = prepare(valid)
     lead_rows, name_rows, bits = blocking.candidates(index, batch, config)
     feats = features.compute(index, batch, lead_rows, name_rows, bits)
-    scores = scoring.score(feats, config.weights)
-    decided = resolve(index, feats, scores, len(valid), config)
-    return _results(index, batch, feats, scores, decided, ids, errors, rows)
+    return batch, feats, scoring.score(feats, config.weights)
 
 
 def scored_batches(
@@ -77,10 +84,8 @@ def scored_batches(
     decides (fitting and proposals read it)."""
     for start in range(0, len(leads), SCORED_BATCH):
         valid, ids, _ = validate_leads(leads[start : start + SCORED_BATCH], strict=False)
-        batch = prepare(valid)
-        lead, name, bits = blocking.candidates(index, batch, config)
-        feats = features.compute(index, batch, lead, name, bits)
-        yield ids, feats, scoring.score(feats, config.weights), len(valid)
+        _, feats, scores = _scored(index, valid, config)
+        yield ids, feats, scores, len(valid)
 
 
 def result_rows(
