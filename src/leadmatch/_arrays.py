@@ -42,9 +42,13 @@ def expand(ptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
     return which, position
 
 
-def group_by(keys: IntArray, size: int) -> tuple[IntArray, IntArray]:
-    """CSR index of ``range(len(keys))`` grouped by key in ``[0, size)``: ``(ptr, order)``."""
-    order = np.argsort(keys, kind="stable").astype(np.int64)
+def group_by(keys: IntArray, size: int, tie: IntArray | None = None) -> tuple[IntArray, IntArray]:
+    """CSR index of ``range(len(keys))`` grouped by key in ``[0, size)``: ``(ptr, order)``;
+    within a key in ``tie`` order if given (else in position order)."""
+    if tie is None:
+        order = np.argsort(keys, kind="stable").astype(np.int64)
+    else:
+        order = np.lexsort((tie, keys)).astype(np.int64)
     counts = np.bincount(keys, minlength=size) if len(keys) else np.zeros(size, dtype=np.int64)
     return offsets(counts), order
 

@@ -137,6 +137,31 @@ class StringColumn(Sequence[str]):
     def _gap(self) -> int:
         return 1 if self._joined else 0
 
+    @classmethod
+    def gathered(cls, parts: Sequence[tuple[StringColumn, IntArray]]) -> StringColumn:
+        """The values at ``rows`` of each ``(column, rows)``, one after another, gathered as
+        bytes (no value is decoded): how an index update copies its columns."""
+        joined = all(column._joined for column, _ in parts)
+        gap = 1 if joined else 0
+        starts, lengths, sources = [], [], []
+        base = 0
+        for column, rows in parts:
+            ptr = column._ptr
+            first = ptr[rows]
+            starts.append(first + base)
+            lengths.append(ptr[rows + 1] - column._gap - first)
+            sources.append(np.asarray(column._data, dtype=np.uint8).reshape(-1))
+            base += len(sources[-1])
+        start, length = np.concatenate(starts), np.concatenate(lengths)
+        source = np.concatenate(sources) if sources else np.zeros(0, dtype=np.uint8)
+        ptr = offsets(length + gap)
+        out = np.zeros(int(ptr[-1]), dtype=np.uint8)  # NUL: the separators of a joined column
+        which = np.repeat(np.arange(len(length), dtype=np.int64), length)
+        within = np.arange(len(which), dtype=np.int64) - np.repeat(offsets(length)[:-1], length)
+        out[ptr[which] + within] = source[start[which] + within]
+        size = len(out) - gap if len(length) else 0
+        return cls(out[:size], ptr, joined)
+
     def check(self) -> str | None:
         """What is wrong with the buffers (for a loaded file), or ``None``."""
         ptr, size = self._ptr, len(self._data)

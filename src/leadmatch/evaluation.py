@@ -200,6 +200,7 @@ def evaluate(
     A result whose lead the truth does not know raises :class:`InvalidInputError`: a silently
     smaller evaluation would look better than it is.
     """
+    index = index.snapshot() if index is not None else None
     if bins < 1:
         raise ValueError("bins must be at least 1")
     rows = [_as_row(r) for r in results]

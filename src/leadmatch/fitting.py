@@ -215,6 +215,7 @@ def fit(
     (they calibrate too: for figures on leads the fit never saw, evaluate the fitted config on
     other leads).
     """
+    index = index.snapshot()  # one version of the accounts throughout (see AccountIndex)
     config = config or MatchConfig()
     if not 0.0 < holdout < 1.0:
         raise ConfigError(f"holdout must be between 0 and 1 (both excluded), not {holdout}")

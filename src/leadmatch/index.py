@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ class IndexData:
     city: StringColumn
     phone: StringColumn
     parent_row: IntArray
+    parent_id: StringColumn
+    """The parent id each account names ('' for none), kept so that an update can link a
+    parent added later, as a build from the final accounts would."""
     domain_ptr: IntArray
     domain_ids: IntArray
     domains: StringColumn
@@ -136,7 +140,11 @@ def _build_data(
     strict: bool,
     workers: int = 1,
     fields: Sequence[str] = (),
+    *,
+    whole: bool = True,
 ) -> IndexData:
+    """Columns of ``accounts``; ``whole`` when they are all the accounts (not an update's part,
+    whose parents may be in the index: those are linked by :func:`leadmatch.updates.merged`)."""
     ids: list[str] = []
     display: list[str] = []
     country: list[str] = []
@@ -222,7 +230,7 @@ def _build_data(
     row_of = {value: row for row, value in enumerate(ids)}
     parent_row = np.array([row_of.get(p, -1) if p else -1 for p in parents], dtype=np.int64)
     dangling = sum(1 for p in parents if p and p not in row_of)
-    if dangling:
+    if dangling and whole:
         log.warning("%d account(s) name a parent_id that is not an account; ignored", dangling)
     text = StringColumn.from_list
     return IndexData(
@@ -232,6 +240,7 @@ def _build_data(
         city=text(city),
         phone=text(phone),
         parent_row=parent_row,
+        parent_id=text([p or "" for p in parents]),
         domain_ptr=offsets(np.array(domain_counts, dtype=np.int64)),
         domain_ids=np.array(domain_ids, dtype=np.int64),
         domains=text(domains),
@@ -274,7 +283,8 @@ def _check(data: IndexData, lookups: Lookups, path: Path) -> None:
             raise fail(f"{what} point outside the index")
 
     n_acct, n_names = len(data.account_id), len(data.name_owner)
-    for column in (data.display_name, data.country, data.city, data.phone, data.parent_row):
+    per_account = (data.display_name, data.country, data.city, data.phone, data.parent_row)
+    for column in (*per_account, data.parent_id):
         if len(column) != n_acct:
             raise fail("account columns differ in length")
     per_name = (data.name_raw, data.name_ascii, data.name_legal, data.name_acronym, data.name_lossy)
@@ -301,6 +311,32 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
+class _State:
+    """One version of an index's tables. An update makes a new one and swaps it in whole, so
+    a match that took the old one reads it to the end, unchanged."""
+
+    def __init__(self, data: IndexData, lookups: Lookups) -> None:
+        self.data, self.lookups = data, lookups
+        # Decoded once here, not on the first lead: the columns matching reads pair by pair.
+        data.tokens.objects()
+        lookups.name_compact.objects()
+
+    @cached_property
+    def row_of_id(self) -> dict[str, int]:
+        return {value: row for row, value in enumerate(self.data.account_id)}
+
+
+class _Shared:
+    """What an index and its :meth:`AccountIndex.with_config` views share: the current tables,
+    the file that holds them, and the lock that lets one update run at a time."""
+
+    def __init__(self, state: _State, path: Path | None = None) -> None:
+        self.state = state
+        self.path = path
+        self.stamp = _stamp(path) if path else None
+        self.lock = threading.Lock()
+
+
 class AccountIndex:
     """The accounts to match against, built once and reused for every lead.
 
@@ -310,21 +346,43 @@ class AccountIndex:
     >>> m.account_id, m.decision
     ('A1', 'matched')
 
-    An index is safe to share between threads for matching: nothing in it changes after build.
+    Threads: any number may match while one changes the index (:meth:`add`, :meth:`update`,
+    :meth:`remove`). A change builds new tables beside the current ones and swaps them in with
+    one assignment (copy-on-write); each call that reads the index takes the tables current
+    when it starts and reads those to its end, so a batch is never matched half against the
+    old accounts and half against the new. Changes run one at a time (a lock).
     """
 
     def __init__(
         self, data: IndexData, config: MatchConfig | None = None, lookups: Lookups | None = None
     ) -> None:
-        self.data = data
-        self.lookups = lookups or derive(data)
+        self._shared = _Shared(_State(data, lookups or derive(data)))
         self.config = _fields_held(data, config or MatchConfig())
-        self.path: Path | None = None
-        """The file this index was loaded from or last saved to (worker processes map it)."""
-        self._file_stamp: tuple[int, int, int] | None = None
-        # Decoded once here, not on the first lead: the columns matching reads pair by pair.
-        self.data.tokens.objects()
-        self.lookups.name_compact.objects()
+
+    @property
+    def data(self) -> IndexData:
+        return self._shared.state.data
+
+    @property
+    def lookups(self) -> Lookups:
+        return self._shared.state.lookups
+
+    @property
+    def path(self) -> Path | None:
+        """The file this index was loaded from or last saved to, while it still holds what the
+        index holds (worker processes map it); ``None`` after a change until the next save."""
+        return self._shared.path
+
+    def snapshot(self) -> AccountIndex:
+        """This index as it is now, unaffected by later changes (the tables are shared, not
+        copied): what to hand to code that reads the index several times and must see one
+        version of it."""
+        clone = object.__new__(AccountIndex)
+        shared = self._shared
+        clone._shared = _Shared(shared.state)
+        clone._shared.path, clone._shared.stamp = shared.path, shared.stamp
+        clone.config = self.config
+        return clone
 
     @classmethod
     def build(
@@ -355,29 +413,102 @@ class AccountIndex:
         return len(self.data.account_id)
 
     def __repr__(self) -> str:
+        data = self.data
         return (
-            f"AccountIndex({len(self):,} accounts, {len(self.data.name_owner):,} names, "
-            f"{len(self.data.domains):,} domains)"
+            f"AccountIndex({len(data.account_id):,} accounts, {len(data.name_owner):,} names, "
+            f"{len(data.domains):,} domains)"
         )
 
     def with_config(self, config: MatchConfig) -> AccountIndex:
-        """The same accounts matched under another config (the tables are shared, not copied)."""
+        """The same accounts matched under another config: a view that shares the tables (and
+        sees later changes to them), not a copy."""
         clone = object.__new__(AccountIndex)
-        clone.data, clone.lookups = self.data, self.lookups
+        clone._shared = self._shared
         clone.config = _fields_held(self.data, config)
-        clone.path, clone._file_stamp = self.path, self._file_stamp
         return clone
 
-    @cached_property
+    @property
     def _row_of_id(self) -> dict[str, int]:
-        return {value: row for row, value in enumerate(self.data.account_id)}
+        return self._shared.state.row_of_id
+
+    def add(self, accounts: Iterable[Account | Mapping[str, Any]] | Any) -> int:
+        """Index more accounts (records as :meth:`build` takes them) without a rebuild.
+
+        An id the index holds already raises :class:`~leadmatch.errors.InvalidAccountError`
+        (use :meth:`update`) and nothing changes. Unusable records are skipped with a warning,
+        or raise under ``config.strict``, as in :meth:`build`. Returns the accounts added.
+        """
+        return self._change(accounts, (), "add")
+
+    def update(self, accounts: Iterable[Account | Mapping[str, Any]] | Any) -> int:
+        """Replace accounts by new versions of them (all their fields: a record is the whole
+        account, as in :meth:`build`). An id the index does not hold raises
+        :class:`~leadmatch.errors.InvalidAccountError` (use :meth:`add`) and nothing changes.
+        Returns the accounts updated."""
+        return self._change(accounts, (), "update")
+
+    def remove(self, account_ids: Iterable[str], *, missing_ok: bool = False) -> int:
+        """Take accounts out of the index by id. An id it does not hold raises ``KeyError``
+        (nothing changes) unless ``missing_ok``. Accounts that named a removed one as their
+        parent become roots, and are linked again if it is added back. Returns the accounts
+        removed."""
+        if isinstance(account_ids, str):
+            account_ids = [account_ids]
+        return self._change((), account_ids, "remove", missing_ok=missing_ok)
+
+    def _change(
+        self,
+        accounts: Any,
+        removed: Iterable[str],
+        kind: str,
+        *,
+        missing_ok: bool = False,
+    ) -> int:
+        from leadmatch.updates import merged
+
+        with self._shared.lock:
+            state = self._shared.state
+            data, row_of = state.data, state.row_of_id
+            fields = data.field_names.tolist()
+            new = _build_data(
+                _account_records(accounts, fields), self.config.strict, 1, fields, whole=False
+            )
+            new_ids = new.account_id.tolist()
+            if kind == "remove":
+                ids = list(dict.fromkeys(removed))
+                unknown = [i for i in ids if not isinstance(i, str) or i not in row_of]
+                if unknown and not missing_ok:
+                    raise KeyError(f"not in the index: {_listed(unknown)}")
+            else:
+                held = [i for i in new_ids if i in row_of]
+                if kind == "add" and held:
+                    raise InvalidAccountError(
+                        f"already in the index (update them instead): {_listed(held)}"
+                    )
+                absent = [i for i in new_ids if i not in row_of]
+                if kind == "update" and absent:
+                    raise InvalidAccountError(
+                        f"not in the index (add them instead): {_listed(absent)}"
+                    )
+                ids = held
+            rows = [row_of[i] for i in ids if isinstance(i, str) and i in row_of]
+            changed = len(rows) if kind == "remove" else len(new_ids)
+            if not changed:
+                return 0
+            keep = np.ones(len(data.account_id), dtype=bool)
+            keep[rows] = False
+            after = merged(data, state.lookups, keep, new, row_of.get)
+            self._shared.state = _State(after, derive(after))
+            self._shared.path = self._shared.stamp = None
+            return changed
 
     def account(self, account_id: str) -> dict[str, Any]:
         """What the index holds of one account (normalized), for inspection and debugging."""
-        row = self._row_of_id.get(account_id)
+        state = self._shared.state
+        row = state.row_of_id.get(account_id)
         if row is None:
             raise KeyError(account_id)
-        d, lk = self.data, self.lookups
+        d, lk = state.data, state.lookups
         names = lk.acct_name_rows[lk.acct_name_ptr[row] : lk.acct_name_ptr[row + 1]]
         return {
             "account_id": account_id,
@@ -403,7 +534,7 @@ class AccountIndex:
         """
         from leadmatch.pipeline import match_leads
 
-        return match_leads(self, leads)
+        return match_leads(self.snapshot(), leads)
 
     def match_iter(
         self,
@@ -429,18 +560,21 @@ class AccountIndex:
         """
         from leadmatch.pipeline import match_stream
 
-        return match_stream(self, leads, chunk_size, progress, workers)
+        return match_stream(self.snapshot(), leads, chunk_size, progress, workers)
 
     def save(self, path: str | Path) -> Path:
         """Write the index to one file (arrays + JSON in an uncompressed zip; no pickle),
         atomically: a crash while saving leaves any previous file at ``path`` intact."""
-        self.path = self._write(path)
-        self._file_stamp = _stamp(self.path)
-        return self.path
+        shared = self._shared
+        with shared.lock:  # the file and :attr:`path` then hold the same version
+            written = self._write(path)
+            shared.path, shared.stamp = written, _stamp(written)
+        return written
 
     def _write(self, path: str | Path) -> Path:
         """:meth:`save` without making ``path`` this index's file (for temporary copies)."""
-        parts = {"data": self.data, "lookups": self.lookups}
+        state = self._shared.state
+        parts = {"data": state.data, "lookups": state.lookups}
         return _store.save(path, parts, NAME_NORMALIZER_VERSION).resolve()
 
     @classmethod
@@ -459,10 +593,17 @@ class AccountIndex:
         )
         _check(parts["data"], parts["lookups"], Path(path))
         index = cls(parts["data"], config, parts["lookups"])
-        index.path = Path(path).resolve()
-        index._file_stamp = _stamp(index.path)
+        index._shared.path = Path(path).resolve()
+        index._shared.stamp = _stamp(index._shared.path)
         return index
 
     def file_unchanged(self) -> bool:
-        """Whether :attr:`path` still holds this index (not replaced since load or save)."""
-        return self.path is not None and _stamp(self.path) == self._file_stamp
+        """Whether :attr:`path` still holds this index (not changed or replaced since load or
+        save)."""
+        shared = self._shared
+        return shared.path is not None and _stamp(shared.path) == shared.stamp
+
+
+def _listed(ids: Sequence[object], most: int = 10) -> str:
+    shown = ", ".join(map(repr, ids[:most]))
+    return shown + (f" and {len(ids) - most} more" if len(ids) > most else "")

@@ -229,19 +229,22 @@ def derive(data: IndexData) -> Lookups:
     id_rank = _alphabetical_rank(data.account_id.objects())
     acct_name_ptr, acct_name_rows = group_by(data.name_owner, n_acct)
 
+    # Accounts of a domain, brand or family in account id order (as postings are): capped
+    # reads then take the same accounts whatever the order the accounts were added in.
     dom_owner = np.repeat(np.arange(n_acct, dtype=np.int64), np.diff(data.domain_ptr))
-    domain_acct_ptr, order = group_by(data.domain_ids, n_dom)
+    dom_owner_rank = id_rank[dom_owner]
+    domain_acct_ptr, order = group_by(data.domain_ids, n_dom, dom_owner_rank)
     domain_acct_rows = dom_owner[order]
 
     brand_hash = hash_keys(data.brands.tolist())
     unique_brands, domain_brand = np.unique(brand_hash, return_inverse=True)
     domain_brand = domain_brand.astype(np.int64).reshape(-1)
     acct_brand = domain_brand[data.domain_ids] if n_dom else data.domain_ids.copy()
-    brand_acct_ptr, order = group_by(acct_brand, len(unique_brands))
+    brand_acct_ptr, order = group_by(acct_brand, len(unique_brands), dom_owner_rank)
     brand_acct_rows = dom_owner[order]
 
     group = _company_groups(data, domain_acct_rows, acct_name_ptr, acct_name_rows)
-    family_ptr, family_rows = group_by(group, n_acct)
+    family_ptr, family_rows = group_by(group, n_acct, id_rank)
 
     tok_owner = np.repeat(np.arange(n_names, dtype=np.int64), np.diff(data.name_tok_ptr))
     name_rank = id_rank[data.name_owner]

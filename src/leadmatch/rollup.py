@@ -47,6 +47,7 @@ def rollup(
     name), their countries and the first and last value of ``date_field``; then the account
     fields the index holds. Most matched leads first, then by account id; rows with the keys
     of :data:`ROLLUP_COLUMNS` and the field names (``pandas.DataFrame(rows)`` for a frame)."""
+    index = index.snapshot()  # one version of the accounts throughout (see AccountIndex)
     rows, accounts, decisions = _resolved(results, index)
     key = _level_rows(index, accounts, level)
     matched = decisions == 1
@@ -161,6 +162,7 @@ def coverage(
     ``level="parent"``, the leads of its whole hierarchy count (each account's leads roll up
     to its ultimate parent). A target id that is no account raises
     :class:`InvalidInputError`, naming it."""
+    index = index.snapshot()  # one version of the accounts throughout (see AccountIndex)
     if min_leads < 1:
         raise InvalidInputError("min_leads must be at least 1")
     _, accounts, decisions = _resolved(results, index)
