@@ -102,8 +102,16 @@ class KeyTable:
     def build(cls, hashes: U64Array, values: IntArray, order: IntArray | None = None) -> KeyTable:
         """Group ``values`` by hash; within a hash they keep the order of ``order`` (then of
         ``values``), so that a capped look-up does not depend on input order."""
-        tie = values if order is None else order
-        sort = np.lexsort((values, tie, hashes))
+        if order is None and (len(values) < 2 or bool((np.diff(values) >= 0).all())):
+            sort = np.argsort(hashes, kind="stable")  # ties already in value order
+        elif order is not None and len(values) and values.min() >= 0 and order.min() >= 0:
+            span = int(values.max()) + 1
+            if int(order.max()) < (1 << 62) // span:  # (order, value) packed in one key
+                sort = np.lexsort((order.astype(np.int64) * span + values, hashes))
+            else:
+                sort = np.lexsort((values, order, hashes))
+        else:
+            sort = np.lexsort((values, values if order is None else order, hashes))
         hashes, values = hashes[sort], values[sort]
         starts = np.flatnonzero(first_of_groups(hashes))
         ptr = np.append(starts, len(hashes)).astype(np.int64)

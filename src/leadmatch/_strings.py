@@ -13,12 +13,22 @@ from typing import Any, overload
 
 import numpy as np
 
-from leadmatch._arrays import IntArray, object_array, offsets
+from leadmatch._arrays import BoolArray, IntArray, object_array, offsets
 
 #: Up to this many rows, :meth:`StringColumn.take` reads them one by one.
 _FEW = 16
 #: Separator between values in the buffer when no value contains it (the fast decode path).
 _SEP = "\x00"
+_NUL = np.zeros(1, dtype=np.uint8)
+
+
+def _separators(ptr: IntArray, run: IntArray) -> BoolArray:
+    """Where the separators of a run of a joined column are, within the run's bytes."""
+    start = int(ptr[run[0]])
+    size = int(ptr[run[-1] + 1]) - 1 - start
+    mask = np.zeros(size, dtype=bool)
+    mask[ptr[run[1:]] - 1 - start] = True
+    return mask
 
 
 class StringColumn(Sequence[str]):
@@ -140,26 +150,44 @@ class StringColumn(Sequence[str]):
     @classmethod
     def gathered(cls, parts: Sequence[tuple[StringColumn, IntArray]]) -> StringColumn:
         """The values at ``rows`` of each ``(column, rows)``, one after another, gathered as
-        bytes (no value is decoded): how an index update copies its columns."""
+        bytes (no value is decoded): how an index update copies its columns. Runs of
+        consecutive rows (all of a column but the few an update removes) are copied whole."""
         joined = all(column._joined for column, _ in parts)
         gap = 1 if joined else 0
-        starts, lengths, sources = [], [], []
-        base = 0
+        lengths, pieces = [], []
         for column, rows in parts:
-            ptr = column._ptr
-            first = ptr[rows]
-            starts.append(first + base)
-            lengths.append(ptr[rows + 1] - column._gap - first)
-            sources.append(np.asarray(column._data, dtype=np.uint8).reshape(-1))
-            base += len(sources[-1])
-        start, length = np.concatenate(starts), np.concatenate(lengths)
-        source = np.concatenate(sources) if sources else np.zeros(0, dtype=np.uint8)
+            ptr, source = column._ptr, np.asarray(column._data, dtype=np.uint8).reshape(-1)
+            length = ptr[rows + 1] - column._gap - ptr[rows]
+            lengths.append(length)
+            if not len(rows):
+                continue
+            breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+            if len(breaks) < len(rows) // 64 + 1:  # few runs: copy each as one slice
+                for run in np.split(rows, breaks):
+                    start, end = int(ptr[run[0]]), int(ptr[run[-1] + 1])
+                    piece = source[start : max(end - column._gap, start)]
+                    if column._joined != joined:  # a joined run into an unjoined column
+                        piece = piece[np.ones(len(piece), dtype=bool) ^ _separators(ptr, run)]
+                    pieces.append(piece)
+                    if joined:
+                        pieces.append(_NUL)
+                continue
+            starts = ptr[rows]
+            which = np.repeat(np.arange(len(rows), dtype=np.int64), length + gap)
+            within = np.arange(len(which), dtype=np.int64) - np.repeat(
+                offsets(length + gap)[:-1], length + gap
+            )
+            if not len(source):  # only empty values
+                pieces.append(np.zeros(len(which), dtype=np.uint8))
+                continue
+            piece = source[np.minimum(starts[which] + within, len(source) - 1)]
+            if gap:  # the byte after each value is its separator (or past the end)
+                piece[offsets(length + gap)[1:] - 1] = 0
+            pieces.append(piece)
+        length = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+        out = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.uint8)
         ptr = offsets(length + gap)
-        out = np.zeros(int(ptr[-1]), dtype=np.uint8)  # NUL: the separators of a joined column
-        which = np.repeat(np.arange(len(length), dtype=np.int64), length)
-        within = np.arange(len(which), dtype=np.int64) - np.repeat(offsets(length)[:-1], length)
-        out[ptr[which] + within] = source[start[which] + within]
-        size = len(out) - gap if len(length) else 0
+        size = int(ptr[-1]) - gap if len(length) else 0
         return cls(out[:size], ptr, joined)
 
     def check(self) -> str | None:

@@ -497,8 +497,8 @@ class AccountIndex:
                 return 0
             keep = np.ones(len(data.account_id), dtype=bool)
             keep[rows] = False
-            after = merged(data, state.lookups, keep, new, row_of.get)
-            self._shared.state = _State(after, derive(after))
+            after, keys = merged(data, state.lookups, keep, new, row_of.get)
+            self._shared.state = _State(after, derive(after, keys))
             self._shared.path = self._shared.stamp = None
             return changed
 

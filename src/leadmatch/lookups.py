@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +25,7 @@ from leadmatch._arrays import (
     object_array,
     offsets,
 )
-from leadmatch._keys import KeyTable, U64Array, hash_keys
+from leadmatch._keys import EMPTY, KeyTable, U64Array, hash_keys
 from leadmatch._strings import StringColumn
 from leadmatch.normalize.names import common_words
 
@@ -112,6 +112,8 @@ class Lookups:
     """Per name row; the other three per account. Equal values have equal hashes."""
     acronym_hash: U64Array
     compact_hash: U64Array
+    ascii_hash: U64Array
+    """Each name's ASCII key (with its spaces): company groups join equal names."""
 
     @property
     def n_brands(self) -> int:
@@ -195,7 +197,11 @@ def _hierarchy(parent_row: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def _company_groups(
-    data: IndexData, domain_acct_rows: IntArray, acct_name_ptr: IntArray, acct_name_rows: IntArray
+    data: IndexData,
+    keys: RowKeys,
+    domain_acct_rows: IntArray,
+    acct_name_ptr: IntArray,
+    acct_name_rows: IntArray,
 ) -> IntArray:
     """Company groups: parent links, shared domains, and identical name + country."""
     n_acct = len(data.parent_row)
@@ -207,19 +213,127 @@ def _company_groups(
         right.append(domain_acct_rows[same])
     primary = acct_name_rows[acct_name_ptr[:-1][np.diff(acct_name_ptr) > 0]]
     owners = data.name_owner[primary]
-    primary_names = data.name_ascii.take(primary)
-    countries = data.country.take(owners)
-    key = hash_keys([f"{c}|{n}" for c, n in zip(countries, primary_names)])
-    named = np.array([bool(n) for n in primary_names], dtype=bool)
-    if len(key) > 1:
-        order = np.lexsort((owners, key))
-        same = ~first_of_groups(key[order]) & named[order]
+    name_key, country_key = keys.ascii_hash[primary], keys.country_hash[owners]
+    named = name_key != EMPTY
+    if len(owners) > 1:
+        order = np.lexsort((owners, name_key, country_key))
+        same = ~(first_of_groups(name_key[order]) | first_of_groups(country_key[order]))
+        same &= named[order]
         left.append(owners[order][np.flatnonzero(same) - 1])
         right.append(owners[order][same])
     return connected_components(n_acct, np.concatenate(left), np.concatenate(right))
 
 
-def derive(data: IndexData) -> Lookups:
+@dataclass(frozen=True)
+class RowKeys:
+    """What :func:`derive` computes value by value (hashes of strings): an update carries the
+    kept rows' and vocabulary entries' from the current tables (see :meth:`taken`) and
+    computes only the new ones'."""
+
+    country_hash: U64Array
+    city_hash: U64Array
+    phone_hash: U64Array
+    legal_hash: U64Array
+    acronym_hash: U64Array
+    compact_hash: U64Array
+    ascii_hash: U64Array
+    name_compact: StringColumn
+    name_compact_len: IntArray
+    domain_hash: U64Array
+    brand_hash: U64Array
+    """Per domain, the hash of its brand label."""
+    token_hash: U64Array
+    typo_hash: U64Array
+    typo_token: IntArray
+    """Every typo variant of the tokens (:func:`typo_variants_of`) and the token it is of."""
+
+    @classmethod
+    def of(cls, data: IndexData) -> RowKeys:
+        compact = [n.replace(" ", "") for n in data.name_ascii]
+        tokens = data.tokens.tolist()
+        typo_token, typo_variants = typo_variants_of(tokens)
+        return cls(
+            country_hash=hash_keys(data.country.tolist()),
+            city_hash=hash_keys(data.city.tolist()),
+            phone_hash=hash_keys(data.phone.tolist()),
+            legal_hash=hash_keys(data.name_legal.tolist()),
+            acronym_hash=hash_keys([a if len(a) >= 3 else "" for a in data.name_acronym]),
+            compact_hash=hash_keys(compact),
+            ascii_hash=hash_keys(data.name_ascii.tolist()),
+            name_compact=StringColumn.from_list(compact),
+            name_compact_len=np.fromiter(map(len, compact), dtype=np.int64, count=len(compact)),
+            domain_hash=hash_keys(data.domains.tolist()),
+            brand_hash=hash_keys(data.brands.tolist()),
+            token_hash=hash_keys(tokens),
+            typo_hash=hash_keys(typo_variants),
+            typo_token=np.array(typo_token, dtype=np.int64),
+        )
+
+    @classmethod
+    def taken(
+        cls,
+        old: Lookups,
+        kept: tuple[IntArray, IntArray, IntArray, IntArray],
+        new: RowKeys,
+        added: tuple[IntArray, IntArray],
+    ) -> RowKeys:
+        """``old``'s keys of the ``kept`` (accounts, names, domains, tokens), then ``new``'s
+        of all its accounts and names and of its ``added`` (domains, tokens)."""
+        accounts, names, domains, tokens = kept
+        new_domains, new_tokens = added
+
+        def cat(a: npt.NDArray[np.generic], rows: IntArray, b: npt.NDArray[np.generic]) -> Any:
+            return np.concatenate([a[rows], b])
+
+        brand_of = _per_value(old.brand_table, old.n_brands)[old.domain_brand]
+        token_after = np.full(len(old.idf) + 1, -1, dtype=np.int64)  # -1 -> -1 at the end
+        token_after[tokens] = np.arange(len(tokens), dtype=np.int64)
+        new_after = np.full(len(new.token_hash) + 1, -1, dtype=np.int64)
+        new_after[new_tokens] = len(tokens) + np.arange(len(new_tokens), dtype=np.int64)
+        typo = _expanded(old.typo_table)
+        typo_token = np.concatenate([token_after[typo[1]], new_after[new.typo_token]])
+        typo_hash = np.concatenate([typo[0], new.typo_hash])
+        return cls(
+            country_hash=cat(old.country_hash, accounts, new.country_hash),
+            city_hash=cat(old.city_hash, accounts, new.city_hash),
+            phone_hash=cat(old.phone_hash, accounts, new.phone_hash),
+            legal_hash=cat(old.legal_hash, names, new.legal_hash),
+            acronym_hash=cat(old.acronym_hash, names, new.acronym_hash),
+            compact_hash=cat(old.compact_hash, names, new.compact_hash),
+            ascii_hash=cat(old.ascii_hash, names, new.ascii_hash),
+            name_compact=StringColumn.gathered(
+                [(old.name_compact, names), (new.name_compact, np.arange(len(new.name_compact)))]
+            ),
+            name_compact_len=cat(old.name_compact_len, names, new.name_compact_len),
+            domain_hash=cat(
+                _per_value(old.domain_table, len(old.domain_first_owner) - 1),
+                domains,
+                new.domain_hash[new_domains],
+            ),
+            brand_hash=cat(brand_of, domains, new.brand_hash[new_domains]),
+            token_hash=cat(
+                _per_value(old.token_table, len(old.idf)), tokens, new.token_hash[new_tokens]
+            ),
+            typo_hash=typo_hash[typo_token >= 0],
+            typo_token=typo_token[typo_token >= 0],
+        )
+
+
+def _per_value(table: KeyTable, size: int) -> U64Array:
+    """The hash of each value ``0..size`` of a table that holds each value under one hash."""
+    hashes = np.zeros(size, dtype=np.uint64)
+    hashes[table.values] = np.repeat(table.keys, np.diff(table.ptr))
+    return hashes
+
+
+def _expanded(table: KeyTable) -> tuple[U64Array, IntArray]:
+    """Every (hash, value) entry of a table."""
+    return np.repeat(table.keys, np.diff(table.ptr)), table.values
+
+
+def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
+    """The tables of ``data``; ``keys``: its :class:`RowKeys` when the caller has them."""
+    keys = keys or RowKeys.of(data)
     n_acct = len(data.account_id)
     n_names = len(data.name_owner)
     n_dom = len(data.domains)
@@ -236,25 +350,26 @@ def derive(data: IndexData) -> Lookups:
     domain_acct_ptr, order = group_by(data.domain_ids, n_dom, dom_owner_rank)
     domain_acct_rows = dom_owner[order]
 
-    brand_hash = hash_keys(data.brands.tolist())
+    brand_hash = keys.brand_hash
     unique_brands, domain_brand = np.unique(brand_hash, return_inverse=True)
     domain_brand = domain_brand.astype(np.int64).reshape(-1)
     acct_brand = domain_brand[data.domain_ids] if n_dom else data.domain_ids.copy()
     brand_acct_ptr, order = group_by(acct_brand, len(unique_brands), dom_owner_rank)
     brand_acct_rows = dom_owner[order]
 
-    group = _company_groups(data, domain_acct_rows, acct_name_ptr, acct_name_rows)
+    group = _company_groups(data, keys, domain_acct_rows, acct_name_ptr, acct_name_rows)
     family_ptr, family_rows = group_by(group, n_acct, id_rank)
 
     tok_owner = np.repeat(np.arange(n_names, dtype=np.int64), np.diff(data.name_tok_ptr))
     name_rank = id_rank[data.name_owner]
     post_ptr, _ = group_by(data.name_tok_ids, n_tok)
     post_rows = tok_owner[np.lexsort((name_rank[tok_owner], data.name_tok_ids))]
-    # Document frequency counts accounts, not name rows: aliases must not dilute a token.
-    token_df = np.zeros(n_tok, dtype=np.int64)
-    if n_tok:
-        pairs = np.unique(data.name_tok_ids * max(n_acct, 1) + data.name_owner[tok_owner])
-        token_df = np.bincount(pairs // max(n_acct, 1), minlength=n_tok)
+    # Document frequency counts accounts, not name rows: aliases must not dilute a token. A
+    # token's names are in account id order, so an account's names of it are neighbours.
+    post_tok = np.repeat(np.arange(n_tok, dtype=np.int64), np.diff(post_ptr))
+    post_owner = data.name_owner[post_rows]
+    new_account = first_of_groups(post_tok) | first_of_groups(post_owner)
+    token_df = np.bincount(post_tok[new_account], minlength=n_tok).astype(np.int64)
     idf_raw = np.log((1.0 + n_acct) / (1.0 + token_df)) + 1.0
     tokens = data.tokens.tolist()
     generic = common_words()
@@ -262,15 +377,12 @@ def derive(data: IndexData) -> Lookups:
     idf = np.where(generic_mask, np.minimum(idf_raw, GENERIC_IDF), idf_raw)
     common = generic_mask | (token_df >= max(COMMON_TOKEN_MIN_DF, COMMON_TOKEN_SHARE * n_acct))
     uncommon_count = np.bincount(tok_owner, weights=~common[data.name_tok_ids], minlength=n_names)
-    compact = [n.replace(" ", "") for n in data.name_ascii]
-    compact_len = np.fromiter(map(len, compact), dtype=np.int64, count=len(compact))
+    compact_len = keys.name_compact_len
     name_generic = (compact_len <= 3) | (uncommon_count == 0)
 
     names = np.arange(n_names, dtype=np.int64)
     token_rank = _alphabetical_rank(object_array(tokens))
-    compact_hash = hash_keys(compact)
-    acronym_hash = hash_keys([a if len(a) >= 3 else "" for a in data.name_acronym])
-    typo_tokens, typo_variants = typo_variants_of(tokens)
+    compact_hash, acronym_hash = keys.compact_hash, keys.acronym_hash
     return Lookups(
         ultimate_row=ultimate,
         depth=depth,
@@ -280,7 +392,7 @@ def derive(data: IndexData) -> Lookups:
         id_rank=id_rank,
         acct_name_ptr=acct_name_ptr,
         acct_name_rows=acct_name_rows,
-        domain_table=KeyTable.build(hash_keys(data.domains.tolist()), np.arange(n_dom)),
+        domain_table=KeyTable.build(keys.domain_hash, np.arange(n_dom)),
         domain_acct_ptr=domain_acct_ptr,
         domain_acct_rows=domain_acct_rows,
         domain_first_owner=_first_owner(domain_acct_ptr, domain_acct_rows),
@@ -290,7 +402,7 @@ def derive(data: IndexData) -> Lookups:
         brand_acct_rows=brand_acct_rows,
         acct_domain_keys=np.sort(dom_owner * max(n_dom, 1) + data.domain_ids),
         acct_brand_keys=np.sort(dom_owner * max(len(unique_brands), 1) + acct_brand),
-        token_table=KeyTable.build(hash_keys(tokens), np.arange(n_tok)),
+        token_table=KeyTable.build(keys.token_hash, np.arange(n_tok)),
         idf=idf,
         idf_raw=idf_raw,
         token_df=token_df,
@@ -298,19 +410,20 @@ def derive(data: IndexData) -> Lookups:
         post_ptr=post_ptr,
         post_rows=post_rows,
         pair_table=_pair_table(data, post_ptr, name_rank),
-        name_compact=StringColumn.from_list(compact),
+        name_compact=keys.name_compact,
         name_compact_len=compact_len,
         token_common=common,
         name_generic=name_generic,
         exact_table=_rows_by_key(compact_hash, names, name_rank),
         acronym_table=_rows_by_key(acronym_hash, names, name_rank),
-        typo_table=KeyTable.build(hash_keys(typo_variants), np.array(typo_tokens, dtype=np.int64)),
-        country_hash=hash_keys(data.country.tolist()),
-        city_hash=hash_keys(data.city.tolist()),
-        phone_hash=hash_keys(data.phone.tolist()),
-        legal_hash=hash_keys(data.name_legal.tolist()),
+        typo_table=KeyTable.build(keys.typo_hash, keys.typo_token),
+        country_hash=keys.country_hash,
+        city_hash=keys.city_hash,
+        phone_hash=keys.phone_hash,
+        legal_hash=keys.legal_hash,
         acronym_hash=acronym_hash,
         compact_hash=compact_hash,
+        ascii_hash=keys.ascii_hash,
     )
 
 
@@ -358,7 +471,7 @@ def check(lookups: Lookups, n_acct: int, n_names: int, n_dom: int, n_tok: int) -
         (n_acct, (lk.ultimate_row, lk.depth, lk.group, lk.id_rank, lk.country_hash,
                   lk.city_hash, lk.phone_hash)),
         (n_names, (lk.name_compact_len, lk.name_generic, lk.legal_hash, lk.acronym_hash,
-                   lk.compact_hash)),
+                   lk.compact_hash, lk.ascii_hash)),
         (n_tok, (lk.idf, lk.idf_raw, lk.token_df, lk.token_rank, lk.token_common)),
         (n_dom, (lk.domain_brand,)),
         (n_dom + 1, (lk.domain_first_owner,)),

@@ -19,7 +19,7 @@ from leadmatch._arrays import BoolArray, IntArray, expand, offsets
 from leadmatch._keys import KeyTable, hash_keys
 from leadmatch._strings import StringColumn
 from leadmatch.index import IndexData
-from leadmatch.lookups import Lookups
+from leadmatch.lookups import Lookups, RowKeys
 
 
 def _vocab_ids(strings: StringColumn, table: KeyTable, old: StringColumn) -> IntArray:
@@ -64,10 +64,11 @@ def merged(
     keep: BoolArray,
     new: IndexData,
     row_of_id: Callable[[str], int | None],
-) -> IndexData:
-    """The accounts of ``old`` where ``keep``, then those of ``new`` (whose ids are not kept).
+) -> tuple[IndexData, RowKeys]:
+    """The accounts of ``old`` where ``keep``, then those of ``new`` (whose ids are not kept),
+    with their row keys (the kept rows' taken from ``lookups``, ``old``'s tables).
 
-    ``row_of_id`` gives an id's row in ``old``; ``lookups`` are ``old``'s (for its vocabularies).
+    ``row_of_id`` gives an id's row in ``old``.
     """
     kept = np.flatnonzero(keep)
     n_kept = len(kept)
@@ -122,7 +123,7 @@ def merged(
 
     n_fields = len(old.field_names)
     field_rows = (kept[:, None] * n_fields + np.arange(n_fields, dtype=np.int64)).reshape(-1)
-    return IndexData(
+    data = IndexData(
         account_id=join(old.account_id, kept, new.account_id),
         display_name=join(old.display_name, kept, new.display_name),
         country=join(old.country, kept, new.country),
@@ -146,3 +147,10 @@ def merged(
         field_names=old.field_names,
         field_values=join(old.field_values, field_rows, new.field_values),
     )
+    keys = RowKeys.taken(
+        lookups,
+        (kept, kept_names, old_dom_rows, np.flatnonzero(old_used)),
+        RowKeys.of(new),
+        (new_dom_used, new_used),
+    )
+    return data, keys

@@ -36,3 +36,28 @@ def test_a_row_outside_the_column_is_an_index_error(values: list[str]) -> None:
         column.take(np.array([len(values)], dtype=np.int64))
     with pytest.raises(IndexError):
         column.take(np.array([-len(values) - 1], dtype=np.int64))
+
+
+@given(st.lists(st.tuples(texts, st.data()), min_size=1, max_size=3))
+def test_gathered_rows_read_back_as_the_values_at_them(
+    parts: list[tuple[list[str], st.DataObject]],
+) -> None:
+    picked, expected = [], []
+    for values, data in parts:
+        n = len(values)
+        removed = (
+            set(data.draw(st.lists(st.integers(0, max(n - 1, 0)), max_size=3))) if n else set()
+        )
+        rows = data.draw(
+            st.sampled_from(
+                [[r for r in range(n) if r not in removed], list(range(n))[::-1]]
+                + ([data.draw(st.lists(st.integers(0, n - 1), max_size=80))] if n else [])
+            )
+        )
+        column = _loaded(values) if data.draw(st.booleans()) else StringColumn.from_list(values)
+        picked.append((column, np.array(rows, dtype=np.int64)))
+        expected += [values[r] for r in rows]
+    gathered = StringColumn.gathered(picked)
+    assert gathered.check() is None
+    assert gathered.tolist() == expected
+    assert [gathered[i] for i in range(len(gathered))] == expected
