@@ -59,9 +59,10 @@ def first_of_groups(sorted_keys: npt.NDArray[np.integer] | npt.NDArray[np.object
 
 def rank_in_group(sorted_keys: IntArray) -> IntArray:
     """Position of each element within its run of equal keys (0 for the first of a run)."""
-    starts = np.flatnonzero(first_of_groups(sorted_keys))
-    sizes = np.diff(np.append(starts, len(sorted_keys)))
-    return np.arange(len(sorted_keys), dtype=np.int64) - np.repeat(starts, sizes)
+    position = np.arange(len(sorted_keys), dtype=np.int64)
+    start = np.where(first_of_groups(sorted_keys), position, 0)  # each run's start, carried on
+    np.maximum.accumulate(start, out=start)
+    return position - start
 
 
 def connected_components(n: int, left: IntArray, right: IntArray) -> IntArray:
