@@ -28,6 +28,7 @@ from leadmatch._arrays import (
     expand,
     first_of_groups,
     group_by,
+    object_array,
     offsets,
     rank_in_group,
 )
@@ -105,10 +106,19 @@ def domain_ids(index: AccountIndex, domains: list[str]) -> IntArray:
 def token_ids(index: AccountIndex, tokens: list[str]) -> IntArray:
     """Index token id of each token, ``-1`` where no account name has it."""
     ids = index.lookups.token_table.first(hash_keys(tokens))
-    vocab = index.data.tokens.objects()
-    ids[ids >= 0] = np.where(
-        vocab[ids[ids >= 0]] == np.array(tokens, dtype=object)[ids >= 0], ids[ids >= 0], -1
-    )
+    hit = np.flatnonzero(ids >= 0)
+    if len(hit):
+        vocab = index.data.tokens.objects()
+        ids[hit[vocab[ids[hit]] != object_array(tokens)[hit]]] = -1
+    return ids
+
+
+def batch_token_ids(index: AccountIndex, batch: LeadBatch) -> IntArray:
+    """:func:`token_ids` of the batch's tokens (``tok_str``), looked up once: blocking and
+    features read the same."""
+    ids: IntArray | None = batch.memo.get("token_ids")
+    if ids is None:
+        ids = batch.memo["token_ids"] = token_ids(index, batch.tok_str)
     return ids
 
 
@@ -161,14 +171,16 @@ def _domain_candidates(
 
 
 def _token_matches(
-    index: AccountIndex, tokens: list[str]
+    index: AccountIndex, tokens: list[str], exact: IntArray | None = None
 ) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
     """(position in ``tokens``, index token id, weight, edits) for each token's matches in the
     index: exact (0 edits, the token's IDF); within one edit (:data:`TYPO_CREDIT` of the matched
     token's IDF); and, for a word of :data:`TWO_EDIT_MIN_LENGTH`+ letters that has neither,
-    within two edits (:data:`TWO_EDIT_CREDIT`): "Domsnnt" finds "Domant"."""
+    within two edits (:data:`TWO_EDIT_CREDIT`): "Domsnnt" finds "Domant". ``exact``: the
+    tokens' :func:`token_ids`, when the caller has them."""
     idf = index.lookups.idf
-    exact = token_ids(index, tokens)
+    if exact is None:
+        exact = token_ids(index, tokens)
     source, variants = typo_variants_of(tokens)
     typo_pos, typo_tok = index.lookups.typo_table.gather(
         np.array(source, dtype=np.int64), hash_keys(variants), 1 << 30
@@ -237,10 +249,13 @@ def _token_candidates(
     distinct, inverse = np.unique(
         np.array(batch.tok_str, dtype=object)[usable], return_inverse=True
     )
-    position, tok_arr, matched, edits = _token_matches(index, distinct.tolist())
+    inverse = inverse.reshape(-1).astype(np.int64)
+    exact = np.empty(len(distinct), dtype=np.int64)
+    exact[inverse] = batch_token_ids(index, batch)[usable]
+    position, tok_arr, matched, edits = _token_matches(index, distinct.tolist(), exact)
     # Each usable token occurrence takes every match of its distinct token.
     match_ptr, order = group_by(position, len(distinct))
-    which, at = expand(match_ptr, inverse.reshape(-1).astype(np.int64))
+    which, at = expand(match_ptr, inverse)
     lead_arr = tok_lead[usable][which]
     tok_arr, weight, edits = tok_arr[order][at], matched[order][at], edits[order][at]
     turn = _turns(index, which, tok_arr, edits)
@@ -459,11 +474,12 @@ def _top_names(
     slot_weight[lead_index.reshape(-1), slot] = weight
     mask_score = slot_weight @ _MASKS.T
     order = np.argsort(-mask_score, axis=1, kind="stable")
-    ranked = np.take_along_axis(mask_score, order, axis=1)
+    at = np.arange(len(leads), dtype=np.int64)[:, None]  # (take/put_along_axis cost more)
+    ranked = mask_score[at, order]
     dense = np.zeros(ranked.shape, dtype=np.int64)
     dense[:, 1:] = np.cumsum(ranked[:, 1:] != ranked[:, :-1], axis=1)
     mask_rank = np.empty_like(dense)
-    np.put_along_axis(mask_rank, order, dense, axis=1)
+    mask_rank[at, order] = dense
 
     # Keep the ranks a lead needs to reach max_candidates names, then sort only those.
     row_of_lead = np.zeros(int(leads[-1]) + 1, dtype=np.int64)  # leads: the batch's rows, sorted

@@ -18,7 +18,7 @@ from rapidfuzz.distance import OSA, Indel
 
 from leadmatch._arrays import BoolArray, FloatArray, IntArray, expand, object_array, offsets
 from leadmatch._keys import EMPTY, U64Array, hash_keys
-from leadmatch.blocking import lead_domain_ids, token_ids
+from leadmatch.blocking import batch_token_ids, lead_domain_ids
 from leadmatch.lookups import GENERIC_IDF
 from leadmatch.normalize.names import common_words, is_lossy_script
 from leadmatch.prepare import LeadBatch
@@ -96,7 +96,7 @@ def _lead_token_weights(index: AccountIndex, batch: LeadBatch) -> tuple[FloatArr
     """IDF weights of the batch's tokens: capped for common words, and uncapped."""
     lk = index.lookups
     common = common_words()
-    tok = token_ids(index, batch.tok_str)
+    tok = batch_token_ids(index, batch)
     known, unseen = tok >= 0, lk.unseen_idf()
     raw = (
         np.where(known, lk.idf_raw[np.maximum(tok, 0)], unseen)
