@@ -129,8 +129,8 @@ class KeyTable:
         if len(self.keys) == 0:
             return np.full(len(hashes), -1, dtype=np.int64)
         at = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
-        found = (self.keys[at] == hashes) & (hashes != EMPTY)
-        return np.where(found, at, -1).astype(np.int64)
+        at[(self.keys[at] != hashes) | (hashes == EMPTY)] = -1
+        return at
 
     def first(self, hashes: U64Array) -> IntArray:
         """The first value of each hash, ``-1`` where absent."""
@@ -146,10 +146,13 @@ class KeyTable:
         keep = slot >= 0
         rows, slot = rows[keep], slot[keep]
         ptr = self.ptr
-        counts = np.minimum(ptr[slot + 1] - ptr[slot], cap)
+        start = ptr[slot]
+        counts = np.minimum(ptr[slot + 1] - start, cap)
         which = np.repeat(np.arange(len(slot), dtype=np.int64), counts)
-        within = np.arange(len(which), dtype=np.int64) - np.repeat(offsets(counts)[:-1], counts)
-        return rows[which], self.values[ptr[slot][which] + within]
+        position = np.arange(len(which), dtype=np.int64) - np.repeat(
+            offsets(counts)[:-1] - start, counts
+        )
+        return rows[which], self.values[position]
 
     def problem(self, limit: int) -> str | None:
         """What is wrong with a loaded table whose values index ``[0, limit)``, or ``None``."""
