@@ -150,15 +150,18 @@ def _domain_candidates(
 ) -> list[tuple[IntArray, IntArray, int]]:
     lk = index.lookups
     dom, brand, _ = lead_domain_ids(index, batch)
-    rows = np.broadcast_to(np.arange(len(batch), dtype=np.int64)[:, None], dom.shape)
     usable = batch.usable[:, None]
     known = (dom >= 0) & usable
     d_leads, d_accts = _gather(
-        rows[known], dom[known], lk.domain_acct_ptr, lk.domain_acct_rows, 1 << 30
+        np.nonzero(known)[0], dom[known], lk.domain_acct_ptr, lk.domain_acct_rows, 1 << 30
     )
     known = (brand >= 0) & usable
     b_leads, b_accts = _gather(
-        rows[known], brand[known], lk.brand_acct_ptr, lk.brand_acct_rows, MAX_BRAND_ACCOUNTS
+        np.nonzero(known)[0],
+        brand[known],
+        lk.brand_acct_ptr,
+        lk.brand_acct_rows,
+        MAX_BRAND_ACCOUNTS,
     )
     f_leads, f_accts = _gather(
         d_leads, lk.group[d_accts], lk.family_ptr, lk.family_rows, MAX_FAMILY_ACCOUNTS
@@ -532,14 +535,20 @@ def _key_candidates(index: AccountIndex, batch: LeadBatch) -> list[tuple[IntArra
         key.acronym if len(key.acronym) >= 3 and c else "" for key, c in zip(batch.name, compact)
     ]
     cap = MAX_FAMILY_ACCOUNTS
-    exact = lk.exact_table.gather(rows, hash_keys(compact), cap)
-    acro_leads, acro_names = zip(
-        lk.acronym_table.gather(rows, hash_keys(word), cap),
-        lk.exact_table.gather(rows, hash_keys(acronym), cap),
+    # Compact names and acronyms read the same table: one look-up, lead rows of the acronyms
+    # shifted by len(batch) (the found pairs come back in input order, so they split there).
+    both_leads, both_names = lk.exact_table.gather(
+        np.concatenate([rows, rows + len(batch)]), hash_keys(compact + acronym), cap
     )
+    cut = int(np.searchsorted(both_leads, len(batch)))
+    word_leads, word_names = lk.acronym_table.gather(rows, hash_keys(word), cap)
     return [
-        (*exact, _BIT["exact"]),
-        (np.concatenate(acro_leads), np.concatenate(acro_names), _BIT["acronym"]),
+        (both_leads[:cut], both_names[:cut], _BIT["exact"]),
+        (
+            np.concatenate([word_leads, both_leads[cut:] - len(batch)]),
+            np.concatenate([word_names, both_names[cut:]]),
+            _BIT["acronym"],
+        ),
     ]
 
 
