@@ -174,9 +174,12 @@ def _soft(
     norm_a = np.sqrt(np.bincount(al.pair_a, weights=lead_w[al.tok_a] ** 2, minlength=n))
     norm_b = np.sqrt(np.bincount(al.pair_b, weights=slot_w**2, minlength=n))
     denom = norm_a * norm_b
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(denom > 0, 0.5 * (num_a + num_b) / denom, 0.0)
-    return np.clip(score, 0.0, 1.0)
+    # Divided only where denom > 0 (0 elsewhere), then clipped to [0, 1] in place: the values
+    # of np.where(...) and np.clip, without their fixed costs (errstate, clip's wrapper).
+    score: FloatArray = np.divide(0.5 * (num_a + num_b), denom, out=np.zeros(n), where=denom > 0)
+    np.maximum(score, 0.0, out=score)
+    np.minimum(score, 1.0, out=score)
+    return score
 
 
 def _lead_adds_words(al: _Alignment) -> BoolArray:
