@@ -227,16 +227,21 @@ def _domain_features(
     exact = np.zeros(len(lead), dtype=bool)
     family = np.zeros(len(lead), dtype=bool)
     brand_hit = np.zeros(len(lead), dtype=bool)
-    for k in range(2):
-        lead_dom = dom[lead, k]
-        known = np.flatnonzero(lead_dom >= 0)  # only pairs whose lead has a known domain
-        exact[known] |= _member(acct[known] * n_dom + lead_dom[known], lk.acct_domain_keys)
-        owner = first_owner[lead_dom[known]]
+    # Both domain slots of a lead at once: (pair, slot) where the lead's slot is a known domain;
+    # a pair holds when either slot does.
+    lead_dom = dom[lead]
+    known, slot = np.nonzero(lead_dom >= 0)
+    if len(known):
+        lead_dom = lead_dom[known, slot]
+        exact[known[_member(acct[known] * n_dom + lead_dom, lk.acct_domain_keys)]] = True
+        owner = first_owner[lead_dom]
         # Owners of one domain share a company group, so any owner's group is the domain's.
-        family[known] |= (owner >= 0) & (lk.group[owner] == lk.group[acct[known]])
-        lead_brand = brand[lead, k]
-        known = np.flatnonzero(lead_brand >= 0)
-        brand_hit[known] |= _member(acct[known] * n_brand + lead_brand[known], lk.acct_brand_keys)
+        family[known[(owner >= 0) & (lk.group[owner] == lk.group[acct[known]])]] = True
+    lead_brand = brand[lead]
+    known, slot = np.nonzero(lead_brand >= 0)
+    if len(known):
+        lead_brand = lead_brand[known, slot]
+        brand_hit[known[_member(acct[known] * n_brand + lead_brand, lk.acct_brand_keys)]] = True
     family &= ~exact
     brand_hit &= ~(exact | family)
     acct_has = d.domain_ptr[acct + 1] > d.domain_ptr[acct]
