@@ -22,7 +22,7 @@ def object_array(values: list[str]) -> Any:
 def offsets(counts: npt.NDArray[np.integer]) -> IntArray:
     """CSR row pointer from per-row counts: ``[0, c0, c0+c1, ...]``."""
     ptr = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=ptr[1:])
+    counts.cumsum(out=ptr[1:])
     return ptr
 
 
@@ -34,17 +34,17 @@ def expand(ptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
     """
     starts = ptr[rows]
     counts = ptr[rows + 1] - starts
-    which = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
+    which = np.arange(len(rows), dtype=np.int64).repeat(counts)
     if len(which) == 0:
         return which, which.copy()
     first = offsets(counts)[:-1]
-    position = np.arange(len(which), dtype=np.int64) - np.repeat(first - starts, counts)
+    position = np.arange(len(which), dtype=np.int64) - (first - starts).repeat(counts)
     return which, position
 
 
 def group_by(keys: IntArray, size: int) -> tuple[IntArray, IntArray]:
     """CSR index of ``range(len(keys))`` grouped by key in ``[0, size)``: ``(ptr, order)``."""
-    order = np.argsort(keys, kind="stable").astype(np.int64)
+    order = keys.argsort(kind="stable").astype(np.int64)
     counts = np.bincount(keys, minlength=size) if len(keys) else np.zeros(size, dtype=np.int64)
     return offsets(counts), order
 

@@ -87,12 +87,12 @@ def hash_keys(values: Sequence[str]) -> U64Array:
 def _hash_many(encoded: list[bytes]) -> U64Array:
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     out = np.zeros(len(encoded), dtype=np.uint64)
-    filled = np.flatnonzero(lengths)
+    filled = lengths.nonzero()[0]
     if len(filled) == 0:
         return out
     blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     starts = offsets(lengths)[:-1][filled]
-    position = np.arange(len(blob), dtype=np.int64) - np.repeat(starts, lengths[filled])
+    position = np.arange(len(blob), dtype=np.int64) - starts.repeat(lengths[filled])
     powers = _powers(1 << max(int(lengths.max()) - 1, 1).bit_length())
     with np.errstate(over="ignore"):
         terms = (blob.astype(np.uint64) + np.uint64(1)) * powers[position]
@@ -117,7 +117,7 @@ class KeyTable:
         tie = values if order is None else order
         sort = np.lexsort((values, tie, hashes))
         hashes, values = hashes[sort], values[sort]
-        starts = np.flatnonzero(first_of_groups(hashes))
+        starts = first_of_groups(hashes).nonzero()[0]
         ptr = np.append(starts, len(hashes)).astype(np.int64)
         return cls(hashes[starts], ptr, values.astype(np.int64))
 
@@ -128,7 +128,7 @@ class KeyTable:
         """Each hash's slot in the table, ``-1`` where absent (and for the empty string)."""
         if len(self.keys) == 0:
             return np.full(len(hashes), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.keys, hashes), len(self.keys) - 1)
+        at = np.minimum(self.keys.searchsorted(hashes), len(self.keys) - 1)
         at[(self.keys[at] != hashes) | (hashes == EMPTY)] = -1
         return at
 
@@ -148,9 +148,9 @@ class KeyTable:
         ptr = self.ptr
         start = ptr[slot]
         counts = np.minimum(ptr[slot + 1] - start, cap)
-        which = np.repeat(np.arange(len(slot), dtype=np.int64), counts)
-        position = np.arange(len(which), dtype=np.int64) - np.repeat(
-            offsets(counts)[:-1] - start, counts
+        which = np.arange(len(slot), dtype=np.int64).repeat(counts)
+        position = np.arange(len(which), dtype=np.int64) - (offsets(counts)[:-1] - start).repeat(
+            counts
         )
         return rows[which], self.values[position]
 

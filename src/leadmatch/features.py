@@ -69,7 +69,7 @@ class Features:
 def _member(keys: IntArray, sorted_keys: IntArray) -> BoolArray:
     if len(sorted_keys) == 0:
         return np.zeros(len(keys), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    at = np.minimum(sorted_keys.searchsorted(keys), len(sorted_keys) - 1)
     return sorted_keys[at] == keys  # type: ignore[no-any-return]
 
 
@@ -126,11 +126,11 @@ class _Alignment:
 
 def _align(index: AccountIndex, batch: LeadBatch, lead: IntArray, name_row: IntArray) -> _Alignment:
     d = index.data
-    a = np.diff(batch.tok_ptr)[lead]
+    a = batch.tok_ptr[lead + 1] - batch.tok_ptr[lead]
     b = d.name_tok_ptr[name_row + 1] - d.name_tok_ptr[name_row]  # O(pairs), not O(names)
     combos = a * b
-    pair = np.repeat(np.arange(len(lead), dtype=np.int64), combos)
-    within = np.arange(len(pair), dtype=np.int64) - np.repeat(offsets(combos)[:-1], combos)
+    pair = np.arange(len(lead), dtype=np.int64).repeat(combos)
+    within = np.arange(len(pair), dtype=np.int64) - offsets(combos)[:-1].repeat(combos)
     b_of = np.maximum(b[pair], 1)
     i, j = within // b_of, within % b_of
     lead_tok = batch.tok_ptr[lead[pair]] + i
