@@ -51,9 +51,9 @@ def group_by(keys: IntArray, size: int) -> tuple[IntArray, IntArray]:
 
 def first_of_groups(sorted_keys: npt.NDArray[np.integer] | npt.NDArray[np.object_]) -> BoolArray:
     """True where a run of equal values starts in a sorted array."""
-    mask = np.ones(len(sorted_keys), dtype=bool)
-    if len(sorted_keys) > 1:
-        mask[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    mask = np.empty(len(sorted_keys), dtype=bool)  # (np.ones costs more than this work)
+    mask[:1] = True
+    mask[1:] = sorted_keys[1:] != sorted_keys[:-1]
     return mask
 
 

@@ -153,11 +153,11 @@ def _domain_candidates(
     usable = batch.usable[:, None]
     known = (dom >= 0) & usable
     d_leads, d_accts = _gather(
-        np.nonzero(known)[0], dom[known], lk.domain_acct_ptr, lk.domain_acct_rows, 1 << 30
+        known.nonzero()[0], dom[known], lk.domain_acct_ptr, lk.domain_acct_rows, 1 << 30
     )
     known = (brand >= 0) & usable
     b_leads, b_accts = _gather(
-        np.nonzero(known)[0],
+        known.nonzero()[0],
         brand[known],
         lk.brand_acct_ptr,
         lk.brand_acct_rows,

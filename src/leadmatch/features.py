@@ -230,7 +230,7 @@ def _domain_features(
     # Both domain slots of a lead at once: (pair, slot) where the lead's slot is a known domain;
     # a pair holds when either slot does.
     lead_dom = dom[lead]
-    known, slot = np.nonzero(lead_dom >= 0)
+    known, slot = (lead_dom >= 0).nonzero()
     if len(known):
         lead_dom = lead_dom[known, slot]
         exact[known[_member(acct[known] * n_dom + lead_dom, lk.acct_domain_keys)]] = True
@@ -238,7 +238,7 @@ def _domain_features(
         # Owners of one domain share a company group, so any owner's group is the domain's.
         family[known[(owner >= 0) & (lk.group[owner] == lk.group[acct[known]])]] = True
     lead_brand = brand[lead]
-    known, slot = np.nonzero(lead_brand >= 0)
+    known, slot = (lead_brand >= 0).nonzero()
     if len(known):
         lead_brand = lead_brand[known, slot]
         brand_hit[known[_member(acct[known] * n_brand + lead_brand, lk.acct_brand_keys)]] = True
