@@ -22,7 +22,7 @@ def object_array(values: list[str]) -> Any:
 def offsets(counts: npt.NDArray[np.integer]) -> IntArray:
     """CSR row pointer from per-row counts: ``[0, c0, c0+c1, ...]``."""
     ptr = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=ptr[1:])
+    counts.cumsum(out=ptr[1:])
     return ptr
 
 
@@ -34,11 +34,11 @@ def expand(ptr: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
     """
     starts = ptr[rows]
     counts = ptr[rows + 1] - starts
-    which = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
+    which = np.arange(len(rows), dtype=np.int64).repeat(counts)
     if len(which) == 0:
         return which, which.copy()
     first = offsets(counts)[:-1]
-    position = np.arange(len(which), dtype=np.int64) - np.repeat(first - starts, counts)
+    position = np.arange(len(which), dtype=np.int64) - (first - starts).repeat(counts)
     return which, position
 
 
@@ -46,7 +46,7 @@ def group_by(keys: IntArray, size: int, tie: IntArray | None = None) -> tuple[In
     """CSR index of ``range(len(keys))`` grouped by key in ``[0, size)``: ``(ptr, order)``;
     within a key in ``tie`` order if given (else in position order)."""
     if tie is None:
-        order = np.argsort(keys, kind="stable").astype(np.int64)
+        order = keys.argsort(kind="stable").astype(np.int64)
     else:
         order = np.lexsort((tie, keys)).astype(np.int64)
     counts = np.bincount(keys, minlength=size) if len(keys) else np.zeros(size, dtype=np.int64)
@@ -55,17 +55,18 @@ def group_by(keys: IntArray, size: int, tie: IntArray | None = None) -> tuple[In
 
 def first_of_groups(sorted_keys: npt.NDArray[np.integer] | npt.NDArray[np.object_]) -> BoolArray:
     """True where a run of equal values starts in a sorted array."""
-    mask = np.ones(len(sorted_keys), dtype=bool)
-    if len(sorted_keys) > 1:
-        mask[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    mask = np.empty(len(sorted_keys), dtype=bool)  # (np.ones costs more than this work)
+    mask[:1] = True
+    mask[1:] = sorted_keys[1:] != sorted_keys[:-1]
     return mask
 
 
 def rank_in_group(sorted_keys: IntArray) -> IntArray:
     """Position of each element within its run of equal keys (0 for the first of a run)."""
-    starts = np.flatnonzero(first_of_groups(sorted_keys))
-    sizes = np.diff(np.append(starts, len(sorted_keys)))
-    return np.arange(len(sorted_keys), dtype=np.int64) - np.repeat(starts, sizes)
+    position = np.arange(len(sorted_keys), dtype=np.int64)
+    start = np.where(first_of_groups(sorted_keys), position, 0)  # each run's start, carried on
+    np.maximum.accumulate(start, out=start)
+    return position - start
 
 
 def connected_components(n: int, left: IntArray, right: IntArray) -> IntArray:

@@ -28,6 +28,7 @@ from leadmatch._arrays import (
     expand,
     first_of_groups,
     group_by,
+    object_array,
     offsets,
     rank_in_group,
 )
@@ -94,7 +95,7 @@ def domain_ids(index: AccountIndex, domains: list[str]) -> IntArray:
     """Index domain id of each domain, ``-1`` where no account has it (strings compared, so a
     shared hash can never make a stranger's domain an account's)."""
     ids = index.lookups.domain_table.first(hash_keys(domains))
-    found = np.flatnonzero(ids >= 0)
+    found = (ids >= 0).nonzero()[0]
     if len(found):
         known = index.data.domains.take(ids[found])
         wrong = [k for k, name in zip(found.tolist(), known) if name != domains[k]]
@@ -105,10 +106,19 @@ def domain_ids(index: AccountIndex, domains: list[str]) -> IntArray:
 def token_ids(index: AccountIndex, tokens: list[str]) -> IntArray:
     """Index token id of each token, ``-1`` where no account name has it."""
     ids = index.lookups.token_table.first(hash_keys(tokens))
-    vocab = index.data.tokens.objects()
-    ids[ids >= 0] = np.where(
-        vocab[ids[ids >= 0]] == np.array(tokens, dtype=object)[ids >= 0], ids[ids >= 0], -1
-    )
+    hit = (ids >= 0).nonzero()[0]
+    if len(hit):
+        vocab = index.data.tokens.objects()
+        ids[hit[vocab[ids[hit]] != object_array(tokens)[hit]]] = -1
+    return ids
+
+
+def batch_token_ids(index: AccountIndex, batch: LeadBatch) -> IntArray:
+    """:func:`token_ids` of the batch's tokens (``tok_str``), looked up once: blocking and
+    features read the same."""
+    ids: IntArray | None = batch.memo.get("token_ids")
+    if ids is None:
+        ids = batch.memo["token_ids"] = token_ids(index, batch.tok_str)
     return ids
 
 
@@ -140,15 +150,18 @@ def _domain_candidates(
 ) -> list[tuple[IntArray, IntArray, int]]:
     lk = index.lookups
     dom, brand, _ = lead_domain_ids(index, batch)
-    rows = np.broadcast_to(np.arange(len(batch), dtype=np.int64)[:, None], dom.shape)
     usable = batch.usable[:, None]
     known = (dom >= 0) & usable
     d_leads, d_accts = _gather(
-        rows[known], dom[known], lk.domain_acct_ptr, lk.domain_acct_rows, 1 << 30
+        known.nonzero()[0], dom[known], lk.domain_acct_ptr, lk.domain_acct_rows, 1 << 30
     )
     known = (brand >= 0) & usable
     b_leads, b_accts = _gather(
-        rows[known], brand[known], lk.brand_acct_ptr, lk.brand_acct_rows, MAX_BRAND_ACCOUNTS
+        known.nonzero()[0],
+        brand[known],
+        lk.brand_acct_ptr,
+        lk.brand_acct_rows,
+        MAX_BRAND_ACCOUNTS,
     )
     f_leads, f_accts = _gather(
         d_leads, lk.group[d_accts], lk.family_ptr, lk.family_rows, MAX_FAMILY_ACCOUNTS
@@ -161,14 +174,16 @@ def _domain_candidates(
 
 
 def _token_matches(
-    index: AccountIndex, tokens: list[str]
+    index: AccountIndex, tokens: list[str], exact: IntArray | None = None
 ) -> tuple[IntArray, IntArray, FloatArray, IntArray]:
     """(position in ``tokens``, index token id, weight, edits) for each token's matches in the
     index: exact (0 edits, the token's IDF); within one edit (:data:`TYPO_CREDIT` of the matched
     token's IDF); and, for a word of :data:`TWO_EDIT_MIN_LENGTH`+ letters that has neither,
-    within two edits (:data:`TWO_EDIT_CREDIT`): "Domsnnt" finds "Domant"."""
+    within two edits (:data:`TWO_EDIT_CREDIT`): "Domsnnt" finds "Domant". ``exact``: the
+    tokens' :func:`token_ids`, when the caller has them."""
     idf = index.lookups.idf
-    exact = token_ids(index, tokens)
+    if exact is None:
+        exact = token_ids(index, tokens)
     source, variants = typo_variants_of(tokens)
     typo_pos, typo_tok = index.lookups.typo_table.gather(
         np.array(source, dtype=np.int64), hash_keys(variants), 1 << 30
@@ -176,7 +191,9 @@ def _token_matches(
     # A token shares several keys with a word (and the word's own token all of them): one
     # match per (word, token), and none of the word with itself.
     n_tok = max(len(index.lookups.token_df), 1)
-    pairs = np.unique(typo_pos * n_tok + typo_tok)
+    pairs = typo_pos * n_tok + typo_tok
+    pairs.sort()
+    pairs = pairs[first_of_groups(pairs)]  # np.unique, without its fixed costs
     typo_pos, typo_tok = pairs // n_tok, pairs % n_tok
     other = typo_tok != exact[typo_pos]
     typo_pos, typo_tok = typo_pos[other], typo_tok[other]
@@ -185,19 +202,19 @@ def _token_matches(
     found[typo_pos] = True
     lost = [
         k
-        for k in np.flatnonzero(~found).tolist()
+        for k in (~found).nonzero()[0].tolist()
         if len(tokens[k]) >= TWO_EDIT_MIN_LENGTH and tokens[k].isalpha()
     ]
     none = np.zeros(0, dtype=np.int64)
     far_pos, far_tok = _two_edit_matches(index, tokens, lost) if lost else (none, none)
-    hit = np.flatnonzero(exact >= 0)
+    hit = (exact >= 0).nonzero()[0]
     return (
         np.concatenate([hit, typo_pos, far_pos]),
         np.concatenate([exact[hit], typo_tok, far_tok]),
         np.concatenate(
             [idf[exact[hit]], TYPO_CREDIT * idf[typo_tok], TWO_EDIT_CREDIT * idf[far_tok]]
         ),
-        np.repeat(np.array([0, 1, 2], dtype=np.int64), [len(hit), len(typo_pos), len(far_pos)]),
+        np.array([0, 1, 2], dtype=np.int64).repeat([len(hit), len(typo_pos), len(far_pos)]),
     )
 
 
@@ -232,15 +249,20 @@ def _token_candidates(
 ) -> tuple[IntArray, IntArray]:
     """Top-k name rows per lead by the summed IDF of shared (or one-edit) rare tokens."""
     lk = index.lookups
-    tok_lead = np.repeat(np.arange(len(batch), dtype=np.int64), np.diff(batch.tok_ptr))
+    tok_ptr = batch.tok_ptr
+    tok_lead = np.arange(len(batch), dtype=np.int64).repeat(tok_ptr[1:] - tok_ptr[:-1])
     usable = batch.usable[tok_lead]
-    distinct, inverse = np.unique(
-        np.array(batch.tok_str, dtype=object)[usable], return_inverse=True
-    )
-    position, tok_arr, matched, edits = _token_matches(index, distinct.tolist())
+    # The distinct usable tokens, sorted (what np.unique gives, without its fixed costs).
+    tokens = [t for t, ok in zip(batch.tok_str, usable.tolist()) if ok]
+    distinct = sorted(set(tokens))
+    slot_of = {t: k for k, t in enumerate(distinct)}
+    inverse = np.fromiter(map(slot_of.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    exact = np.empty(len(distinct), dtype=np.int64)
+    exact[inverse] = batch_token_ids(index, batch)[usable]
+    position, tok_arr, matched, edits = _token_matches(index, distinct, exact)
     # Each usable token occurrence takes every match of its distinct token.
     match_ptr, order = group_by(position, len(distinct))
-    which, at = expand(match_ptr, inverse.reshape(-1).astype(np.int64))
+    which, at = expand(match_ptr, inverse)
     lead_arr = tok_lead[usable][which]
     tok_arr, weight, edits = tok_arr[order][at], matched[order][at], edits[order][at]
     turn = _turns(index, which, tok_arr, edits)
@@ -256,9 +278,7 @@ def _token_candidates(
     wanted = RESCORED * config.max_candidates
     paired = (postings > max(wanted, PAIR_MIN_POSTINGS)) & (postings <= PAIR_MAX_POSTINGS)
     postings = np.where(paired, wanted, postings)  # what _top_names reads of each token
-    bounds = np.searchsorted(
-        np.cumsum(postings), np.arange(1, 1 + postings.sum() // _SLICE) * _SLICE
-    )
+    bounds = postings.cumsum().searchsorted(np.arange(1, 1 + postings.sum() // _SLICE) * _SLICE)
     if len(bounds) == 0:  # one slice: most batches, and every lead matched on its own
         return _top_names(index, config, lead_arr, tok_arr, weight, overlap)
     parts_lead: list[IntArray] = []
@@ -276,8 +296,8 @@ def _lead_boundaries(sorted_leads: IntArray, cuts: IntArray) -> IntArray:
     """Cut positions moved forward to the next change of lead (a lead is never split)."""
     if len(cuts) == 0:
         return cuts
-    starts = np.flatnonzero(first_of_groups(sorted_leads))
-    return np.unique(starts[np.minimum(np.searchsorted(starts, cuts), len(starts) - 1)])[1:]
+    starts = first_of_groups(sorted_leads).nonzero()[0]
+    return np.unique(starts[np.minimum(starts.searchsorted(cuts), len(starts) - 1)])[1:]
 
 
 def _turns(index: AccountIndex, word: IntArray, tok: IntArray, edits: IntArray) -> IntArray:
@@ -298,7 +318,7 @@ def _turns(index: AccountIndex, word: IntArray, tok: IntArray, edits: IntArray) 
     key = np.where(found[word], df, most - df) * n_tok + spelling
     key_bits = int(key.max(initial=0)).bit_length()
     if int(word.max(initial=0)).bit_length() + 2 + key_bits <= 63:
-        order = np.argsort((word << (2 + key_bits)) | (edits << key_bits) | key, kind="stable")
+        order = ((word << (2 + key_bits)) | (edits << key_bits) | key).argsort(kind="stable")
     else:  # a batch of millions of words against millions of tokens
         order = np.lexsort((key, edits, word))
     turn = np.empty(len(word), dtype=np.int64)
@@ -318,7 +338,7 @@ def _best_matches(
     key counts once, at its fewest edits (its full weight) and earliest turn."""
     n_tok = max(len(index.lookups.token_df), 1)
     pair = lead * n_tok + tok  # under 2**53 for a batch of 10M leads and 16M tokens
-    order = np.argsort((pair << 10) | (edits << 8) | np.minimum(turn, 255), kind="stable")
+    order = ((pair << 10) | (edits << 8) | np.minimum(turn, 255)).argsort(kind="stable")
     lead, tok, weight, turn = lead[order], tok[order], weight[order], turn[order]
     first = first_of_groups(pair[order])
     return lead[first], tok[first], weight[first], turn[first]
@@ -367,7 +387,9 @@ class _Overlap:
 
     @cached_property
     def partners(self) -> IntArray:
-        return np.union1d(*self.partner_parts)
+        keys = np.concatenate(self.partner_parts)
+        keys.sort()
+        return keys[first_of_groups(keys)]  # np.union1d, without its fixed costs
 
     def score(self, index: AccountIndex, lead: IntArray, name: IntArray) -> FloatArray:
         """Summed weight of the lead's words (exact or one edit away, common ones included)
@@ -375,7 +397,7 @@ class _Overlap:
         d = index.data
         which, position = expand(d.name_tok_ptr, name)
         keys = lead[which] * max(len(index.lookups.token_df), 1) + d.name_tok_ids[position]
-        at = np.minimum(np.searchsorted(self.keys, keys), max(len(self.keys) - 1, 0))
+        at = np.minimum(self.keys.searchsorted(keys), max(len(self.keys) - 1, 0))
         found = self.keys[at] == keys if len(self.keys) else np.zeros(len(keys), dtype=bool)
         weights = np.where(found, self.weight[at] if len(self.keys) else 0.0, 0.0)
         return np.bincount(which, weights=weights, minlength=len(name)).astype(np.float64)
@@ -386,13 +408,12 @@ class _Overlap:
         """(position in ``lead``, name row) for the names that hold ``tok[k]`` and another
         partner of ``lead[k]``, from the index's word-pair table."""
         n_tok = max(len(index.lookups.token_df), 1)
-        lo = np.searchsorted(self.partners, lead * n_tok)
-        hi = np.searchsorted(self.partners, (lead + 1) * n_tok)
-        which = np.repeat(np.arange(len(lead), dtype=np.int64), hi - lo)
+        lo = self.partners.searchsorted(lead * n_tok)
+        hi = self.partners.searchsorted((lead + 1) * n_tok)
+        which = np.arange(len(lead), dtype=np.int64).repeat(hi - lo)
         other = (
             self.partners[
-                np.arange(len(which), dtype=np.int64)
-                - np.repeat(offsets(hi - lo)[:-1] - lo, hi - lo)
+                np.arange(len(which), dtype=np.int64) - (offsets(hi - lo)[:-1] - lo).repeat(hi - lo)
             ]
             % n_tok
         )
@@ -430,12 +451,12 @@ def _top_names(
     postings = lk.post_ptr[tok + 1] - lk.post_ptr[tok]
     paired = (postings > max(wanted, PAIR_MIN_POSTINGS)) & (postings <= PAIR_MAX_POSTINGS)
     counts = np.where(paired, wanted, postings)
-    which = np.repeat(np.arange(len(tok), dtype=np.int64), counts)
-    position = np.arange(len(which), dtype=np.int64) - np.repeat(
-        offsets(counts)[:-1] - lk.post_ptr[tok], counts
-    )
+    which = np.arange(len(tok), dtype=np.int64).repeat(counts)
+    position = np.arange(len(which), dtype=np.int64) - (
+        offsets(counts)[:-1] - lk.post_ptr[tok]
+    ).repeat(counts)
     rows = lk.post_rows[position]
-    pair_at = np.flatnonzero(paired)
+    pair_at = paired.nonzero()[0]
     if len(pair_at):
         pair_which, pair_rows = overlap.pairs(index, lead[pair_at], tok[pair_at])
         which = np.concatenate([which, pair_at[pair_which]])
@@ -447,23 +468,24 @@ def _top_names(
     keys = ((lead[which] * n_names + rows) << BLOCKING_TOKENS) | (1 << slot[which])
     keys.sort()
     pairs = keys >> BLOCKING_TOKENS
-    starts = np.flatnonzero(first_of_groups(pairs))
+    starts = first_of_groups(pairs).nonzero()[0]
     mask = np.bitwise_or.reduceat(keys & ((1 << BLOCKING_TOKENS) - 1), starts)
     pairs = pairs[starts]
     lead_of, name_of = pairs // n_names, pairs % n_names
 
     # Score of every mask for every lead; its dense rank (0 = best) within the lead.
     new_lead = first_of_groups(lead)  # lead is sorted
-    leads, lead_index = lead[new_lead], np.cumsum(new_lead) - 1
+    leads, lead_index = lead[new_lead], new_lead.cumsum() - 1
     slot_weight = np.zeros((len(leads), BLOCKING_TOKENS))
     slot_weight[lead_index.reshape(-1), slot] = weight
     mask_score = slot_weight @ _MASKS.T
-    order = np.argsort(-mask_score, axis=1, kind="stable")
-    ranked = np.take_along_axis(mask_score, order, axis=1)
+    order = (-mask_score).argsort(axis=1, kind="stable")
+    at = np.arange(len(leads), dtype=np.int64)[:, None]  # (take/put_along_axis cost more)
+    ranked = mask_score[at, order]
     dense = np.zeros(ranked.shape, dtype=np.int64)
-    dense[:, 1:] = np.cumsum(ranked[:, 1:] != ranked[:, :-1], axis=1)
+    dense[:, 1:] = (ranked[:, 1:] != ranked[:, :-1]).cumsum(axis=1)
     mask_rank = np.empty_like(dense)
-    np.put_along_axis(mask_rank, order, dense, axis=1)
+    mask_rank[at, order] = dense
 
     # Keep the ranks a lead needs to reach max_candidates names, then sort only those.
     row_of_lead = np.zeros(int(leads[-1]) + 1, dtype=np.int64)  # leads: the batch's rows, sorted
@@ -472,9 +494,9 @@ def _top_names(
     pair_rank = mask_rank[row, mask]
     n_ranks = 1 << BLOCKING_TOKENS
     counts = np.bincount(row * n_ranks + pair_rank, minlength=len(leads) * n_ranks)
-    enough = np.cumsum(counts.reshape(len(leads), n_ranks), axis=1) >= wanted
+    enough = counts.reshape(len(leads), n_ranks).cumsum(axis=1) >= wanted
     last_rank = np.where(enough.any(axis=1), enough.argmax(axis=1), n_ranks - 1)
-    keep = np.flatnonzero(pair_rank <= last_rank[row])
+    keep = (pair_rank <= last_rank[row]).nonzero()[0]
     lead_of, name_of, pair_rank = lead_of[keep], name_of[keep], pair_rank[keep]
     score = overlap.score(index, lead_of, name_of)
     id_rank = lk.id_rank[index.data.name_owner[name_of]]
@@ -498,10 +520,10 @@ def _best_first(
         behind = (top << fraction) - points
         key = (row << (63 - row_bits)) | (behind << (BLOCKING_TOKENS + id_bits))
         key |= (rank << id_bits) | id_rank
-        return np.argsort(key, kind="stable")
-    order = np.argsort(rank * max(n_acct, 1) + id_rank, kind="stable")
+        return key.argsort(kind="stable")
+    order = (rank * max(n_acct, 1) + id_rank).argsort(kind="stable")
     points = np.rint(score[order] * (1 << 20)).astype(np.int64)
-    return order[np.argsort(row[order] * (1 << 40) - points, kind="stable")]
+    return order[(row[order] * (1 << 40) - points).argsort(kind="stable")]
 
 
 def _key_candidates(index: AccountIndex, batch: LeadBatch) -> list[tuple[IntArray, IntArray, int]]:
@@ -516,14 +538,20 @@ def _key_candidates(index: AccountIndex, batch: LeadBatch) -> list[tuple[IntArra
         key.acronym if len(key.acronym) >= 3 and c else "" for key, c in zip(batch.name, compact)
     ]
     cap = MAX_FAMILY_ACCOUNTS
-    exact = lk.exact_table.gather(rows, hash_keys(compact), cap)
-    acro_leads, acro_names = zip(
-        lk.acronym_table.gather(rows, hash_keys(word), cap),
-        lk.exact_table.gather(rows, hash_keys(acronym), cap),
+    # Compact names and acronyms read the same table: one look-up, lead rows of the acronyms
+    # shifted by len(batch) (the found pairs come back in input order, so they split there).
+    both_leads, both_names = lk.exact_table.gather(
+        np.concatenate([rows, rows + len(batch)]), hash_keys(compact + acronym), cap
     )
+    cut = int(both_leads.searchsorted(len(batch)))
+    word_leads, word_names = lk.acronym_table.gather(rows, hash_keys(word), cap)
     return [
-        (*exact, _BIT["exact"]),
-        (np.concatenate(acro_leads), np.concatenate(acro_names), _BIT["acronym"]),
+        (both_leads[:cut], both_names[:cut], _BIT["exact"]),
+        (
+            np.concatenate([word_leads, both_leads[cut:] - len(batch)]),
+            np.concatenate([word_names, both_names[cut:]]),
+            _BIT["acronym"],
+        ),
     ]
 
 
@@ -540,9 +568,9 @@ def candidates(
     if len(keys) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy(), empty.copy()
-    order = np.argsort(keys, kind="stable")
+    order = keys.argsort(kind="stable")
     keys, bits = keys[order], bits[order]
-    starts = np.flatnonzero(first_of_groups(keys))
+    starts = first_of_groups(keys).nonzero()[0]
     merged_bits = np.bitwise_or.reduceat(bits, starts)
     unique = keys[starts]
     return unique // n_names, unique % n_names, merged_bits

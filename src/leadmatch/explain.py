@@ -45,7 +45,7 @@ class _Accounts:
         acct, name_row = f.account[pairs], f.name_row[pairs]
         which, position = expand(d.domain_ptr, acct)
         flat = d.domains.take(d.domain_ids[position])
-        cuts = np.searchsorted(which, np.arange(1, len(pairs))).tolist()
+        cuts = which.searchsorted(np.arange(1, len(pairs))).tolist()
         raw, display = d.name_raw.take(name_row), d.display_name.take(acct)
         return cls(
             domains=[flat[a:b] for a, b in zip([0, *cuts], [*cuts, len(flat)])],

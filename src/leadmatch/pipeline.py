@@ -185,7 +185,7 @@ def _results(
     config = index.config
     d, lk = index.data, index.lookups
     winners = decided.winner_pair
-    scored = np.flatnonzero(winners >= 0)
+    scored = (winners >= 0).nonzero()[0]
     won = winners[scored]
     reasons_of = dict(
         zip(scored.tolist(), evidence(index, batch, feats, scores, config.weights, won, rows))
@@ -211,7 +211,7 @@ def _results(
     # Alternatives of all leads at once; lead ``k`` of ``scored`` has alt_ptr[k]..alt_ptr[k+1].
     alt_ptr, alt_pairs = decided.alt_ptr, decided.alt_pairs
     alt_acct = feats.account[alt_pairs]
-    alt_lead = np.repeat(np.arange(len(winners)), np.diff(alt_ptr))
+    alt_lead = np.arange(len(winners)).repeat(alt_ptr[1:] - alt_ptr[:-1])
     alt_related = lk.group[alt_acct] == lk.group[feats.account[np.maximum(winners[alt_lead], 0)]]
     alternatives_all = (
         []
@@ -220,7 +220,7 @@ def _results(
             _alternative(account_id, probability, related)
             for account_id, probability, related in zip(
                 d.account_id.take(alt_acct),
-                np.round(scores.probability[alt_pairs], 4).tolist(),
+                scores.probability[alt_pairs].round(4).tolist(),
                 alt_related.tolist(),
             )
         ]

@@ -51,17 +51,17 @@ class Resolution:
 
 
 def _group_starts(sorted_leads: IntArray) -> IntArray:
-    return np.flatnonzero(first_of_groups(sorted_leads))
+    return first_of_groups(sorted_leads).nonzero()[0]
 
 
 def _sizes(starts: IntArray, length: int) -> IntArray:
     """Run lengths from the run starts of an array of ``length``."""
-    return np.diff(np.append(starts, length))
+    return np.concatenate([starts[1:], [length]]) - starts
 
 
 def _first_in_runs(starts: IntArray, hits: IntArray) -> IntArray:
     """The first of ``hits`` (sorted positions) in each run that has one."""
-    run = np.searchsorted(starts, hits, side="right") - 1
+    run = starts.searchsorted(hits, side="right") - 1
     return hits[first_of_groups(run)]
 
 
@@ -76,12 +76,10 @@ def resolve(
     # One pair per (lead, account): an account's best-scoring name (name or alias) speaks for it.
     n_acct = max(len(index), 1)
     key = lead * n_acct + acct
-    order = np.argsort(key, kind="stable")  # pairs come sorted already: this is a check, O(n)
+    order = key.argsort(kind="stable")  # pairs come sorted already: this is a check, O(n)
     runs = _group_starts(key[order])
-    is_best = total[order] == np.repeat(
-        np.maximum.reduceat(total[order], runs), _sizes(runs, len(key))
-    )
-    best = order[_first_in_runs(runs, np.flatnonzero(is_best))]
+    is_best = total[order] == np.maximum.reduceat(total[order], runs).repeat(_sizes(runs, len(key)))
+    best = order[_first_in_runs(runs, is_best.nonzero()[0])]
     lead_b, acct_b, total_b = lead[best], acct[best], total[best]
     prob_b = scores.probability[best]
     rank_b = lk.id_rank[acct_b]
@@ -89,9 +87,9 @@ def resolve(
     # The top account per lead (highest total, then smallest id), and its company group.
     starts = _group_starts(lead_b)
     sizes = _sizes(starts, len(lead_b))
-    is_top = total_b == np.repeat(np.maximum.reduceat(total_b, starts), sizes)
+    is_top = total_b == np.maximum.reduceat(total_b, starts).repeat(sizes)
     top_rank = np.minimum.reduceat(np.where(is_top, rank_b, n_acct), starts)
-    top = np.flatnonzero(is_top & (rank_b == np.repeat(top_rank, sizes)))
+    top = (is_top & (rank_b == top_rank.repeat(sizes))).nonzero()[0]
     top_of_lead = np.full(n_leads, -1, dtype=np.int64)
     top_of_lead[lead_b[top]] = top
     top_total = total_b[top_of_lead[lead_b]]
@@ -106,8 +104,8 @@ def resolve(
     in_country = features.country_agree[best]
     flags = (~contenders).astype(np.int64) * 4 + (~in_country) * 2 + (~near)
     tie_key = (flags * (MAX_HIERARCHY_DEPTH + 1) + lk.depth[acct_b]) * n_acct + rank_b
-    winner_key = np.repeat(np.minimum.reduceat(tie_key, starts), sizes)
-    winner_local = np.flatnonzero(tie_key == winner_key)
+    winner_key = np.minimum.reduceat(tie_key, starts).repeat(sizes)
+    winner_local = (tie_key == winner_key).nonzero()[0]
     winner_pair = np.full(n_leads, -1, dtype=np.int64)
     winner_pair[lead_b[winner_local]] = best[winner_local]
     confidence = np.zeros(n_leads)
@@ -118,12 +116,12 @@ def resolve(
     # Alternatives: everything but the winner, rivals first, then by confidence.
     is_winner = np.zeros(len(best), dtype=bool)
     is_winner[winner_local] = True
-    others = np.flatnonzero(~is_winner & ((prob_b >= MIN_ALTERNATIVE_CONFIDENCE) | rival))
+    others = (~is_winner & ((prob_b >= MIN_ALTERNATIVE_CONFIDENCE) | rival)).nonzero()[0]
     order = others[np.lexsort((rank_b[others], -total_b[others], ~rival[others], lead_b[others]))]
     keep = order[rank_in_group(lead_b[order]) < config.max_alternatives]
     counts = np.bincount(lead_b[keep], minlength=n_leads)
     alt_ptr = np.zeros(n_leads + 1, dtype=np.int64)
-    np.cumsum(counts, out=alt_ptr[1:])
+    counts.cumsum(out=alt_ptr[1:])
     return Resolution(
         winner_pair=winner_pair,
         confidence=confidence,
