@@ -83,12 +83,14 @@ def _interned(values: Iterable[str], vocab: dict[str, int], strings: list[str]) 
 
 
 def _account_records(
-    accounts: Any, keep: Sequence[str] = ()
+    accounts: Any, keep: Sequence[str] = (), columns: Mapping[str, str] | None = None
 ) -> Iterable[Mapping[str, Any] | Account]:
-    if hasattr(accounts, "to_dict") and hasattr(accounts, "columns"):
-        from leadmatch.records import frame_records
+    from leadmatch.frames import frame_kind, frame_records
 
-        return frame_records(accounts, "account", keep)
+    if frame_kind(accounts) is not None:
+        return frame_records(accounts, "account", keep, columns)
+    if columns is not None:
+        raise TypeError("columns= maps the columns of a DataFrame or Arrow table, not of records")
     return accounts  # type: ignore[no-any-return]
 
 
@@ -391,8 +393,11 @@ class AccountIndex:
         config: MatchConfig | None = None,
         *,
         workers: int = 1,
+        columns: Mapping[str, str] | None = None,
     ) -> AccountIndex:
-        """Normalize and index accounts: ``Account`` objects, dicts, or a pandas DataFrame.
+        """Normalize and index accounts: ``Account`` objects, dicts, or a DataFrame or Arrow
+        table (pandas, polars, pyarrow), whose columns are found by name as the CLI finds a
+        file's (canonical, Salesforce, HubSpot) or named by ``columns`` (``{column: field}``).
 
         Unusable records (no id, duplicate id, wrong types) are logged and skipped, or raise
         :class:`~leadmatch.errors.InvalidAccountError` when ``config.strict`` is set.
@@ -402,7 +407,7 @@ class AccountIndex:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         config = config or MatchConfig()
-        records = _account_records(accounts, config.account_fields)
+        records = _account_records(accounts, config.account_fields, columns)
         return cls(_build_data(records, config.strict, workers, config.account_fields), config)
 
     def __contains__(self, account_id: object) -> bool:
@@ -528,13 +533,18 @@ class AccountIndex:
         results: list[Match] = self.match_many([lead])
         return results[0]
 
-    def match_many(self, leads: LeadInput) -> Any:
-        """Match many leads: a list in gives a list of :class:`Match` out, same order and length;
-        a pandas DataFrame in gives a DataFrame out (same index) with the output columns.
+    def match_many(self, leads: LeadInput, *, columns: Mapping[str, str] | None = None) -> Any:
+        """Match many leads: a list in gives a list of :class:`Match` out, same order and length.
+
+        A DataFrame or Arrow table in (pandas, polars, pyarrow ``Table`` or ``RecordBatch``)
+        gives the same kind out, one row per input row in order (a pandas result keeps the
+        input's index): the CLI's output columns, ``ultimate_parent_id`` and the account fields.
+        Its columns are read as the CLI reads a file's headers, or as ``columns`` maps them
+        (``{"Work Email": "email"}``); a row that cannot be read gets decision ``error``.
         """
         from leadmatch.pipeline import match_leads
 
-        return match_leads(self.snapshot(), leads)
+        return match_leads(self.snapshot(), leads, columns)
 
     def match_iter(
         self,

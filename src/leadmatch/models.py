@@ -37,7 +37,7 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
     return record
 
 
-def _text_or_none(value: Any, field: str) -> str | None:
+def text_or_none(value: Any, field: str) -> str | None:
     """Accept what CSV readers and DataFrames hand over; refuse what cannot be text."""
     if value is None:
         return None
@@ -45,7 +45,9 @@ def _text_or_none(value: Any, field: str) -> str | None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"{field} must be text, not a boolean")
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):  # an id or phone read into a float column: 1001.0 is 1001
+        value = str(int(value)) if value.is_integer() else repr(value)
+    elif isinstance(value, int):
         value = str(value)
     if not isinstance(value, str):
         if type(value).__name__ in ("NAType", "NaTType"):
@@ -69,7 +71,7 @@ class _Record(BaseModel):
         if name in ("alias_domains", "aliases"):
             # Domains never hold commas, names may ("Smith, Jones & Co"): only ';' splits names.
             return _split_list(value, name, ",;" if name == "alias_domains" else ";")
-        return _text_or_none(value, name)
+        return text_or_none(value, name)
 
 
 def _split_list(value: Any, field: str, separators: str) -> tuple[str, ...]:
@@ -82,7 +84,7 @@ def _split_list(value: Any, field: str, separators: str) -> tuple[str, ...]:
     items = value
     if not isinstance(items, (list, tuple)):
         raise ValueError(f"{field} must be text separated by ';' or a list of text")
-    out = [_text_or_none(item, field) for item in items]
+    out = [text_or_none(item, field) for item in items]
     return tuple(item for item in out if item)
 
 
@@ -141,19 +143,19 @@ def account_row(record: Any) -> Account | AccountRow:
     if not isinstance(record, dict):
         return Account.model_validate(record)
     get = record.get
-    account_id = _text_or_none(get("account_id"), "account_id")
+    account_id = text_or_none(get("account_id"), "account_id")
     if account_id is None:
         raise ValueError("account_id: an account needs a non-empty account_id")
     return AccountRow(
         account_id,
-        _text_or_none(get("name"), "name"),
-        _text_or_none(get("domain"), "domain"),
+        text_or_none(get("name"), "name"),
+        text_or_none(get("domain"), "domain"),
         _split_list(get("alias_domains"), "alias_domains", ",;"),
         _split_list(get("aliases"), "aliases", ";"),
-        _text_or_none(get("country"), "country"),
-        _text_or_none(get("city"), "city"),
-        _text_or_none(get("phone"), "phone"),
-        _text_or_none(get("parent_id"), "parent_id"),
+        text_or_none(get("country"), "country"),
+        text_or_none(get("city"), "city"),
+        text_or_none(get("phone"), "phone"),
+        text_or_none(get("parent_id"), "parent_id"),
     )
 
 

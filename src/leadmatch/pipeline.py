@@ -15,9 +15,10 @@ import numpy as np
 from leadmatch import blocking, features, scoring
 from leadmatch.config import MatchConfig
 from leadmatch.explain import evidence
+from leadmatch.frames import frame_kind, read_frame, results_like, sliced
 from leadmatch.models import Alternative, Decision, Evidence, Lead, Match, trusted
-from leadmatch.prepare import prepare
-from leadmatch.records import frame_records, is_frame, require_pandas, validate_leads
+from leadmatch.prepare import LeadBatch, prepare, prepare_columns
+from leadmatch.records import validate_columns, validate_leads
 from leadmatch.resolve import resolve
 
 if TYPE_CHECKING:
@@ -40,14 +41,31 @@ _NO_CANDIDATE = Evidence(
 )
 
 
-def match_leads(index: AccountIndex, leads: Any) -> Any:
-    """Match a list of leads (list out) or a pandas DataFrame (DataFrame out, same index)."""
-    if is_frame(leads):
-        results = match_records(index, list(frame_records(leads, "lead")))
-        return results_frame(results, index=leads.index, fields=index.config.account_fields)
+def match_leads(index: AccountIndex, leads: Any, columns: Mapping[str, str] | None = None) -> Any:
+    """Match a list of leads (list out), or a DataFrame or Arrow table (the same kind out)."""
+    if frame_kind(leads) is not None:
+        return match_frame(index, leads, columns)
+    if columns is not None:
+        raise TypeError("columns= maps the columns of a DataFrame or Arrow table, not of records")
     if isinstance(leads, (Lead, Mapping)):
         raise TypeError("match_many takes a collection of leads; use match() for one lead")
     return match_records(index, leads)
+
+
+def match_frame(index: AccountIndex, frame: Any, columns: Mapping[str, str] | None) -> Any:
+    """Match a frame's leads a slice at a time, as columns; one result row per input row."""
+    config = index.config
+    results: list[Match] = []
+    for start, part in sliced(frame):
+        read = read_frame(part, "lead", columns, offset=start)
+        clean, usable, ids, errors = validate_columns(
+            read.fields, read.rows, strict=config.strict, labels=read.labels
+        )
+        batch = prepare_columns(clean, usable)
+        feats, scores = _scored_batch(index, batch, config)
+        decided = resolve(index, feats, scores, read.rows, config)
+        results += _results(index, batch, feats, scores, decided, ids, errors)
+    return results_like(frame, result_columns(results, config.account_fields))
 
 
 def match_records(
@@ -71,9 +89,15 @@ def _scored(
 ) -> tuple[Any, features.Features, scoring.Scores]:
     """Validated leads prepared, blocked, compared and scored: all but the decision."""
     batch = prepare(valid)
+    return (batch, *_scored_batch(index, batch, config))
+
+
+def _scored_batch(
+    index: AccountIndex, batch: LeadBatch, config: MatchConfig
+) -> tuple[features.Features, scoring.Scores]:
     lead_rows, name_rows, bits = blocking.candidates(index, batch, config)
     feats = features.compute(index, batch, lead_rows, name_rows, bits)
-    return batch, feats, scoring.score(feats, config.weights)
+    return feats, scoring.score(feats, config.weights)
 
 
 def scored_batches(
@@ -339,10 +363,10 @@ def result_row(match: Match) -> dict[str, Any]:
     }
 
 
-def results_frame(results: Sequence[Match], index: Any = None, fields: Sequence[str] = ()) -> Any:
-    """Results as a pandas DataFrame with :data:`OUTPUT_COLUMNS` (plus the candidate and parent)."""
-    pandas = require_pandas()
+def result_columns(results: Sequence[Match], fields: Sequence[str] = ()) -> dict[str, list[Any]]:
+    """Results as columns: :data:`OUTPUT_COLUMNS`, the ultimate parent, then the account
+    fields ('' where a result has none: an unmatched lead)."""
     rows = [{**result_row(m), "ultimate_parent_id": m.ultimate_parent_id or ""} for m in results]
     names = list(dict.fromkeys([*fields, *(n for m in results for n, _ in m.account_fields)]))
     columns = [*OUTPUT_COLUMNS, "ultimate_parent_id", *field_columns(names)]
-    return pandas.DataFrame(rows, columns=columns, index=index)
+    return {c: [row.get(c, "") for row in rows] for c in columns}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -93,22 +93,39 @@ def _company_domains(email: EmailKey, website: DomainKey) -> tuple[DomainKey, ..
 
 def prepare(leads: Sequence[Lead | None]) -> LeadBatch:
     """Normalize leads (``None`` marks a row already known to be unusable)."""
-    empty = Lead()
-    rows = [lead or empty for lead in leads]
-    names = _per_distinct([r.company for r in rows], _company_name)
-    emails = _per_distinct([r.email for r in rows], parse_email)
-    websites = _per_distinct([r.website for r in rows], domain_key)
+    fields = ("company", "email", "website", "country", "city", "phone")
+    columns = {f: [None if lead is None else getattr(lead, f) for lead in leads] for f in fields}
+    return prepare_columns(columns, [lead is not None for lead in leads])
+
+
+def prepare_columns(
+    columns: Mapping[str, Sequence[str | None]], usable: Sequence[bool]
+) -> LeadBatch:
+    """Normalize validated lead columns (as :class:`Lead` holds its fields: stripped text or
+    ``None``); rows not ``usable`` are left empty."""
+    n = len(usable)
+
+    def column(name: str) -> Sequence[str | None]:
+        values = columns.get(name)
+        if values is None:
+            return [None] * n
+        return [v if ok else None for v, ok in zip(values, usable)] if not all(usable) else values
+
+    company = column("company")
+    names = _per_distinct(company, _company_name)
+    emails = _per_distinct(column("email"), parse_email)
+    websites = _per_distinct(column("website"), domain_key)
     token_lists = [list(dict.fromkeys(key.ascii.split())) for key in names]
     return LeadBatch(
-        usable=np.array([lead is not None for lead in leads], dtype=bool),
-        company=[r.company or "" for r in rows],
+        usable=np.array(usable, dtype=bool).reshape(-1),
+        company=[c or "" for c in company],
         name=names,
         tok_ptr=offsets(np.array([len(t) for t in token_lists], dtype=np.int64)),
         tok_str=[t for tokens in token_lists for t in tokens],
         email=emails,
         website=websites,
         company_domains=[_company_domains(e, w) for e, w in zip(emails, websites)],
-        country=_per_distinct([r.country for r in rows], normalize_country),
-        city=_per_distinct([r.city for r in rows], normalize_city),
-        phone=_per_distinct([r.phone for r in rows], phone_key),
+        country=_per_distinct(column("country"), normalize_country),
+        city=_per_distinct(column("city"), normalize_city),
+        phone=_per_distinct(column("phone"), phone_key),
     )

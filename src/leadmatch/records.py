@@ -6,54 +6,19 @@ every lead in gives exactly one result out, in order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import contextlib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from leadmatch.errors import InvalidLeadError, MissingExtraError
-from leadmatch.models import Lead
+from leadmatch.errors import InvalidLeadError
+from leadmatch.models import Lead, text_or_none
 
 LeadInput = Iterable[Lead | Mapping[str, Any]] | Any
-"""Leads as accepted by ``match_many``: Lead objects, dicts, or a pandas DataFrame."""
+"""Leads as accepted by ``match_many``: Lead objects, dicts, or a DataFrame or Arrow table
+(pandas, polars, pyarrow)."""
 
-
-def is_frame(obj: object) -> bool:
-    """A pandas DataFrame (checked without importing pandas)."""
-    return type(obj).__name__ == "DataFrame" and type(obj).__module__.startswith("pandas")
-
-
-def require_pandas() -> Any:
-    """Import pandas, or say which extra brings it."""
-    try:
-        import pandas
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingExtraError("this needs pandas: pip install 'leadmatch[pandas]'") from exc
-    return pandas
-
-
-def frame_records(frame: Any, kind: str, keep: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
-    """Rows of a pandas DataFrame as field dicts. Column names are read as the CLI reads
-    headers (canonical, Salesforce, HubSpot); missing values (NaN, NA, NaT) become None.
-    Columns named in ``keep`` (extra account fields) are kept under those names."""
-    from leadmatch.columns import kept_columns, resolve_columns
-
-    pandas = require_pandas()
-    headers = [str(c) for c in frame.columns]
-    mapping = resolve_columns(headers, kind, require_id=False)
-    # (position, field) pairs: a column can be a built-in field and a kept one at once.
-    positions = [(headers.index(h), f) for h, f in mapping.items()]
-    positions += [(headers.index(h), name) for h, name in kept_columns(headers, keep)]
-    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
-        row = {f: (None if _is_missing(pandas, values[i]) else values[i]) for i, f in positions}
-        if kind == "lead" and row.get("lead_id") is None:
-            row["lead_id"] = str(label)  # no id column: the frame's own index
-        yield row
-
-
-def _is_missing(pandas: Any, value: Any) -> bool:
-    try:
-        return bool(pandas.isna(value))
-    except (TypeError, ValueError):  # list-like values: not a scalar missing value
-        return False
+#: The fields of a lead, in the order a row's errors are reported.
+LEAD_FIELDS = tuple(Lead.model_fields)
 
 
 def _error_text(exc: Exception) -> str:
@@ -93,3 +58,56 @@ def validate_leads(
         ids.append(lead.lead_id if lead.lead_id is not None else str(position))
         errors.append(None)
     return leads, ids, errors
+
+
+def validate_columns(
+    fields: Mapping[str, Sequence[Any]],
+    rows: int,
+    *,
+    strict: bool,
+    labels: Sequence[str],
+) -> tuple[dict[str, list[str | None]], list[bool], list[str], list[str | None]]:
+    """:func:`validate_leads` for leads given as columns (a frame's): the cleaned columns,
+    which rows are usable, their ids (``labels`` where a row has none) and an error per row,
+    each as a :class:`Lead` of the same row would give them, without making one."""
+    clean: dict[str, list[str | None]] = {}
+    problems: dict[int, list[str]] = {}
+    for name in LEAD_FIELDS:
+        values = fields.get(name)
+        if values is None:
+            clean[name] = [None] * rows
+            continue
+        out: list[str | None] = []
+        seen: dict[tuple[type, Any], str | None] = {}  # by type too: True == 1, 1.0 == 1
+        for row, value in enumerate(values):
+            key = (type(value), value)
+            try:
+                out.append(seen[key])
+                continue
+            except (KeyError, TypeError):  # not seen yet, or unhashable (a list)
+                pass
+            try:
+                text = text_or_none(value, name)
+            except ValueError as exc:
+                problems.setdefault(row, []).append(f"{name}: {exc}")
+                out.append(None)
+                continue
+            out.append(text)
+            with contextlib.suppress(TypeError):  # an unhashable value is not kept
+                seen[key] = text
+        clean[name] = out
+    usable = [True] * rows
+    errors: list[str | None] = [None] * rows
+    raw_ids = fields.get("lead_id")
+    ids = [
+        value if value is not None else labels[row] for row, value in enumerate(clean["lead_id"])
+    ]
+    for row, found in problems.items():
+        message = "; ".join(found[:3])
+        raw = raw_ids[row] if raw_ids is not None else None
+        if strict:
+            which = f"lead {raw!r}" if raw else f"lead at position {row}"
+            raise InvalidLeadError(f"{which}: {message}")
+        usable[row], errors[row] = False, message
+        ids[row] = str(raw) if isinstance(raw, (str, int)) else labels[row]
+    return clean, usable, ids, errors
