@@ -17,18 +17,18 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from leadmatch import __version__
 from leadmatch._process import tune_gc
 from leadmatch._resources import demo_text
-from leadmatch.columns import header_key, open_text, parse_map, read_csv
+from leadmatch.columns import header_key, parse_map, read_csv
 from leadmatch.config import MatchConfig
 from leadmatch.duplicates import find_duplicate_accounts
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.evaluation import evaluate, truth_from_rows
+from leadmatch.fileformats import FORMATS, open_rows, read_records, row_writer
 from leadmatch.fitting import fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Match
@@ -85,12 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"leadmatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    match = sub.add_parser("match", help="match a leads CSV against accounts")
+    match = sub.add_parser("match", help="match a leads file against accounts")
     match.add_argument(
-        "--accounts", required=True, help="accounts CSV, or an index saved by 'leadmatch index'"
+        "--accounts",
+        required=True,
+        help="accounts file (CSV, JSON Lines, Parquet), or an index saved by 'leadmatch index'",
     )
-    match.add_argument("--leads", required=True, help="leads CSV ('-' for standard input)")
-    match.add_argument("--out", required=True, help="results CSV ('-' for standard output)")
+    match.add_argument(
+        "--leads", required=True, help="leads file: CSV, JSON Lines or Parquet ('-': stdin)"
+    )
+    match.add_argument("--out", required=True, help="results file ('-' for standard output)")
     match.add_argument("--config", help="MatchConfig as a JSON file")
     match.add_argument(
         "--map",
@@ -108,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
         "hold them",
     )
     match.add_argument("--strict", action="store_true", help="stop at the first unusable row")
+    match.add_argument(
+        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
+    )
     match.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
     match.add_argument(
         "--workers",
@@ -120,7 +127,9 @@ def _parser() -> argparse.ArgumentParser:
     index = sub.add_parser("index", help="build an account index and save it")
     index.add_argument("--quiet", action="store_true", help="no summary on stderr")
     index.add_argument("--strict", action="store_true", help="stop at the first unusable account")
-    index.add_argument("--accounts", required=True, help="accounts CSV")
+    index.add_argument(
+        "--accounts", required=True, help="accounts file: CSV, JSON Lines or Parquet"
+    )
     index.add_argument("--out", required=True, help="index file to write (e.g. accounts.lmx)")
     index.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
     index.add_argument(
@@ -174,6 +183,9 @@ def _parser() -> argparse.ArgumentParser:
     roll.add_argument("--date-column", help="lead column with a date (first and last lead)")
     roll.add_argument("--level", choices=("account", "parent"), default="account")
     roll.add_argument(
+        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
+    )
+    roll.add_argument(
         "--account-fields", type=_names, default=(), metavar="A,B",
         help="account columns to add to each row",
     )  # fmt: skip
@@ -184,6 +196,9 @@ def _parser() -> argparse.ArgumentParser:
     cover.add_argument("--targets", required=True, help="CSV with account_id and optionally tier")
     cover.add_argument("--min-leads", type=_positive, default=1, metavar="N")
     cover.add_argument("--level", choices=("account", "parent"), default="account")
+    cover.add_argument(
+        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
+    )
     cover.add_argument("--out", help="CSV of the details: uncovered targets, engaged non-targets")
 
     propose = sub.add_parser("propose", help="group unmatched leads into accounts to create")
@@ -192,12 +207,18 @@ def _parser() -> argparse.ArgumentParser:
     propose.add_argument("--out", required=True, help="proposed accounts CSV ('-': stdout)")
     propose.add_argument("--config", help="MatchConfig JSON (weights; match_threshold pairs)")
     propose.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    propose.add_argument(
+        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
+    )
 
     dedupe = sub.add_parser("dedupe-accounts", help="find accounts that are the same company")
     dedupe.add_argument("--accounts", required=True, help="accounts CSV or saved index")
     dedupe.add_argument("--out", required=True, help="CSV of the groups ('-' for standard output)")
     dedupe.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
     dedupe.add_argument("--quiet", action="store_true", help="no summary on stderr")
+    dedupe.add_argument(
+        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
+    )
 
     demo = sub.add_parser("demo", help="match the bundled demo data and print a summary")
     demo.add_argument("--out", help="also write the demo results to this CSV")
@@ -220,8 +241,7 @@ def _load_accounts(
     """The index, and the columns of the accounts file that --map pairs named."""
     if _is_index(path):
         return AccountIndex.load(path, config), set()
-    with open_text(path) as stream:
-        mapping, rows = read_csv(stream, "account", maps, keep=config.account_fields)
+    with open_rows(path, "account", maps, keep=config.account_fields) as (mapping, rows):
         return AccountIndex.build(rows, config, workers=workers), set(mapping)
 
 
@@ -284,12 +304,12 @@ def _match(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"indexed {index!r} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     counts: Counter[str] = Counter()
-    with open_text(args.leads) as source, _output(args.out) as out:
-        mapping, rows = read_csv(source, "lead", lead_maps)
+    columns = [*OUTPUT_COLUMNS, *field_columns(index.config.account_fields)]
+    with (
+        open_rows(args.leads, "lead", lead_maps) as (mapping, rows),
+        row_writer(args.out, columns, args.format) as writer,
+    ):
         _check_maps(args.map, used | set(mapping))
-        columns = [*OUTPUT_COLUMNS, *field_columns(index.config.account_fields)]
-        writer = csv.DictWriter(out, fieldnames=columns)
-        writer.writeheader()
 
         def progress(done: int) -> None:
             if not args.quiet and time.perf_counter() - started > 2:
@@ -310,25 +330,6 @@ def _match(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextmanager
-def _output(path: str) -> Iterator[IO[str]]:
-    """The results file, written beside its final name and renamed only when complete: an
-    interrupted run leaves no half file that looks finished."""
-    if path == "-":
-        stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
-        yield stdout
-        stdout.flush()
-        stdout.detach()
-        return
-    part = Path(path + ".part")
-    try:
-        with part.open("w", encoding="utf-8", newline="") as out:
-            yield out
-        part.replace(path)
-    finally:
-        part.unlink(missing_ok=True)
-
-
 def _index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     _, account_maps = _split_maps(args.map)
@@ -343,27 +344,30 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_truth(path: str) -> tuple[str, dict[str, frozenset[str]]]:
-    """A labelled leads file: its text (for the lead columns) and its truth."""
-    with open_text(path) as stream:
-        text = stream.read()
-    rows = list(csv.DictReader(io.StringIO(text)))
-    if rows and "true_account_id" not in rows[0]:
+def _read_truth(path: str) -> dict[str, frozenset[str]]:
+    """A labelled leads file's truth (its lead columns are read by :func:`_leads_of`)."""
+    headers, rows = read_records(path)
+    if "true_account_id" not in headers:
         raise MissingColumnError(f"{path} has no true_account_id column")
-    return text, truth_from_rows(rows)
+    return truth_from_rows(list(rows))
+
+
+def _leads_of(path: str, keep: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """A leads file's rows, each named (see :func:`_named`)."""
+    with open_rows(path, "lead", keep=keep) as (_, rows):
+        return list(_named(rows))
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     for path in (args.json, args.plots and str(Path(args.plots) / "x")):
         _check_output_dir(path)
     results = _matches_file(args.results, ("lead_id", "decision", "confidence"))
-    truth_text, truth = _read_truth(args.truth)
+    truth = _read_truth(args.truth)
     index = None
     leads: list[dict[str, Any]] | None = None
     if args.accounts:
         index, _ = _load_accounts(args.accounts, {}, MatchConfig())
-        _, lead_rows = read_csv(io.StringIO(truth_text), "lead")
-        leads = list(_named(lead_rows))
+        leads = _leads_of(args.truth)
     figures = evaluate(results, truth, leads=leads, index=index)
     print(figures.summary())
     print()
@@ -380,11 +384,10 @@ def _fit(args: argparse.Namespace) -> int:
     _check_output_dir(args.out)
     config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
     index, _ = _load_accounts(args.accounts, {}, config)
-    text, truth = _read_truth(args.leads)
-    _, lead_rows = read_csv(io.StringIO(text), "lead")
+    truth = _read_truth(args.leads)
     result = fit(
         index,
-        list(_named(lead_rows)),
+        _leads_of(args.leads),
         truth,
         config,
         method=args.method,
@@ -403,14 +406,13 @@ def _matches_file(
     path: str, needs: tuple[str, ...] = ("lead_id", "account_id", "decision")
 ) -> list[dict[str, str]]:
     """The rows of a results file of 'leadmatch match', refused without the columns ``needs``."""
-    with open_text(path) as stream:
-        reader = csv.DictReader(stream)
-        missing = set(needs) - set(reader.fieldnames or ())
-        if missing:
-            raise MissingColumnError(
-                f"{path} is not a results file: no {', '.join(sorted(missing))} column"
-            )
-        return list(reader)
+    headers, rows = read_records(path)
+    missing = set(needs) - set(headers)
+    if missing:
+        raise MissingColumnError(
+            f"{path} is not a results file: no {', '.join(sorted(missing))} column"
+        )
+    return list(rows)
 
 
 def _rollup(args: argparse.Namespace) -> int:
@@ -419,18 +421,13 @@ def _rollup(args: argparse.Namespace) -> int:
     index, _ = _load_accounts(args.accounts, {}, config)
     leads = None
     if args.leads:
-        keep = [args.date_column] if args.date_column else []
-        with open_text(args.leads) as stream:
-            _, lead_rows = read_csv(stream, "lead", keep=keep)
-            leads = list(_named(lead_rows))
+        leads = _leads_of(args.leads, [args.date_column] if args.date_column else [])
     rows = rollup(
         _matches_file(args.matches), index, leads=leads, level=args.level,
         date_field=args.date_column,
     )  # fmt: skip
     columns = [*ROLLUP_COLUMNS, *rollup_field_columns(index.data.field_names)]
-    with _output(args.out) as out:
-        writer = csv.DictWriter(out, fieldnames=columns)
-        writer.writeheader()
+    with row_writer(args.out, columns, args.format) as writer:
         writer.writerows(rows)
     return 0
 
@@ -438,13 +435,9 @@ def _rollup(args: argparse.Namespace) -> int:
 def _propose(args: argparse.Namespace) -> int:
     _check_output_dir(args.out)
     config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
-    with open_text(args.leads) as stream:
-        _, lead_rows = read_csv(stream, "lead")
-        leads = list(_named(lead_rows))
+    leads = _leads_of(args.leads)
     proposals = propose_accounts(leads, _matches_file(args.matches), config)
-    with _output(args.out) as out:
-        writer = csv.DictWriter(out, fieldnames=PROPOSAL_COLUMNS)
-        writer.writeheader()
+    with row_writer(args.out, PROPOSAL_COLUMNS, args.format) as writer:
         writer.writerows(p.row() for p in proposals)
     if not args.quiet:
         grouped = sum(len(p.lead_ids) for p in proposals)
@@ -457,21 +450,23 @@ def _coverage(args: argparse.Namespace) -> int:
     if args.out:
         _check_output_dir(args.out)
     index, _ = _load_accounts(args.accounts, {}, MatchConfig())
-    with open_text(args.targets) as stream:
-        targets = list(csv.DictReader(stream))
-    if targets and "account_id" not in targets[0]:
+    headers, target_rows = read_records(args.targets)
+    if "account_id" not in headers:
         raise MissingColumnError(f"{args.targets} has no account_id column")
+    targets = list(target_rows)
     report = coverage(
         _matches_file(args.matches), index, targets, min_leads=args.min_leads, level=args.level
     )
     print(report.summary())
     if args.out:
-        with _output(args.out) as out:
-            writer = csv.writer(out)
-            writer.writerow(["kind", "account_id", "tier", "matched_leads"])
-            writer.writerows(("uncovered target", a, t, "") for a, t in report.uncovered)
+        columns = ("kind", "account_id", "tier", "matched_leads")
+        with row_writer(args.out, columns, args.format) as writer:
             writer.writerows(
-                ("engaged non-target", a, "", n) for a, n in report.engaged_non_targets
+                dict(zip(columns, ("uncovered target", a, t, ""))) for a, t in report.uncovered
+            )
+            writer.writerows(
+                dict(zip(columns, ("engaged non-target", a, "", n)))
+                for a, n in report.engaged_non_targets
             )
     return 0
 
@@ -487,9 +482,7 @@ def _dedupe(args: argparse.Namespace) -> int:
     index, used = _load_accounts(args.accounts, account_maps, MatchConfig())
     _check_maps(args.map, used)
     groups = find_duplicate_accounts(index)
-    with _output(args.out) as out:
-        writer = csv.DictWriter(out, fieldnames=DUPLICATE_COLUMNS)
-        writer.writeheader()
+    with row_writer(args.out, DUPLICATE_COLUMNS, args.format) as writer:
         for number, group in enumerate(groups, start=1):
             reason = "; ".join(group.reasons)
             for account_id in group.accounts:
@@ -545,9 +538,7 @@ def _demo(args: argparse.Namespace) -> int:
         )
         print(f"     {match.reasons()}")
     if args.out:
-        with _output(args.out) as out:
-            writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS)
-            writer.writeheader()
+        with row_writer(args.out, OUTPUT_COLUMNS) as writer:
             _write_results(writer, results)
         print(f"\nwrote {len(results)} results to {args.out}")
     return 0  # fmt: skip

@@ -90,8 +90,10 @@ def resolve_columns(
     explicit: Mapping[str, str] | None = None,
     *,
     require_id: bool = True,
+    check: bool = True,
 ) -> dict[str, str]:
-    """Map a file's headers to fields: ``{header: field}`` for the headers that are used."""
+    """Map a file's headers to fields: ``{header: field}`` for the headers that are used;
+    without ``check``, headers that lack the required fields map what they have."""
     fields, builtin = (
         (LEAD_FIELDS, _LEAD_HEADERS) if kind == "lead" else (ACCOUNT_FIELDS, _ACCOUNT_HEADERS)
     )
@@ -120,7 +122,7 @@ def resolve_columns(
     missing = [f for f in required if f not in taken]
     if kind == "lead" and not {"company", "email"} & taken:
         missing.append("company or email")
-    if missing:
+    if missing and check:
         raise MissingColumnError(
             f"the {kind}s have no column for {', '.join(missing)} (columns: "
             f"{', '.join(headers)}); rename one, or name it with --map column=field"
