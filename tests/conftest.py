@@ -1,4 +1,5 @@
-"""Shared fixtures. No test may touch the network: sockets are refused for the whole run."""
+"""Shared fixtures. No test may touch the network: sockets to anything but this machine's
+loopback (which Spark's driver and workers talk through) are refused for the whole run."""
 
 from __future__ import annotations
 
@@ -13,24 +14,48 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
+#: This machine itself: Spark's driver talks to its JVM and workers through loopback sockets.
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", None})
+_real_getaddrinfo = socket.getaddrinfo
+_real_create_connection = socket.create_connection
+
+
+def _local(address: Any) -> bool:
+    return isinstance(address, (str, bytes)) or (
+        isinstance(address, tuple) and bool(address) and address[0] in _LOOPBACK
+    )  # a str or bytes address is a Unix socket's path
+
+
 class _NoNetwork(socket.socket):
-    def connect(self, *args: Any, **kwargs: Any) -> None:
+    def connect(self, address: Any) -> None:
+        if not _local(address):
+            raise RuntimeError("tests must not use the network")
+        super().connect(address)
+
+    def connect_ex(self, address: Any) -> int:
+        if not _local(address):
+            raise RuntimeError("tests must not use the network")
+        return super().connect_ex(address)
+
+
+def _getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if host not in _LOOPBACK:
         raise RuntimeError("tests must not use the network")
+    return _real_getaddrinfo(host, *args, **kwargs)
 
-    def connect_ex(self, *args: Any, **kwargs: Any) -> int:
+
+def _create_connection(address: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _local(address):
         raise RuntimeError("tests must not use the network")
-
-
-def _refuse(*args: Any, **kwargs: Any) -> Any:
-    raise RuntimeError("tests must not use the network")
+    return _real_create_connection(address, *args, **kwargs)
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _block_network() -> Iterator[None]:
     saved = socket.socket, socket.create_connection, socket.getaddrinfo
     socket.socket = _NoNetwork  # type: ignore[misc]
-    socket.create_connection = _refuse
-    socket.getaddrinfo = _refuse
+    socket.create_connection = _create_connection
+    socket.getaddrinfo = _getaddrinfo
     try:
         yield
     finally:

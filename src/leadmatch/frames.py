@@ -20,16 +20,36 @@ SLICE_ROWS = 20_000
 
 
 def frame_kind(obj: object) -> str | None:
-    """``"pandas"``, ``"polars"``, ``"arrow-table"``, ``"arrow-batch"``, or ``None``."""
+    """``"pandas"``, ``"polars"``, ``"arrow-table"``, ``"arrow-batch"``, ``"arrow-stream"``
+    (a ``RecordBatchReader``, or anything with ``__arrow_c_stream__``: a DuckDB relation),
+    or ``None``."""
     cls = type(obj)
     module, name = cls.__module__, cls.__name__
     if name == "DataFrame" and module.startswith("pandas"):
         return "pandas"
     if name == "DataFrame" and module.startswith("polars"):
         return "polars"
-    if module.startswith("pyarrow"):
-        return {"Table": "arrow-table", "RecordBatch": "arrow-batch"}.get(name)
+    if module.startswith("pyarrow") and name in ("Table", "RecordBatch"):
+        return "arrow-table" if name == "Table" else "arrow-batch"
+    if hasattr(obj, "__arrow_c_stream__") or (
+        module.startswith("pyarrow") and name == "RecordBatchReader"
+    ):
+        return "arrow-stream"
     return None
+
+
+def batches_of(stream: Any) -> Any:
+    """An Arrow stream as a ``pyarrow.RecordBatchReader``."""
+    arrow = require("pyarrow", "arrow")
+    if isinstance(stream, arrow.RecordBatchReader):
+        return stream
+    return arrow.RecordBatchReader.from_stream(stream)
+
+
+def arrow_schema(columns: Sequence[str]) -> Any:
+    """The Arrow schema of result columns: ``confidence`` a double, the rest strings."""
+    arrow = require("pyarrow", "arrow")
+    return arrow.schema([(name, _arrow_type(arrow, name)) for name in columns])
 
 
 def require(module: str, extra: str) -> Any:
@@ -101,7 +121,12 @@ def frame_records(
     frame: Any, record: str, keep: Sequence[str] = (), columns: Mapping[str, str] | None = None
 ) -> Iterator[dict[str, Any]]:
     """A frame's rows as field dicts (for building an index, which reads account by account).
-    Missing values (NaN, NA, NaT, null) become ``None``."""
+    Missing values (NaN, NA, NaT, null) become ``None``. An Arrow stream is read a batch at
+    a time."""
+    if frame_kind(frame) == "arrow-stream":
+        for batch in batches_of(frame):
+            yield from frame_records(batch, record, keep, columns)
+        return
     read = read_frame(frame, record, columns, keep)
     names = list(read.fields)
     for values in zip(*(read.fields[n] for n in names)) if names else iter(()):
@@ -141,7 +166,7 @@ def results_like(frame: Any, columns: dict[str, list[Any]]) -> Any:
             columns, schema={name: _polars_type(polars, name) for name in columns}
         )
     arrow = require("pyarrow", "arrow")
-    schema = arrow.schema([(name, _arrow_type(arrow, name)) for name in columns])
+    schema = arrow_schema(list(columns))
     if kind == "arrow-batch":
         return arrow.RecordBatch.from_pydict(columns, schema=schema)
     return arrow.table(columns, schema=schema)

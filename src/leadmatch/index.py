@@ -539,6 +539,8 @@ class AccountIndex:
         A DataFrame or Arrow table in (pandas, polars, pyarrow ``Table`` or ``RecordBatch``)
         gives the same kind out, one row per input row in order (a pandas result keeps the
         input's index): the CLI's output columns, ``ultimate_parent_id`` and the account fields.
+        An Arrow stream in (a ``RecordBatchReader``, or anything with ``__arrow_c_stream__``,
+        such as a DuckDB relation) gives a ``RecordBatchReader`` out, matched as it is read.
         Its columns are read as the CLI reads a file's headers, or as ``columns`` maps them
         (``{"Work Email": "email"}``); a row that cannot be read gets decision ``error``.
         """

@@ -15,7 +15,14 @@ import numpy as np
 from leadmatch import blocking, features, scoring
 from leadmatch.config import MatchConfig
 from leadmatch.explain import evidence
-from leadmatch.frames import frame_kind, read_frame, results_like, sliced
+from leadmatch.frames import (
+    arrow_schema,
+    batches_of,
+    frame_kind,
+    read_frame,
+    results_like,
+    sliced,
+)
 from leadmatch.models import Alternative, Decision, Evidence, Lead, Match, trusted
 from leadmatch.prepare import LeadBatch, prepare, prepare_columns
 from leadmatch.records import validate_columns, validate_leads
@@ -43,7 +50,10 @@ _NO_CANDIDATE = Evidence(
 
 def match_leads(index: AccountIndex, leads: Any, columns: Mapping[str, str] | None = None) -> Any:
     """Match a list of leads (list out), or a DataFrame or Arrow table (the same kind out)."""
-    if frame_kind(leads) is not None:
+    kind = frame_kind(leads)
+    if kind == "arrow-stream":
+        return match_arrow_stream(index, leads, columns)
+    if kind is not None:
         return match_frame(index, leads, columns)
     if columns is not None:
         raise TypeError("columns= maps the columns of a DataFrame or Arrow table, not of records")
@@ -52,12 +62,30 @@ def match_leads(index: AccountIndex, leads: Any, columns: Mapping[str, str] | No
     return match_records(index, leads)
 
 
-def match_frame(index: AccountIndex, frame: Any, columns: Mapping[str, str] | None) -> Any:
-    """Match a frame's leads a slice at a time, as columns; one result row per input row."""
+def match_arrow_stream(index: AccountIndex, stream: Any, columns: Mapping[str, str] | None) -> Any:
+    """A ``RecordBatchReader`` of the results of an Arrow stream's leads, matched a batch at a
+    time as the reader is read (memory holds a batch, not the stream)."""
+    reader = batches_of(stream)
+    schema = arrow_schema(result_names(index.config.account_fields))
+
+    def batches() -> Iterator[Any]:
+        done = 0
+        for batch in reader:
+            yield match_frame(index, batch, columns, offset=done)
+            done += batch.num_rows
+
+    return type(reader).from_batches(schema, batches())
+
+
+def match_frame(
+    index: AccountIndex, frame: Any, columns: Mapping[str, str] | None, offset: int = 0
+) -> Any:
+    """Match a frame's leads a slice at a time, as columns; one result row per input row
+    (a row without an id is named by its position, counted from ``offset``)."""
     config = index.config
     results: list[Match] = []
     for start, part in sliced(frame):
-        read = read_frame(part, "lead", columns, offset=start)
+        read = read_frame(part, "lead", columns, offset=offset + start)
         clean, usable, ids, errors = validate_columns(
             read.fields, read.rows, strict=config.strict, labels=read.labels
         )
@@ -368,5 +396,10 @@ def result_columns(results: Sequence[Match], fields: Sequence[str] = ()) -> dict
     fields ('' where a result has none: an unmatched lead)."""
     rows = [{**result_row(m), "ultimate_parent_id": m.ultimate_parent_id or ""} for m in results]
     names = list(dict.fromkeys([*fields, *(n for m in results for n, _ in m.account_fields)]))
-    columns = [*OUTPUT_COLUMNS, "ultimate_parent_id", *field_columns(names)]
-    return {c: [row.get(c, "") for row in rows] for c in columns}
+    return {c: [row.get(c, "") for row in rows] for c in result_names(names)}
+
+
+def result_names(fields: Sequence[str]) -> list[str]:
+    """The columns of a result table: :data:`OUTPUT_COLUMNS`, ``ultimate_parent_id``, then
+    the account fields."""
+    return [*OUTPUT_COLUMNS, "ultimate_parent_id", *field_columns(fields)]
