@@ -42,6 +42,20 @@ def test_the_examples_of_a_page_run(
             if exc.name not in OPTIONAL:
                 raise
             pytest.skip(f"{page.name} needs {exc.name}")
+    if page.name == "quickstart-notebook.md":  # the rendered results table is what runs give
+        shown = re.findall(
+            r"^\| (\d+) +\| (L\d) +\| (\w*) +\| ([\d.]+) +\| (\w+) ", page.read_text("utf-8"), re.M
+        )
+        results = namespace["index"].match_many(namespace["leads"])  # type: ignore[attr-defined]
+        assert len(shown) == 5
+        for label, lead_id, account_id, confidence, decision in shown:
+            row = results.loc[int(label)]
+            assert (row.lead_id, row.account_id, f"{row.confidence:.4f}", row.decision) == (
+                lead_id,
+                account_id,
+                confidence,
+                decision,
+            )
     if page.name == "accounts.md":  # the walk-through reached its end with real results
         assert namespace["customers"] and namespace["rows"] and namespace["report"]
         assert namespace["proposals"]
