@@ -83,7 +83,8 @@ def match_frame(
     """Match a frame's leads a slice at a time, as columns; one result row per input row
     (a row without an id is named by its position, counted from ``offset``)."""
     config = index.config
-    results: list[Match] = []
+    names = result_names(config.account_fields)
+    out: dict[str, list[Any]] = {name: [] for name in names}
     for start, part in sliced(frame):
         read = read_frame(part, "lead", columns, offset=offset + start)
         clean, usable, ids, errors = validate_columns(
@@ -92,8 +93,10 @@ def match_frame(
         batch = prepare_columns(clean, usable)
         feats, scores = _scored_batch(index, batch, config)
         decided = resolve(index, feats, scores, read.rows, config)
-        results += _results(index, batch, feats, scores, decided, ids, errors)
-    return results_like(frame, result_columns(results, config.account_fields))
+        rows = _results(index, batch, feats, scores, decided, ids, errors, True, True)
+        for name in names:  # rows carry no key for what a lead has none of
+            out[name] += [row.get(name, "") for row in rows]
+    return results_like(frame, out)
 
 
 def match_records(
@@ -228,10 +231,12 @@ def _results(
     ids: Sequence[str],
     errors: Sequence[str | None],
     rows: bool = False,
+    parents: bool = False,
 ) -> list[Any]:
     """One :class:`Match` per lead, or with ``rows`` the flat row :func:`result_row` would
     make of it, without the records (a file has no use for them, and they cost a fifth of
-    the matching time): a test holds the two equal."""
+    the matching time): a test holds the two equal. With ``parents`` a row also has the
+    ``ultimate_parent_id`` (for a frame's results)."""
     # Every value below comes from validated inputs and the matcher's arrays, so the records
     # are built without re-validation (see models.trusted).
     config = index.config
@@ -256,7 +261,7 @@ def _results(
     names = config.account_fields
     columns = field_columns(names)
     # What only records carry (a file has no column for them).
-    parent_ids = [] if rows else d.account_id.take(lk.ultimate_row[acct])
+    parent_ids = d.account_id.take(lk.ultimate_row[acct]) if parents or not rows else []
     found_by = [] if rows else [blocking.blocker_names(b) for b in feats.blockers[won].tolist()]
     ambiguous = decided.ambiguous[scored] & (confidence >= config.review_threshold)
     tie_broken = decided.tie_broken[scored]
@@ -317,6 +322,8 @@ def _results(
             row_k = _row(
                 lead_id, str(decision[k]), chosen_id, confidence_k, reasons, account_ids[k]
             )
+            if parents:
+                row_k["ultimate_parent_id"] = parent_ids[k] if picked else ""
             if picked and fields:
                 row_k.update(zip(columns, fields[k]))
             out.append(row_k)
@@ -389,14 +396,6 @@ def result_row(match: Match) -> dict[str, Any]:
             )
         ),
     }
-
-
-def result_columns(results: Sequence[Match], fields: Sequence[str] = ()) -> dict[str, list[Any]]:
-    """Results as columns: :data:`OUTPUT_COLUMNS`, the ultimate parent, then the account
-    fields ('' where a result has none: an unmatched lead)."""
-    rows = [{**result_row(m), "ultimate_parent_id": m.ultimate_parent_id or ""} for m in results]
-    names = list(dict.fromkeys([*fields, *(n for m in results for n, _ in m.account_fields)]))
-    return {c: [row.get(c, "") for row in rows] for c in result_names(names)}
 
 
 def result_names(fields: Sequence[str]) -> list[str]:
