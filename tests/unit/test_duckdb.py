@@ -25,7 +25,8 @@ create table leads as
 select 'L' || i as lead_id,
        case i % 4 when 0 then 'k' || i || '@mueller-mb.de' when 1 then 'x' || i || '@gmail.com'
                   when 2 then 't' || i || '@sakura-denki.co.jp' else null end as email,
-       case i % 3 when 0 then 'Horizonte' when 1 then null else 'Nowhere Partners' end as company
+       case i % 3 when 0 then 'Horizonte' when 1 then null else 'Nowhere Partners' end
+           || case when i = 8 then repeat('x', 10001) else '' end as company
 from range(2500) r(i)
 """
 
@@ -46,6 +47,7 @@ def test_a_duckdb_relation_in_a_duckdb_table_out(tmp_path: Path) -> None:
     leads = con.sql("select lead_id, email, company from leads order by lead_id").fetchall()
     expected = index.match_many([dict(zip(("lead_id", "email", "company"), r)) for r in leads])
     assert len(got) == len(expected) == 2500
+    assert sum(r.decision == "error" for r in expected) == 1  # a bad row is reported, not lost
     for row, match in zip(got, expected):
         record = dict(zip(names, row))
         assert {k: record[k] for k in result_row(match)} == result_row(match)
