@@ -127,7 +127,7 @@ def resolve_columns(
             f"the {kind}s have no column for {', '.join(missing)} (columns: "
             f"{', '.join(headers)}); rename one, or name it with --map column=field"
         )
-    if kind == "lead":
+    if kind == "lead" and check:
         for field in ("company", "email"):
             if field not in taken:
                 log.warning("the leads have no %s column (columns: %s)", field, ", ".join(headers))
@@ -139,6 +139,18 @@ def _delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: (counts[d], d == ","))
     return best if counts[best] else ","
+
+
+def check_named(headers: Sequence[str], named: Mapping[str, str] | None) -> None:
+    """Refuse a ``columns=`` mapping that names a column the data does not have (the CLI's
+    ``--map`` may name a column of either file; a frame's mapping is about that frame)."""
+    present = {header_key(h) for h in headers}
+    missing = [column for column in named or {} if header_key(column) not in present]
+    if missing:
+        raise MissingColumnError(
+            f"columns= names {', '.join(map(repr, missing))}, which the data does not have "
+            f"(its columns: {', '.join(headers)})"
+        )
 
 
 def kept_columns(headers: Sequence[str], keep: Sequence[str]) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
-from leadmatch.columns import kept_columns, open_text, read_csv, resolve_columns
+from leadmatch.columns import header_key, kept_columns, open_text, read_csv, resolve_columns
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.frames import require
 
@@ -28,6 +29,8 @@ _EXTENSIONS = {
 }  # fmt: skip
 #: Rows per Parquet batch read or written.
 BATCH_ROWS = 20_000
+#: JSON Lines objects whose keys name the columns.
+HEAD_OBJECTS = 1_000
 
 
 def format_of(path: str, given: str | None = None) -> str:
@@ -67,8 +70,10 @@ def open_rows(
         yield _read_parquet(path, kind, explicit, keep)
         return
     with open_text(path) as stream:
-        if path == "-" and not given:  # standard input has no name: its first line tells
+        if path == "-" and not given:  # standard input has no name: its first text tells
             first = stream.readline()
+            while first and not first.strip("\ufeff \t\r\n"):  # blank lines before it
+                first = stream.readline()
             fmt = "jsonl" if first.lstrip("\ufeff \t").startswith("{") else "csv"
             stream = cast(IO[str], _Replayed(first, stream))
         if fmt == "jsonl":
@@ -111,9 +116,10 @@ def _positions(
 def _read_jsonl(
     stream: IO[str], kind: str, explicit: Mapping[str, str] | None, keep: Sequence[str]
 ) -> tuple[dict[str, str], Iterator[dict[str, Any]]]:
-    """One JSON object per line, each with its own keys (the first object's must name the
-    required fields; a later object may lack or add keys). A line that is not an object stops
-    the run, with its number."""
+    """One JSON object per line. The columns are the keys of the first
+    :data:`HEAD_OBJECTS` objects (a writer may leave out a null key here and there); a later
+    object may lack any of them or add others. A line that is not an object stops the run,
+    with its number."""
 
     def parsed(number: int, line: str) -> dict[str, Any]:
         try:
@@ -129,28 +135,39 @@ def _read_jsonl(
         return value
 
     lines = ((n, line) for n, line in enumerate(stream, start=1) if line.strip())
-    first = next(lines, None)
-    if first is None:
+    head = [parsed(n, line) for n, line in itertools.islice(lines, HEAD_OBJECTS)]
+    if not head:
         raise MissingColumnError(f"the {kind}s file is empty (no JSON object)")
-    head = parsed(*first)
-    mapping, pairs = _positions([str(k) for k in head], kind, explicit, keep)
-    by_keys: dict[tuple[str, ...], list[tuple[str, str]]] = {tuple(head): pairs}
+    headers = list(dict.fromkeys(str(k) for record in head for k in record))
+    mapping, pairs = _positions(headers, kind, explicit, keep)
+    known = set(headers)
+    extra: dict[tuple[str, ...], list[tuple[str, str]]] = {}
 
-    def pairs_of(record: dict[str, Any]) -> list[tuple[str, str]]:
-        keys = tuple(record)
-        found = by_keys.get(keys)
-        if found is None:  # another set of keys: mapped once, as loosely as the first
-            headers = [str(k) for k in keys]
-            loose = resolve_columns(headers, kind, explicit, check=False)
-            kept = [(h, n) for n in keep for h, m in kept_columns(headers, [n]) if h in record]
-            found = by_keys[keys] = list(loose.items()) + kept
+    def later_pairs(keys: tuple[str, ...]) -> list[tuple[str, str]]:
+        """Fields found under keys the head did not have (mapped once per set of such keys)."""
+        found = extra.get(keys)
+        if found is None:
+            if len(extra) >= 256:  # memory stays flat whatever the keys
+                extra.clear()
+            named = resolve_columns(list(keys), kind, explicit, check=False)
+            kept = [(h, n) for n in keep for h in keys if header_key(h) == header_key(n)]
+            found = extra[keys] = list(named.items()) + kept
         return found
 
+    def row_of(record: dict[str, Any]) -> dict[str, Any]:
+        row = {field: record.get(header) for header, field in pairs}
+        new = tuple(str(k) for k in record if k not in known)
+        if new:
+            for header, field in later_pairs(new):
+                if row.get(field) is None:
+                    row[field] = record.get(header)
+        return row
+
     def rows() -> Iterator[dict[str, Any]]:
-        yield {field: head.get(header) for header, field in pairs}
+        for record in head:
+            yield row_of(record)
         for number, line in lines:
-            record = parsed(number, line)
-            yield {field: record.get(header) for header, field in pairs_of(record)}
+            yield row_of(parsed(number, line))
 
     return mapping, rows()
 
@@ -166,6 +183,9 @@ def _read_parquet(
     except ValueError as exc:
         raise LeadmatchError(f"{path} is not a readable Parquet file: {exc}") from exc
     headers = [str(name) for name in source.schema_arrow.names]
+    twice = sorted({h for h in headers if headers.count(h) > 1})
+    if twice:
+        raise LeadmatchError(f"{path} has more than one column named {', '.join(twice)}")
     mapping, pairs = _positions(headers, kind, explicit, keep)
     wanted = list(dict.fromkeys(header for header, _ in pairs))
 
@@ -178,8 +198,16 @@ def _read_parquet(
     return mapping, rows()
 
 
+#: Parquet types of the columns the CLI writes that are not text (the rest are strings).
+COLUMN_TYPES = {
+    "confidence": "float64", "matched_leads": "int64", "review_leads": "int64",
+    "contacts": "int64", "leads": "int64", "group": "int64", "is_survivor": "bool_",
+}  # fmt: skip
+
+
 class RowWriter:
-    """Rows (dicts of the given columns) into a CSV, JSON Lines or Parquet file."""
+    """Rows (dicts of the given columns) into a CSV, JSON Lines or Parquet file (typed by
+    :data:`COLUMN_TYPES`, whatever the rows hold, so that every file has one schema)."""
 
     def __init__(self, stream: IO[str] | None, binary: Any, columns: Sequence[str], fmt: str):
         self.columns, self.fmt = list(columns), fmt
@@ -214,7 +242,7 @@ class RowWriter:
         columns = {c: [row.get(c) for row in self._pending] for c in self.columns}
         if self._schema is None:
             self._schema = arrow.schema(
-                [(c, _arrow_type(arrow, values)) for c, values in columns.items()]
+                [(c, getattr(arrow, COLUMN_TYPES.get(c, "string"))()) for c in self.columns]
             )
             self._parquet = parquet.ParquetWriter(self._binary, self._schema)
         batch = arrow.RecordBatch.from_pydict(
@@ -229,19 +257,6 @@ class RowWriter:
             if self._pending or self._schema is None:
                 self._flush()
             self._parquet.close()
-
-
-def _arrow_type(arrow: Any, values: list[Any]) -> Any:
-    """A column's Parquet type from its first batch: numbers and booleans keep their type,
-    anything else is text."""
-    present = [v for v in values if v is not None and v != ""]
-    if present and all(isinstance(v, bool) for v in present):
-        return arrow.bool_()
-    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
-        return arrow.int64()
-    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return arrow.float64()
-    return arrow.string()
 
 
 def _typed(values: list[Any], kind: Any, arrow: Any) -> list[Any]:
@@ -293,8 +308,10 @@ def read_records(path: str, given: str | None = None) -> tuple[list[str], Iterat
     with open_text(path) as stream:
         text = stream.read()
     if fmt == "jsonl":
-        stream = io.StringIO(text)
-        records = [json.loads(line) for line in stream if line.strip()]
+        try:
+            records = [json.loads(line) for line in io.StringIO(text) if line.strip()]
+        except ValueError as exc:
+            raise LeadmatchError(f"{path} is not JSON Lines: {exc}") from exc
         if any(not isinstance(r, dict) for r in records):
             raise LeadmatchError(f"{path} is not JSON Lines of objects")
         headers = list(dict.fromkeys(k for r in records for k in r))

@@ -31,10 +31,17 @@ def frame_kind(obj: object) -> str | None:
         return "polars"
     if module.startswith("pyarrow") and name in ("Table", "RecordBatch"):
         return "arrow-table" if name == "Table" else "arrow-batch"
-    if hasattr(obj, "__arrow_c_stream__") or (
-        module.startswith("pyarrow") and name == "RecordBatchReader"
-    ):
+    if module.startswith("pyarrow") and name == "RecordBatchReader":
         return "arrow-stream"
+    if module.split(".")[0] in ("pyarrow", "pandas", "polars"):
+        if name in ("Series", "LazyFrame") or name.endswith("Array"):
+            raise TypeError(
+                f"a {name} is not a table of leads or accounts: pass a DataFrame or Arrow table"
+                + (" (collect() the LazyFrame first)" if name == "LazyFrame" else "")
+            )
+        return None
+    if hasattr(obj, "__arrow_c_stream__"):
+        return "arrow-stream"  # DuckDB relations and other Arrow streams
     return None
 
 
@@ -98,12 +105,13 @@ def read_frame(
     the frame's column names to fields (as the CLI's ``--map``); columns named in ``keep``
     (extra account fields) are read under those names. Rows without an index are called by
     their position, counted from ``offset``."""
-    from leadmatch.columns import kept_columns, resolve_columns
+    from leadmatch.columns import check_named, kept_columns, resolve_columns
 
     kind = frame_kind(frame)
     if kind is None:
         raise TypeError(f"not a DataFrame or Arrow table: {type(frame).__name__}")
     headers = _headers(frame, kind)
+    check_named(headers, columns)
     mapping = resolve_columns(headers, record, columns, require_id=False)
     fields = {f: _column(frame, kind, headers.index(h)) for h, f in mapping.items()}
     for header, name in kept_columns(headers, keep):

@@ -314,14 +314,26 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 class _State:
-    """One version of an index's tables. An update makes a new one and swaps it in whole, so
-    a match that took the old one reads it to the end, unchanged."""
+    """One version of an index's tables, and the file that holds them if one does. An update
+    makes a new one and swaps it in whole, so a match that took the old one reads it to the
+    end, unchanged, and never pairs the new tables with the old file."""
 
-    def __init__(self, data: IndexData, lookups: Lookups) -> None:
+    def __init__(
+        self, data: IndexData, lookups: Lookups, path: Path | None = None, stamp: Any = None
+    ) -> None:
         self.data, self.lookups = data, lookups
+        self.path: Path | None = path
+        self.stamp: tuple[int, int, int] | None = stamp
         # Decoded once here, not on the first lead: the columns matching reads pair by pair.
         data.tokens.objects()
         lookups.name_compact.objects()
+
+    def saved_as(self, path: Path) -> _State:
+        """These tables, as held by the file at ``path``."""
+        state = _State(self.data, self.lookups, path, _stamp(path))
+        if "row_of_id" in self.__dict__:
+            state.__dict__["row_of_id"] = self.__dict__["row_of_id"]
+        return state
 
     @cached_property
     def row_of_id(self) -> dict[str, int]:
@@ -329,13 +341,11 @@ class _State:
 
 
 class _Shared:
-    """What an index and its :meth:`AccountIndex.with_config` views share: the current tables,
-    the file that holds them, and the lock that lets one update run at a time."""
+    """What an index and its :meth:`AccountIndex.with_config` views share: the current
+    version of the tables and the lock that lets one change or save run at a time."""
 
-    def __init__(self, state: _State, path: Path | None = None) -> None:
+    def __init__(self, state: _State) -> None:
         self.state = state
-        self.path = path
-        self.stamp = _stamp(path) if path else None
         self.lock = threading.Lock()
 
 
@@ -373,16 +383,14 @@ class AccountIndex:
     def path(self) -> Path | None:
         """The file this index was loaded from or last saved to, while it still holds what the
         index holds (worker processes map it); ``None`` after a change until the next save."""
-        return self._shared.path
+        return self._shared.state.path
 
     def snapshot(self) -> AccountIndex:
         """This index as it is now, unaffected by later changes (the tables are shared, not
         copied): what to hand to code that reads the index several times and must see one
         version of it."""
         clone = object.__new__(AccountIndex)
-        shared = self._shared
-        clone._shared = _Shared(shared.state)
-        clone._shared.path, clone._shared.stamp = shared.path, shared.stamp
+        clone._shared = _Shared(self._shared.state)
         clone.config = self.config
         return clone
 
@@ -436,21 +444,32 @@ class AccountIndex:
     def _row_of_id(self) -> dict[str, int]:
         return self._shared.state.row_of_id
 
-    def add(self, accounts: Iterable[Account | Mapping[str, Any]] | Any) -> int:
-        """Index more accounts (records as :meth:`build` takes them) without a rebuild.
+    def add(
+        self,
+        accounts: Iterable[Account | Mapping[str, Any]] | Any,
+        *,
+        columns: Mapping[str, str] | None = None,
+    ) -> int:
+        """Index more accounts without a rebuild: records as :meth:`build` takes them (one
+        record, a collection, a DataFrame or Arrow table, read with ``columns`` as there).
 
         An id the index holds already raises :class:`~leadmatch.errors.InvalidAccountError`
         (use :meth:`update`) and nothing changes. Unusable records are skipped with a warning,
         or raise under ``config.strict``, as in :meth:`build`. Returns the accounts added.
         """
-        return self._change(accounts, (), "add")
+        return self._change(_collection(accounts), (), "add", columns=columns)
 
-    def update(self, accounts: Iterable[Account | Mapping[str, Any]] | Any) -> int:
+    def update(
+        self,
+        accounts: Iterable[Account | Mapping[str, Any]] | Any,
+        *,
+        columns: Mapping[str, str] | None = None,
+    ) -> int:
         """Replace accounts by new versions of them (all their fields: a record is the whole
         account, as in :meth:`build`). An id the index does not hold raises
         :class:`~leadmatch.errors.InvalidAccountError` (use :meth:`add`) and nothing changes.
         Returns the accounts updated."""
-        return self._change(accounts, (), "update")
+        return self._change(_collection(accounts), (), "update", columns=columns)
 
     def remove(self, account_ids: Iterable[str], *, missing_ok: bool = False) -> int:
         """Take accounts out of the index by id. An id it does not hold raises ``KeyError``
@@ -468,6 +487,7 @@ class AccountIndex:
         kind: str,
         *,
         missing_ok: bool = False,
+        columns: Mapping[str, str] | None = None,
     ) -> int:
         from leadmatch.updates import merged
 
@@ -476,7 +496,11 @@ class AccountIndex:
             data, row_of = state.data, state.row_of_id
             fields = data.field_names.tolist()
             new = _build_data(
-                _account_records(accounts, fields), self.config.strict, 1, fields, whole=False
+                _account_records(accounts, fields, columns),
+                self.config.strict,
+                1,
+                fields,
+                whole=False,
             )
             new_ids = new.account_id.tolist()
             if kind == "remove":
@@ -503,8 +527,7 @@ class AccountIndex:
             keep = np.ones(len(data.account_id), dtype=bool)
             keep[rows] = False
             after, keys = merged(data, state.lookups, keep, new, row_of.get)
-            self._shared.state = _State(after, derive(after, keys))
-            self._shared.path = self._shared.stamp = None
+            self._shared.state = _State(after, derive(after, keys))  # held by no file yet
             return changed
 
     def account(self, account_id: str) -> dict[str, Any]:
@@ -580,7 +603,7 @@ class AccountIndex:
         shared = self._shared
         with shared.lock:  # the file and :attr:`path` then hold the same version
             written = self._write(path)
-            shared.path, shared.stamp = written, _stamp(written)
+            shared.state = shared.state.saved_as(written)
         return written
 
     def _write(self, path: str | Path) -> Path:
@@ -605,15 +628,19 @@ class AccountIndex:
         )
         _check(parts["data"], parts["lookups"], Path(path))
         index = cls(parts["data"], config, parts["lookups"])
-        index._shared.path = Path(path).resolve()
-        index._shared.stamp = _stamp(index._shared.path)
+        index._shared.state = index._shared.state.saved_as(Path(path).resolve())
         return index
 
     def file_unchanged(self) -> bool:
         """Whether :attr:`path` still holds this index (not changed or replaced since load or
         save)."""
-        shared = self._shared
-        return shared.path is not None and _stamp(shared.path) == shared.stamp
+        state = self._shared.state
+        return state.path is not None and _stamp(state.path) == state.stamp
+
+
+def _collection(accounts: Any) -> Any:
+    """One account record as a collection of one (a dict is a record, not its keys)."""
+    return [accounts] if isinstance(accounts, (Account, Mapping)) else accounts
 
 
 def _listed(ids: Sequence[object], most: int = 10) -> str:

@@ -25,7 +25,7 @@ from leadmatch.frames import require
 from leadmatch.pipeline import result_names
 
 #: Indexes loaded in this worker process, by file and config: loaded once, reused per batch.
-_LOADED: dict[tuple[str, str], Any] = {}
+_LOADED: dict[tuple[Any, ...], Any] = {}
 
 
 def result_columns(config: MatchConfig | None = None) -> list[str]:
@@ -61,12 +61,16 @@ def match(
 
     ``columns`` maps the DataFrame's column names to lead fields, as in ``match_many``; the
     leads need an id column (``lead_id`` or one mapped to it): results come back in no
-    particular order and are joined to the leads by it. ``ship=False`` reads ``index_path``
-    on each executor instead of shipping it (a path on storage that every executor mounts).
+    particular order and are joined to the leads by it (a row whose id is null or empty is
+    named ``"<partition>-<position>"``). ``ship=False`` reads ``index_path`` on each
+    executor instead of shipping it (a path on storage that every executor mounts). Saving
+    the index again (after :meth:`~leadmatch.AccountIndex.add`, say) and calling this again
+    matches against the new version.
     """
-    from leadmatch.columns import resolve_columns
+    from leadmatch.columns import check_named, resolve_columns
 
     config = config or MatchConfig()
+    check_named(list(leads.columns), columns)
     mapping = resolve_columns(list(leads.columns), "lead", columns, require_id=False)
     if "lead_id" not in mapping.values():
         raise LeadmatchError(
@@ -77,28 +81,75 @@ def match(
     if not path.is_file():
         raise LeadmatchError(f"no index file at {path}: save one with AccountIndex.save")
     session = leads.sparkSession
-    where = str(path)
-    if ship:
-        session.sparkContext.addFile(where)
-        where = ""
-    name, config_json, wanted = path.name, config.model_dump_json(), dict(columns or {})
+    where, name = str(path), ""
+    if ship:  # under a name of its own: a file saved again after an update is a new version
+        name = _shipped(path)
+        session.sparkContext.addFile(name)
+        name = Path(name).name
+    config_json, wanted = config.model_dump_json(), dict(columns or {})
+    id_column = next(column for column, field in mapping.items() if field == "lead_id")
 
     def run(batches: Iterator[Any]) -> Iterator[Any]:
-        from pyspark import SparkFiles
+        from pyspark import SparkFiles, TaskContext
 
-        index = _index(where or SparkFiles.get(name), config_json)
+        index = _index(SparkFiles.get(name) if name else where, config_json)
+        context = TaskContext.get()
+        partition = context.partitionId() if context else 0
+        done = 0
         for batch in batches:
+            batch = _named(batch, id_column, f"{partition}-", done)
+            done += batch.num_rows
             yield index.match_many(batch, columns=wanted or None)
 
     used = [f"`{column.replace('`', '``')}`" for column in mapping]  # only what is read
     return leads.select(*used).mapInArrow(run, result_schema(config))
 
 
+def _shipped(path: Path) -> str:
+    """A link to (or copy of) the index file named after its version (inode, time, size)."""
+    import shutil
+    import tempfile
+
+    stat = path.stat()
+    version = f"{path.stem}-{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}{path.suffix}"
+    target = Path(tempfile.gettempdir()) / "leadmatch-spark" / version
+    if not target.exists():
+        target.parent.mkdir(exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:  # another file system
+            shutil.copyfile(path, target)
+    return str(target)
+
+
+def _named(batch: Any, column: str, prefix: str, done: int) -> Any:
+    """``batch`` with a lead id for every row: a row without one is named by its partition
+    and position (``"3-1207"``), so that ids stay unique across batches and partitions."""
+    from leadmatch.models import text_or_none
+
+    pyarrow = require("pyarrow", "arrow")
+
+    position = batch.schema.get_field_index(column)
+    values = batch.column(position).to_pylist()
+    if all(v is not None and v != "" for v in values):
+        return batch
+    ids = []
+    for k, value in enumerate(values):
+        try:
+            text = text_or_none(value, "lead_id")
+        except ValueError:  # left as it is: validation reports it on its row
+            text = str(value)
+        ids.append(text or f"{prefix}{done + k}")
+    return batch.set_column(position, column, pyarrow.array(ids, pyarrow.string()))
+
+
 def _index(path: str, config_json: str) -> Any:
-    """The index at ``path`` under a config, loaded once per worker process."""
+    """The index at ``path`` under a config, loaded once per worker process (and again when
+    the file at ``path`` is replaced)."""
     from leadmatch.index import AccountIndex
 
-    key = (path, config_json)
+    stat = os.stat(path)
+    key = (path, stat.st_ino, stat.st_mtime_ns, stat.st_size, config_json)
     index = _LOADED.get(key)
     if index is None:
         index = _LOADED[key] = AccountIndex.load(path, MatchConfig.model_validate_json(config_json))

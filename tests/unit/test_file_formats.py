@@ -185,3 +185,59 @@ def test_account_level_commands_write_every_format(tmp_path: Path) -> None:
     dupes = folder / "dupes.jsonl"
     assert main(["dedupe-accounts", "--accounts", accounts, "--out", str(dupes), "--quiet"]) == 0
     assert dupes.read_text("utf-8") == ""  # no account is recorded twice: no rows
+
+
+def test_json_lines_whose_objects_leave_keys_out(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.jsonl"
+    accounts.write_text(
+        '{"account_id": "A1", "name": "Müller Maschinenbau GmbH"}\n'  # no owner, no domain
+        '{"account_id": "A2", "name": "Nordic Timber AB", "domain": "nordictimber.se",'
+        ' "owner": "bo"}\n',
+        "utf-8",
+    )
+    leads = tmp_path / "leads.jsonl"
+    leads.write_text(
+        '{"email": "x@nordictimber.se"}\n{"lead_id": "L2", "company": "Müller Maschinenbau"}\n'
+    )
+    out = tmp_path / "m.csv"
+    assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+                 "--account-fields", "owner", "--quiet"]) == 0  # fmt: skip
+    rows = _results(out)
+    assert [(r["lead_id"], r["account_id"], r["owner"]) for r in rows] == [
+        ("row-1", "A2", "bo"), ("L2", "A1", "")
+    ]  # fmt: skip
+
+
+def test_blank_lines_before_json_lines_on_standard_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = _write(tmp_path / "accounts.csv", ACCOUNTS)
+    text = "\n  \n" + "".join(json.dumps(r) + "\n" for r in LEADS)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+    out = tmp_path / "m.csv"
+    assert main(["match", "--accounts", str(accounts), "--leads", "-", "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    assert [r["account_id"] for r in _results(out)] == ["101", "102", "103", ""]
+
+
+def test_parquet_edge_cases_are_clear(tmp_path: Path) -> None:
+    twice = tmp_path / "leads.parquet"
+    table = pa.Table.from_arrays([pa.array(["a"]), pa.array(["b@c.de"])], ["email", "email"])
+    pq.write_table(table, twice)
+    with (
+        pytest.raises(LeadmatchError, match="more than one column named email"),
+        open_rows(str(twice), "lead"),
+    ):
+        pass
+    broken = tmp_path / "matches.jsonl"
+    broken.write_text('{"lead_id": "1"}\n{"lead_id": \n', "utf-8")
+    with pytest.raises(LeadmatchError, match="not JSON Lines"):
+        read_records(str(broken))
+    accounts = _write(tmp_path / "accounts.csv", ACCOUNTS)
+    empty = tmp_path / "none.csv"
+    empty.write_text("lead_id,email\n", "utf-8")
+    out = tmp_path / "m.parquet"
+    assert main(["match", "--accounts", str(accounts), "--leads", str(empty), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    written = pq.read_table(out)
+    assert written.num_rows == 0 and written.schema.field("confidence").type == pa.float64()

@@ -147,3 +147,15 @@ def test_polars_and_arrow_dtypes_users_have() -> None:
 def test_columns_is_only_for_frames() -> None:
     with pytest.raises(TypeError, match="columns="):
         _index().match_many([{"email": "k@mueller-mb.de"}], columns={"Email": "email"})
+
+
+def test_a_mapping_that_names_no_column_and_single_columns_are_refused() -> None:
+    index = _index()
+    frame = pd.DataFrame({"Org": ["Müller"], "email": ["k@mueller-mb.de"]})
+    with pytest.raises(KeyError, match="'Organisation'"):
+        index.match_many(frame, columns={"Organisation": "company"})
+    for column in (frame["Org"], pl.Series(["a"]), pa.chunked_array([["a"]])):
+        with pytest.raises(TypeError, match="not a table"):
+            index.match_many(column)
+    with pytest.raises(TypeError, match="collect"):
+        index.match_many(pl.DataFrame({"email": ["a@b.de"]}).lazy())

@@ -92,3 +92,23 @@ def test_spark_refuses_leads_without_an_id_column(session: Any, tmp_path: Path) 
             session.createDataFrame([{"lead_id": "1", "email": "p@mueller-mb.de"}]),
             tmp_path / "missing.lmx",
         )
+
+
+def test_spark_matches_the_saved_version_and_names_rows_without_ids(
+    session: Any, tmp_path: Path
+) -> None:
+    index = AccountIndex.build(ACCOUNTS[:1])
+    path = index.save(tmp_path / "crm.lmx")
+    leads = [{"lead_id": None, "email": "a@sakura-denki.co.jp"},
+             {"lead_id": "", "email": "b@sakura-denki.co.jp"},
+             {"lead_id": "L3", "email": "c@mueller-mb.de"}]  # fmt: skip
+    frame = session.createDataFrame(leads, "lead_id string, email string").repartition(1)
+    before = {r["lead_id"]: r["account_id"] for r in lm_spark.match(frame, path).collect()}
+    assert before == {"0-0": "", "0-1": "", "L3": "DE-1"}
+    index.add(ACCOUNTS[1:])
+    index.save(path)  # the same path, a new version: shipped and loaded again
+    after = {r["lead_id"]: r["account_id"] for r in lm_spark.match(frame, path).collect()}
+    assert after == {"0-0": "JP-1", "0-1": "JP-1", "L3": "DE-1"}
+    shared = {r["lead_id"]: r["account_id"] for r in lm_spark.match(frame, path, ship=False)
+              .collect()}  # fmt: skip
+    assert shared == after

@@ -147,3 +147,12 @@ def test_threads_match_while_one_thread_changes_the_index() -> None:
 
 def _ids(results: list[Match]) -> list[str | None]:
     return [m.account_id for m in results]
+
+
+def test_one_record_is_added_as_one_account_and_frames_take_columns() -> None:
+    index = _index()
+    assert index.add(PARENT) == 1 and "BR-0" in index  # a dict is a record, not its keys
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"Kundennummer": ["AT-1"], "Firma": ["Alpenholz GmbH"], "owner": ["cy"]})
+    assert index.add(frame, columns={"Kundennummer": "account_id", "Firma": "name"}) == 1
+    assert index.match(Lead(company="Alpenholz")).account_id == "AT-1"
