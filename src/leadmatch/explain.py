@@ -77,12 +77,21 @@ def _domain_detail(
     return f"lead domain {lead_domains} is not among the account's ({', '.join(own[:3])})"
 
 
+#: Longest input echoed in evidence: a sentence quotes a name, it does not carry a field.
+ECHO_CHARS = 80
+
+
+def _shown(text: str) -> str:
+    """``text`` as evidence quotes it: cut to :data:`ECHO_CHARS` with an ellipsis."""
+    return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "…"
+
+
 def _name_detail(
     level: str, batch: LeadBatch, f: Features, k: int, accounts: _Accounts, i: int
 ) -> str:
     lead = int(f.lead[k])
-    typed = batch.company[lead]
-    account_name = accounts.name[i]
+    typed = _shown(batch.company[lead])
+    account_name = _shown(accounts.name[i])
     if level == "missing" and f.name_incomparable[k]:
         return f"'{typed}' and '{account_name}' are in scripts that cannot be compared"
     if level == "missing":
@@ -134,9 +143,11 @@ def evidence(
                 detail = f"legal form {batch.name[lead].legal_form} {sign} {theirs}"
             elif comparison == "country":
                 sign = "=" if level == "agree" else "≠"
-                detail = f"country {batch.country[lead]} {sign} {accounts.country[i]}"
+                detail = (
+                    f"country {_shown(batch.country[lead])} {sign} {_shown(accounts.country[i])}"
+                )
             elif comparison == "city":
-                detail = f"city {batch.city[lead]} = account city"
+                detail = f"city {_shown(batch.city[lead])} = account city"
             else:
                 detail = "phone number = account phone"
             found.append((weight, comparison, level, f"{detail} [{weight:+g}]"))

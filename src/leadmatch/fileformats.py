@@ -12,6 +12,7 @@ import csv
 import io
 import itertools
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -198,6 +199,32 @@ def _read_parquet(
     return mapping, rows()
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def _formula(text: str) -> bool:
+    return text[:1] in _FORMULA_START and not _NUMBER.fullmatch(text)
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet opens as text: one that would start a formula (``=HYPERLINK(``,
+    ``+``, ``-``, ``@``, a tab or a carriage return, from a lead's id, say) gets a leading
+    ``'``, as OWASP advises (and so does one that starts with ``'``, so that the CLI reads
+    every cell back as it was); plain numbers (``-12``, ``+4420``) are left alone."""
+    if isinstance(value, str) and (_formula(value) or value[:1] == "'"):
+        return "'" + value
+    return value
+
+
+def _unescaped(value: str) -> str:
+    """A cell as it was before :func:`spreadsheet_safe` (when the CLI reads its own files)."""
+    if value[:1] == "'" and (_formula(value[1:]) or value[1:2] == "'"):
+        return value[1:]
+    return value
+
+
 #: Parquet types of the columns the CLI writes that are not text (the rest are strings).
 COLUMN_TYPES = {
     "confidence": "float64", "matched_leads": "int64", "review_leads": "int64",
@@ -222,7 +249,7 @@ class RowWriter:
 
     def writerow(self, row: Mapping[str, Any]) -> None:
         if self._csv is not None:
-            self._csv.writerow(row)
+            self._csv.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
         elif self.fmt == "jsonl":
             record = {c: row.get(c) for c in self.columns}
             assert self._stream is not None
@@ -317,7 +344,8 @@ def read_records(path: str, given: str | None = None) -> tuple[list[str], Iterat
         headers = list(dict.fromkeys(k for r in records for k in r))
         return headers, (_as_text(r) for r in records)
     reader = csv.DictReader(io.StringIO(text))
-    return list(reader.fieldnames or ()), (_as_text(r) for r in reader)
+    rows = ({k: _unescaped(v) for k, v in _as_text(r).items()} for r in reader)
+    return list(reader.fieldnames or ()), rows
 
 
 def _as_text(record: Mapping[str, Any]) -> dict[str, str]:

@@ -241,3 +241,23 @@ def test_parquet_edge_cases_are_clear(tmp_path: Path) -> None:
                  "--quiet"]) == 0  # fmt: skip
     written = pq.read_table(out)
     assert written.num_rows == 0 and written.schema.field("confidence").type == pa.float64()
+
+
+def test_written_csv_cells_cannot_start_a_spreadsheet_formula(tmp_path: Path) -> None:
+    accounts = _write(tmp_path / "accounts.csv", ACCOUNTS)
+    hostile = '=HYPERLINK("http://evil.example","click")'
+    leads = _write(tmp_path / "leads.csv", [
+        {"lead_id": hostile, "email": "k@mueller-mb.de", "company": "@SUM(1+1)" + "x" * 500},
+        {"lead_id": "-12", "email": "t@sakura-denki.co.jp", "company": "+cmd|' /C calc'!A0"},
+    ])  # fmt: skip
+    out = tmp_path / "m.csv"
+    assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    text = out.read_text("utf-8")
+    cells = [cell for line in text.splitlines() for cell in line.split(",")]
+    assert not any(cell.lstrip('"')[:1] in "=+@" for cell in cells)
+    assert "'=HYPERLINK" in text and "\n-12," in text  # a plain number stays a number
+    rows = _results(out)  # the CLI reads its own files back as they were
+    assert [r["lead_id"] for r in rows] == [hostile, "-12"]
+    assert all(len(r["evidence"]) < 400 for r in rows)  # a 509-character name is not echoed
+    assert "…" in rows[0]["evidence"]
