@@ -51,7 +51,7 @@ def validate_leads(
                 which = f"lead {raw_id!r}" if raw_id else f"lead at position {position}"
                 raise InvalidLeadError(f"{which}: {message}") from exc
             leads.append(None)
-            ids.append(str(raw_id) if isinstance(raw_id, (str, int)) else str(position))
+            ids.append(_raw_id(raw_id) or str(position))
             errors.append(message)
             continue
         leads.append(lead)
@@ -109,5 +109,10 @@ def validate_columns(
             which = f"lead {raw!r}" if raw else f"lead at position {row}"
             raise InvalidLeadError(f"{which}: {message}")
         usable[row], errors[row] = False, message
-        ids[row] = str(raw) if isinstance(raw, (str, int)) else labels[row]
+        ids[row] = _raw_id(raw) or labels[row]
     return clean, usable, ids, errors
+
+
+def _raw_id(value: Any) -> str:
+    """The id of a row that failed validation, as well as it can be read ('' if it cannot)."""
+    return str(value).strip()[:200] if isinstance(value, (str, int)) else ""
