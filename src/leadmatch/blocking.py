@@ -35,6 +35,7 @@ from leadmatch._arrays import (
 from leadmatch._keys import hash_keys
 from leadmatch.config import MatchConfig
 from leadmatch.lookups import (
+    MAX_TYPO_LENGTH,
     PAIR_MAX_POSTINGS,
     PAIR_MIN_POSTINGS,
     deletion_keys,
@@ -203,7 +204,7 @@ def _token_matches(
     lost = [
         k
         for k in (~found).nonzero()[0].tolist()
-        if len(tokens[k]) >= TWO_EDIT_MIN_LENGTH and tokens[k].isalpha()
+        if TWO_EDIT_MIN_LENGTH <= len(tokens[k]) <= MAX_TYPO_LENGTH and tokens[k].isalpha()
     ]
     none = np.zeros(0, dtype=np.int64)
     far_pos, far_tok = _two_edit_matches(index, tokens, lost) if lost else (none, none)

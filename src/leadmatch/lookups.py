@@ -124,12 +124,18 @@ class Lookups:
         return float(np.log(1.0 + len(self.id_rank)) + 1.0)
 
 
+#: Longest word with typo keys: a longer "word" is not typed by hand, and its keys would cost
+#: the square of its length (a 10,000-letter token, 10^8 characters of keys).
+MAX_TYPO_LENGTH = 32
+
+
 def deletion_keys(token: str) -> list[str]:
-    """The token and every copy with one character deleted (for tokens of 4+ characters).
+    """The token and every copy with one character deleted (for tokens of 4 to
+    :data:`MAX_TYPO_LENGTH` characters).
 
     Two tokens within one edit (a substitution, insertion or deletion) share a key.
     """
-    if len(token) < 4:
+    if not 4 <= len(token) <= MAX_TYPO_LENGTH:
         return [token]
     return [token, *(token[:i] + token[i + 1 :] for i in range(len(token)))]
 

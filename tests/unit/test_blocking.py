@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -132,3 +134,25 @@ def test_a_word_does_not_take_turns_as_its_own_look_alike() -> None:
         by_word.setdefault(p, []).append(u)
     assert all(sorted(u) == list(range(len(u))) for u in by_word.values())
     assert max(by_word[0]) == 2  # digital, then digtial and digitas
+
+
+def test_long_words_cost_no_typo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 5,000-letter "word" would have 25 million two-edit keys: it gets none (bounded work)."""
+    from leadmatch import blocking
+    from leadmatch.lookups import MAX_TYPO_LENGTH, deletion_keys, typo_variants_of
+
+    assert len(deletion_keys("a" * 8)) == 9
+    assert deletion_keys("b" * (MAX_TYPO_LENGTH + 1)) == ["b" * (MAX_TYPO_LENGTH + 1)]
+    assert len(typo_variants_of(["qwertzuiop" * 500])[1]) == 1
+    index = AccountIndex.build([{"account_id": "A1", "name": "Domant Systems"}])
+    seen: list[list[str]] = []
+    real = blocking._two_edit_matches
+
+    def spy(index: AccountIndex, tokens: list[str], positions: list[int]) -> Any:
+        seen.append([tokens[k] for k in positions])
+        return real(index, tokens, positions)
+
+    monkeypatch.setattr(blocking, "_two_edit_matches", spy)
+    long_word = "qwertzuiop" * 500
+    assert index.match({"company": f"Domsnnt {long_word}"}).candidate_id == "A1"
+    assert seen == [["domsnnt"]]  # the short misspelling is looked up; the long word is not
