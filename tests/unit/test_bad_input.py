@@ -115,3 +115,9 @@ def test_parent_loops_are_cut_not_followed(caplog: pytest.LogCaptureFixture) -> 
     assert "loops" in caplog.text
     for account_id in ("A", "B", "C"):
         assert index.account(account_id)["ultimate_parent_id"] == account_id
+
+
+def test_a_row_that_fails_with_an_empty_id_is_named_by_its_position(index: AccountIndex) -> None:
+    """Found by tests/property/test_hostile_records.py: such a row was named ''."""
+    results = index.match_many([{"lead_id": "", "first_name": True}, {"lead_id": " ", "x": 1}])
+    assert [(m.lead_id, m.decision) for m in results] == [("0", "error"), ("1", "unmatched")]
