@@ -61,6 +61,20 @@ def write(path: Path, rows: Iterator[dict[str, Any]], fmt: str) -> None:
                 writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=schema))
 
 
+def indexed_crm(folder: Path, accounts: int) -> tuple[list[dict[str, Any]], Path]:
+    """A synthetic CRM of ``accounts`` in ``folder``: its pool of leads and its saved index
+    (built as a user builds it, by ``leadmatch index``)."""
+    generate(accounts, 7, folder / "crm", max(accounts * 3, 1_000))
+    pool = read_rows(folder / "crm" / "leads.csv", "lead")
+    index = folder / "accounts.lmx"
+    subprocess.run(
+        [sys.executable, "-m", "leadmatch.cli", "index", "--accounts",
+         str(folder / "crm" / "accounts.csv"), "--out", str(index), "--quiet"],
+        check=True,
+    )  # fmt: skip
+    return pool, index
+
+
 def run_child(index: Path, leads: Path, out: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of ``leadmatch match`` in a fresh child process."""
     code = (
@@ -87,14 +101,7 @@ def main() -> None:
     print(f"leadmatch file-format benchmark; python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        generate(args.accounts, 7, folder / "crm", max(args.accounts * 3, 1_000))
-        pool = read_rows(folder / "crm" / "leads.csv", "lead")
-        index = folder / "accounts.lmx"
-        subprocess.run(
-            [sys.executable, "-m", "leadmatch.cli", "index", "--accounts",
-             str(folder / "crm" / "accounts.csv"), "--out", str(index), "--quiet"],
-            check=True,
-        )  # fmt: skip
+        pool, index = indexed_crm(folder, args.accounts)
         print(f"\n{args.accounts:,} accounts; a pool of {len(pool):,} distinct leads\n")
         print("| format | leads | file MB | seconds | leads/s | peak RSS MB |")
         print("| --- | ---: | ---: | ---: | ---: | ---: |")

@@ -22,8 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from formats import leads_of, write  # benchmarks/formats.py, beside this script
-from run import generate, read_rows
+from formats import indexed_crm, leads_of, write  # benchmarks/formats.py, beside this one
 
 
 def cli_match(index: Path, leads: Path, out: Path, workers: int) -> float:
@@ -51,14 +50,7 @@ def main() -> None:
     print(f"leadmatch on Spark; python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        generate(args.accounts, 7, folder / "crm", max(args.accounts * 3, 1_000))
-        pool = read_rows(folder / "crm" / "leads.csv", "lead")
-        index = folder / "accounts.lmx"
-        subprocess.run(
-            [sys.executable, "-m", "leadmatch.cli", "index", "--accounts",
-             str(folder / "crm" / "accounts.csv"), "--out", str(index), "--quiet"],
-            check=True,
-        )  # fmt: skip
+        pool, index = indexed_crm(folder, args.accounts)
         leads = folder / "leads.parquet"
         write(leads, leads_of(pool, args.leads), "parquet")
         timings = {

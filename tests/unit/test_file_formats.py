@@ -108,11 +108,12 @@ def test_a_file_without_a_known_extension_is_read_by_its_first_bytes(tmp_path: P
             assert set(mapping.values()) >= {"lead_id", "email", "company"}
 
 
+@pytest.mark.parametrize("before", ["", "\n  \n"], ids=["plain", "blank lines first"])
 def test_json_lines_on_standard_input(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: str
 ) -> None:
     accounts = _write(tmp_path / "accounts.csv", ACCOUNTS)
-    text = "".join(json.dumps(r) + "\n" for r in LEADS)
+    text = before + "".join(json.dumps(r) + "\n" for r in LEADS)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
     out = tmp_path / "m.csv"
     assert main(["match", "--accounts", str(accounts), "--leads", "-", "--out", str(out),
@@ -206,18 +207,6 @@ def test_json_lines_whose_objects_leave_keys_out(tmp_path: Path) -> None:
     assert [(r["lead_id"], r["account_id"], r["owner"]) for r in rows] == [
         ("row-1", "A2", "bo"), ("L2", "A1", "")
     ]  # fmt: skip
-
-
-def test_blank_lines_before_json_lines_on_standard_input(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    accounts = _write(tmp_path / "accounts.csv", ACCOUNTS)
-    text = "\n  \n" + "".join(json.dumps(r) + "\n" for r in LEADS)
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
-    out = tmp_path / "m.csv"
-    assert main(["match", "--accounts", str(accounts), "--leads", "-", "--out", str(out),
-                 "--quiet"]) == 0  # fmt: skip
-    assert [r["account_id"] for r in _results(out)] == ["101", "102", "103", ""]
 
 
 def test_parquet_edge_cases_are_clear(tmp_path: Path) -> None:
