@@ -144,9 +144,11 @@ def _build_data(
     fields: Sequence[str] = (),
     *,
     whole: bool = True,
+    sources: list[int] | None = None,
 ) -> IndexData:
     """Columns of ``accounts``; ``whole`` when they are all the accounts (not an update's part,
-    whose parents may be in the index: those are linked by :func:`leadmatch.updates.merged`)."""
+    whose parents may be in the index: those are linked by :func:`leadmatch.updates.merged`).
+    ``sources`` receives the position in ``accounts`` of each account kept."""
     ids: list[str] = []
     display: list[str] = []
     country: list[str] = []
@@ -202,6 +204,8 @@ def _build_data(
             log.warning("%s; the first record is kept", message)
             continue
         seen.add(account_id)
+        if sources is not None:
+            sources.append(position)
         field_values.extend(values)
         row = len(ids)
         ids.append(account_id)
@@ -457,7 +461,7 @@ class AccountIndex:
         (use :meth:`update`) and nothing changes. Unusable records are skipped with a warning,
         or raise under ``config.strict``, as in :meth:`build`. Returns the accounts added.
         """
-        return self._change(_collection(accounts), (), "add", columns=columns)
+        return self.apply(add=accounts, columns=columns)["added"]
 
     def update(
         self,
@@ -469,66 +473,75 @@ class AccountIndex:
         account, as in :meth:`build`). An id the index does not hold raises
         :class:`~leadmatch.errors.InvalidAccountError` (use :meth:`add`) and nothing changes.
         Returns the accounts updated."""
-        return self._change(_collection(accounts), (), "update", columns=columns)
+        return self.apply(update=accounts, columns=columns)["updated"]
 
     def remove(self, account_ids: Iterable[str], *, missing_ok: bool = False) -> int:
         """Take accounts out of the index by id. An id it does not hold raises ``KeyError``
         (nothing changes) unless ``missing_ok``. Accounts that named a removed one as their
         parent become roots, and are linked again if it is added back. Returns the accounts
         removed."""
-        if isinstance(account_ids, str):
-            account_ids = [account_ids]
-        return self._change((), account_ids, "remove", missing_ok=missing_ok)
+        return self.apply(remove=account_ids, missing_ok=missing_ok)["removed"]
 
-    def _change(
+    def apply(
         self,
-        accounts: Any,
-        removed: Iterable[str],
-        kind: str,
         *,
+        add: Any = None,
+        update: Any = None,
+        remove: Iterable[str] = (),
         missing_ok: bool = False,
         columns: Mapping[str, str] | None = None,
-    ) -> int:
+    ) -> dict[str, int]:
+        """:meth:`add`, :meth:`update` and :meth:`remove` in one change (a CRM sync's new,
+        changed and deleted accounts): the tables are derived once, which costs what one
+        change costs. Every check runs before anything changes. Returns how many accounts
+        were ``added``, ``updated`` and ``removed``.
+
+        >>> index = AccountIndex.build([{"account_id": "A1", "name": "Nordic Timber AB"}])
+        >>> index.apply(add=[{"account_id": "A2", "name": "Sakura Denki KK"}], remove=["A1"])
+        {'added': 1, 'updated': 0, 'removed': 1}
+        """
         from leadmatch.updates import merged
 
+        if isinstance(remove, str):
+            remove = [remove]
         with self._shared.lock:
             state = self._shared.state
             data, row_of = state.data, state.row_of_id
             fields = data.field_names.tolist()
-            new = _build_data(
-                _account_records(accounts, fields, columns),
-                self.config.strict,
-                1,
-                fields,
-                whole=False,
+            added, updated = (
+                [] if part is None else list(_account_records(_collection(part), fields, columns))
+                for part in (add, update)
             )
+            records = added + updated
+            sources: list[int] = []
+            new = _build_data(records, self.config.strict, 1, fields, whole=False, sources=sources)
             new_ids = new.account_id.tolist()
-            if kind == "remove":
-                ids = list(dict.fromkeys(removed))
-                unknown = [i for i in ids if not isinstance(i, str) or i not in row_of]
-                if unknown and not missing_ok:
-                    raise KeyError(f"not in the index: {_listed(unknown)}")
-            else:
-                held = [i for i in new_ids if i in row_of]
-                if kind == "add" and held:
-                    raise InvalidAccountError(
-                        f"already in the index (update them instead): {_listed(held)}"
-                    )
-                absent = [i for i in new_ids if i not in row_of]
-                if kind == "update" and absent:
-                    raise InvalidAccountError(
-                        f"not in the index (add them instead): {_listed(absent)}"
-                    )
-                ids = held
-            rows = [row_of[i] for i in ids if isinstance(i, str) and i in row_of]
-            changed = len(rows) if kind == "remove" else len(new_ids)
-            if not changed:
-                return 0
+            adding = [i for i, at in zip(new_ids, sources) if at < len(added)]
+            updating = [i for i, at in zip(new_ids, sources) if at >= len(added)]
+            removing = list(dict.fromkeys(remove))
+            held = [i for i in adding if i in row_of]
+            if held:
+                raise InvalidAccountError(
+                    f"already in the index (update them instead): {_listed(held)}"
+                )
+            absent = [i for i in updating if i not in row_of]
+            if absent:
+                raise InvalidAccountError(f"not in the index (add them instead): {_listed(absent)}")
+            unknown = [i for i in removing if not isinstance(i, str) or i not in row_of]
+            if unknown and not missing_ok:
+                raise KeyError(f"not in the index: {_listed(unknown)}")
+            twice = sorted(set(removing) & set(new_ids))
+            if twice:
+                raise InvalidAccountError(f"both removed and added or updated: {_listed(twice)}")
+            gone = [row_of[i] for i in removing if isinstance(i, str) and i in row_of]
+            counts = {"added": len(adding), "updated": len(updating), "removed": len(gone)}
+            if not any(counts.values()):
+                return counts
             keep = np.ones(len(data.account_id), dtype=bool)
-            keep[rows] = False
+            keep[gone + [row_of[i] for i in updating]] = False
             after, keys = merged(data, state.lookups, keep, new, row_of.get)
             self._shared.state = _State(after, derive(after, keys))  # held by no file yet
-            return changed
+            return counts
 
     def account(self, account_id: str) -> dict[str, Any]:
         """What the index holds of one account (normalized), for inspection and debugging."""

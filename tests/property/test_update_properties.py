@@ -42,7 +42,19 @@ def history(draw: st.DrawFn) -> tuple[dict[str, dict[str, object]], list[tuple[s
     held = set(start)
     changes: list[tuple[str, object]] = []
     for _ in range(draw(st.integers(1, 8))):
-        kind = draw(st.sampled_from(["add", "update", "remove"]))
+        kind = draw(st.sampled_from(["add", "update", "remove", "apply"]))
+        if kind == "apply":  # all three at once, on distinct ids
+            fresh = draw(st.lists(st.sampled_from([i for i in IDS if i not in held] or ["-"])))
+            ids = draw(st.permutations(sorted(held)))
+            cut = draw(st.integers(0, len(ids)))
+            change = {
+                "add": [draw(account(i)) for i in dict.fromkeys(fresh) if i != "-"],
+                "update": [draw(account(i)) for i in ids[:cut]],
+                "remove": list(ids[cut:][: draw(st.integers(0, 3))]),
+            }
+            changes.append((kind, change))
+            held = (held | {r["account_id"] for r in change["add"]}) - set(change["remove"])
+            continue
         pool = sorted(held) if kind != "add" else [i for i in IDS if i not in held]
         if not pool:
             continue
@@ -79,7 +91,15 @@ def test_an_updated_index_matches_as_one_built_from_the_final_accounts(
     index = AccountIndex.build(list(start.values()), CONFIG)
     final = dict(start)
     for kind, arg in changes:
-        if kind == "remove":
+        if kind == "apply":
+            counts = index.apply(**arg)  # type: ignore[arg-type]
+            assert counts == {"added": len(arg["add"]), "updated": len(arg["update"]),  # type: ignore[index]
+                              "removed": len(arg["remove"])}  # type: ignore[index]  # fmt: skip
+            for record in [*arg["add"], *arg["update"]]:  # type: ignore[index]
+                final[record["account_id"]] = record
+            for i in arg["remove"]:  # type: ignore[index]
+                del final[i]
+        elif kind == "remove":
             assert index.remove(arg) == len(arg)  # type: ignore[arg-type]
             for i in arg:  # type: ignore[attr-defined]
                 del final[i]
@@ -106,7 +126,10 @@ def test_an_updated_index_saves_and_loads_what_it_holds(
     start, changes = case
     index = AccountIndex.build(list(start.values()), CONFIG)
     for kind, arg in changes:
-        getattr(index, kind)(arg)
+        if kind == "apply":
+            index.apply(**arg)  # type: ignore[arg-type]
+        else:
+            getattr(index, kind)(arg)
     with tempfile.TemporaryDirectory() as folder:
         path = index.save(Path(folder) / "updated.lmx")
         loaded = AccountIndex.load(path, CONFIG)

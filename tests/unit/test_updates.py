@@ -156,3 +156,20 @@ def test_one_record_is_added_as_one_account_and_frames_take_columns() -> None:
     frame = pd.DataFrame({"Kundennummer": ["AT-1"], "Firma": ["Alpenholz GmbH"], "owner": ["cy"]})
     assert index.add(frame, columns={"Kundennummer": "account_id", "Firma": "name"}) == 1
     assert index.match(Lead(company="Alpenholz")).account_id == "AT-1"
+
+
+def test_one_apply_for_a_sync_and_its_checks_before_any_change() -> None:
+    index = _index()
+    before = index.data
+    with pytest.raises(InvalidAccountError, match="both removed and added"):
+        index.apply(update=[{**ACCOUNTS[0], "name": "Neu GmbH"}], remove=["DE-1"])
+    with pytest.raises(KeyError, match="XX-1"):
+        index.apply(add=[PARENT], remove=["XX-1"])
+    assert index.data is before  # nothing changed
+    counts = index.apply(
+        add=[PARENT], update=[{**ACCOUNTS[0], "name": "Müller Antriebe GmbH"}], remove="JP-1"
+    )
+    assert counts == {"added": 1, "updated": 1, "removed": 1}
+    assert sorted(index.data.account_id) == ["BR-0", "BR-1", "DE-1"]
+    assert index.account("BR-1")["ultimate_parent_id"] == "BR-0"
+    assert index.apply() == {"added": 0, "updated": 0, "removed": 0}
