@@ -28,7 +28,16 @@ from leadmatch.config import MatchConfig
 from leadmatch.duplicates import find_duplicate_accounts
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.evaluation import evaluate, truth_from_rows
-from leadmatch.fileformats import FORMATS, open_rows, read_records, row_writer
+from leadmatch.fileformats import (
+    DUPLICATE_TYPES,
+    FORMATS,
+    PROPOSAL_TYPES,
+    RESULT_TYPES,
+    ROLLUP_TYPES,
+    open_rows,
+    read_records,
+    row_writer,
+)
 from leadmatch.fitting import fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Match
@@ -307,7 +316,7 @@ def _match(args: argparse.Namespace) -> int:
     columns = [*OUTPUT_COLUMNS, *field_columns(index.config.account_fields)]
     with (
         open_rows(args.leads, "lead", lead_maps) as (mapping, rows),
-        row_writer(args.out, columns, args.format) as writer,
+        row_writer(args.out, columns, args.format, RESULT_TYPES) as writer,
     ):
         _check_maps(args.map, used | set(mapping))
 
@@ -427,7 +436,7 @@ def _rollup(args: argparse.Namespace) -> int:
         date_field=args.date_column,
     )  # fmt: skip
     columns = [*ROLLUP_COLUMNS, *rollup_field_columns(index.data.field_names)]
-    with row_writer(args.out, columns, args.format) as writer:
+    with row_writer(args.out, columns, args.format, ROLLUP_TYPES) as writer:
         writer.writerows(rows)
     return 0
 
@@ -437,7 +446,7 @@ def _propose(args: argparse.Namespace) -> int:
     config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
     leads = _leads_of(args.leads)
     proposals = propose_accounts(leads, _matches_file(args.matches), config)
-    with row_writer(args.out, PROPOSAL_COLUMNS, args.format) as writer:
+    with row_writer(args.out, PROPOSAL_COLUMNS, args.format, PROPOSAL_TYPES) as writer:
         writer.writerows(p.row() for p in proposals)
     if not args.quiet:
         grouped = sum(len(p.lead_ids) for p in proposals)
@@ -460,7 +469,7 @@ def _coverage(args: argparse.Namespace) -> int:
     print(report.summary())
     if args.out:
         columns = ("kind", "account_id", "tier", "matched_leads")
-        with row_writer(args.out, columns, args.format) as writer:
+        with row_writer(args.out, columns, args.format, {"matched_leads": "int64"}) as writer:
             writer.writerows(
                 dict(zip(columns, ("uncovered target", a, t, ""))) for a, t in report.uncovered
             )
@@ -482,7 +491,7 @@ def _dedupe(args: argparse.Namespace) -> int:
     index, used = _load_accounts(args.accounts, account_maps, MatchConfig())
     _check_maps(args.map, used)
     groups = find_duplicate_accounts(index)
-    with row_writer(args.out, DUPLICATE_COLUMNS, args.format) as writer:
+    with row_writer(args.out, DUPLICATE_COLUMNS, args.format, DUPLICATE_TYPES) as writer:
         for number, group in enumerate(groups, start=1):
             reason = "; ".join(group.reasons)
             for account_id in group.accounts:
@@ -538,7 +547,7 @@ def _demo(args: argparse.Namespace) -> int:
         )
         print(f"     {match.reasons()}")
     if args.out:
-        with row_writer(args.out, OUTPUT_COLUMNS) as writer:
+        with row_writer(args.out, OUTPUT_COLUMNS, types=RESULT_TYPES) as writer:
             _write_results(writer, results)
         print(f"\nwrote {len(results)} results to {args.out}")
     return 0  # fmt: skip

@@ -62,6 +62,32 @@ MAX_FIELD_BYTES = 1 << 30
 MAX_RECORD_LINES = 100
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def _formula(text: str) -> bool:
+    return text[:1] in _FORMULA_START and not _NUMBER.fullmatch(text)
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet opens as text: one that would start a formula (``=HYPERLINK(``,
+    ``+``, ``-``, ``@``, a tab or a carriage return, from a lead's id, say) gets a leading
+    ``'``, as OWASP advises (and so does one that starts with ``'``, so that the CLI reads
+    every cell back as it was); plain numbers (``-12``, ``+4420``) are left alone."""
+    if isinstance(value, str) and (_formula(value) or value[:1] == "'"):
+        return "'" + value
+    return value
+
+
+def unescaped(value: str) -> str:
+    """A cell as it was before :func:`spreadsheet_safe` (when the CLI reads its own files)."""
+    if value[:1] == "'" and (_formula(value[1:]) or value[1:2] == "'"):
+        return value[1:]
+    return value
+
+
 def header_key(header: str) -> str:
     """A header reduced to lower-case letters and digits."""
     return _KEY.sub("", header.casefold())
@@ -208,7 +234,9 @@ def read_csv(
                     raise unclosed(start)
                 overlong += len(values) > len(headers)
                 if values:
-                    yield {f: (values[i] if i < len(values) else None) for i, f in positions}
+                    yield {
+                        f: (unescaped(values[i]) if i < len(values) else None) for i, f in positions
+                    }
             if span >= 3:  # the last record swallowed the lines after it up to the end
                 raise unclosed(start)
             if overlong:

@@ -12,14 +12,21 @@ import csv
 import io
 import itertools
 import json
-import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, cast
 
-from leadmatch.columns import header_key, kept_columns, open_text, read_csv, resolve_columns
+from leadmatch.columns import (
+    header_key,
+    kept_columns,
+    open_text,
+    read_csv,
+    resolve_columns,
+    spreadsheet_safe,
+    unescaped,
+)
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.frames import require
 
@@ -142,6 +149,14 @@ def _read_jsonl(
     headers = list(dict.fromkeys(str(k) for record in head for k in record))
     mapping, pairs = _positions(headers, kind, explicit, keep)
     known = set(headers)
+    # Other spellings of a mapped field among the head's keys ("email", "Email Address"):
+    # read where an object lacks the first.
+    alternates: dict[str, list[str]] = {}
+    for header in headers:
+        if header not in mapping:
+            for _, field in resolve_columns([header], kind, explicit, check=False).items():
+                if field in mapping.values():
+                    alternates.setdefault(field, []).append(header)
     extra: dict[tuple[str, ...], list[tuple[str, str]]] = {}
 
     def later_pairs(keys: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -157,6 +172,9 @@ def _read_jsonl(
 
     def row_of(record: dict[str, Any]) -> dict[str, Any]:
         row = {field: record.get(header) for header, field in pairs}
+        for field, others in alternates.items():
+            if row[field] is None:
+                row[field] = next((record[h] for h in others if record.get(h) is not None), None)
         new = tuple(str(k) for k in record if k not in known)
         if new:
             for header, field in later_pairs(new):
@@ -199,45 +217,27 @@ def _read_parquet(
     return mapping, rows()
 
 
-#: A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
-
-
-def _formula(text: str) -> bool:
-    return text[:1] in _FORMULA_START and not _NUMBER.fullmatch(text)
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A CSV cell a spreadsheet opens as text: one that would start a formula (``=HYPERLINK(``,
-    ``+``, ``-``, ``@``, a tab or a carriage return, from a lead's id, say) gets a leading
-    ``'``, as OWASP advises (and so does one that starts with ``'``, so that the CLI reads
-    every cell back as it was); plain numbers (``-12``, ``+4420``) are left alone."""
-    if isinstance(value, str) and (_formula(value) or value[:1] == "'"):
-        return "'" + value
-    return value
-
-
-def _unescaped(value: str) -> str:
-    """A cell as it was before :func:`spreadsheet_safe` (when the CLI reads its own files)."""
-    if value[:1] == "'" and (_formula(value[1:]) or value[1:2] == "'"):
-        return value[1:]
-    return value
-
-
-#: Parquet types of the columns the CLI writes that are not text (the rest are strings).
-COLUMN_TYPES = {
-    "confidence": "float64", "matched_leads": "int64", "review_leads": "int64",
-    "contacts": "int64", "leads": "int64", "group": "int64", "is_survivor": "bool_",
-}  # fmt: skip
+#: Parquet types of the columns the CLI's commands write that are not text, by command output
+#: (a column of another name, an account field say, is always text).
+RESULT_TYPES = {"confidence": "float64"}
+ROLLUP_TYPES = {"matched_leads": "int64", "review_leads": "int64", "contacts": "int64"}
+PROPOSAL_TYPES = {"leads": "int64", "confidence": "float64"}
+DUPLICATE_TYPES = {"group": "int64", "is_survivor": "bool_"}
 
 
 class RowWriter:
-    """Rows (dicts of the given columns) into a CSV, JSON Lines or Parquet file (typed by
-    :data:`COLUMN_TYPES`, whatever the rows hold, so that every file has one schema)."""
+    """Rows (dicts of the given columns) into a CSV, JSON Lines or Parquet file (Parquet
+    columns typed by ``types``, text otherwise, whatever the rows hold: one schema a file)."""
 
-    def __init__(self, stream: IO[str] | None, binary: Any, columns: Sequence[str], fmt: str):
-        self.columns, self.fmt = list(columns), fmt
+    def __init__(
+        self,
+        stream: IO[str] | None,
+        binary: Any,
+        columns: Sequence[str],
+        fmt: str,
+        types: Mapping[str, str] | None = None,
+    ) -> None:
+        self.columns, self.fmt, self.types = list(columns), fmt, dict(types or {})
         self._stream, self._binary = stream, binary
         self._csv = None
         if fmt == "csv" and stream is not None:
@@ -269,7 +269,7 @@ class RowWriter:
         columns = {c: [row.get(c) for row in self._pending] for c in self.columns}
         if self._schema is None:
             self._schema = arrow.schema(
-                [(c, getattr(arrow, COLUMN_TYPES.get(c, "string"))()) for c in self.columns]
+                [(c, getattr(arrow, self.types.get(c, "string"))()) for c in self.columns]
             )
             self._parquet = parquet.ParquetWriter(self._binary, self._schema)
         batch = arrow.RecordBatch.from_pydict(
@@ -293,7 +293,12 @@ def _typed(values: list[Any], kind: Any, arrow: Any) -> list[Any]:
 
 
 @contextmanager
-def row_writer(path: str, columns: Sequence[str], given: str | None = None) -> Iterator[RowWriter]:
+def row_writer(
+    path: str,
+    columns: Sequence[str],
+    given: str | None = None,
+    types: Mapping[str, str] | None = None,
+) -> Iterator[RowWriter]:
     """A :class:`RowWriter` on ``path`` ('-': standard output), written beside its final name
     and renamed only when complete: an interrupted run leaves no half file that looks done."""
     fmt = output_format(path, given)
@@ -301,7 +306,7 @@ def row_writer(path: str, columns: Sequence[str], given: str | None = None) -> I
         if fmt == "parquet":
             raise LeadmatchError("Parquet cannot be written to standard output; name a file")
         stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
-        writer = RowWriter(stdout, None, columns, fmt)
+        writer = RowWriter(stdout, None, columns, fmt, types)
         yield writer
         stdout.flush()
         stdout.detach()
@@ -310,12 +315,12 @@ def row_writer(path: str, columns: Sequence[str], given: str | None = None) -> I
     try:
         if fmt == "parquet":
             with part.open("wb") as binary:
-                writer = RowWriter(None, binary, columns, fmt)
+                writer = RowWriter(None, binary, columns, fmt, types)
                 yield writer
                 writer.close()
         else:
             with part.open("w", encoding="utf-8", newline="") as out:
-                yield RowWriter(out, None, columns, fmt)
+                yield RowWriter(out, None, columns, fmt, types)
         part.replace(path)
     finally:
         part.unlink(missing_ok=True)
@@ -344,7 +349,7 @@ def read_records(path: str, given: str | None = None) -> tuple[list[str], Iterat
         headers = list(dict.fromkeys(k for r in records for k in r))
         return headers, (_as_text(r) for r in records)
     reader = csv.DictReader(io.StringIO(text))
-    rows = ({k: _unescaped(v) for k, v in _as_text(r).items()} for r in reader)
+    rows = ({k: unescaped(v) for k, v in _as_text(r).items()} for r in reader)
     return list(reader.fieldnames or ()), rows
 
 

@@ -145,10 +145,12 @@ def _build_data(
     *,
     whole: bool = True,
     sources: list[int] | None = None,
+    repeated: list[str] | None = None,
 ) -> IndexData:
     """Columns of ``accounts``; ``whole`` when they are all the accounts (not an update's part,
     whose parents may be in the index: those are linked by :func:`leadmatch.updates.merged`).
-    ``sources`` receives the position in ``accounts`` of each account kept."""
+    ``sources`` receives the position in ``accounts`` of each account kept, ``repeated``
+    the ids given more than once (the first record of an id is kept)."""
     ids: list[str] = []
     display: list[str] = []
     country: list[str] = []
@@ -198,6 +200,8 @@ def _build_data(
         )
         if account_id in seen:
             problems += 1
+            if repeated is not None:
+                repeated.append(account_id)
             message = f"account_id {account_id!r} appears more than once"
             if strict:
                 raise InvalidAccountError(message)
@@ -514,7 +518,20 @@ class AccountIndex:
             )
             records = added + updated
             sources: list[int] = []
-            new = _build_data(records, self.config.strict, 1, fields, whole=False, sources=sources)
+            repeated: list[str] = []
+            new = _build_data(
+                records,
+                self.config.strict,
+                1,
+                fields,
+                whole=False,
+                sources=sources,
+                repeated=repeated,
+            )
+            if repeated:  # which record of an id should win is the caller's call, not ours
+                raise InvalidAccountError(
+                    f"given more than once (in add and update together): {_listed(repeated)}"
+                )
             new_ids = new.account_id.tolist()
             adding = [i for i, at in zip(new_ids, sources) if at < len(added)]
             updating = [i for i, at in zip(new_ids, sources) if at >= len(added)]

@@ -114,5 +114,11 @@ def validate_columns(
 
 
 def _raw_id(value: Any) -> str:
-    """The id of a row that failed validation, as well as it can be read ('' if it cannot)."""
-    return str(value).strip()[:200] if isinstance(value, (str, int)) else ""
+    """The id of a row that failed validation, as well as it can be read ('' if it cannot:
+    an integer of more digits than Python writes, say)."""
+    if not isinstance(value, (str, int)):
+        return ""
+    try:
+        return str(value).strip()[:200]
+    except ValueError:
+        return ""

@@ -105,20 +105,34 @@ def match(
     return leads.select(*used).mapInArrow(run, result_schema(config))
 
 
+_SHIPPING: list[Path] = []
+#: Indexes kept loaded per worker process (older versions are let go).
+_KEEP_LOADED = 4
+
+
 def _shipped(path: Path) -> str:
-    """A link to (or copy of) the index file named after its version (inode, time, size)."""
+    """A link to (or copy of) the index file, named after its version (inode, time, size), in a
+    folder of this process's own (created private, removed at exit), made under a temporary
+    name and renamed into place."""
+    import atexit
     import shutil
     import tempfile
 
+    if not _SHIPPING:
+        folder = Path(tempfile.mkdtemp(prefix="leadmatch-spark-"))  # mode 0700
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _SHIPPING.append(folder)
     stat = path.stat()
     version = f"{path.stem}-{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}{path.suffix}"
-    target = Path(tempfile.gettempdir()) / "leadmatch-spark" / version
+    target = _SHIPPING[0] / version
     if not target.exists():
-        target.parent.mkdir(exist_ok=True)
+        part = target.with_name(target.name + ".part")
+        part.unlink(missing_ok=True)
         try:
-            os.link(path, target)
+            os.link(path, part)
         except OSError:  # another file system
-            shutil.copyfile(path, target)
+            shutil.copyfile(path, part)
+        os.replace(part, target)
     return str(target)
 
 
@@ -152,5 +166,7 @@ def _index(path: str, config_json: str) -> Any:
     key = (path, stat.st_ino, stat.st_mtime_ns, stat.st_size, config_json)
     index = _LOADED.get(key)
     if index is None:
+        while len(_LOADED) >= _KEEP_LOADED:
+            del _LOADED[next(iter(_LOADED))]
         index = _LOADED[key] = AccountIndex.load(path, MatchConfig.model_validate_json(config_json))
     return index

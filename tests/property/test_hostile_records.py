@@ -42,6 +42,7 @@ VALUES = st.one_of(
     st.just(math.nan),
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(min_value=-(2**70), max_value=2**70),
+    st.just(10**5000),  # more digits than Python writes as text
     st.booleans(),
     st.lists(NASTY, max_size=2),
     st.dictionaries(NASTY, NASTY, max_size=1),
@@ -51,7 +52,13 @@ VALUES = st.one_of(
 
 
 def records(fields: tuple[str, ...], id_field: str) -> Any:
-    ids = st.one_of(st.none(), st.sampled_from(["1", "2", "1", "", " "]), NASTY, st.integers())
+    ids = st.one_of(
+        st.none(),
+        st.sampled_from(["1", "2", "1", "", " "]),
+        NASTY,
+        st.integers(),
+        st.just(10**5000),
+    )
     return st.lists(
         st.fixed_dictionaries(
             {id_field: ids},
@@ -118,10 +125,20 @@ def _csv(path: Path, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> Pat
         writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for row in rows:  # every value as text, as a CSV file holds it; no blank rows
-            cells = {k: "" if v is None else str(v)[:20_000] for k, v in row.items()}
+            cells = {k: _text(v) for k, v in row.items()}
             if any(cells.get(k) for k in fields):
                 writer.writerow(cells)
     return path
+
+
+def _text(value: Any) -> str:
+    """A value as a CSV cell holds it (a number of 5,000 digits as 10,001 nines: text too long)."""
+    if value is None:
+        return ""
+    try:
+        return str(value)[:20_000]
+    except ValueError:  # more digits than Python writes as text
+        return "9" * 10_001
 
 
 def _one_result_per_lead(results: list[Match], leads: list[dict[str, Any]]) -> None:

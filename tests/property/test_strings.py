@@ -65,8 +65,8 @@ def test_gathered_rows_read_back_as_the_values_at_them(
 
 @given(st.text(st.sampled_from("'=+-@\t\r0123456789.eE aZ")) | st.text())
 def test_csv_cells_never_start_a_formula_and_read_back_as_written(text: str) -> None:
-    from leadmatch.fileformats import _FORMULA_START, _NUMBER, _unescaped, spreadsheet_safe
+    from leadmatch.columns import _FORMULA_START, _NUMBER, spreadsheet_safe, unescaped
 
     safe = spreadsheet_safe(text)
     assert safe[:1] not in _FORMULA_START or _NUMBER.fullmatch(safe)
-    assert _unescaped(safe) == text
+    assert unescaped(safe) == text

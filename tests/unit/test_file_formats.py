@@ -3,6 +3,7 @@ a file's format comes from --format, its extension or its first bytes; broken fi
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sys
@@ -238,15 +239,51 @@ def test_written_csv_cells_cannot_start_a_spreadsheet_formula(tmp_path: Path) ->
     leads = _write(tmp_path / "leads.csv", [
         {"lead_id": hostile, "email": "k@mueller-mb.de", "company": "@SUM(1+1)" + "x" * 500},
         {"lead_id": "-12", "email": "t@sakura-denki.co.jp", "company": "+cmd|' /C calc'!A0"},
+        {"lead_id": "-cmd", "email": "x@horizonte.com.br"},
+        {"lead_id": "\t=1+1", "company": "x"},
     ])  # fmt: skip
     out = tmp_path / "m.csv"
     assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
                  "--quiet"]) == 0  # fmt: skip
     text = out.read_text("utf-8")
-    cells = [cell for line in text.splitlines() for cell in line.split(",")]
-    assert not any(cell.lstrip('"')[:1] in "=+@" for cell in cells)
+    with out.open(encoding="utf-8", newline="") as f:
+        cells = [cell for row in csv.reader(f) for cell in row]
+    starts = ("=", "+", "-", "@", "\t", "\r")
+    assert not any(cell[:1] in starts for cell in cells if cell != "-12")
     assert "'=HYPERLINK" in text and "\n-12," in text  # a plain number stays a number
     rows = _results(out)  # the CLI reads its own files back as they were
-    assert [r["lead_id"] for r in rows] == [hostile, "-12"]
+    assert [r["lead_id"] for r in rows] == [hostile, "-12", "-cmd", "=1+1"]  # ids are stripped
     assert all(len(r["evidence"]) < 400 for r in rows)  # a 509-character name is not echoed
     assert "…" in rows[0]["evidence"]
+
+
+def test_parquet_types_only_the_commands_own_columns(tmp_path: Path) -> None:
+    accounts = _write(tmp_path / "accounts.csv", [{**a, "group": "Enterprise"} for a in ACCOUNTS])
+    leads = _write(tmp_path / "leads.csv", LEADS)
+    out = tmp_path / "m.parquet"
+    assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
+                 "--account-fields", "group", "--quiet"]) == 0  # fmt: skip
+    table = pq.read_table(out)
+    assert table.schema.field("group").type == pa.string()
+    assert table.column("group").to_pylist()[0] == "Enterprise"
+
+
+def test_every_reader_takes_back_the_quote_before_a_formula(tmp_path: Path) -> None:
+    """What the CLI writes (a proposal named '+Plus Robotics', a lead id '=L2') reads back as it
+    was, whether the file is read as records or as leads and accounts."""
+    path = tmp_path / "accounts.csv"
+    path.write_text("account_id,name\n'=A1,'+Plus Robotics\nA2,'plain quote\n", "utf-8")
+    with open_rows(str(path), "account") as (_, rows):
+        assert [(r["account_id"], r["name"]) for r in rows] == [
+            ("=A1", "+Plus Robotics"), ("A2", "'plain quote")
+        ]  # fmt: skip
+    _, records = read_records(str(path))
+    assert [r["account_id"] for r in records] == ["=A1", "A2"]
+
+
+def test_json_lines_with_two_spellings_of_a_field(tmp_path: Path) -> None:
+    path = tmp_path / "leads.jsonl"
+    path.write_text('{"lead_id": "1", "email": "a@mueller-mb.de"}\n'
+                    '{"lead_id": "2", "Email Address": "b@mueller-mb.de"}\n', "utf-8")  # fmt: skip
+    with open_rows(str(path), "lead") as (_, rows):
+        assert [r["email"] for r in rows] == ["a@mueller-mb.de", "b@mueller-mb.de"]

@@ -102,7 +102,7 @@ def test_spark_matches_the_saved_version_and_names_rows_without_ids(
     leads = [{"lead_id": None, "email": "a@sakura-denki.co.jp"},
              {"lead_id": "", "email": "b@sakura-denki.co.jp"},
              {"lead_id": "L3", "email": "c@mueller-mb.de"}]  # fmt: skip
-    frame = session.createDataFrame(leads, "lead_id string, email string").repartition(1)
+    frame = session.createDataFrame(leads, "lead_id string, email string").coalesce(1)
     before = {r["lead_id"]: r["account_id"] for r in lm_spark.match(frame, path).collect()}
     assert before == {"0-0": "", "0-1": "", "L3": "DE-1"}
     index.add(ACCOUNTS[1:])

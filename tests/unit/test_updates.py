@@ -173,3 +173,14 @@ def test_one_apply_for_a_sync_and_its_checks_before_any_change() -> None:
     assert sorted(index.data.account_id) == ["BR-0", "BR-1", "DE-1"]
     assert index.account("BR-1")["ultimate_parent_id"] == "BR-0"
     assert index.apply() == {"added": 0, "updated": 0, "removed": 0}
+
+
+def test_an_id_given_twice_in_one_change_is_refused() -> None:
+    index = _index()
+    for change in (
+        {"add": [PARENT], "update": [{**PARENT, "name": "Other S.A."}]},
+        {"update": [ACCOUNTS[0], {**ACCOUNTS[0], "name": "Other GmbH"}]},
+    ):
+        with pytest.raises(InvalidAccountError, match="more than once"):
+            index.apply(**change)
+    assert "BR-0" not in index and index.account("DE-1")["name"] == ACCOUNTS[0]["name"]
