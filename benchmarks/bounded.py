@@ -1,6 +1,6 @@
 """What the worst leads cost: huge blocks and huge fields, one lead at a time.
 
-    python benchmarks/bounded.py --index /tmp/d1m/idx5.lmx     # a saved 1M-account index
+    python benchmarks/bounded.py --index /tmp/d1m/idx.lmx     # a saved 1M-account index
     python benchmarks/bounded.py --accounts 300                  # CI: a small synthetic CRM
 
 Each lead is matched 5 times after a warm-up; the median is shown with its candidate pairs.
