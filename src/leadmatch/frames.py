@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadmatch.errors import MissingExtraError
+from leadmatch.models import is_missing
 
 #: Rows matched at a time (memory holds one slice's candidate pairs, not the frame's).
 SLICE_ROWS = 20_000
@@ -138,17 +139,9 @@ def frame_records(
     read = read_frame(frame, record, columns, keep)
     names = list(read.fields)
     for values in zip(*(read.fields[n] for n in names)) if names else iter(()):
-        yield {n: (None if _missing(v) else v) for n, v in zip(names, values)}
+        yield {n: (None if is_missing(v) else v) for n, v in zip(names, values)}
     if not names:
         yield from ({} for _ in range(read.rows))
-
-
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float):
-        return value != value
-    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def sliced(frame: Any) -> Iterator[tuple[int, Any]]:

@@ -37,11 +37,18 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
     return record
 
 
+def is_missing(value: Any) -> bool:
+    """A missing value as readers and DataFrames give it: None, NaN, pandas' NA and NaT."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
 def text_or_none(value: Any, field: str) -> str | None:
     """Accept what CSV readers and DataFrames hand over; refuse what cannot be text."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
+    if is_missing(value):
         return None
     if isinstance(value, bool):
         raise ValueError(f"{field} must be text, not a boolean")
@@ -50,8 +57,6 @@ def text_or_none(value: Any, field: str) -> str | None:
     elif isinstance(value, int):
         value = str(value)
     if not isinstance(value, str):
-        if type(value).__name__ in ("NAType", "NaTType"):
-            return None
         raise ValueError(f"{field} must be text, not {type(value).__name__}")
     if len(value) > MAX_INPUT_CHARS:
         raise ValueError(
