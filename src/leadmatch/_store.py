@@ -28,7 +28,7 @@ from leadmatch._strings import StringColumn
 from leadmatch.errors import IndexFormatError
 
 FORMAT = "leadmatch.account-index"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 _MANIFEST = "manifest.json"
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... name length, extra length
 _PAD_HEADER = struct.Struct("<HH")  # extra field: id, size

@@ -420,7 +420,7 @@ class _Overlap:
         )
         keep = other != tok[which]
         which, other = which[keep], other[keep]
-        return index.lookups.pair_table.gather(which, pair_keys(tok[which], other, n_tok), 1 << 30)
+        return index.lookups.pair_table.gather(which, pair_keys(tok[which], other), 1 << 30)
 
 
 #: Bit patterns of which of a lead's blocking tokens a name contains.

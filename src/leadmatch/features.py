@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA, Indel
 from leadmatch._arrays import BoolArray, FloatArray, IntArray, expand, object_array, offsets
 from leadmatch._keys import EMPTY, U64Array, hash_keys
 from leadmatch.blocking import batch_token_ids, lead_domain_ids
-from leadmatch.lookups import GENERIC_IDF
+from leadmatch.lookups import GENERIC_IDF, ID_BITS
 from leadmatch.normalize.names import common_words, is_lossy_script
 from leadmatch.prepare import LeadBatch
 
@@ -221,8 +221,6 @@ def _domain_features(
 ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
     d, lk = index.data, index.lookups
     dom, brand, has = lead_domain_ids(index, batch)
-    n_dom = max(len(d.domains), 1)
-    n_brand = max(lk.n_brands, 1)
     first_owner = lk.domain_first_owner
     exact = np.zeros(len(lead), dtype=bool)
     family = np.zeros(len(lead), dtype=bool)
@@ -233,7 +231,7 @@ def _domain_features(
     known, slot = (lead_dom >= 0).nonzero()
     if len(known):
         lead_dom = lead_dom[known, slot]
-        exact[known[_member(acct[known] * n_dom + lead_dom, lk.acct_domain_keys)]] = True
+        exact[known[_member((acct[known] << ID_BITS) + lead_dom, lk.acct_domain_keys)]] = True
         owner = first_owner[lead_dom]
         # Owners of one domain share a company group, so any owner's group is the domain's.
         family[known[(owner >= 0) & (lk.group[owner] == lk.group[acct[known]])]] = True
@@ -241,7 +239,7 @@ def _domain_features(
     known, slot = (lead_brand >= 0).nonzero()
     if len(known):
         lead_brand = lead_brand[known, slot]
-        brand_hit[known[_member(acct[known] * n_brand + lead_brand, lk.acct_brand_keys)]] = True
+        brand_hit[known[_member((acct[known] << ID_BITS) + lead_brand, lk.acct_brand_keys)]] = True
     family &= ~exact
     brand_hit &= ~(exact | family)
     acct_has = d.domain_ptr[acct + 1] > d.domain_ptr[acct]

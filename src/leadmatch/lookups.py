@@ -121,7 +121,13 @@ class Lookups:
 
     def unseen_idf(self) -> float:
         """The weight of a token no account has."""
-        return float(np.log(1.0 + len(self.id_rank)) + 1.0)
+        return float(np.log(1.0 + self.n_accounts) + 1.0)
+
+    @property
+    def n_accounts(self) -> int:
+        """Accounts in the index: every one is in one company family (rows an update removed
+        are in none)."""
+        return len(self.family_rows)
 
 
 #: Longest word with typo keys: a longer "word" is not typed by hand, and its keys would cost
@@ -406,8 +412,8 @@ def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
         domain_brand=domain_brand,
         brand_acct_ptr=brand_acct_ptr,
         brand_acct_rows=brand_acct_rows,
-        acct_domain_keys=np.sort(dom_owner * max(n_dom, 1) + data.domain_ids),
-        acct_brand_keys=np.sort(dom_owner * max(len(unique_brands), 1) + acct_brand),
+        acct_domain_keys=np.sort((dom_owner << ID_BITS) + data.domain_ids),
+        acct_brand_keys=np.sort((dom_owner << ID_BITS) + acct_brand),
         token_table=KeyTable.build(keys.token_hash, np.arange(n_tok)),
         idf=idf,
         idf_raw=idf_raw,
@@ -433,9 +439,14 @@ def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
     )
 
 
-def pair_keys(first: IntArray, second: IntArray, n_tok: int) -> U64Array:
+#: Keys that pack a row or id above another id shift it by this many bits: fixed, not the
+#: vocabulary's size, so that an update that adds words or domains keeps every other key.
+ID_BITS = 32
+
+
+def pair_keys(first: IntArray, second: IntArray) -> U64Array:
     """The key of each (token, other token) pair: never :data:`~leadmatch._keys.EMPTY`."""
-    return (first * max(n_tok, 1) + second + 1).astype(np.uint64)
+    return ((first << ID_BITS) + second + 1).astype(np.uint64)
 
 
 def _pair_table(data: IndexData, post_ptr: IntArray, name_rank: IntArray) -> KeyTable:
@@ -459,7 +470,7 @@ def _pair_table(data: IndexData, post_ptr: IntArray, name_rank: IntArray) -> Key
     other += starts[owner[which]]
     keep = ids[which] != ids[other]
     rows = owner[which][keep]
-    keys = pair_keys(ids[which][keep], ids[other][keep], len(post_ptr) - 1)
+    keys = pair_keys(ids[which][keep], ids[other][keep])
     return KeyTable.build(keys, rows, name_rank[rows])
 
 
