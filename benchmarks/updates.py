@@ -82,7 +82,7 @@ def main() -> None:
             index = AccountIndex.build(accounts, workers=2 if len(accounts) >= 100_000 else 1)
             how = "built"
         print(f"{how} {index!r} in {time.perf_counter() - started:.1f} s")
-        fresh = new_accounts(BULK + 2 * args.repeat, folder / "new")
+        fresh = new_accounts(BULK + 2 * args.repeat + 1, folder / "new")
         final = {a["account_id"]: a for a in accounts if a["account_id"] in index}
         held = list(final.values())
         random.Random(7).shuffle(held)
@@ -106,6 +106,10 @@ def main() -> None:
                 del final[i]
 
         steps: list[tuple[str, list[float]]] = [
+            (
+                "first change: add 1 account (prepares in-place edits)",
+                timed(lambda: add([next(one_new)]), 1),
+            ),
             ("add 1 account", timed(lambda: add([next(one_new)]), args.repeat)),
             ("update 1 account (new name)", timed(lambda: update(next(to_update)), args.repeat)),
             (

@@ -14,6 +14,7 @@ from typing import Any, overload
 import numpy as np
 
 from leadmatch._arrays import BoolArray, IntArray, object_array, offsets
+from leadmatch._buffers import Buffers
 
 #: Up to this many rows, :meth:`StringColumn.take` reads them one by one.
 _FEW = 16
@@ -189,6 +190,30 @@ class StringColumn(Sequence[str]):
         ptr = offsets(length + gap)
         size = int(ptr[-1]) - gap if len(length) else 0
         return cls(out[:size], ptr, joined)
+
+    def extended(self, values: Sequence[str], buffers: Buffers, name: str) -> StringColumn:
+        """This column followed by ``values``, grown in ``buffers`` under ``name`` (see
+        :class:`~leadmatch._buffers.Buffers`): what an index update appends costs what the new
+        values hold, not what the column holds."""
+        if not values:
+            return self
+        items = list(values)
+        if self._joined and any(_SEP in v for v in items):  # stored back to back from now on
+            new = StringColumn.from_list(items)
+            every = np.arange(len(self), dtype=np.int64)
+            return StringColumn.gathered([(self, every), (new, np.arange(len(new)))])
+        encoded = [v.encode("utf-8", "surrogatepass") for v in items]
+        gap = self._gap
+        lengths = np.fromiter((len(e) + gap for e in encoded), np.int64, len(encoded))
+        ptr = buffers.extend(f"{name}.ptr", self._ptr, int(self._ptr[-1]) + np.cumsum(lengths))
+        head = b"\x00" if gap and len(self) else b""
+        blob = head + (b"\x00" if gap else b"").join(encoded)
+        stored = np.asarray(self._data, dtype=np.uint8).reshape(-1)
+        data = buffers.extend(f"{name}.data", stored, np.frombuffer(blob, dtype=np.uint8))
+        objects = self._objects
+        if objects is not None:
+            objects = buffers.extend(f"{name}.objects", objects, object_array(items))
+        return StringColumn(data, ptr, self._joined, objects)
 
     def check(self) -> str | None:
         """What is wrong with the buffers (for a loaded file), or ``None``."""

@@ -53,7 +53,7 @@ class DuplicateGroup:
 
 def find_duplicate_accounts(index: AccountIndex) -> list[DuplicateGroup]:
     """Groups of accounts that are the same company, largest first, then by survivor id."""
-    index = index.snapshot()  # one version of the accounts throughout (see AccountIndex)
+    index = index._whole()  # one version of every account (see AccountIndex.snapshot)
     d, lk = index.data, index.lookups
     n = len(d.account_id)
     left, right, reason = _domain_links(index)

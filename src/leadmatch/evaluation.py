@@ -351,7 +351,7 @@ def _causes(
     from leadmatch.prepare import _company_domains
 
     fields = {_text(lead.get("lead_id")): lead for lead in leads}
-    d = index.data
+    d = index._whole().data
     in_hierarchy = set(d.account_id.take(d.parent_row[d.parent_row >= 0]))
     in_hierarchy.update(d.account_id.take(np.flatnonzero(d.parent_row >= 0)))
     shown: Counter[str] = Counter()

@@ -30,6 +30,9 @@ from leadmatch.accounts import prepare_all
 from leadmatch.config import MatchConfig
 from leadmatch.errors import ConfigError, IndexFormatError, InvalidAccountError
 from leadmatch.lookups import Lookups, check, derive
+
+if TYPE_CHECKING:
+    from leadmatch.edits import Editor
 from leadmatch.models import Account, Lead, Match
 from leadmatch.normalize.names import NAME_NORMALIZER_VERSION
 
@@ -322,29 +325,63 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 class _State:
-    """One version of an index's tables, and the file that holds them if one does. An update
+    """One version of an index's tables, and the file that holds them if one does. A change
     makes a new one and swaps it in whole, so a match that took the old one reads it to the
-    end, unchanged, and never pairs the new tables with the old file."""
+    end, unchanged, and never pairs the new tables with the old file.
+
+    After changes made in place (:mod:`leadmatch.edits`) the tables keep removed accounts'
+    rows, unreachable; :attr:`whole` is the same accounts without them (what is saved)."""
 
     def __init__(
-        self, data: IndexData, lookups: Lookups, path: Path | None = None, stamp: Any = None
+        self,
+        data: IndexData,
+        lookups: Lookups,
+        path: Path | None = None,
+        stamp: Any = None,
+        ids: Mapping[str, int] | None = None,
     ) -> None:
         self.data, self.lookups = data, lookups
         self.path: Path | None = path
         self.stamp: tuple[int, int, int] | None = stamp
+        self.editor: Editor | None = None
+        """What changes these tables in place; only the newest version of an index has one."""
+        if ids is not None:
+            self.__dict__["row_of_id"] = ids
         # Decoded once here, not on the first lead: the columns matching reads pair by pair.
         data.tokens.objects()
         lookups.name_compact.objects()
 
-    def saved_as(self, path: Path) -> _State:
-        """These tables, as held by the file at ``path``."""
-        state = _State(self.data, self.lookups, path, _stamp(path))
+    def shared(self, path: Path | None = None) -> _State:
+        """These tables as another version (without the editor), held by ``path`` if given."""
+        if path is None:
+            state = _State(self.data, self.lookups, self.path, self.stamp)
+        else:
+            state = _State(self.data, self.lookups, path, _stamp(path))
         if "row_of_id" in self.__dict__:
             state.__dict__["row_of_id"] = self.__dict__["row_of_id"]
         return state
 
+    @property
+    def complete(self) -> bool:
+        """Whether every row is a live account (no row left behind by a removal)."""
+        return self.lookups.n_accounts == len(self.data.account_id)
+
     @cached_property
-    def row_of_id(self) -> dict[str, int]:
+    def whole(self) -> _State:
+        """These accounts without the rows removals left behind."""
+        if self.complete:
+            return self
+        from leadmatch.updates import merged
+
+        alive = np.zeros(len(self.data.account_id), dtype=bool)
+        alive[self.lookups.family_rows] = True
+        names = self.data.field_names.tolist()
+        empty = _build_data([], False, 1, names, whole=False)
+        data, keys = merged(self.data, self.lookups, alive, empty, self.row_of_id.get)
+        return _State(data, derive(data, keys))
+
+    @cached_property
+    def row_of_id(self) -> Mapping[str, int]:
         return {value: row for row, value in enumerate(self.data.account_id)}
 
 
@@ -398,7 +435,15 @@ class AccountIndex:
         copied): what to hand to code that reads the index several times and must see one
         version of it."""
         clone = object.__new__(AccountIndex)
-        clone._shared = _Shared(self._shared.state)
+        clone._shared = _Shared(self._shared.state.shared())
+        clone.config = self.config
+        return clone
+
+    def _whole(self) -> AccountIndex:
+        """:meth:`snapshot` without the rows removed accounts leave behind, for code that
+        reads every account (duplicates, evaluation) rather than looking leads up."""
+        clone = object.__new__(AccountIndex)
+        clone._shared = _Shared(self._shared.state.whole.shared())
         clone.config = self.config
         return clone
 
@@ -431,14 +476,11 @@ class AccountIndex:
         return isinstance(account_id, str) and account_id in self._row_of_id
 
     def __len__(self) -> int:
-        return len(self.data.account_id)
+        return self.lookups.n_accounts
 
     def __repr__(self) -> str:
-        data = self.data
-        return (
-            f"AccountIndex({len(data.account_id):,} accounts, {len(data.name_owner):,} names, "
-            f"{len(data.domains):,} domains)"
-        )
+        lk = self.lookups
+        return f"AccountIndex({len(self):,} accounts, {len(lk.domain_table):,} domains)"
 
     def with_config(self, config: MatchConfig) -> AccountIndex:
         """The same accounts matched under another config: a view that shares the tables (and
@@ -449,7 +491,7 @@ class AccountIndex:
         return clone
 
     @property
-    def _row_of_id(self) -> dict[str, int]:
+    def _row_of_id(self) -> Mapping[str, int]:
         return self._shared.state.row_of_id
 
     def add(
@@ -504,8 +546,6 @@ class AccountIndex:
         >>> index.apply(add=[{"account_id": "A2", "name": "Sakura Denki KK"}], remove=["A1"])
         {'added': 1, 'updated': 0, 'removed': 1}
         """
-        from leadmatch.updates import merged
-
         if isinstance(remove, str):
             remove = [remove]
         with self._shared.lock:
@@ -554,10 +594,8 @@ class AccountIndex:
             counts = {"added": len(adding), "updated": len(updating), "removed": len(gone)}
             if not any(counts.values()):
                 return counts
-            keep = np.ones(len(data.account_id), dtype=bool)
-            keep[gone + [row_of[i] for i in updating]] = False
-            after, keys = merged(data, state.lookups, keep, new, row_of.get)
-            self._shared.state = _State(after, derive(after, keys))  # held by no file yet
+            rows = np.array(gone + [row_of[i] for i in updating], dtype=np.int64)
+            self._shared.state = _changed(state, rows, new)  # held by no file yet
             return counts
 
     def account(self, account_id: str) -> dict[str, Any]:
@@ -633,12 +671,16 @@ class AccountIndex:
         shared = self._shared
         with shared.lock:  # the file and :attr:`path` then hold the same version
             written = self._write(path)
-            shared.state = shared.state.saved_as(written)
+            whole = shared.state.whole
+            state = whole.shared(written)
+            if whole is shared.state:  # the same rows: edits go on in place
+                state.editor, shared.state.editor = shared.state.editor, None
+            shared.state = state
         return written
 
     def _write(self, path: str | Path) -> Path:
         """:meth:`save` without making ``path`` this index's file (for temporary copies)."""
-        state = self._shared.state
+        state = self._shared.state.whole
         parts = {"data": state.data, "lookups": state.lookups}
         return _store.save(path, parts, NAME_NORMALIZER_VERSION).resolve()
 
@@ -658,7 +700,7 @@ class AccountIndex:
         )
         _check(parts["data"], parts["lookups"], Path(path))
         index = cls(parts["data"], config, parts["lookups"])
-        index._shared.state = index._shared.state.saved_as(Path(path).resolve())
+        index._shared.state = index._shared.state.shared(Path(path).resolve())
         return index
 
     def file_unchanged(self) -> bool:
@@ -666,6 +708,33 @@ class AccountIndex:
         save)."""
         state = self._shared.state
         return state.path is not None and _stamp(state.path) == state.stamp
+
+
+def _changed(state: _State, gone: IntArray, new: IndexData) -> _State:
+    """A new version of ``state``'s tables: accounts at rows ``gone`` removed, ``new`` added.
+
+    A small change edits the tables (:mod:`leadmatch.edits`); a large one, or one on tables
+    not yet edited in place whose editor would cost more than the change, derives them again.
+    """
+    from leadmatch.edits import Editor, incremental
+    from leadmatch.updates import merged
+
+    data, lookups = state.data, state.lookups
+    if incremental(len(gone) + len(new.account_id), len(data.account_id)):
+        editor = state.editor or Editor(data, lookups, state.row_of_id)
+        state.editor = None  # if the change fails half-way, the next one starts afresh
+        after, derived = editor.change(data, lookups, gone, new)
+        changed = _State(after, derived, ids=editor.ids)
+        changed.editor = editor
+        return changed
+    whole = state.whole
+    keep = np.ones(len(whole.data.account_id), dtype=bool)
+    if whole is not state:  # renumber the rows to remove in the compacted tables
+        row_of = whole.row_of_id
+        gone = np.array([row_of[i] for i in data.account_id.take(gone)], dtype=np.int64)
+    keep[gone] = False
+    after, keys = merged(whole.data, whole.lookups, keep, new, whole.row_of_id.get)
+    return _State(after, derive(after, keys))
 
 
 def _collection(accounts: Any) -> Any:

@@ -20,6 +20,7 @@ from leadmatch._arrays import (
     FloatArray,
     IntArray,
     connected_components,
+    expand,
     first_of_groups,
     group_by,
     object_array,
@@ -128,6 +129,12 @@ class Lookups:
         """Accounts in the index: every one is in one company family (rows an update removed
         are in none)."""
         return len(self.family_rows)
+
+    @property
+    def n_rows(self) -> int:
+        """Account rows, those of accounts an update removed included (see
+        :mod:`leadmatch.edits`): the bound of a row number."""
+        return len(self.id_rank)
 
 
 #: Longest word with typo keys: a longer "word" is not typed by hand, and its keys would cost
@@ -382,12 +389,8 @@ def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
     post_owner = data.name_owner[post_rows]
     new_account = first_of_groups(post_tok) | first_of_groups(post_owner)
     token_df = np.bincount(post_tok[new_account], minlength=n_tok).astype(np.int64)
-    idf_raw = np.log((1.0 + n_acct) / (1.0 + token_df)) + 1.0
     tokens = data.tokens.tolist()
-    generic = common_words()
-    generic_mask = np.array([t in generic for t in tokens], dtype=bool)
-    idf = np.where(generic_mask, np.minimum(idf_raw, GENERIC_IDF), idf_raw)
-    common = generic_mask | (token_df >= max(COMMON_TOKEN_MIN_DF, COMMON_TOKEN_SHARE * n_acct))
+    idf_raw, idf, common = word_weights(token_df, n_acct, generic_words(tokens))
     uncommon_count = np.bincount(tok_owner, weights=~common[data.name_tok_ids], minlength=n_names)
     compact_len = keys.name_compact_len
     name_generic = (compact_len <= 3) | (uncommon_count == 0)
@@ -444,34 +447,63 @@ def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
 ID_BITS = 32
 
 
+def generic_words(tokens: Sequence[str]) -> BoolArray:
+    """Which tokens are sector words, legal forms or filler (:func:`common_words`)."""
+    generic = common_words()
+    return np.array([t in generic for t in tokens], dtype=bool)
+
+
+def word_weights(
+    token_df: IntArray, n_acct: int, generic: BoolArray
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Each token's weight (IDF over ``n_acct`` accounts), the weight with generic words
+    capped at :data:`GENERIC_IDF`, and whether the token is common."""
+    idf_raw = np.log((1.0 + n_acct) / (1.0 + token_df)) + 1.0
+    idf = np.where(generic, np.minimum(idf_raw, GENERIC_IDF), idf_raw)
+    common = generic | (token_df >= max(COMMON_TOKEN_MIN_DF, COMMON_TOKEN_SHARE * n_acct))
+    return idf_raw, idf, common
+
+
+def frequent_words(post_ptr: IntArray) -> BoolArray:
+    """Tokens with a word-pair table: in more than :data:`PAIR_MIN_POSTINGS` name rows and at
+    most :data:`PAIR_MAX_POSTINGS`."""
+    postings = np.diff(post_ptr)
+    return (postings > PAIR_MIN_POSTINGS) & (postings <= PAIR_MAX_POSTINGS)
+
+
 def pair_keys(first: IntArray, second: IntArray) -> U64Array:
     """The key of each (token, other token) pair: never :data:`~leadmatch._keys.EMPTY`."""
     return ((first << ID_BITS) + second + 1).astype(np.uint64)
 
 
 def _pair_table(data: IndexData, post_ptr: IntArray, name_rank: IntArray) -> KeyTable:
-    """Every (frequent token, other token) pair among a name's first :data:`PAIR_NAME_TOKENS`
-    words, with the name row (a word twice in a name gives its pairs twice: harmless)."""
-    ptr, ids = data.name_tok_ptr, data.name_tok_ids
-    starts = ptr[:-1]
-    owner = np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(ptr))
-    within = np.arange(len(ids), dtype=np.int64) - starts[owner]
-    postings = post_ptr[ids + 1] - post_ptr[ids]
-    frequent = np.flatnonzero(
-        (postings > PAIR_MIN_POSTINGS)
-        & (postings <= PAIR_MAX_POSTINGS)
-        & (within < PAIR_NAME_TOKENS)
-    )
+    """Every (frequent token, other token) pair of every name (see :func:`pair_rows`)."""
+    names = np.arange(len(data.name_owner), dtype=np.int64)
+    frequent = frequent_words(post_ptr)
+    keys, rows = pair_rows(data.name_tok_ptr, data.name_tok_ids, names, frequent)
+    return KeyTable.build(keys, rows, name_rank[rows])
+
+
+def pair_rows(
+    ptr: IntArray, ids: IntArray, names: IntArray, frequent: BoolArray
+) -> tuple[U64Array, IntArray]:
+    """The pair keys of ``names`` (rows of the CSR ``ptr``, ``ids`` of tokens) and their name
+    rows: each (frequent token, other token) pair among a name's first
+    :data:`PAIR_NAME_TOKENS` words (a word twice in a name gives its pairs twice: harmless)."""
+    owner, at = expand(ptr, names)
+    starts = ptr[names]
+    within = at - starts[owner]
+    tok = ids[at]
+    chosen = np.flatnonzero(frequent[tok] & (within < PAIR_NAME_TOKENS))
     # Each frequent occurrence against every occurrence of its name's first words.
-    ends = np.minimum(ptr[1:], starts + PAIR_NAME_TOKENS)
-    counts = (ends - starts)[owner[frequent]]
-    which = np.repeat(frequent, counts)
+    ends = np.minimum(ptr[names + 1], starts + PAIR_NAME_TOKENS)
+    counts = (ends - starts)[owner[chosen]]
+    which = np.repeat(chosen, counts)
     other = np.arange(len(which), dtype=np.int64) - np.repeat(offsets(counts)[:-1], counts)
     other += starts[owner[which]]
-    keep = ids[which] != ids[other]
-    rows = owner[which][keep]
-    keys = pair_keys(ids[which][keep], ids[other][keep])
-    return KeyTable.build(keys, rows, name_rank[rows])
+    keep = tok[which] != ids[other]
+    rows = names[owner[which][keep]]
+    return pair_keys(tok[which][keep], ids[other][keep]), rows
 
 
 def _rows_by_key(hashes: U64Array, rows: IntArray, rank: IntArray) -> KeyTable:

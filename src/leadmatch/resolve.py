@@ -74,7 +74,7 @@ def resolve(
     lead, acct = features.lead, features.account
 
     # One pair per (lead, account): an account's best-scoring name (name or alias) speaks for it.
-    n_acct = max(len(index), 1)
+    n_acct = max(lk.n_rows, 1)
     key = lead * n_acct + acct
     order = key.argsort(kind="stable")  # pairs come sorted already: this is a check, O(n)
     runs = _group_starts(key[order])

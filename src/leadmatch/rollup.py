@@ -51,7 +51,7 @@ def rollup(
     rows, accounts, decisions = _resolved(results, index)
     key = _level_rows(index, accounts, level)
     matched = decisions == 1
-    n = len(index)
+    n = index.lookups.n_rows
     matched_n = np.bincount(key[matched], minlength=n)
     review_n = np.bincount(key[decisions == 2], minlength=n)
     keep = np.flatnonzero((matched_n + review_n) > 0)
@@ -167,7 +167,7 @@ def coverage(
         raise InvalidInputError("min_leads must be at least 1")
     _, accounts, decisions = _resolved(results, index)
     key = _level_rows(index, accounts[decisions == 1], level)
-    counts = np.bincount(key, minlength=len(index))
+    counts = np.bincount(key, minlength=index.lookups.n_rows)
     tiers: dict[str, str] = {}
     for target in targets:
         account_id, tier = (

@@ -22,7 +22,7 @@ from leadmatch.index import IndexData
 from leadmatch.lookups import Lookups, RowKeys
 
 
-def _vocab_ids(strings: StringColumn, table: KeyTable, old: StringColumn) -> IntArray:
+def vocab_ids(strings: StringColumn, table: KeyTable, old: StringColumn) -> IntArray:
     """Each of ``strings``' id in the vocabulary ``old`` (hashed in ``table``), -1 where absent."""
     values = strings.tolist()
     ids = table.first(hash_keys(values))
@@ -37,7 +37,7 @@ class _Vocab:
     """An old vocabulary, the strings of a new one that it lacks, and which of all are used."""
 
     def __init__(self, old: StringColumn, table: KeyTable, new: StringColumn) -> None:
-        ids = _vocab_ids(new, table, old)
+        ids = vocab_ids(new, table, old)
         self.n_old = len(old)
         self.added = np.flatnonzero(ids < 0)
         ids[self.added] = self.n_old + np.arange(len(self.added), dtype=np.int64)

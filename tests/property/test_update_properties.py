@@ -3,13 +3,17 @@ index built fresh from the final accounts does (and saves and loads as one)."""
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadmatch import Account, AccountIndex, Lead, MatchConfig
+from leadmatch import Account, AccountIndex, Lead, MatchConfig, blocking, edits, lookups
 
 WORDS = ["acme", "nordic", "timber", "delta", "air", "global", "energy", "robotics",
          "müller", "sakura", "denki", "apex", "logistics", "nexora", "ромашка", "東京", "kraft",
@@ -82,11 +86,46 @@ def _leads(accounts: list[dict[str, object]], rnd: random.Random) -> list[Lead]:
     return leads
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: How a change reaches the tables: edited in place (small changes), derived again (large
+#: ones), either at random, and edited with thresholds so low that a few accounts make words
+#: common and give them word-pair tables (which a real index reaches with thousands).
+MODES = ["edits", "derived", "mixed", "low thresholds"]
+
+
+@contextlib.contextmanager
+def _mode(mode: str, rnd: random.Random) -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        if mode == "derived":
+            stack.enter_context(mock.patch.object(edits, "incremental", return_value=False))
+        elif mode == "mixed":
+            choose = lambda *_: rnd.random() < 0.5  # noqa: E731
+            stack.enter_context(mock.patch.object(edits, "incremental", choose))
+        elif mode == "low thresholds":
+            low = {"PAIR_MIN_POSTINGS": 2, "PAIR_MAX_POSTINGS": 5, "COMMON_TOKEN_MIN_DF": 3}
+            for module in (lookups, blocking):
+                for name, value in low.items():
+                    if hasattr(module, name):
+                        stack.enter_context(mock.patch.object(module, name, value))
+        yield
+
+
+@pytest.mark.parametrize("mode", MODES)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history(), st.randoms(use_true_random=False))
 def test_an_updated_index_matches_as_one_built_from_the_final_accounts(
+    mode: str,
+    case: tuple[dict[str, dict[str, object]], list[tuple[str, object]]],
+    rnd: random.Random,
+) -> None:
+    with _mode(mode, rnd):
+        holds_after(case, rnd)
+
+
+def holds_after(
     case: tuple[dict[str, dict[str, object]], list[tuple[str, object]]], rnd: random.Random
 ) -> None:
+    """Apply the history's changes; then the index matches as one built from the final
+    accounts (in shuffled order) does."""
     start, changes = case
     index = AccountIndex.build(list(start.values()), CONFIG)
     final = dict(start)
@@ -109,7 +148,7 @@ def test_an_updated_index_matches_as_one_built_from_the_final_accounts(
     records = list(final.values())
     rnd.shuffle(records)  # the order of a fresh build must not matter either
     fresh = AccountIndex.build(records, CONFIG)
-    assert sorted(index.data.account_id) == sorted(final)
+    assert sorted(index._row_of_id) == sorted(final)
     for account_id in final:
         assert index.account(account_id) == fresh.account(account_id)
     leads = _leads(records, rnd)
