@@ -144,7 +144,7 @@ def edit_groups(
 
 def _shifted(ptr: IntArray, at: IntArray, grown: list[int]) -> IntArray:
     """``ptr`` with ``grown[j]`` added from ``at[j]`` on (``at`` ascending): one pass."""
-    out = ptr.copy()
+    out: IntArray = ptr.copy()
     bounds, total = at.tolist(), 0
     for j, start in enumerate(bounds):
         total += grown[j]
