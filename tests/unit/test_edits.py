@@ -1,0 +1,192 @@
+"""Changes made in place (leadmatch.edits): older versions stay as they were, removed accounts
+leave nothing behind in a saved file, a failed change leaves the index usable, and the code
+that reads every account sees only live ones."""
+
+from __future__ import annotations
+
+import dataclasses
+import zipfile
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadmatch import AccountIndex, Lead, edits, find_duplicate_accounts, lookups, rollup
+from leadmatch._buffers import Buffers
+from leadmatch._keys import KeyTable
+from leadmatch._strings import StringColumn
+from leadmatch.edits import Ids
+
+ACCOUNTS = [
+    {"account_id": "FR-1", "name": "Boulangerie Dupont SARL", "domain": "dupont.fr",
+     "country": "FR"},
+    {"account_id": "FR-2", "name": "Dupont Boulangerie", "domain": "dupont-patisserie.fr",
+     "country": "FR", "parent_id": "FR-1"},
+    {"account_id": "IN-1", "name": "Tata Steel Limited", "domain": "tatasteel.com",
+     "country": "IN"},
+    {"account_id": "KR-1", "name": "삼성전자 주식회사", "aliases": ["Samsung Electronics"],
+     "domain": "samsung.com", "country": "KR"},
+    {"account_id": "KR-2", "name": "Samsung Electronics", "domain": "samsung.com",
+     "country": "KR"},
+]  # fmt: skip
+LEADS = [
+    Lead(lead_id="1", company="Samsung Electronics", email="kim@samsung.com"),
+    Lead(lead_id="2", company="Dupont", email="marie@dupont-patisserie.fr"),
+    Lead(lead_id="3", company="Tata Steel", email="r@tatasteel.com"),
+    Lead(lead_id="4", company="Vale S.A.", email="a@vale.com"),
+]
+
+
+def _edited() -> AccountIndex:
+    index = AccountIndex.build(ACCOUNTS)
+    vale = {"account_id": "BR-1", "name": "Vale S.A.", "domain": "vale.com", "country": "BR"}
+    index.apply(add=[vale], remove=["KR-2"])
+    return index
+
+
+def test_a_small_change_is_made_in_place_and_keeps_removed_rows_unreachable() -> None:
+    index = _edited()
+    assert index._shared.state.editor is not None  # edited, not derived again
+    assert len(index) == 5 and index.lookups.n_rows == 6
+    assert "KR-2" not in index and "BR-1" in index
+    vale = {"account_id": "BR-1", "name": "Vale S.A.", "domain": "vale.com", "country": "BR"}
+    fresh = AccountIndex.build([*ACCOUNTS[:4], vale])
+    assert index.match_many(LEADS) == fresh.match_many(LEADS)
+    assert {m.account_id for m in index.match_many(LEADS)} >= {"KR-1", "BR-1"}
+
+
+@mock.patch.object(lookups, "COMMON_TOKEN_MIN_DF", 3)  # words turn common as accounts come
+def test_older_versions_read_what_they_read_before_the_change() -> None:
+    index = AccountIndex.build(ACCOUNTS)
+    index.add([{"account_id": "X-0", "name": "Warm Up Oy"}])  # the editor and its buffers
+    old = index.snapshot()
+    before, tables = old.match_many(LEADS), _copied(old)
+    for k in range(5):
+        index.add([{"account_id": f"N-{k}", "name": f"Samsung Electronics {k} Tata",
+                    "domain": "samsung.com", "country": "KR", "parent_id": "KR-1"}])  # fmt: skip
+    index.update([{**ACCOUNTS[1], "parent_id": None, "name": "Patisserie Dupont"}])
+    index.remove(["KR-1", "FR-1"])
+    assert old.match_many(LEADS) == before
+    after = _copied(old)
+    assert after.keys() == tables.keys()
+    for name, values in tables.items():
+        assert values == after[name], name
+    assert "KR-1" in old and "KR-1" not in index
+
+
+def _copied(index: AccountIndex) -> dict[str, object]:
+    """Every column and table of an index, copied out as lists."""
+    out: dict[str, object] = {}
+    for part in (index.data, index.lookups):
+        for field in dataclasses.fields(part):  # type: ignore[arg-type]
+            value = getattr(part, field.name)
+            if isinstance(value, KeyTable):
+                out[field.name] = [value.keys.tolist(), value.ptr.tolist(), value.values.tolist()]
+            else:
+                out[field.name] = list(value) if isinstance(value, StringColumn) else value.tolist()
+    return out
+
+
+def test_a_snapshot_and_its_index_can_both_change_apart() -> None:
+    index = _edited()
+    copy = index.snapshot()
+    index.add([{"account_id": "A", "name": "Alpha Robotics AB", "country": "SE"}])
+    copy.add([{"account_id": "B", "name": "Beta Pharma Oy", "country": "FI"}])
+    assert "A" in index and "B" not in index
+    assert "B" in copy and "A" not in copy
+    assert copy.match(Lead(company="Beta Pharma")).account_id == "B"
+    assert index.match(Lead(company="Beta Pharma")).account_id is None
+
+
+def test_a_saved_file_holds_nothing_of_a_removed_account(tmp_path: Path) -> None:
+    index = _edited()
+    index.remove(["IN-1"])
+    path = index.save(tmp_path / "edited.lmx")
+    with zipfile.ZipFile(path) as archive:
+        content = b"".join(archive.read(name) for name in archive.namelist())
+    assert b"tatasteel" not in content and b"Tata" not in content and b"IN-1" not in content
+    loaded = AccountIndex.load(path)
+    assert len(loaded) == len(index) == 4 == loaded.lookups.n_rows
+    assert loaded.match_many(LEADS) == index.match_many(LEADS)
+    index.add([{"account_id": "IN-1", "name": "Tata Steel Limited", "country": "IN"}])
+    assert index.match(LEADS[2]).account_id == "IN-1"  # changes go on after the save
+
+
+def test_a_change_that_fails_half_way_leaves_the_index_as_it_was() -> None:
+    index = _edited()
+    before = index.match_many(LEADS)
+    with (
+        mock.patch.object(edits, "_components", side_effect=MemoryError),
+        pytest.raises(MemoryError),
+    ):
+        index.add([{"account_id": "Z", "name": "Zeta Oy", "domain": "zeta.fi"}])
+    assert "Z" not in index and index.match_many(LEADS) == before
+    index.add([{"account_id": "Z", "name": "Zeta Oy", "domain": "zeta.fi"}])  # a fresh editor
+    assert index.match(Lead(email="a@zeta.fi")).account_id == "Z"
+    assert index.match_many(LEADS) == before
+
+
+def test_reading_every_account_sees_the_live_ones_only() -> None:
+    index = _edited()
+    index.add([{"account_id": "KR-3", "name": "Samsung Electronics", "domain": "samsung.com",
+                "country": "KR"}])  # fmt: skip
+    groups = find_duplicate_accounts(index)
+    assert [sorted(g.accounts) for g in groups] == [["KR-1", "KR-3"]]
+    results = index.match_many(LEADS)
+    table = rollup(results, index)
+    assert {row["account_id"] for row in table} == {m.account_id for m in results if m.account_id}
+
+
+def test_a_large_change_derives_the_tables_again() -> None:
+    index = _edited()
+    with mock.patch.object(edits, "incremental", return_value=False):
+        index.add([{"account_id": "L-1", "name": "Lambda Logistics GmbH", "country": "DE"}])
+    assert index._shared.state.editor is None and index.lookups.n_rows == len(index) == 6
+
+
+# -- the growing columns ------------------------------------------------------------------
+
+
+def test_a_buffer_grows_in_place_only_from_its_newest_version() -> None:
+    buffers = Buffers()
+    first = buffers.extend("x", np.arange(3), np.array([3]))
+    second = buffers.extend("x", first, np.array([4, 5]))
+    assert np.shares_memory(first, second) and first.tolist() == [0, 1, 2, 3]
+    branch = buffers.extend("x", first, np.array([9]))  # not the newest: copied
+    assert not np.shares_memory(branch, second)
+    assert second.tolist() == [0, 1, 2, 3, 4, 5] and branch.tolist() == [0, 1, 2, 3, 9]
+
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=6)
+
+
+@given(st.lists(TEXT, max_size=5), st.lists(st.lists(TEXT, max_size=4), max_size=4))
+def test_an_extended_string_column_reads_as_the_joined_lists(
+    start: list[str], parts: list[list[str]]
+) -> None:
+    buffers, column, expected = Buffers(), StringColumn.from_list(start), list(start)
+    versions = [(column, list(expected))]
+    for part in parts:
+        column = column.extended(part, buffers, "c")
+        expected += part
+        versions.append((column, list(expected)))
+    for version, values in versions:
+        assert version.tolist() == values
+        data, ptr, joined = version.buffers  # as saved and loaded: no decoded copy
+        assert StringColumn(data, ptr, joined).tolist() == values
+        assert StringColumn(data, ptr, joined).check() is None
+
+
+def test_ids_fold_their_changes_and_forget_removed_ids() -> None:
+    ids = Ids({"a": 0, "b": 1}, {}, 2)
+    changed = ids.changed(["a"], {"c": 2})
+    assert dict(changed) == {"b": 1, "c": 2} and len(changed) == 2
+    assert "a" not in changed and changed.get("a") is None and ids["a"] == 0
+    for k in range(5000):  # past the fold: one dictionary again
+        changed = changed.changed([], {f"n{k}": 3 + k})
+    assert changed["n4999"] == 5002 and "a" not in changed and len(changed) == 5002
+    with pytest.raises(KeyError):
+        changed["a"]
