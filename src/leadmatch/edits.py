@@ -48,8 +48,9 @@ _ROW_BITS = 31
 
 def incremental(changed: int, n_rows: int) -> bool:
     """Whether editing the tables beats deriving them again for a change of this many
-    accounts (each touched group costs a Python step; a full derive costs ~3 µs an account)."""
-    return changed <= max(64, min(10_000, n_rows // 8))
+    accounts: an edit costs about 150 µs per account changed (a Python step per group it
+    touches), a derive about 3 µs per account of the index (``benchmarks/updates.py``)."""
+    return changed <= max(64, n_rows // 50)
 
 
 class Ids(Mapping[str, int]):
