@@ -25,9 +25,17 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from leadmatch._arrays import BoolArray, IntArray, connected_components, expand, first_of_groups
+from leadmatch._arrays import (
+    BoolArray,
+    IntArray,
+    connected_components,
+    expand,
+    first_of_groups,
+    offsets,
+)
 from leadmatch._buffers import Buffers
 from leadmatch._keys import EMPTY, KeyTable, U64Array, hash_keys
+from leadmatch._strings import StringColumn
 from leadmatch.index import IndexData
 from leadmatch.lookups import (
     ID_BITS,
@@ -738,3 +746,125 @@ def part_offsets(part: IndexData) -> IntArray:
     """Each new account's names' end, counted from the part's first name."""
     counts = np.bincount(part.name_owner, minlength=len(part.account_id))
     return np.cumsum(counts).astype(np.int64)
+
+
+def compacted(data: IndexData, lk: Lookups) -> tuple[IndexData, Lookups]:
+    """The tables without the rows removals left behind (what is saved): rows, names, words,
+    domains and brands renumbered in their order. Every renumbering keeps order, so no table
+    is sorted again: values are mapped, and sorted keys made of them stay sorted."""
+    alive = np.zeros(len(data.account_id), dtype=bool)
+    alive[lk.family_rows] = True
+    rows = np.flatnonzero(alive)
+    names = np.flatnonzero(alive[data.name_owner])
+    toks = np.flatnonzero(np.diff(lk.post_ptr) > 0)
+    doms = np.flatnonzero(np.diff(lk.domain_acct_ptr) > 0)
+    brands = np.flatnonzero(np.diff(lk.brand_acct_ptr) > 0)
+    row_to, name_to = _renumbered(len(alive), rows), _renumbered(len(data.name_owner), names)
+    tok_to, dom_to = _renumbered(len(data.tokens), toks), _renumbered(len(data.domains), doms)
+    brand_to = _renumbered(lk.n_brands, brands)
+
+    def strings(column: StringColumn, kept: IntArray) -> StringColumn:
+        return StringColumn.gathered([(column, kept)])
+
+    def groups(ptr: IntArray, values: IntArray, kept: IntArray) -> tuple[IntArray, IntArray]:
+        """A CSR table keeping the groups ``kept`` (values as they are)."""
+        _, at = expand(ptr, kept)
+        return offsets(ptr[kept + 1] - ptr[kept]), values[at]
+
+    def table(keys: KeyTable, to: IntArray) -> KeyTable:
+        return KeyTable(keys.keys, keys.ptr, to[keys.values])
+
+    def dense(rank: IntArray, kept: IntArray) -> IntArray:
+        live = np.zeros(len(rank), dtype=bool)
+        live[rank[kept]] = True
+        out: IntArray = (np.cumsum(live) - 1)[rank[kept]]
+        return out
+
+    def packed(keys: IntArray, high: IntArray, low: IntArray) -> IntArray:
+        out: IntArray = (high[keys >> ID_BITS] << ID_BITS) | low[keys & ((1 << ID_BITS) - 1)]
+        return out
+
+    n_fields = len(data.field_names)
+    field_rows = (rows[:, None] * n_fields + np.arange(n_fields, dtype=np.int64)).reshape(-1)
+    dom_ptr, dom_ids = groups(data.domain_ptr, data.domain_ids, rows)
+    tok_ptr, tok_ids = groups(data.name_tok_ptr, data.name_tok_ids, names)
+    parent = data.parent_row[rows]
+    text = {
+        f.name: strings(getattr(data, f.name), names if f.name.startswith("name_") else rows)
+        for f in dataclasses.fields(IndexData)
+        if f.name not in ("tokens", "domains", "brands", "field_names", "field_values")
+        and isinstance(getattr(data, f.name), StringColumn)
+    }
+    new_data = dataclasses.replace(
+        data,
+        **text,
+        parent_row=np.where(parent >= 0, row_to[np.maximum(parent, 0)], -1),
+        domain_ptr=dom_ptr,
+        domain_ids=dom_to[dom_ids],
+        domains=strings(data.domains, doms),
+        brands=strings(data.brands, doms),
+        name_owner=row_to[data.name_owner[names]],
+        name_lossy=data.name_lossy[names],
+        name_tok_ptr=tok_ptr,
+        name_tok_ids=tok_to[tok_ids],
+        tokens=strings(data.tokens, toks),
+        field_values=strings(data.field_values, field_rows),
+    )
+    family_ptr, family_rows = groups(lk.family_ptr, lk.family_rows, rows)
+    acct_name_ptr, acct_name_rows = groups(lk.acct_name_ptr, lk.acct_name_rows, rows)
+    dom_acct_ptr, dom_acct_rows = groups(lk.domain_acct_ptr, lk.domain_acct_rows, doms)
+    brand_acct_ptr, brand_acct_rows = groups(lk.brand_acct_ptr, lk.brand_acct_rows, brands)
+    post_ptr, post_rows = groups(lk.post_ptr, lk.post_rows, toks)
+    first_owner = lk.domain_first_owner[np.append(doms, -1)]
+    pair = lk.pair_table
+    pair_keys = packed((pair.keys - 1).astype(np.int64), tok_to, tok_to) + 1
+    new_lookups = Lookups(
+        ultimate_row=row_to[lk.ultimate_row[rows]],
+        depth=lk.depth[rows],
+        group=row_to[lk.group[rows]],
+        family_ptr=family_ptr,
+        family_rows=row_to[family_rows],
+        id_rank=dense(lk.id_rank, rows),
+        acct_name_ptr=acct_name_ptr,
+        acct_name_rows=name_to[acct_name_rows],
+        domain_table=table(lk.domain_table, dom_to),
+        domain_acct_ptr=dom_acct_ptr,
+        domain_acct_rows=row_to[dom_acct_rows],
+        domain_first_owner=np.where(first_owner >= 0, row_to[first_owner], -1),
+        brand_table=table(lk.brand_table, brand_to),
+        domain_brand=brand_to[lk.domain_brand[doms]],
+        brand_acct_ptr=brand_acct_ptr,
+        brand_acct_rows=row_to[brand_acct_rows],
+        acct_domain_keys=packed(lk.acct_domain_keys, row_to, dom_to),
+        acct_brand_keys=packed(lk.acct_brand_keys, row_to, brand_to),
+        token_table=table(lk.token_table, tok_to),
+        idf=lk.idf[toks],
+        idf_raw=lk.idf_raw[toks],
+        token_df=lk.token_df[toks],
+        token_rank=dense(lk.token_rank, toks),
+        post_ptr=post_ptr,
+        post_rows=name_to[post_rows],
+        pair_table=KeyTable(pair_keys.astype(np.uint64), pair.ptr, name_to[pair.values]),
+        name_compact=strings(lk.name_compact, names),
+        name_compact_len=lk.name_compact_len[names],
+        token_common=lk.token_common[toks],
+        name_generic=lk.name_generic[names],
+        exact_table=table(lk.exact_table, name_to),
+        acronym_table=table(lk.acronym_table, name_to),
+        typo_table=table(lk.typo_table, tok_to),
+        country_hash=lk.country_hash[rows],
+        city_hash=lk.city_hash[rows],
+        phone_hash=lk.phone_hash[rows],
+        legal_hash=lk.legal_hash[names],
+        acronym_hash=lk.acronym_hash[names],
+        compact_hash=lk.compact_hash[names],
+        ascii_hash=lk.ascii_hash[names],
+    )
+    return new_data, new_lookups
+
+
+def _renumbered(size: int, kept: IntArray) -> IntArray:
+    """Old number -> new number of the ``kept`` ones (ascending), -1 for the others."""
+    to = np.full(size, -1, dtype=np.int64)
+    to[kept] = np.arange(len(kept), dtype=np.int64)
+    return to

@@ -371,14 +371,9 @@ class _State:
         """These accounts without the rows removals left behind."""
         if self.complete:
             return self
-        from leadmatch.updates import merged
+        from leadmatch.edits import compacted
 
-        alive = np.zeros(len(self.data.account_id), dtype=bool)
-        alive[self.lookups.family_rows] = True
-        names = self.data.field_names.tolist()
-        empty = _build_data([], False, 1, names, whole=False)
-        data, keys = merged(self.data, self.lookups, alive, empty, self.row_of_id.get)
-        return _State(data, derive(data, keys))
+        return _State(*compacted(self.data, self.lookups))
 
     @cached_property
     def row_of_id(self) -> Mapping[str, int]:
