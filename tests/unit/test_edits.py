@@ -190,3 +190,11 @@ def test_ids_fold_their_changes_and_forget_removed_ids() -> None:
     assert changed["n4999"] == 5002 and "a" not in changed and len(changed) == 5002
     with pytest.raises(KeyError):
         changed["a"]
+
+
+def test_worker_processes_get_the_live_accounts_of_an_edited_index() -> None:
+    index = _edited()
+    index.remove(["IN-1"])
+    expected = index.match_many(LEADS * 3)
+    assert list(index.match_iter(iter(LEADS * 3), chunk_size=4, workers=2)) == expected
+    assert expected[2].account_id is None  # Tata Steel was removed, in the workers too
