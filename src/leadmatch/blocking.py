@@ -501,7 +501,7 @@ def _top_names(
     lead_of, name_of, pair_rank = lead_of[keep], name_of[keep], pair_rank[keep]
     score = overlap.score(index, lead_of, name_of)
     id_rank = lk.id_rank[index.data.name_owner[name_of]]
-    order = _best_first(row[keep], score, pair_rank, id_rank, len(leads), len(lk.id_rank))
+    order = _best_first(row[keep], score, pair_rank, id_rank, len(leads), lk.n_accounts)
     top = order[rank_in_group(lead_of[order]) < config.max_candidates]
     return lead_of[top], name_of[top]
 

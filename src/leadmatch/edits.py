@@ -32,6 +32,7 @@ from leadmatch._arrays import (
     expand,
     first_of_groups,
     offsets,
+    rank_in_group,
 )
 from leadmatch._buffers import Buffers
 from leadmatch._keys import EMPTY, KeyTable, U64Array, hash_keys
@@ -195,9 +196,11 @@ def edit_table(
 
 
 def _edit_sorted(keys: IntArray, removed: IntArray, added: IntArray) -> IntArray:
-    """A sorted array less ``removed`` (each present) and with ``added``, still sorted."""
+    """A sorted array less ``removed`` (each present as often as it is removed: an account with
+    two domains of one brand holds its brand key twice) and with ``added``, still sorted."""
     if len(removed):
-        keys = np.delete(keys, keys.searchsorted(np.sort(removed)))
+        removed = np.sort(removed)
+        keys = np.delete(keys, keys.searchsorted(removed) + rank_in_group(removed))
     if len(added):
         added = np.sort(added)
         keys = np.insert(keys, keys.searchsorted(added), added)
@@ -227,8 +230,9 @@ def _bisect(order: IntArray, value: str, text: Callable[[int], str]) -> int:
 def _ranked(
     rank: IntArray, order: IntArray, values: list[str], text: Callable[[int], str], first: int
 ) -> tuple[IntArray, IntArray]:
-    """``rank`` (a permutation: row -> place in text order) and ``order`` (its inverse) with
-    rows ``first, first + 1, ...`` of text ``values`` put in their places."""
+    """``rank`` (row -> place in text order, ``0..`` over the live rows) and ``order`` (its
+    inverse: live rows in text order) with rows ``first, first + 1, ...`` of text ``values``
+    put in their places."""
     if not values:
         return rank, order
     sorted_at = sorted(range(len(values)), key=values.__getitem__)
@@ -246,6 +250,22 @@ def _ranked(
     return np.concatenate([shifted, new_rank]), np.insert(order, places, rows)
 
 
+def _unranked(rank: IntArray, order: IntArray, gone: IntArray) -> tuple[IntArray, IntArray]:
+    """``rank`` and ``order`` (as in :func:`_ranked`) without the rows ``gone``: the live rows'
+    ranks stay ``0..`` as a build of the live accounts would number them (so that nothing
+    read from them depends on the rows removals left behind)."""
+    if not len(gone):
+        return rank, order
+    places = np.sort(rank[gone])
+    if len(places) <= 8:
+        lowered = rank.copy()
+        for place in places.tolist():
+            lowered -= rank > place
+    else:
+        lowered = rank - np.searchsorted(places, rank, side="left")
+    return lowered, np.delete(order, places)
+
+
 class Editor:
     """What changing the tables in place needs beyond the tables: which rows live, rows and
     words in text order, the parent ids not yet accounts, and the growing buffers. One
@@ -256,8 +276,9 @@ class Editor:
         n_acct = len(data.account_id)
         self.alive = np.zeros(n_acct, dtype=bool)
         self.alive[lk.family_rows] = True
-        self.by_id = np.empty(n_acct, dtype=np.int64)
-        self.by_id[lk.id_rank] = np.arange(n_acct, dtype=np.int64)
+        live = lk.family_rows
+        self.by_id = np.empty(len(live), dtype=np.int64)
+        self.by_id[lk.id_rank[live]] = live  # live rows' ranks are 0.. in id order
         self.by_text = np.empty(len(lk.token_rank), dtype=np.int64)
         self.by_text[lk.token_rank] = np.arange(len(lk.token_rank), dtype=np.int64)
         self.generic = generic_words(data.tokens.objects())
@@ -320,7 +341,8 @@ class Editor:
         # Ids: the new rows' places in id order, and the map from id to row.
         new_ids = part.account_id.tolist()
         account_id = text["account_id"]
-        id_rank, by_id = _ranked(lk.id_rank, self.by_id, new_ids, account_id.__getitem__, n_acct)
+        id_rank, by_id = _unranked(lk.id_rank, self.by_id, gone)
+        id_rank, by_id = _ranked(id_rank, by_id, new_ids, account_id.__getitem__, n_acct)
         gone_ids = data.account_id.take(gone)
         ids = self.ids.changed(gone_ids, dict(zip(new_ids, new_rows.tolist())))
 

@@ -708,27 +708,33 @@ class AccountIndex:
 def _changed(state: _State, gone: IntArray, new: IndexData) -> _State:
     """A new version of ``state``'s tables: accounts at rows ``gone`` removed, ``new`` added.
 
-    A small change edits the tables (:mod:`leadmatch.edits`); a large one, or one on tables
-    not yet edited in place whose editor would cost more than the change, derives them again.
+    A small change edits the tables (:mod:`leadmatch.edits`); a large one derives them again.
+    Either way, once removed accounts' rows pass a quarter of the rows, the tables are first
+    compacted (as :meth:`AccountIndex.save` does), so that memory does not grow with churn.
     """
     from leadmatch.edits import Editor, incremental
     from leadmatch.updates import merged
 
+    lookups = state.lookups
+    small = incremental(len(gone) + len(new.account_id), lookups.n_rows)
+    if not small or lookups.n_rows - lookups.n_accounts > max(1024, lookups.n_rows // 4):
+        whole = state.whole
+        if whole is not state:  # renumber the rows to remove in the compacted tables
+            row_of = whole.row_of_id
+            ids = state.data.account_id.take(gone)
+            gone = np.array([row_of[i] for i in ids], dtype=np.int64)
+            state = whole
     data, lookups = state.data, state.lookups
-    if incremental(len(gone) + len(new.account_id), len(data.account_id)):
+    if small:
         editor = state.editor or Editor(data, lookups, state.row_of_id)
         state.editor = None  # if the change fails half-way, the next one starts afresh
         after, derived = editor.change(data, lookups, gone, new)
         changed = _State(after, derived, ids=editor.ids)
         changed.editor = editor
         return changed
-    whole = state.whole
-    keep = np.ones(len(whole.data.account_id), dtype=bool)
-    if whole is not state:  # renumber the rows to remove in the compacted tables
-        row_of = whole.row_of_id
-        gone = np.array([row_of[i] for i in data.account_id.take(gone)], dtype=np.int64)
+    keep = np.ones(len(data.account_id), dtype=bool)
     keep[gone] = False
-    after, keys = merged(whole.data, whole.lookups, keep, new, whole.row_of_id.get)
+    after, keys = merged(data, lookups, keep, new, state.row_of_id.get)
     return _State(after, derive(after, keys))
 
 

@@ -32,6 +32,8 @@ def account(draw: st.DrawFn, account_id: str) -> dict[str, object]:
         "account_id": account_id,
         "name": " ".join(w.title() for w in words) + draw(st.sampled_from(FORMS)),
         "domain": draw(st.sampled_from([None, f"{brand}.{suffix}", "shared-host.com"])),
+        # Several domains of one brand: one account is then twice under that brand.
+        "alias_domains": draw(st.sampled_from([[], [f"{brand}.net"], [f"{brand}.io", "x.se"]])),
         "aliases": draw(st.lists(st.sampled_from(WORDS), max_size=2)),
         "country": draw(st.sampled_from([None, "DE", "GB", "SE", "JP"])),
         "parent_id": draw(st.sampled_from([None, None, *IDS])),
@@ -46,7 +48,10 @@ def history(draw: st.DrawFn) -> tuple[dict[str, dict[str, object]], list[tuple[s
     held = set(start)
     changes: list[tuple[str, object]] = []
     for _ in range(draw(st.integers(1, 8))):
-        kind = draw(st.sampled_from(["add", "update", "remove", "apply"]))
+        kind = draw(st.sampled_from(["add", "update", "remove", "apply", "save"]))
+        if kind == "save":  # saved (compacted) and changed on, or loaded back first
+            changes.append((kind, draw(st.booleans())))
+            continue
         if kind == "apply":  # all three at once, on distinct ids
             fresh = draw(st.lists(st.sampled_from([i for i in IDS if i not in held] or ["-"])))
             ids = draw(st.permutations(sorted(held)))
@@ -130,7 +135,9 @@ def holds_after(
     index = AccountIndex.build(list(start.values()), CONFIG)
     final = dict(start)
     for kind, arg in changes:
-        if kind == "apply":
+        if kind == "save":
+            index = _saved(index, reload=bool(arg))
+        elif kind == "apply":
             counts = index.apply(**arg)  # type: ignore[arg-type]
             assert counts == {"added": len(arg["add"]), "updated": len(arg["update"]),  # type: ignore[index]
                               "removed": len(arg["remove"])}  # type: ignore[index]  # fmt: skip
@@ -155,6 +162,15 @@ def holds_after(
     assert index.match_many(leads) == fresh.match_many(leads)
 
 
+def _saved(index: AccountIndex, reload: bool) -> AccountIndex:
+    """``index`` after a save, or the index loaded from the file (copied into memory)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = index.save(Path(folder) / "saved.lmx")
+        return AccountIndex.load(path, CONFIG, mmap=False) if reload else index
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(history())
 def test_an_updated_index_saves_and_loads_what_it_holds(
@@ -165,7 +181,9 @@ def test_an_updated_index_saves_and_loads_what_it_holds(
     start, changes = case
     index = AccountIndex.build(list(start.values()), CONFIG)
     for kind, arg in changes:
-        if kind == "apply":
+        if kind == "save":
+            index = _saved(index, reload=bool(arg))
+        elif kind == "apply":
             index.apply(**arg)  # type: ignore[arg-type]
         else:
             getattr(index, kind)(arg)

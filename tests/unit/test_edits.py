@@ -198,3 +198,11 @@ def test_worker_processes_get_the_live_accounts_of_an_edited_index() -> None:
     expected = index.match_many(LEADS * 3)
     assert list(index.match_iter(iter(LEADS * 3), chunk_size=4, workers=2)) == expected
     assert expected[2].account_id is None  # Tata Steel was removed, in the workers too
+
+
+def test_removed_rows_are_dropped_before_they_pass_a_quarter_of_the_index() -> None:
+    index = _edited()
+    for k in range(1100):  # a CRM sync that keeps renaming one account
+        index.update([{"account_id": "IN-1", "name": f"Tata Steel {k}", "domain": "tatasteel.com"}])
+    assert len(index) == 5 and index.lookups.n_rows <= 5 + 1025
+    assert index.match(LEADS[2]).account_id == "IN-1"
