@@ -207,6 +207,12 @@ def _edit_sorted(keys: IntArray, removed: IntArray, added: IntArray) -> IntArray
     return keys
 
 
+def _entries(ptr: IntArray, values: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
+    """Every value of ``rows`` of a CSR table, and the row it is of."""
+    which, at = expand(ptr, rows)
+    return values[at], rows[which]
+
+
 def _first_in_groups(ptr: IntArray, rows: IntArray, groups: IntArray) -> IntArray:
     """The first row of each of ``groups`` (-1 for an empty one)."""
     start = ptr[groups]
@@ -361,8 +367,7 @@ class Editor:
         ultimate, depth = self._hierarchy(lk, parent_row, changed, alive, k)
 
         # Domains and brands: their accounts, first owners, and the tables of the live ones.
-        gone_dom_which, gone_dom_at = expand(data.domain_ptr, gone)
-        gone_dom, gone_dom_owner = data.domain_ids[gone_dom_at], gone[gone_dom_which]
+        gone_dom, gone_dom_owner = _entries(data.domain_ptr, data.domain_ids, gone)
         n_dom_after = n_dom + len(new_dom)
         dom_acct_ptr, dom_acct_rows = edit_groups(
             lk.domain_acct_ptr,
@@ -418,8 +423,7 @@ class Editor:
         )  # fmt: skip
 
         # Words: postings, document frequencies, weights, the live words' tables.
-        gone_tok_which, gone_tok_at = expand(data.name_tok_ptr, gone_names)
-        gone_tok, gone_tok_name = data.name_tok_ids[gone_tok_at], gone_names[gone_tok_which]
+        gone_tok, gone_tok_name = _entries(data.name_tok_ptr, data.name_tok_ids, gone_names)
         n_tok_after = n_tok + len(new_tok)
         post_ptr, post_rows = edit_groups(
             lk.post_ptr,
