@@ -533,9 +533,10 @@ class AccountIndex:
         columns: Mapping[str, str] | None = None,
     ) -> dict[str, int]:
         """:meth:`add`, :meth:`update` and :meth:`remove` in one change (a CRM sync's new,
-        changed and deleted accounts): the tables are derived once, which costs what one
-        change costs. Every check runs before anything changes. Returns how many accounts
-        were ``added``, ``updated`` and ``removed``.
+        changed and deleted accounts): one new version of the tables, edited where the
+        changed accounts are (or derived again when they are more than a fiftieth of the
+        index). Every check runs before anything changes. Returns how many accounts were
+        ``added``, ``updated`` and ``removed``.
 
         >>> index = AccountIndex.build([{"account_id": "A1", "name": "Nordic Timber AB"}])
         >>> index.apply(add=[{"account_id": "A2", "name": "Sakura Denki KK"}], remove=["A1"])

@@ -1,4 +1,6 @@
-"""The columns of an index after a change: some accounts dropped, new ones appended.
+"""The columns of an index after a large change: some accounts dropped, new ones appended,
+for :func:`~leadmatch.lookups.derive` to derive every table from (a small change edits the
+tables instead: :mod:`leadmatch.edits`).
 
 An update normalizes only the accounts it is given (into a small
 :class:`~leadmatch.index.IndexData` of their own, by the build's own code) and joins that to the
