@@ -62,6 +62,16 @@ def incremental(changed: int, n_rows: int) -> bool:
     return changed <= max(64, n_rows // 50)
 
 
+#: Removed accounts' rows are compacted away once there are more than this many of them and
+#: more than a quarter of all rows (so that memory does not grow with churn).
+COMPACT_AT = 1024
+
+
+def worth_compacting(n_rows: int, n_accounts: int) -> bool:
+    """Whether the rows removals left behind are enough to compact before the next change."""
+    return n_rows - n_accounts > max(COMPACT_AT, n_rows // 4)
+
+
 class Ids(Mapping[str, int]):
     """Account id -> row: a dictionary shared by versions, and the changes since it was made
     (an id mapped to ``-1`` was removed). Changes are folded in now and then, so a look-up
@@ -259,7 +269,8 @@ def _ranked(
 def _unranked(rank: IntArray, order: IntArray, gone: IntArray) -> tuple[IntArray, IntArray]:
     """``rank`` and ``order`` (as in :func:`_ranked`) without the rows ``gone``: the live rows'
     ranks stay ``0..`` as a build of the live accounts would number them (so that nothing
-    read from them depends on the rows removals left behind)."""
+    read from them depends on the rows removals left behind). Removed rows keep stale ranks,
+    which may equal a live row's: nothing reads a removed row's rank."""
     if not len(gone):
         return rank, order
     places = np.sort(rank[gone])

@@ -713,12 +713,12 @@ def _changed(state: _State, gone: IntArray, new: IndexData) -> _State:
     Either way, once removed accounts' rows pass a quarter of the rows, the tables are first
     compacted (as :meth:`AccountIndex.save` does), so that memory does not grow with churn.
     """
-    from leadmatch.edits import Editor, incremental
+    from leadmatch.edits import Editor, incremental, worth_compacting
     from leadmatch.updates import merged
 
     lookups = state.lookups
     small = incremental(len(gone) + len(new.account_id), lookups.n_rows)
-    if not small or lookups.n_rows - lookups.n_accounts > max(1024, lookups.n_rows // 4):
+    if not small or worth_compacting(lookups.n_rows, lookups.n_accounts):
         whole = state.whole
         if whole is not state:  # renumber the rows to remove in the compacted tables
             row_of = whole.row_of_id

@@ -5,6 +5,7 @@ that reads every account sees only live ones."""
 from __future__ import annotations
 
 import dataclasses
+import random
 import zipfile
 from pathlib import Path
 from unittest import mock
@@ -206,3 +207,48 @@ def test_removed_rows_are_dropped_before_they_pass_a_quarter_of_the_index() -> N
         index.update([{"account_id": "IN-1", "name": f"Tata Steel {k}", "domain": "tatasteel.com"}])
     assert len(index) == 5 and index.lookups.n_rows <= 5 + 1025
     assert index.match(LEADS[2]).account_id == "IN-1"
+
+
+@mock.patch.object(edits, "COMPACT_AT", 8)  # compaction after a few changes, not a thousand
+def test_large_applies_snapshots_and_compaction_give_what_a_fresh_build_gives() -> None:
+    """More than eight ids placed at once (the binary-search branch of the rank updates), an
+    editor made on tables that already hold removed rows (a snapshot, edited on its own), and
+    compaction between changes."""
+    rnd = random.Random(3)
+    words = ["Nordic", "Timber", "Acme", "Delta", "Sakura", "Denki", "Kraft"]
+
+    def record(account_id: str) -> dict[str, object]:
+        first, second = rnd.sample(words, 2)
+        domain = f"{first.lower()}{rnd.randint(0, 5)}.com"
+        return {"account_id": account_id, "name": f"{first} {second}" + rnd.choice(["", " AB"]),
+                "domain": domain, "alias_domains": [domain.replace(".com", ".net")],
+                "parent_id": rnd.choice([None, "A1", "A2"])}  # fmt: skip
+
+    final = {f"A{k}": record(f"A{k}") for k in range(40)}
+    index = AccountIndex.build(list(final.values()))
+    forks = []
+    for step in range(12):
+        ids = sorted(final)
+        gone = rnd.sample(ids, 10)
+        updated = [record(i) for i in rnd.sample([i for i in ids if i not in gone], 10)]
+        added = [record(f"B{step}-{k}") for k in range(10)]
+        index.apply(add=added, update=updated, remove=gone)
+        for i in gone:
+            del final[i]
+        final.update({str(r["account_id"]): r for r in added + updated})
+        if step in (3, 7):
+            forks.append((index.snapshot(), dict(final)))
+    for snapshot, held in forks:
+        gone, added = sorted(held)[:9], [record(f"C{k}") for k in range(9)]
+        snapshot.apply(remove=gone, add=added)
+        for i in gone:
+            del held[i]
+        held.update({str(r["account_id"]): r for r in added})
+    assert index.lookups.n_rows < 40 + 12 * 20  # compacted on the way
+    for edited, held in [(index, final), *forks]:
+        records = list(held.values())
+        leads = [Lead(lead_id=str(k), company=str(r["name"]), email=f"x@{r['domain']}")
+                 for k, r in enumerate(records)]  # fmt: skip
+        live = edited.lookups.family_rows
+        assert sorted(edited.lookups.id_rank[live].tolist()) == list(range(len(live)))
+        assert edited.match_many(leads) == AccountIndex.build(records).match_many(leads)
