@@ -101,6 +101,11 @@ class StringColumn(Sequence[str]):
     def __repr__(self) -> str:
         return f"StringColumn({len(self):,} values)"
 
+    def filled(self) -> BoolArray:
+        """Which values are not empty, from the offsets (nothing is decoded)."""
+        lengths: BoolArray = np.diff(self._ptr) > self._gap
+        return lengths
+
     def tolist(self) -> list[str]:
         return list(self.objects().tolist())
 

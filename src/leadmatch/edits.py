@@ -15,22 +15,21 @@ is edited where the change touches it:
 
 Every table then holds what :func:`~leadmatch.lookups.derive` would make of the live
 accounts, with rows numbered otherwise (the property test checks this against fresh builds).
-Saving writes the live rows only (:func:`~leadmatch.updates.merged` compacts them).
+Saving writes the live rows only (:func:`compacted` renumbers them).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 
 from leadmatch._arrays import (
     BoolArray,
     IntArray,
-    connected_components,
     expand,
-    first_of_groups,
     offsets,
     rank_in_group,
 )
@@ -43,9 +42,12 @@ from leadmatch.lookups import (
     MAX_HIERARCHY_DEPTH,
     Lookups,
     RowKeys,
+    ancestors,
+    company_groups,
     frequent_words,
     generic_words,
     pair_rows,
+    per_value,
     typo_variants_of,
     word_weights,
 )
@@ -111,6 +113,11 @@ class Ids(Mapping[str, int]):
 
     def __len__(self) -> int:
         return self._size
+
+
+def _by_value(values: IntArray) -> IntArray:
+    """The order of a table whose values are ordered by themselves (a word's or domain's id)."""
+    return values
 
 
 def _packed(rank: IntArray, values: IntArray) -> IntArray:
@@ -254,16 +261,22 @@ def _ranked(
     sorted_at = sorted(range(len(values)), key=values.__getitem__)
     places = np.array([_bisect(order, values[i], text) for i in sorted_at], dtype=np.int64)
     rows = first + np.array(sorted_at, dtype=np.int64)
-    if len(places) <= 8:  # a few passes beat a binary search per row
-        shifted = rank.copy()
-        for place in places.tolist():
-            shifted += rank >= place
-    else:
-        shifted = rank + np.searchsorted(places, rank, side="right")
+    shifted = rank + _passed(rank, places, "right")
     shifted_places = places + np.arange(len(places))
     new_rank = np.empty(len(values), dtype=np.int64)
     new_rank[rows - first] = shifted_places
     return np.concatenate([shifted, new_rank]), np.insert(order, places, rows)
+
+
+def _passed(rank: IntArray, places: IntArray, side: Literal["left", "right"]) -> IntArray:
+    """How many of ``places`` (sorted) each rank is at or past (``right``) or past (``left``)."""
+    if len(places) > 8:
+        counts: IntArray = np.searchsorted(places, rank, side=side)
+        return counts
+    counts = np.zeros(len(rank), dtype=np.int64)  # a few passes beat a search per rank
+    for place in places.tolist():
+        counts += (rank >= place) if side == "right" else (rank > place)
+    return counts
 
 
 def _unranked(rank: IntArray, order: IntArray, gone: IntArray) -> tuple[IntArray, IntArray]:
@@ -274,12 +287,7 @@ def _unranked(rank: IntArray, order: IntArray, gone: IntArray) -> tuple[IntArray
     if not len(gone):
         return rank, order
     places = np.sort(rank[gone])
-    if len(places) <= 8:
-        lowered = rank.copy()
-        for place in places.tolist():
-            lowered -= rank > place
-    else:
-        lowered = rank - np.searchsorted(places, rank, side="left")
+    lowered = rank - _passed(rank, places, "left")
     return lowered, np.delete(order, places)
 
 
@@ -290,19 +298,16 @@ class Editor:
     needed (about a second for a million accounts) and dropped if a change fails."""
 
     def __init__(self, data: IndexData, lk: Lookups, ids: Mapping[str, int]) -> None:
-        n_acct = len(data.account_id)
-        self.alive = np.zeros(n_acct, dtype=bool)
-        self.alive[lk.family_rows] = True
+        self.alive = lk.live()
         live = lk.family_rows
         self.by_id = np.empty(len(live), dtype=np.int64)
         self.by_id[lk.id_rank[live]] = live  # live rows' ranks are 0.. in id order
         self.by_text = np.empty(len(lk.token_rank), dtype=np.int64)
         self.by_text[lk.token_rank] = np.arange(len(lk.token_rank), dtype=np.int64)
         self.generic = generic_words(data.tokens.objects())
-        parent_ptr = data.parent_id.buffers[1]
-        named = np.diff(parent_ptr) > (1 if data.parent_id.buffers[2] else 0)
         self.orphans: dict[str, list[int]] = {}
-        for row in np.flatnonzero(named & (data.parent_row < 0) & self.alive).tolist():
+        waiting = data.parent_id.filled() & (data.parent_row < 0) & self.alive
+        for row in np.flatnonzero(waiting).tolist():
             self.orphans.setdefault(data.parent_id[row], []).append(row)
         self.buffers = Buffers()
         self.ids = ids if isinstance(ids, Ids) else Ids(dict(ids), {}, len(ids))
@@ -372,9 +377,7 @@ class Editor:
             return ranks
 
         # Parent links, then ultimate parents and depths below every link that changed.
-        parent_row, changed = self._link_parents(
-            data, part, gone, gone_ids, new_ids, new_rows, ids, alive
-        )
+        parent_row, changed = self._link_parents(data, part, gone, new_ids, new_rows, ids, alive)
         ultimate, depth = self._hierarchy(lk, parent_row, changed, alive, k)
 
         # Domains and brands: their accounts, first owners, and the tables of the live ones.
@@ -399,7 +402,7 @@ class Editor:
             lk.domain_table,
             (hash_keys(data.domains.take(dead_dom)), dead_dom),
             (domain_hash[new_dom], dom_map[new_dom]),
-            lambda v: v,
+            _by_value,
         )
         domain_brand = grow("domain_brand", lk.domain_brand, brand_of_new)
         n_brand_after = n_brand + len(fresh_brands)
@@ -416,13 +419,11 @@ class Editor:
         dead_brand = touched_brand[
             brand_acct_ptr[touched_brand + 1] == brand_acct_ptr[touched_brand]
         ]
-        brand_hashes = np.zeros(n_brand, dtype=np.uint64)
-        brand_hashes[lk.brand_table.values] = lk.brand_table.keys  # one brand per hash
         brand_table = edit_table(
             lk.brand_table,
-            (brand_hashes[dead_brand], dead_brand),
+            (per_value(lk.brand_table, n_brand)[dead_brand], dead_brand),
             (fresh_brands, n_brand + np.arange(len(fresh_brands), dtype=np.int64)),
-            lambda v: v,
+            _by_value,
         )
         acct_domain_keys = _edit_sorted(
             lk.acct_domain_keys, (gone_dom_owner << ID_BITS) + gone_dom,
@@ -455,7 +456,7 @@ class Editor:
             lk.token_table,
             (hash_keys(data.tokens.take(dead_tok)), dead_tok),
             (keys.token_hash[new_tok], tok_map[new_tok]),
-            lambda v: v,
+            _by_value,
         )
         dead_at, dead_variants = typo_variants_of(data.tokens.take(dead_tok))
         new_typo = np.isin(keys.typo_token, new_tok)
@@ -463,7 +464,7 @@ class Editor:
             lk.typo_table,
             (hash_keys(dead_variants), dead_tok[np.array(dead_at, dtype=np.int64)]),
             (keys.typo_hash[new_typo], tok_map[keys.typo_token[new_typo]]),
-            lambda v: v,
+            _by_value,
         )
         token_rank, by_text = _ranked(
             lk.token_rank, self.by_text, new_tok_text, tokens.__getitem__, n_tok
@@ -518,7 +519,7 @@ class Editor:
 
         # Accounts' names, then company groups around the change.
         acct_name_ptr = grow(
-            "acct_name_ptr", lk.acct_name_ptr, lk.acct_name_ptr[-1] + part_offsets(part)
+            "acct_name_ptr", lk.acct_name_ptr, lk.acct_name_ptr[-1] + _name_ends(part)
         )
         acct_name_rows = grow("acct_name_rows", lk.acct_name_rows, new_names)
         country_hash = grow("country_hash", lk.country_hash, keys.country_hash)
@@ -596,7 +597,6 @@ class Editor:
         data: IndexData,
         part: IndexData,
         gone: IntArray,
-        gone_ids: list[str],
         new_ids: list[str],
         new_rows: IntArray,
         ids: Ids,
@@ -638,7 +638,7 @@ class Editor:
         self, lk: Lookups, parent_row: IntArray, changed: IntArray, alive: BoolArray, k: int
     ) -> tuple[IntArray, IntArray]:
         """Ultimate parents and depths, computed again for ``changed`` and their descendants
-        as :func:`~leadmatch.lookups._hierarchy` computes them for all."""
+        as :func:`~leadmatch.lookups.derive` computes them for all."""
         affected = [changed]
         frontier, seen = changed, set(changed.tolist())
         for _ in range(MAX_HIERARCHY_DEPTH + 1):
@@ -651,22 +651,7 @@ class Editor:
         rows = np.unique(np.concatenate(affected))
         ultimate = np.concatenate([lk.ultimate_row, np.arange(k, dtype=np.int64) + len(alive) - k])
         depth = np.concatenate([lk.depth, np.zeros(k, dtype=np.int64)])
-        top, steps = rows.copy(), np.zeros(len(rows), dtype=np.int64)
-        current = parent_row[rows]
-        current[current == rows] = -1
-        active = current >= 0
-        for _ in range(MAX_HIERARCHY_DEPTH):
-            at = np.flatnonzero(active)
-            if not len(at):
-                break
-            top[at] = current[at]
-            steps[at] += 1
-            nxt = parent_row[current[at]]
-            nxt[nxt == current[at]] = -1
-            current[at] = nxt
-            active[at] = nxt >= 0
-        broken = np.flatnonzero(active)
-        top[broken], steps[broken] = rows[broken], 0
+        top, steps, _ = ancestors(parent_row, rows)
         ultimate[rows], depth[rows] = top, steps
         return ultimate, depth
 
@@ -714,7 +699,7 @@ class Editor:
         _, at = expand(lk.family_ptr, old_groups)
         members = lk.family_rows[at]
         rows = np.union1d(members[alive[members]], new_rows)
-        label = _components(
+        label = company_groups(
             rows, parent_row, domain_ptr, domain_ids, acct_name_ptr, acct_name_rows,
             ascii_hash, country_hash,
         )  # fmt: skip
@@ -730,47 +715,6 @@ class Editor:
         return group, family_ptr, family_rows
 
 
-def _components(
-    rows: IntArray,
-    parent_row: IntArray,
-    domain_ptr: IntArray,
-    domain_ids: IntArray,
-    acct_name_ptr: IntArray,
-    acct_name_rows: IntArray,
-    ascii_hash: U64Array,
-    country_hash: U64Array,
-) -> IntArray:
-    """The company group (its smallest row) of each of ``rows`` (sorted, closed under the
-    links), by the links :func:`~leadmatch.lookups._company_groups` follows."""
-    local = np.arange(len(rows), dtype=np.int64)
-    left: list[IntArray] = []
-    right: list[IntArray] = []
-    parent = parent_row[rows]
-    linked = np.flatnonzero(parent >= 0)
-    left.append(linked)
-    right.append(np.searchsorted(rows, parent[linked]))
-    which, at = expand(domain_ptr, rows)
-    if len(at) > 1:
-        dom = domain_ids[at]
-        order = np.argsort(dom, kind="stable")
-        shared = np.flatnonzero(~first_of_groups(dom[order]))
-        left.append(which[order][shared - 1])
-        right.append(which[order][shared])
-    has_name = acct_name_ptr[rows + 1] > acct_name_ptr[rows]
-    owners = local[has_name]
-    primary = acct_name_rows[acct_name_ptr[rows[owners]]]
-    name_key, country_key = ascii_hash[primary], country_hash[rows[owners]]
-    if len(owners) > 1:
-        order = np.lexsort((owners, name_key, country_key))
-        same = ~(first_of_groups(name_key[order]) | first_of_groups(country_key[order]))
-        same &= name_key[order] != EMPTY
-        at = np.flatnonzero(same)
-        left.append(owners[order][at - 1])
-        right.append(owners[order][at])
-    label = connected_components(len(rows), np.concatenate(left), np.concatenate(right))
-    return rows[label]
-
-
 def _account_words(tok: IntArray, owner: IntArray) -> tuple[IntArray, IntArray]:
     """(word, 1) once per account holding it, for counting document frequencies."""
     if not len(tok):
@@ -779,7 +723,7 @@ def _account_words(tok: IntArray, owner: IntArray) -> tuple[IntArray, IntArray]:
     return pairs & ((1 << ID_BITS) - 1), np.ones(len(pairs), dtype=np.int64)
 
 
-def part_offsets(part: IndexData) -> IntArray:
+def _name_ends(part: IndexData) -> IntArray:
     """Each new account's names' end, counted from the part's first name."""
     counts = np.bincount(part.name_owner, minlength=len(part.account_id))
     return np.cumsum(counts).astype(np.int64)
@@ -789,8 +733,7 @@ def compacted(data: IndexData, lk: Lookups) -> tuple[IndexData, Lookups]:
     """The tables without the rows removals left behind (what is saved): rows, names, words,
     domains and brands renumbered in their order. Every renumbering keeps order, so no table
     is sorted again: values are mapped, and sorted keys made of them stay sorted."""
-    alive = np.zeros(len(data.account_id), dtype=bool)
-    alive[lk.family_rows] = True
+    alive = lk.live()
     rows = np.flatnonzero(alive)
     names = np.flatnonzero(alive[data.name_owner])
     toks = np.flatnonzero(np.diff(lk.post_ptr) > 0)

@@ -130,6 +130,12 @@ class Lookups:
         are in none)."""
         return len(self.family_rows)
 
+    def live(self) -> BoolArray:
+        """Which rows are accounts (not left behind by a removal)."""
+        alive = np.zeros(self.n_rows, dtype=bool)
+        alive[self.family_rows] = True
+        return alive
+
     @property
     def n_rows(self) -> int:
         """Account rows, those of accounts an update removed included (see
@@ -185,62 +191,70 @@ def _alphabetical_rank(values: npt.NDArray[np.object_]) -> IntArray:
     return rank
 
 
-def _hierarchy(parent_row: IntArray) -> tuple[IntArray, IntArray]:
-    """Ultimate parent and depth of every account.
+def ancestors(parent_row: IntArray, rows: IntArray) -> tuple[IntArray, IntArray, int]:
+    """Ultimate parent and depth of each of ``rows``, and how many of them are data errors.
 
     An account whose parent chain loops (A -> B -> A), or runs deeper than
-    :data:`MAX_HIERARCHY_DEPTH`, is a data error: it is treated as its own ultimate parent.
+    :data:`MAX_HIERARCHY_DEPTH`, is an error: it is treated as its own ultimate parent. An
+    account that is its own parent is a root.
     """
-    n = len(parent_row)
-    ultimate = np.arange(n, dtype=np.int64)
-    depth = np.zeros(n, dtype=np.int64)
-    parent_row = np.where(parent_row == ultimate, -1, parent_row)  # its own parent: a root
-    current = parent_row.copy()
+    top, depth = rows.copy(), np.zeros(len(rows), dtype=np.int64)
+    current = parent_row[rows]
+    current[current == rows] = -1
     active = current >= 0
     for _ in range(MAX_HIERARCHY_DEPTH):
-        rows = np.flatnonzero(active)
-        if not len(rows):
+        at = np.flatnonzero(active)
+        if not len(at):
             break
-        ultimate[rows] = current[rows]
-        depth[rows] += 1
-        current[rows] = parent_row[current[rows]]
-        active[rows] = current[rows] >= 0
+        top[at] = current[at]
+        depth[at] += 1
+        above = parent_row[current[at]]
+        above[above == current[at]] = -1
+        current[at] = above
+        active[at] = above >= 0
     broken = np.flatnonzero(active)
-    if len(broken):
-        log.warning(
-            "%d account(s) have a parent_id chain that loops; treated as roots", len(broken)
-        )
-        ultimate[broken] = broken
-        depth[broken] = 0
-    return ultimate, depth
+    top[broken], depth[broken] = rows[broken], 0
+    return top, depth, len(broken)
 
 
-def _company_groups(
-    data: IndexData,
-    keys: RowKeys,
-    domain_acct_rows: IntArray,
+def company_groups(
+    rows: IntArray,
+    parent_row: IntArray,
+    domain_ptr: IntArray,
+    domain_ids: IntArray,
     acct_name_ptr: IntArray,
     acct_name_rows: IntArray,
+    ascii_hash: U64Array,
+    country_hash: U64Array,
 ) -> IntArray:
-    """Company groups: parent links, shared domains, and identical name + country."""
-    n_acct = len(data.parent_row)
-    left = [np.flatnonzero(data.parent_row >= 0)]
-    right = [data.parent_row[left[0]]]
-    if len(domain_acct_rows) > 1:
-        same = ~first_of_groups(data.domain_ids[np.argsort(data.domain_ids, kind="stable")])
-        left.append(domain_acct_rows[np.flatnonzero(same) - 1])
-        right.append(domain_acct_rows[same])
-    primary = acct_name_rows[acct_name_ptr[:-1][np.diff(acct_name_ptr) > 0]]
-    owners = data.name_owner[primary]
-    name_key, country_key = keys.ascii_hash[primary], keys.country_hash[owners]
-    named = name_key != EMPTY
+    """The company group (its smallest row) of each of ``rows`` (sorted, and holding every
+    account any of them is linked to): accounts joined by a parent link, a shared domain, or
+    the same primary name in the same country."""
+    left: list[IntArray] = []
+    right: list[IntArray] = []
+    parent = parent_row[rows]
+    linked = np.flatnonzero(parent >= 0)
+    left.append(linked)
+    right.append(np.searchsorted(rows, parent[linked]))
+    which, at = expand(domain_ptr, rows)
+    if len(at) > 1:
+        dom = domain_ids[at]
+        order = np.argsort(dom, kind="stable")
+        shared = np.flatnonzero(~first_of_groups(dom[order]))
+        left.append(which[order][shared - 1])
+        right.append(which[order][shared])
+    owners = np.flatnonzero(acct_name_ptr[rows + 1] > acct_name_ptr[rows])
+    primary = acct_name_rows[acct_name_ptr[rows[owners]]]
+    name_key, country_key = ascii_hash[primary], country_hash[rows[owners]]
     if len(owners) > 1:
         order = np.lexsort((owners, name_key, country_key))
         same = ~(first_of_groups(name_key[order]) | first_of_groups(country_key[order]))
-        same &= named[order]
-        left.append(owners[order][np.flatnonzero(same) - 1])
-        right.append(owners[order][same])
-    return connected_components(n_acct, np.concatenate(left), np.concatenate(right))
+        same &= name_key[order] != EMPTY
+        at = np.flatnonzero(same)
+        left.append(owners[order][at - 1])
+        right.append(owners[order][at])
+    label = connected_components(len(rows), np.concatenate(left), np.concatenate(right))
+    return rows[label]
 
 
 @dataclass(frozen=True)
@@ -304,7 +318,7 @@ class RowKeys:
         def cat(a: npt.NDArray[np.generic], rows: IntArray, b: npt.NDArray[np.generic]) -> Any:
             return np.concatenate([a[rows], b])
 
-        brand_of = _per_value(old.brand_table, old.n_brands)[old.domain_brand]
+        brand_of = per_value(old.brand_table, old.n_brands)[old.domain_brand]
         token_after = np.full(len(old.idf) + 1, -1, dtype=np.int64)  # -1 -> -1 at the end
         token_after[tokens] = np.arange(len(tokens), dtype=np.int64)
         new_after = np.full(len(new.token_hash) + 1, -1, dtype=np.int64)
@@ -325,20 +339,20 @@ class RowKeys:
             ),
             name_compact_len=cat(old.name_compact_len, names, new.name_compact_len),
             domain_hash=cat(
-                _per_value(old.domain_table, len(old.domain_first_owner) - 1),
+                per_value(old.domain_table, len(old.domain_first_owner) - 1),
                 domains,
                 new.domain_hash[new_domains],
             ),
             brand_hash=cat(brand_of, domains, new.brand_hash[new_domains]),
             token_hash=cat(
-                _per_value(old.token_table, len(old.idf)), tokens, new.token_hash[new_tokens]
+                per_value(old.token_table, len(old.idf)), tokens, new.token_hash[new_tokens]
             ),
             typo_hash=typo_hash[typo_token >= 0],
             typo_token=typo_token[typo_token >= 0],
         )
 
 
-def _per_value(table: KeyTable, size: int) -> U64Array:
+def per_value(table: KeyTable, size: int) -> U64Array:
     """The hash of each value ``0..size`` of a table that holds each value under one hash."""
     hashes = np.zeros(size, dtype=np.uint64)
     hashes[table.values] = np.repeat(table.keys, np.diff(table.ptr))
@@ -358,7 +372,10 @@ def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
     n_dom = len(data.domains)
     n_tok = len(data.tokens)
 
-    ultimate, depth = _hierarchy(data.parent_row)
+    every = np.arange(n_acct, dtype=np.int64)
+    ultimate, depth, loops = ancestors(data.parent_row, every)
+    if loops:
+        log.warning("%d account(s) have a parent_id chain that loops; treated as roots", loops)
     id_rank = _alphabetical_rank(data.account_id.objects())
     acct_name_ptr, acct_name_rows = group_by(data.name_owner, n_acct)
 
@@ -376,7 +393,10 @@ def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
     brand_acct_ptr, order = group_by(acct_brand, len(unique_brands), dom_owner_rank)
     brand_acct_rows = dom_owner[order]
 
-    group = _company_groups(data, keys, domain_acct_rows, acct_name_ptr, acct_name_rows)
+    group = company_groups(
+        every, data.parent_row, data.domain_ptr, data.domain_ids, acct_name_ptr,
+        acct_name_rows, keys.ascii_hash, keys.country_hash,
+    )  # fmt: skip
     family_ptr, family_rows = group_by(group, n_acct, id_rank)
 
     tok_owner = np.repeat(np.arange(n_names, dtype=np.int64), np.diff(data.name_tok_ptr))

@@ -113,7 +113,7 @@ def merged(
         ]
     )
     parent_id = join(old.parent_id, kept, new.parent_id)
-    named = np.diff(parent_id.buffers[1]) > (1 if parent_id.buffers[2] else 0)
+    named = parent_id.filled()
     new_row_of = {value: n_kept + row for row, value in enumerate(new.account_id)}
     for row in np.flatnonzero(named & (parent_row < 0)).tolist():
         wanted = parent_id[row]

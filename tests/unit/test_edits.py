@@ -120,7 +120,7 @@ def test_a_change_that_fails_half_way_leaves_the_index_as_it_was() -> None:
     index = _edited()
     before = index.match_many(LEADS)
     with (
-        mock.patch.object(edits, "_components", side_effect=MemoryError),
+        mock.patch.object(edits, "company_groups", side_effect=MemoryError),
         pytest.raises(MemoryError),
     ):
         index.add([{"account_id": "Z", "name": "Zeta Oy", "domain": "zeta.fi"}])
