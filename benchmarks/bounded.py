@@ -16,14 +16,13 @@ import random
 import statistics
 import string
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from leadmatch import AccountIndex, blocking
 from leadmatch.prepare import prepare
 from leadmatch.records import validate_leads
-from run import generate, read_rows  # benchmarks/run.py: this script's folder is on the path
+from run import built_crm  # benchmarks/run.py: this script's folder is on the path
 
 
 def main() -> None:
@@ -34,9 +33,7 @@ def main() -> None:
     if args.index:
         index = AccountIndex.load(args.index)
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            generate(args.accounts, 7, Path(tmp), 10)
-            index = AccountIndex.build(read_rows(Path(tmp) / "accounts.csv", "account"))
+        index, _ = built_crm(args.accounts, 10, workers=1)
     rng = random.Random(7)
     words = index.data.tokens.tolist()
     common = sorted(range(len(words)), key=lambda t: -int(index.lookups.token_df[t]))[:3000]

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from leadmatch import AccountIndex
 from leadmatch.pipeline import OUTPUT_COLUMNS, result_row
-from run import generate, read_rows  # benchmarks/run.py: this script's folder is on the path
+from run import built_crm  # benchmarks/run.py: this script's folder is on the path
 
 FIELDS = ("lead_id", "first_name", "last_name", "email", "company", "website", "country", "city")
 
@@ -36,10 +33,7 @@ def main() -> None:
     import pyarrow as pa
 
     print(f"leadmatch on DataFrames; python {sys.version.split()[0]}")
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(args.accounts, 7, Path(tmp), args.leads)
-        index = AccountIndex.build(read_rows(Path(tmp) / "accounts.csv", "account"), workers=2)
-        rows = read_rows(Path(tmp) / "leads.csv", "lead")[: args.leads]
+    index, rows = built_crm(args.accounts, args.leads)
     records = [{f: row.get(f) or None for f in FIELDS} for row in rows]
     columns = {f: [r[f] for r in records] for f in FIELDS}
     inputs: dict[str, Callable[[], Any]] = {

@@ -77,6 +77,19 @@ def read_rows(path: Path, kind: str) -> list[dict[str, Any]]:
         return list(rows)
 
 
+def built_crm(
+    accounts: int, leads: int, workers: int = 2
+) -> tuple[AccountIndex, list[dict[str, Any]]]:
+    """A synthetic CRM of ``accounts`` (seed 7), its index built in memory, and its first
+    ``leads`` leads (the generated files are removed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(accounts, 7, Path(tmp), leads)
+        index = AccountIndex.build(
+            read_rows(Path(tmp) / "accounts.csv", "account"), workers=workers
+        )
+        return index, read_rows(Path(tmp) / "leads.csv", "lead")[:leads]
+
+
 def match_chunk(
     index: AccountIndex, leads: list[dict[str, Any]], stages: dict[str, float]
 ) -> tuple[list[Match], dict[str, set[str]], int]:

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from leadmatch import AccountIndex, Match
-from run import generate, read_rows  # benchmarks/run.py: this script's folder is on the path
+from run import built_crm  # benchmarks/run.py: this script's folder is on the path
 
 
 def run(index: AccountIndex, leads: list[dict[str, Any]], threads: int, batch: int) -> float:
@@ -64,10 +62,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=0.5, help="seconds between updates")
     args = parser.parse_args()
     print(f"leadmatch with threads; python {sys.version.split()[0]}")
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(args.accounts, 7, Path(tmp), args.leads)
-        index = AccountIndex.build(read_rows(Path(tmp) / "accounts.csv", "account"), workers=2)
-        leads = read_rows(Path(tmp) / "leads.csv", "lead")[: args.leads]
+    index, leads = built_crm(args.accounts, args.leads)
     SERIAL.extend(index.match_many(leads))
     print(f"\n{index!r}; {len(leads):,} leads; updates every {args.every} s when on\n")
     print("| threads | one lead a call (leads/s) | batches of 500 (leads/s) "
