@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from leadmatch import AccountIndex, coverage, find_duplicate_accounts, rollup
-from leadmatch.columns import open_text, read_csv
+from leadmatch.io.columns import open_text, read_csv
 from run import generate  # benchmarks/run.py: this script's folder is on the path
 
 #: Rows whose leads carry an email for the contacts step (the leads' fields cost memory).

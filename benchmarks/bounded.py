@@ -19,9 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-from leadmatch import AccountIndex, blocking
-from leadmatch.prepare import prepare
-from leadmatch.records import validate_leads
+from leadmatch import AccountIndex
+from leadmatch.io.records import validate_leads
+from leadmatch.match import blocking
+from leadmatch.normalize.leads import prepare
 from run import built_crm  # benchmarks/run.py: this script's folder is on the path
 
 
@@ -64,7 +65,7 @@ def main() -> None:
             result = index.match(lead)
             times.append((time.perf_counter() - started) * 1000)
         valid, _, _ = validate_leads([lead], strict=False)
-        pairs = len(blocking.candidates(index, prepare(valid), index.config)[0])
+        pairs = len(blocking.candidates(index.view(), prepare(valid), index.config)[0])
         print(f"| {name} | {statistics.median(times):.2f} | {max(times):.2f} | {pairs} "
               f"| {result.decision} |")  # fmt: skip
 

@@ -41,7 +41,7 @@ from leadmatch import (
     fit,
     truth_from_rows,
 )
-from leadmatch.columns import open_text, read_csv
+from leadmatch.io.columns import open_text, read_csv
 from run import generate  # benchmarks/run.py: this script's folder is on the path
 
 SIZES = {"smoke": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}

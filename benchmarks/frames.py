@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from leadmatch.pipeline import OUTPUT_COLUMNS, result_row
+from leadmatch.match import OUTPUT_COLUMNS, result_row
 from run import built_crm  # benchmarks/run.py: this script's folder is on the path
 
 FIELDS = ("lead_id", "first_name", "last_name", "email", "company", "website", "country", "city")

@@ -31,9 +31,9 @@ def _targets() -> dict[str, Callable[[bytes], None]]:
 
     with atheris.instrument_imports(include=["leadmatch"]):
         from leadmatch import AccountIndex, Match
-        from leadmatch.columns import read_csv
         from leadmatch.errors import LeadmatchError
-        from leadmatch.fileformats import _read_jsonl
+        from leadmatch.io.columns import read_csv
+        from leadmatch.io.fileformats import _read_jsonl
         from leadmatch.normalize import (
             domain_key,
             normalize_city,

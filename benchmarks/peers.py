@@ -58,7 +58,7 @@ def run_leadmatch(accounts: list[dict[str, str]], leads: list[dict[str, str]]) -
 
 
 def run_exact_domain(accounts: list[dict[str, str]], leads: list[dict[str, str]]) -> list[str]:
-    from leadmatch._resources import word_set
+    from leadmatch._util.resources import word_set
 
     freemail = word_set("freemail_domains.txt") | word_set("disposable_domains.txt")
     owner: dict[str, str] = {}

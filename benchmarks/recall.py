@@ -10,7 +10,7 @@ writes them, with ``true_account_id`` and ``acceptable_account_ids``) or a size 
 the leads that have a right account goes through
 
 (a) the pipeline as it is: validate, prepare, ``blocking.candidates``, ``features.compute``,
-    ``scoring.score``, ``resolve`` and ``pipeline._results``, all sampled leads in one batch as
+    ``scoring.score``, ``resolve`` and ``results.assemble``, all sampled leads in one batch as
     the CLI sends a chunk (and again one lead at a time, for the latency);
 (b) the same code with blocking replaced by every (lead, name row) pair of the index: one lead at
     a time, over slices of ``--slice`` name rows so that memory stays bounded. The blocker bits
@@ -47,13 +47,14 @@ from typing import Any
 
 import numpy as np
 
-from leadmatch import AccountIndex, Match, MatchConfig, blocking, features, scoring
-from leadmatch._arrays import IntArray
-from leadmatch.evaluation import truth_from_rows
-from leadmatch.pipeline import _results
-from leadmatch.prepare import prepare
-from leadmatch.records import validate_leads
-from leadmatch.resolve import resolve
+from leadmatch import AccountIndex, Match, MatchConfig
+from leadmatch._util.arrays import IntArray
+from leadmatch.io.records import validate_leads
+from leadmatch.match import blocking, features, scoring
+from leadmatch.match.resolve import resolve
+from leadmatch.match.results import assemble
+from leadmatch.normalize.leads import prepare
+from leadmatch.quality.evaluation import truth_from_rows
 from run import generate, read_rows  # benchmarks/run.py: this script's folder is on the path
 
 HERE = Path(__file__).resolve().parent
@@ -81,17 +82,18 @@ def pipeline(
     """The pipeline's stages; with ``name_rows`` (one lead only), those rows instead of the
     blockers' candidates."""
     config = index.config
+    view = index.view()
     valid, ids, errors = validate_leads(leads, strict=False)
     batch = prepare(valid)
     if name_rows is None:
-        lead_rows, name_rows, bits = blocking.candidates(index, batch, config)
+        lead_rows, name_rows, bits = blocking.candidates(view, batch, config)
     else:
         lead_rows = np.zeros(len(name_rows), dtype=np.int64)
         bits = np.zeros(len(name_rows), dtype=np.int64)
-    feats = features.compute(index, batch, lead_rows, name_rows, bits)
+    feats = features.compute(view, batch, lead_rows, name_rows, bits)
     scores = scoring.score(feats, config.weights)
-    decided = resolve(index, feats, scores, len(valid), config)
-    return _results(index, batch, feats, scores, decided, ids, errors), feats
+    decided = resolve(view, feats, scores, len(valid), config)
+    return assemble(view, batch, feats, scores, decided, ids, errors), feats
 
 
 def blocked_run(index: AccountIndex, leads: list[dict[str, Any]]) -> Run:
@@ -116,6 +118,7 @@ def one_at_a_time_seconds(index: AccountIndex, leads: list[dict[str, Any]]) -> f
 def brute_force_one(index: AccountIndex, lead: dict[str, Any], slice_rows: int) -> Match:
     """One lead scored against every name row of the index (see the module docstring)."""
     config = index.config
+    view = index.view()
     valid, _, _ = validate_leads([lead], strict=False)
     batch = prepare(valid)
     n_names = len(index.data.name_owner)
@@ -125,7 +128,7 @@ def brute_force_one(index: AccountIndex, lead: dict[str, Any], slice_rows: int) 
     for start in range(0, n_names if batch.usable[0] else 0, slice_rows):
         rows = np.arange(start, min(start + slice_rows, n_names), dtype=np.int64)
         zeros = np.zeros(len(rows), dtype=np.int64)
-        feats = features.compute(index, batch, zeros, rows, zeros)
+        feats = features.compute(view, batch, zeros, rows, zeros)
         scores = scoring.score(feats, config.weights)
         best = max(best, float(scores.total.max()))
         keep_rows = np.concatenate([keep_rows, rows])

@@ -37,14 +37,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from leadmatch import AccountIndex, Match, MatchConfig, blocking, features, scoring
+from leadmatch import AccountIndex, Match, MatchConfig
 from leadmatch.cli import CHUNK
-from leadmatch.columns import open_text, read_csv
-from leadmatch.evaluation import evaluate, truth_from_rows
-from leadmatch.pipeline import _results
-from leadmatch.prepare import prepare
-from leadmatch.records import validate_leads
-from leadmatch.resolve import resolve
+from leadmatch.io.columns import open_text, read_csv
+from leadmatch.io.records import validate_leads
+from leadmatch.match import blocking, features, scoring
+from leadmatch.match.resolve import resolve
+from leadmatch.match.results import assemble
+from leadmatch.normalize.leads import prepare
+from leadmatch.quality.evaluation import evaluate, truth_from_rows
 
 HERE = Path(__file__).resolve().parent
 SIZES = {"smoke": 300, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -96,18 +97,19 @@ def match_chunk(
     """One chunk through the pipeline's stages, timed; also the accounts each lead was scored
     against (for candidate recall) and the number of candidate pairs."""
     config = index.config
+    view = index.view()
     valid, ids, errors = timed("validate", stages, lambda: validate_leads(leads, strict=False))
     batch = timed("normalize", stages, lambda: prepare(valid))
     lead_rows, name_rows, bits = timed(
-        "candidates", stages, lambda: blocking.candidates(index, batch, config)
+        "candidates", stages, lambda: blocking.candidates(view, batch, config)
     )
     feats = timed(
-        "features", stages, lambda: features.compute(index, batch, lead_rows, name_rows, bits)
+        "features", stages, lambda: features.compute(view, batch, lead_rows, name_rows, bits)
     )
     scores = timed("confidence", stages, lambda: scoring.score(feats, config.weights))
-    decided = timed("decision", stages, lambda: resolve(index, feats, scores, len(valid), config))
+    decided = timed("decision", stages, lambda: resolve(view, feats, scores, len(valid), config))
     results = timed(
-        "results", stages, lambda: _results(index, batch, feats, scores, decided, ids, errors)
+        "results", stages, lambda: assemble(view, batch, feats, scores, decided, ids, errors)
     )
     acct_ids = np.array(index.data.account_id, dtype=object)[feats.account]
     found: dict[str, set[str]] = {}

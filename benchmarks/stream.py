@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from leadmatch import AccountIndex, MatchConfig
-from leadmatch.columns import open_text, read_csv
+from leadmatch.io.columns import open_text, read_csv
 from run import generate  # benchmarks/run.py: this script's folder is on the path
 
 HERE = Path(__file__).resolve().parent

@@ -1,14 +1,27 @@
 """Shared fixtures. No test may touch the network: sockets to anything but this machine's
-loopback (which Spark's driver and workers talk through) are refused for the whole run."""
+loopback (which Spark's driver and workers talk through) are refused for the whole run.
+
+Hypothesis runs under one profile that holds on a busy machine: no deadline and no ``too_slow``
+health check (a draw that takes a second under load is slow, not wrong), so the README's test
+command passes while other work runs. ``HYPOTHESIS_PROFILE=thorough`` draws ten times as many
+examples; tests that set ``max_examples`` keep their own count.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+_BUSY_MACHINE = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("leadmatch", **_BUSY_MACHINE)
+settings.register_profile("thorough", max_examples=1_000, **_BUSY_MACHINE)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "leadmatch"))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"

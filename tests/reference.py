@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from leadmatch import Account, AccountIndex, Lead, MatchConfig
-from leadmatch.features import COMPACT_THRESHOLD, TOKEN_SCORER, TOKEN_THRESHOLD
-from leadmatch.lookups import GENERIC_IDF
+from leadmatch.match.features import COMPACT_THRESHOLD, TOKEN_SCORER, TOKEN_THRESHOLD
+from leadmatch.match.scoring import NAME_CUTS
 from leadmatch.normalize import (
     domain_key,
     is_hosting_domain,
@@ -24,9 +24,9 @@ from leadmatch.normalize import (
     parse_email,
     phone_key,
 )
+from leadmatch.normalize.leads import company_domains, company_name
 from leadmatch.normalize.names import common_words, is_lossy_script
-from leadmatch.prepare import _company_domains, _company_name
-from leadmatch.scoring import NAME_CUTS
+from leadmatch.tables.lookups import GENERIC_IDF
 
 
 @dataclass
@@ -89,7 +89,7 @@ def pair_total(
     lk = index.lookups
     total = w.prior
     # domain
-    lead_domains = _company_domains(parse_email(lead.email), domain_key(lead.website))
+    lead_domains = company_domains(parse_email(lead.email), domain_key(lead.website))
     own = []
     for raw in (account.domain, *account.alias_domains):
         key = domain_key(raw)
@@ -99,7 +99,7 @@ def pair_total(
             continue
         if key.domain and key not in own:
             own.append(key)
-    row = index._row_of_id[account.account_id]
+    row = index.view().tables.row_of_id[account.account_id]
     family = False
     for key in lead_domains[:2]:
         dom = {d: i for i, d in enumerate(index.data.domains)}.get(key.domain)
@@ -120,7 +120,7 @@ def pair_total(
     elif lead_domains and own:
         total += w.domain["conflict"]
     # name
-    ln = _company_name(lead.company)
+    ln = company_name(lead.company)
     an = normalize_name(name)
     lc, ac = ln.ascii.replace(" ", ""), an.ascii.replace(" ", "")
     exact = bool(lc) and lc == ac
@@ -188,7 +188,7 @@ def resolve_one(index: AccountIndex, accounts: list[Account], lead: Lead) -> Exp
     top = min(scored, key=lambda s: (-s[0], s[3].account_id))
 
     def group(s: tuple[float, float, bool, Account]) -> int:
-        return int(lk.group[index._row_of_id[s[3].account_id]])
+        return int(lk.group[index.view().tables.row_of_id[s[3].account_id]])
 
     near = [s for s in scored if s[0] >= top[0] - config.tie_margin]
     plausible = [s for s in scored if s[1] >= min(top[1], config.match_threshold)]
@@ -198,7 +198,7 @@ def resolve_one(index: AccountIndex, accounts: list[Account], lead: Lead) -> Exp
         key=lambda s: (
             not s[2],
             s not in near,
-            lk.depth[index._row_of_id[s[3].account_id]],
+            lk.depth[index.view().tables.row_of_id[s[3].account_id]],
             s[3].account_id,
         ),
     )

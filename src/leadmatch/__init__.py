@@ -7,8 +7,11 @@
 'matched'
 """
 
+from leadmatch._version import __version__
+from leadmatch.accounts.duplicates import DuplicateGroup, find_duplicate_accounts
+from leadmatch.accounts.proposals import ProposedAccount, propose_accounts
+from leadmatch.accounts.rollup import Coverage, coverage, rollup
 from leadmatch.config import MatchConfig, Weights
-from leadmatch.duplicates import DuplicateGroup, find_duplicate_accounts
 from leadmatch.errors import (
     ConfigError,
     IndexFormatError,
@@ -19,14 +22,10 @@ from leadmatch.errors import (
     MissingColumnError,
     MissingExtraError,
 )
-from leadmatch.evaluation import Evaluation, evaluate, truth_from_rows
-from leadmatch.fitting import Fit, fit
 from leadmatch.index import AccountIndex
 from leadmatch.models import Account, Alternative, Evidence, Lead, Match
-from leadmatch.proposals import ProposedAccount, propose_accounts
-from leadmatch.rollup import Coverage, coverage, rollup
-
-__version__ = "0.1.0"
+from leadmatch.quality.evaluation import Evaluation, evaluate, truth_from_rows
+from leadmatch.quality.fitting import Fit, fit
 
 __all__ = [
     "Account",

@@ -20,30 +20,38 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from leadmatch import __version__
-from leadmatch._process import tune_gc
-from leadmatch._resources import demo_text
-from leadmatch.columns import header_key, parse_map, read_csv
-from leadmatch.config import MatchConfig
-from leadmatch.duplicates import find_duplicate_accounts
-from leadmatch.errors import LeadmatchError, MissingColumnError
-from leadmatch.evaluation import evaluate, truth_from_rows
-from leadmatch.fileformats import (
+from leadmatch import (
+    AccountIndex,
+    LeadmatchError,
+    MatchConfig,
+    MissingColumnError,
+    __version__,
+    coverage,
+    evaluate,
+    find_duplicate_accounts,
+    fit,
+    propose_accounts,
+    rollup,
+    truth_from_rows,
+)
+from leadmatch._util.processes import tune_gc
+from leadmatch._util.resources import demo_text
+from leadmatch.accounts import PROPOSAL_COLUMNS, ROLLUP_COLUMNS, rollup_field_columns
+from leadmatch.io import (
     DUPLICATE_TYPES,
     FORMATS,
     PROPOSAL_TYPES,
     RESULT_TYPES,
     ROLLUP_TYPES,
+    header_key,
     open_rows,
+    parse_map,
+    read_csv,
     read_records,
     row_writer,
 )
-from leadmatch.fitting import fit
-from leadmatch.index import AccountIndex
-from leadmatch.models import Match
-from leadmatch.pipeline import OUTPUT_COLUMNS, field_columns, result_row, result_rows
-from leadmatch.proposals import PROPOSAL_COLUMNS, propose_accounts
-from leadmatch.rollup import ROLLUP_COLUMNS, coverage, rollup, rollup_field_columns
+from leadmatch.match import OUTPUT_COLUMNS, field_columns, result_row
+from leadmatch.models import ACCOUNT_FIELDS, LEAD_FIELDS, Match
 
 #: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
 #: memory stays flat however long the file is.
@@ -236,8 +244,6 @@ def _parser() -> argparse.ArgumentParser:
 
 def _split_maps(pairs: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
     """--map pairs apply to whichever file has the column; fields decide lead vs account."""
-    from leadmatch.columns import ACCOUNT_FIELDS, LEAD_FIELDS
-
     mapping = parse_map(pairs)
     leads = {c: f for c, f in mapping.items() if f in LEAD_FIELDS}
     accounts = {c: f for c, f in mapping.items() if f in ACCOUNT_FIELDS}
@@ -324,12 +330,12 @@ def _match(args: argparse.Namespace) -> int:
             if not args.quiet and time.perf_counter() - started > 2:
                 print(f"  {_summary(counts, time.perf_counter() - started)}", file=sys.stderr)
 
-        rows_out = result_rows(
-            index,
+        rows_out = index.match_iter(
             _named(rows),
-            CHUNK if args.workers == 1 else WORKER_CHUNK,
-            progress,
-            args.workers,
+            chunk_size=CHUNK if args.workers == 1 else WORKER_CHUNK,
+            progress=progress,
+            workers=args.workers,
+            rows=True,
         )
         for row in rows_out:
             writer.writerow(row)

@@ -193,7 +193,7 @@ class MatchConfig(_Frozen):
     def for_precision(self, target: float) -> MatchConfig:
         """This config with ``match_threshold`` at ``target``: with calibrated weights (see
         :func:`leadmatch.fit`) the leads matched at or above it are right at least that often.
-        (:meth:`leadmatch.fitting.Fit.for_precision` picks a lower threshold where the
+        (:meth:`leadmatch.quality.fitting.Fit.for_precision` picks a lower threshold where the
         labelled leads show it still holds.)"""
         if not 0.0 < target <= 1.0:
             raise ConfigError("target precision must be in (0, 1]")

@@ -1,95 +1,36 @@
-"""AccountIndex: the accounts, normalized once into arrays, and the tables matching reads.
-
-Layout. Accounts are rows ``0..n_accounts``. Each account has one or more *names* (its name and
-its aliases) as rows of the name table, each owned by one account. Domains and name tokens are
-interned into vocabularies; per-row lists of them are CSR arrays (``ptr``, ``ids``). Strings are
-:class:`~leadmatch._strings.StringColumn` (UTF-8 bytes and offsets). :class:`IndexData` holds
-what the accounts said; :class:`~leadmatch.lookups.Lookups` what is derived from it. Both are
-saved as plain arrays (no pickle) and mapped back on load.
+"""AccountIndex: the engine. It builds, loads, saves and changes the tables of
+:mod:`leadmatch.tables`, and hands one version of them with its config (an
+:class:`~leadmatch.match.view.IndexView`) to the matching stages of :mod:`leadmatch.match`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
-from leadmatch import _store
-from leadmatch._arrays import IntArray, offsets
-from leadmatch._strings import StringColumn
-from leadmatch.accounts import prepare_all
 from leadmatch.config import MatchConfig
-from leadmatch.errors import ConfigError, IndexFormatError, InvalidAccountError
-from leadmatch.lookups import Lookups, check, derive
-
-if TYPE_CHECKING:
-    from leadmatch.edits import Editor
+from leadmatch.errors import ConfigError, InvalidAccountError
+from leadmatch.io.frames import frame_kind, frame_records
+from leadmatch.match.pipeline import match_leads
+from leadmatch.match.stream import match_stream
+from leadmatch.match.view import IndexView
 from leadmatch.models import Account, Lead, Match
-from leadmatch.normalize.names import NAME_NORMALIZER_VERSION
+from leadmatch.tables import IndexData, Lookups, Version, build_data, derive
 
 if TYPE_CHECKING:
-    from leadmatch.records import LeadInput
+    from leadmatch.io.records import LeadInput
 
 log = logging.getLogger("leadmatch")
-
-
-@dataclass(frozen=True)
-class IndexData:
-    """The persisted columns of an index (see the module docstring for the layout)."""
-
-    account_id: StringColumn
-    display_name: StringColumn
-    country: StringColumn
-    city: StringColumn
-    phone: StringColumn
-    parent_row: IntArray
-    parent_id: StringColumn
-    """The parent id each account names ('' for none), kept so that an update can link a
-    parent added later, as a build from the final accounts would."""
-    domain_ptr: IntArray
-    domain_ids: IntArray
-    domains: StringColumn
-    brands: StringColumn
-    name_owner: IntArray
-    name_raw: StringColumn
-    name_ascii: StringColumn
-    name_legal: StringColumn
-    name_acronym: StringColumn
-    name_lossy: npt.NDArray[np.bool_]
-    name_tok_ptr: IntArray
-    name_tok_ids: IntArray
-    tokens: StringColumn
-    field_names: StringColumn
-    """The extra account fields kept (``MatchConfig.account_fields`` at build)."""
-    field_values: StringColumn
-    """Their values, account by account (``len(field_names)`` per account)."""
-
-
-def _interned(values: Iterable[str], vocab: dict[str, int], strings: list[str]) -> list[int]:
-    out = []
-    for value in values:
-        idx = vocab.get(value)
-        if idx is None:
-            idx = vocab[value] = len(strings)
-            strings.append(value)
-        out.append(idx)
-    return out
 
 
 def _account_records(
     accounts: Any, keep: Sequence[str] = (), columns: Mapping[str, str] | None = None
 ) -> Iterable[Mapping[str, Any] | Account]:
-    from leadmatch.frames import frame_kind, frame_records
-
     if frame_kind(accounts) is not None:
         return frame_records(accounts, "account", keep, columns)
     if columns is not None:
@@ -109,282 +50,11 @@ def _fields_held(data: IndexData, config: MatchConfig) -> MatchConfig:
     return config
 
 
-def _field_values(record: Any, names: Sequence[str]) -> tuple[str, ...]:
-    """A record's values of the extra fields, as text ('' where it has none)."""
-    if isinstance(record, Mapping):
-        return tuple(field_text(record.get(name)) for name in names)
-    return tuple(field_text(getattr(record, name, None)) for name in names)
-
-
-def field_text(value: Any) -> str:
-    """An account field as it reads in a CSV cell: numbers as written (1001, not 1001.0),
-    booleans as True/False, dates in ISO form; missing values (None, NaN, NaT) as ''."""
-    if value is None or isinstance(value, str):
-        return value or ""
-    item = getattr(value, "item", None)  # a NumPy scalar: its Python value
-    if callable(item) and not hasattr(value, "isoformat"):
-        with contextlib.suppress(TypeError, ValueError):
-            value = item()
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return ""
-        return str(int(value)) if value.is_integer() else repr(value)
-    if hasattr(value, "isoformat"):
-        try:
-            return "" if value != value else str(value.isoformat())  # NaT != NaT
-        except (TypeError, ValueError):
-            return ""
-    text = str(value)
-    return "" if text in ("nan", "<NA>", "NaT") else text
-
-
-def _build_data(
-    accounts: Iterable[Mapping[str, Any] | Account],
-    strict: bool,
-    workers: int = 1,
-    fields: Sequence[str] = (),
-    *,
-    whole: bool = True,
-    sources: list[int] | None = None,
-    repeated: list[str] | None = None,
-) -> IndexData:
-    """Columns of ``accounts``; ``whole`` when they are all the accounts (not an update's part,
-    whose parents may be in the index: those are linked by :func:`leadmatch.updates.merged`).
-    ``sources`` receives the position in ``accounts`` of each account kept, ``repeated``
-    the ids given more than once (the first record of an id is kept)."""
-    ids: list[str] = []
-    display: list[str] = []
-    country: list[str] = []
-    city: list[str] = []
-    phone: list[str] = []
-    parents: list[str | None] = []
-    domain_counts: list[int] = []
-    domain_ids: list[int] = []
-    domains: list[str] = []
-    brands: list[str] = []
-    domain_vocab: dict[str, int] = {}
-    name_owner: list[int] = []
-    name_raw: list[str] = []
-    name_ascii: list[str] = []
-    name_legal: list[str] = []
-    name_acronym: list[str] = []
-    name_lossy: list[bool] = []
-    tok_counts: list[int] = []
-    tok_ids: list[int] = []
-    tokens: list[str] = []
-    token_vocab: dict[str, int] = {}
-    seen: set[str] = set()
-    problems = 0
-    field_values: list[str] = []
-    # Extra fields are read here as records go to be prepared (in order, maybe in workers),
-    # and taken back as each prepared record comes out.
-    pending: deque[tuple[str, ...]] = deque()
-
-    def tapped() -> Iterator[Any]:
-        for record in accounts:
-            pending.append(_field_values(record, fields))
-            yield record
-
-    no_fields: tuple[str, ...] = ()
-    source = tapped() if fields else accounts
-    for position, account in enumerate(prepare_all(source, workers)):
-        values = pending.popleft() if fields else no_fields
-        if isinstance(account, str):
-            problems += 1
-            message = f"account record {position} cannot be used: {account}"
-            if strict:
-                raise InvalidAccountError(message)
-            log.warning("%s; skipped", message)
-            continue
-        account_id, display_name, country_key, city_key, phone_key_, parent_id, keys, names = (
-            account  # by position: worker processes send plain tuples
-        )
-        if account_id in seen:
-            problems += 1
-            if repeated is not None:
-                repeated.append(account_id)
-            message = f"account_id {account_id!r} appears more than once"
-            if strict:
-                raise InvalidAccountError(message)
-            log.warning("%s; the first record is kept", message)
-            continue
-        seen.add(account_id)
-        if sources is not None:
-            sources.append(position)
-        field_values.extend(values)
-        row = len(ids)
-        ids.append(account_id)
-        display.append(display_name)
-        country.append(country_key)
-        city.append(city_key)
-        phone.append(phone_key_)
-        parents.append(parent_id)
-        new_ids = _interned((domain for domain, _ in keys), domain_vocab, domains)
-        for (_, brand), idx in zip(keys, new_ids):
-            if idx == len(brands):
-                brands.append(brand)
-        domain_ids.extend(new_ids)
-        domain_counts.append(len(new_ids))
-        for raw, ascii_name, legal, acronym, lossy in names:
-            name_owner.append(row)
-            name_raw.append(raw)
-            name_ascii.append(ascii_name)
-            name_legal.append(legal)
-            name_acronym.append(acronym)
-            name_lossy.append(lossy)
-            distinct = list(dict.fromkeys(ascii_name.split()))
-            tok_ids.extend(_interned(distinct, token_vocab, tokens))
-            tok_counts.append(len(distinct))
-
-    if problems:
-        log.warning("%d account record(s) were not indexed; see the warnings above", problems)
-    row_of = {value: row for row, value in enumerate(ids)}
-    parent_row = np.array([row_of.get(p, -1) if p else -1 for p in parents], dtype=np.int64)
-    dangling = sum(1 for p in parents if p and p not in row_of)
-    if dangling and whole:
-        log.warning("%d account(s) name a parent_id that is not an account; ignored", dangling)
-    text = StringColumn.from_list
-    return IndexData(
-        account_id=text(ids),
-        display_name=text(display),
-        country=text(country),
-        city=text(city),
-        phone=text(phone),
-        parent_row=parent_row,
-        parent_id=text([p or "" for p in parents]),
-        domain_ptr=offsets(np.array(domain_counts, dtype=np.int64)),
-        domain_ids=np.array(domain_ids, dtype=np.int64),
-        domains=text(domains),
-        brands=text(brands),
-        name_owner=np.array(name_owner, dtype=np.int64),
-        name_raw=text(name_raw),
-        name_ascii=text(name_ascii),
-        name_legal=text(name_legal),
-        name_acronym=text(name_acronym),
-        name_lossy=np.array(name_lossy, dtype=bool),
-        name_tok_ptr=offsets(np.array(tok_counts, dtype=np.int64)),
-        name_tok_ids=np.array(tok_ids, dtype=np.int64),
-        tokens=text(tokens),
-        field_names=text(list(fields)),
-        field_values=text(field_values),
-    )
-
-
-def _check(data: IndexData, lookups: Lookups, path: Path) -> None:
-    """Refuse loaded columns that do not fit together: lengths, offsets and row references.
-
-    Checksums catch damage in transit; this catches a file that was edited or written by
-    something else, before it could index out of range or name the wrong accounts.
-    """
-
-    def fail(what: str) -> IndexFormatError:
-        return IndexFormatError(f"{path}: {what}; the file is not a consistent leadmatch index")
-
-    def csr(ptr: IntArray, rows: int, values: IntArray, limit: int, what: str) -> None:
-        if len(ptr) != rows + 1 or ptr[0] != 0 or ptr[-1] != len(values):
-            raise fail(f"the {what} offsets do not fit")
-        if (np.diff(ptr) < 0).any():
-            raise fail(f"the {what} offsets decrease")
-        in_range(values, 0, limit, what)
-
-    def in_range(values: Any, low: int, high: int, what: str) -> None:
-        if values.dtype.kind not in "iu":
-            raise fail(f"{what} are not integers")
-        if len(values) and (values.min() < low or values.max() >= high):
-            raise fail(f"{what} point outside the index")
-
-    n_acct, n_names = len(data.account_id), len(data.name_owner)
-    per_account = (data.display_name, data.country, data.city, data.phone, data.parent_row)
-    for column in (*per_account, data.parent_id):
-        if len(column) != n_acct:
-            raise fail("account columns differ in length")
-    per_name = (data.name_raw, data.name_ascii, data.name_legal, data.name_acronym, data.name_lossy)
-    if any(len(column) != n_names for column in per_name) or len(data.brands) != len(data.domains):
-        raise fail("name or domain columns differ in length")
-    if data.name_lossy.dtype != np.bool_:
-        raise fail("name_lossy is not boolean")
-    if len(data.field_values) != n_acct * len(data.field_names):
-        raise fail("account field values do not fit the accounts")
-    in_range(data.parent_row, -1, n_acct, "parent rows")
-    in_range(data.name_owner, 0, n_acct, "name owners")
-    csr(data.domain_ptr, n_acct, data.domain_ids, len(data.domains), "domain")
-    csr(data.name_tok_ptr, n_names, data.name_tok_ids, len(data.tokens), "name token")
-    problem = check(lookups, n_acct, n_names, len(data.domains), len(data.tokens))
-    if problem:
-        raise fail(problem)
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_ino, stat.st_size, stat.st_mtime_ns
-
-
-class _State:
-    """One version of an index's tables, and the file that holds them if one does. A change
-    makes a new one and swaps it in whole, so a match that took the old one reads it to the
-    end, unchanged, and never pairs the new tables with the old file.
-
-    After changes made in place (:mod:`leadmatch.edits`) the tables keep removed accounts'
-    rows, unreachable; :attr:`whole` is the same accounts without them (what is saved)."""
-
-    def __init__(
-        self,
-        data: IndexData,
-        lookups: Lookups,
-        path: Path | None = None,
-        stamp: Any = None,
-        ids: Mapping[str, int] | None = None,
-    ) -> None:
-        self.data, self.lookups = data, lookups
-        self.path: Path | None = path
-        self.stamp: tuple[int, int, int] | None = stamp
-        self.editor: Editor | None = None
-        """What changes these tables in place; only the newest version of an index has one."""
-        if ids is not None:
-            self.__dict__["row_of_id"] = ids
-        # Decoded once here, not on the first lead: the columns matching reads pair by pair.
-        data.tokens.objects()
-        lookups.name_compact.objects()
-
-    def shared(self, path: Path | None = None) -> _State:
-        """These tables as another version (without the editor), held by ``path`` if given."""
-        if path is None:
-            state = _State(self.data, self.lookups, self.path, self.stamp)
-        else:
-            state = _State(self.data, self.lookups, path, _stamp(path))
-        if "row_of_id" in self.__dict__:
-            state.__dict__["row_of_id"] = self.__dict__["row_of_id"]
-        return state
-
-    @property
-    def complete(self) -> bool:
-        """Whether every row is a live account (no row left behind by a removal)."""
-        return self.lookups.n_accounts == len(self.data.account_id)
-
-    @cached_property
-    def whole(self) -> _State:
-        """These accounts without the rows removals left behind."""
-        if self.complete:
-            return self
-        from leadmatch.edits import compacted
-
-        return _State(*compacted(self.data, self.lookups))
-
-    @cached_property
-    def row_of_id(self) -> Mapping[str, int]:
-        return {value: row for row, value in enumerate(self.data.account_id)}
-
-
 class _Shared:
     """What an index and its :meth:`AccountIndex.with_config` views share: the current
     version of the tables and the lock that lets one change or save run at a time."""
 
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: Version) -> None:
         self.state = state
         self.lock = threading.Lock()
 
@@ -408,7 +78,7 @@ class AccountIndex:
     def __init__(
         self, data: IndexData, config: MatchConfig | None = None, lookups: Lookups | None = None
     ) -> None:
-        self._shared = _Shared(_State(data, lookups or derive(data)))
+        self._shared = _Shared(Version(data, lookups or derive(data)))
         self.config = _fields_held(data, config or MatchConfig())
 
     @property
@@ -434,13 +104,10 @@ class AccountIndex:
         clone.config = self.config
         return clone
 
-    def _whole(self) -> AccountIndex:
-        """:meth:`snapshot` without the rows removed accounts leave behind, for code that
-        reads every account (duplicates, evaluation) rather than looking leads up."""
-        clone = object.__new__(AccountIndex)
-        clone._shared = _Shared(self._shared.state.whole.shared())
-        clone.config = self.config
-        return clone
+    def view(self) -> IndexView:
+        """What the matching stages read: the tables as they are now (later changes make new
+        tables and leave these as they are) and this index's config."""
+        return IndexView(self._shared.state, self.config)
 
     @classmethod
     def build(
@@ -464,7 +131,7 @@ class AccountIndex:
             raise ValueError("workers must be at least 1")
         config = config or MatchConfig()
         records = _account_records(accounts, config.account_fields, columns)
-        return cls(_build_data(records, config.strict, workers, config.account_fields), config)
+        return cls(build_data(records, config.strict, workers, config.account_fields), config)
 
     def __contains__(self, account_id: object) -> bool:
         """Whether an account of this id is in the index."""
@@ -555,7 +222,7 @@ class AccountIndex:
             records = added + updated
             sources: list[int] = []
             repeated: list[str] = []
-            new = _build_data(
+            new = build_data(
                 records,
                 self.config.strict,
                 1,
@@ -591,29 +258,12 @@ class AccountIndex:
             if not any(counts.values()):
                 return counts
             rows = np.array(gone + [row_of[i] for i in updating], dtype=np.int64)
-            self._shared.state = _changed(state, rows, new)  # held by no file yet
+            self._shared.state = state.changed(rows, new)  # held by no file yet
             return counts
 
     def account(self, account_id: str) -> dict[str, Any]:
         """What the index holds of one account (normalized), for inspection and debugging."""
-        state = self._shared.state
-        row = state.row_of_id.get(account_id)
-        if row is None:
-            raise KeyError(account_id)
-        d, lk = state.data, state.lookups
-        names = lk.acct_name_rows[lk.acct_name_ptr[row] : lk.acct_name_ptr[row + 1]]
-        return {
-            "account_id": account_id,
-            "name": d.display_name[row],
-            "names": [d.name_ascii[r] for r in names],
-            "legal_forms": [d.name_legal[r] for r in names],
-            "domains": [
-                d.domains[i] for i in d.domain_ids[d.domain_ptr[row] : d.domain_ptr[row + 1]]
-            ],
-            "country": d.country[row],
-            "parent_id": None if d.parent_row[row] < 0 else d.account_id[d.parent_row[row]],
-            "ultimate_parent_id": d.account_id[lk.ultimate_row[row]],
-        }
+        return self._shared.state.account(account_id)
 
     def match(self, lead: Lead | Mapping[str, Any]) -> Match:
         """Match one lead: a batch of one, through the same code path as :meth:`match_many`."""
@@ -631,9 +281,7 @@ class AccountIndex:
         Its columns are read as the CLI reads a file's headers, or as ``columns`` maps them
         (``{"Work Email": "email"}``); a row that cannot be read gets decision ``error``.
         """
-        from leadmatch.pipeline import match_leads
-
-        return match_leads(self.snapshot(), leads, columns)
+        return match_leads(self.view(), leads, columns)
 
     def match_iter(
         self,
@@ -642,10 +290,13 @@ class AccountIndex:
         chunk_size: int = 20_000,
         progress: Callable[[int], None] | None = None,
         workers: int = 1,
-    ) -> Iterator[Match]:
+        rows: bool = False,
+    ) -> Iterator[Any]:
         """Match a stream of leads of any length, ``chunk_size`` at a time, yielding one
         :class:`Match` per lead in order; memory holds one chunk, not the stream.
-        ``progress(n)`` is called with the number of leads done after each chunk.
+        ``progress(n)`` is called with the number of leads done after each chunk. With
+        ``rows``, each result comes as the flat row of a results file (the CLI's columns,
+        ``ultimate_parent_id`` and the account fields; made in the workers, which is faster).
 
         ``workers > 1`` matches chunks in that many processes, each mapping the saved index
         file (an index built in memory is saved to a temporary file first): the same results
@@ -657,28 +308,20 @@ class AccountIndex:
         >>> " ".join(m.account_id or "-" for m in results)
         'A1 A1 A1'
         """
-        from leadmatch.pipeline import match_stream
-
-        return match_stream(self.snapshot(), leads, chunk_size, progress, workers)
+        return match_stream(self.view(), leads, chunk_size, progress, workers, rows)
 
     def save(self, path: str | Path) -> Path:
         """Write the index to one file (arrays + JSON in an uncompressed zip; no pickle),
         atomically: a crash while saving leaves any previous file at ``path`` intact."""
         shared = self._shared
         with shared.lock:  # the file and :attr:`path` then hold the same version
-            written = self._write(path)
+            written = shared.state.write(path)
             whole = shared.state.whole
             state = whole.shared(written)
             if whole is shared.state:  # the same rows: edits go on in place
                 state.editor, shared.state.editor = shared.state.editor, None
             shared.state = state
         return written
-
-    def _write(self, path: str | Path) -> Path:
-        """:meth:`save` without making ``path`` this index's file (for temporary copies)."""
-        state = self._shared.state.whole
-        parts = {"data": state.data, "lookups": state.lookups}
-        return _store.save(path, parts, NAME_NORMALIZER_VERSION).resolve()
 
     @classmethod
     def load(
@@ -691,52 +334,16 @@ class AccountIndex:
         that load the same file share its pages. Replace the file only by renaming a new one
         over it (as :meth:`save` does), never by writing into it.
         """
-        parts = _store.load(
-            path, {"data": IndexData, "lookups": Lookups}, NAME_NORMALIZER_VERSION, mapped=mmap
-        )
-        _check(parts["data"], parts["lookups"], Path(path))
-        index = cls(parts["data"], config, parts["lookups"])
-        index._shared.state = index._shared.state.shared(Path(path).resolve())
+        version = Version.load(path, mmap=mmap)
+        index = object.__new__(cls)
+        index._shared = _Shared(version)
+        index.config = _fields_held(version.data, config or MatchConfig())
         return index
 
     def file_unchanged(self) -> bool:
         """Whether :attr:`path` still holds this index (not changed or replaced since load or
         save)."""
-        state = self._shared.state
-        return state.path is not None and _stamp(state.path) == state.stamp
-
-
-def _changed(state: _State, gone: IntArray, new: IndexData) -> _State:
-    """A new version of ``state``'s tables: accounts at rows ``gone`` removed, ``new`` added.
-
-    A small change edits the tables (:mod:`leadmatch.edits`); a large one derives them again.
-    Either way, once removed accounts' rows pass a quarter of the rows, the tables are first
-    compacted (as :meth:`AccountIndex.save` does), so that memory does not grow with churn.
-    """
-    from leadmatch.edits import Editor, incremental, worth_compacting
-    from leadmatch.updates import merged
-
-    lookups = state.lookups
-    small = incremental(len(gone) + len(new.account_id), lookups.n_rows)
-    if not small or worth_compacting(lookups.n_rows, lookups.n_accounts):
-        whole = state.whole
-        if whole is not state:  # renumber the rows to remove in the compacted tables
-            row_of = whole.row_of_id
-            ids = state.data.account_id.take(gone)
-            gone = np.array([row_of[i] for i in ids], dtype=np.int64)
-            state = whole
-    data, lookups = state.data, state.lookups
-    if small:
-        editor = state.editor or Editor(data, lookups, state.row_of_id)
-        state.editor = None  # if the change fails half-way, the next one starts afresh
-        after, derived = editor.change(data, lookups, gone, new)
-        changed = _State(after, derived, ids=editor.ids)
-        changed.editor = editor
-        return changed
-    keep = np.ones(len(data.account_id), dtype=bool)
-    keep[gone] = False
-    after, keys = merged(data, lookups, keep, new, state.row_of_id.get)
-    return _State(after, derive(after, keys))
+        return self._shared.state.file_unchanged()
 
 
 def _collection(accounts: Any) -> Any:

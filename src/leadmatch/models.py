@@ -122,8 +122,15 @@ class Account(_Record):
     parent_id: str | None = None
 
 
+#: The fields of a lead and of an account, in order: what files' columns are read as, and the
+#: order a row's errors are reported in.
+LEAD_FIELDS = tuple(Lead.model_fields)
+ACCOUNT_FIELDS = tuple(Account.model_fields)
+
+
 class AccountRow(NamedTuple):
-    """An account's validated fields, as :func:`account_row` gives them (internal)."""
+    """An account's validated fields, as :func:`account_row` gives them: :data:`ACCOUNT_FIELDS`
+    in order (a test holds the two equal), as a tuple, which costs a fraction of a model."""
 
     account_id: str
     name: str | None
@@ -208,7 +215,7 @@ class Match(BaseModel):
     """The best-scoring account even when the decision is ``unmatched``."""
     found_by: tuple[str, ...] = ()
     """The blockers that proposed ``candidate_id``: ``domain``, ``brand``, ``family``,
-    ``token``, ``exact``, ``acronym`` (see ``leadmatch.blocking``)."""
+    ``token``, ``exact``, ``acronym`` (see ``leadmatch.match.blocking``)."""
     error: str | None = None
     account_fields: tuple[tuple[str, str], ...] = ()
     """(name, value) of the account's fields named by ``MatchConfig.account_fields`` (owner,

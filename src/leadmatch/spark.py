@@ -14,22 +14,25 @@ the executors.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from leadmatch.config import MatchConfig
-from leadmatch.errors import LeadmatchError
-from leadmatch.frames import require
-from leadmatch.pipeline import result_names
+from leadmatch import AccountIndex, LeadmatchError, MatchConfig
+from leadmatch.io import check_named, require, resolve_columns
+from leadmatch.match import result_names
+from leadmatch.models import text_or_none
 
 #: Indexes loaded in this worker process, by file and config: loaded once, reused per batch.
 _LOADED: dict[tuple[Any, ...], Any] = {}
 
 
 def result_columns(config: MatchConfig | None = None) -> list[str]:
-    """The columns of :func:`match`'s result: :data:`~leadmatch.pipeline.OUTPUT_COLUMNS`,
+    """The columns of :func:`match`'s result: :data:`~leadmatch.match.pipeline.OUTPUT_COLUMNS`,
     ``ultimate_parent_id``, then the account fields of ``config``. ``confidence`` is a double,
     the others strings ('' where a lead has none)."""
     return result_names(config.account_fields if config else ())
@@ -67,8 +70,6 @@ def match(
     the index again (after :meth:`~leadmatch.AccountIndex.add`, say) and calling this again
     matches against the new version.
     """
-    from leadmatch.columns import check_named, resolve_columns
-
     config = config or MatchConfig()
     check_named(list(leads.columns), columns)
     mapping = resolve_columns(list(leads.columns), "lead", columns, require_id=False)
@@ -114,10 +115,6 @@ def _shipped(path: Path) -> str:
     """A link to (or copy of) the index file, named after its version (inode, time, size), in a
     folder of this process's own (created private, removed at exit), made under a temporary
     name and renamed into place."""
-    import atexit
-    import shutil
-    import tempfile
-
     if not _SHIPPING:
         folder = Path(tempfile.mkdtemp(prefix="leadmatch-spark-"))  # mode 0700
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
@@ -139,8 +136,6 @@ def _shipped(path: Path) -> str:
 def _named(batch: Any, column: str, prefix: str, done: int) -> Any:
     """``batch`` with a lead id for every row: a row without one is named by its partition
     and position (``"3-1207"``), so that ids stay unique across batches and partitions."""
-    from leadmatch.models import text_or_none
-
     pyarrow = require("pyarrow", "arrow")
 
     position = batch.schema.get_field_index(column)
@@ -160,8 +155,6 @@ def _named(batch: Any, column: str, prefix: str, done: int) -> Any:
 def _index(path: str, config_json: str) -> Any:
     """The index at ``path`` under a config, loaded once per worker process (and again when
     the file at ``path`` is replaced)."""
-    from leadmatch.index import AccountIndex
-
     stat = os.stat(path)
     key = (path, stat.st_ino, stat.st_mtime_ns, stat.st_size, config_json)
     index = _LOADED.get(key)

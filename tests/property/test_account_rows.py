@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadmatch.models import Account, account_row
+from leadmatch.models import ACCOUNT_FIELDS, Account, AccountRow, account_row
 
 FIELDS = ("account_id", "name", "domain", "alias_domains", "aliases", "country", "city",
           "phone", "parent_id", "owner")  # fmt: skip
@@ -43,3 +43,7 @@ def test_models_pass_through_and_other_mappings_use_the_model() -> None:
         "Acme",
         "ACME Corp",
     )
+
+
+def test_the_fast_row_has_the_account_fields_in_order() -> None:
+    assert AccountRow._fields == ACCOUNT_FIELDS == FIELDS[:-1]

@@ -6,15 +6,15 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadmatch._arrays import (
+from leadmatch._util.arrays import (
     connected_components,
     expand,
     object_array,
     offsets,
     rank_in_group,
 )
-from leadmatch.blocking import _best_first
-from leadmatch.lookups import _alphabetical_rank
+from leadmatch.match.blocking import _best_first
+from leadmatch.tables.lookups import _alphabetical_rank
 
 
 def _union_find(n: int, edges: list[tuple[int, int]]) -> list[int]:

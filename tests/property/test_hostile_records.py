@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from leadmatch import AccountIndex, Match
 from leadmatch.cli import main
-from leadmatch.columns import ACCOUNT_FIELDS, LEAD_FIELDS
+from leadmatch.models import ACCOUNT_FIELDS, LEAD_FIELDS
 
 # Text from every corner: controls, bidi marks, combining marks, surrogates' neighbours,
 # right-to-left and CJK scripts, and whatever hypothesis finds.

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadmatch._keys import EMPTY, KeyTable, _hash_many, _hash_one, hash_keys
+from leadmatch._util.keys import EMPTY, KeyTable, _hash_many, _hash_one, hash_keys
 
 TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.reference import resolve_one
 
@@ -65,7 +65,7 @@ def _key(m: Match) -> tuple[str, str | None, float, str]:
     return (m.lead_id, m.account_id, round(m.confidence, 6), m.decision)
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150)
 
 
 @SETTINGS

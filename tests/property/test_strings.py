@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadmatch._strings import StringColumn
+from leadmatch._util.strings import StringColumn
 
 texts = st.lists(st.text(st.characters(codec="utf-8") | st.sampled_from(["\x00", "é", "東"])))
 
@@ -65,7 +65,7 @@ def test_gathered_rows_read_back_as_the_values_at_them(
 
 @given(st.text(st.sampled_from("'=+-@\t\r0123456789.eE aZ")) | st.text())
 def test_csv_cells_never_start_a_formula_and_read_back_as_written(text: str) -> None:
-    from leadmatch.columns import _FORMULA_START, _NUMBER, spreadsheet_safe, unescaped
+    from leadmatch.io.columns import _FORMULA_START, _NUMBER, spreadsheet_safe, unescaped
 
     safe = spreadsheet_safe(text)
     assert safe[:1] not in _FORMULA_START or _NUMBER.fullmatch(safe)

@@ -10,10 +10,13 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadmatch import Account, AccountIndex, Lead, MatchConfig, blocking, edits, lookups
+from leadmatch import Account, AccountIndex, Lead, MatchConfig
+from leadmatch.match import blocking
+from leadmatch.tables import lookups
+from leadmatch.tables import version as table_version
 
 WORDS = ["acme", "nordic", "timber", "delta", "air", "global", "energy", "robotics",
          "müller", "sakura", "denki", "apex", "logistics", "nexora", "ромашка", "東京", "kraft",
@@ -101,10 +104,10 @@ MODES = ["edits", "derived", "mixed", "low thresholds"]
 def _mode(mode: str, rnd: random.Random) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         if mode == "derived":
-            stack.enter_context(mock.patch.object(edits, "incremental", return_value=False))
+            stack.enter_context(mock.patch.object(table_version, "incremental", return_value=False))
         elif mode == "mixed":
             choose = lambda *_: rnd.random() < 0.5  # noqa: E731
-            stack.enter_context(mock.patch.object(edits, "incremental", choose))
+            stack.enter_context(mock.patch.object(table_version, "incremental", choose))
         elif mode == "low thresholds":
             low = {"PAIR_MIN_POSTINGS": 2, "PAIR_MAX_POSTINGS": 5, "COMMON_TOKEN_MIN_DF": 3}
             for module in (lookups, blocking):
@@ -115,7 +118,7 @@ def _mode(mode: str, rnd: random.Random) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40)
 @given(history(), st.randoms(use_true_random=False))
 def test_an_updated_index_matches_as_one_built_from_the_final_accounts(
     mode: str,
@@ -155,7 +158,7 @@ def holds_after(
     records = list(final.values())
     rnd.shuffle(records)  # the order of a fresh build must not matter either
     fresh = AccountIndex.build(records, CONFIG)
-    assert sorted(index._row_of_id) == sorted(final)
+    assert sorted(index.view().tables.row_of_id) == sorted(final)
     for account_id in final:
         assert index.account(account_id) == fresh.account(account_id)
     leads = _leads(records, rnd)
@@ -171,7 +174,7 @@ def _saved(index: AccountIndex, reload: bool) -> AccountIndex:
         return AccountIndex.load(path, CONFIG, mmap=False) if reload else index
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15)
 @given(history())
 def test_an_updated_index_saves_and_loads_what_it_holds(
     case: tuple[dict[str, dict[str, object]], list[tuple[str, object]]],

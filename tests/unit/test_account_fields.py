@@ -9,7 +9,7 @@ import pytest
 
 from leadmatch import AccountIndex, ConfigError, Lead, MatchConfig
 from leadmatch.cli import main
-from leadmatch.pipeline import result_row
+from leadmatch.match import result_row
 
 ACCOUNTS = [
     {"account_id": "A1", "name": "Acme Robotics Ltd", "domain": "acme-robotics.co.uk",
@@ -98,7 +98,7 @@ def test_field_values_read_as_a_csv_cell_would() -> None:
 
     import numpy as np
 
-    from leadmatch.index import field_text
+    from leadmatch.normalize.accounts import field_text
 
     cases = [(None, ""), (float("nan"), ""), (True, "True"), (np.int64(7), "7"), (101.0, "101"),
              (1.5, "1.5"), (datetime.date(2026, 1, 2), "2026-01-02"),

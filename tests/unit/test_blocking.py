@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from leadmatch import AccountIndex, Lead, MatchConfig, blocking, lookups
-from leadmatch.prepare import prepare
-from leadmatch.records import validate_leads
+from leadmatch import AccountIndex, Lead, MatchConfig
+from leadmatch.io.records import validate_leads
+from leadmatch.match import blocking
+from leadmatch.normalize.leads import prepare
+from leadmatch.tables import lookups
 
 
 def _candidate_ids(index: AccountIndex, company: str) -> set[str]:
@@ -138,8 +140,8 @@ def test_a_word_does_not_take_turns_as_its_own_look_alike() -> None:
 
 def test_long_words_cost_no_typo_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """A 5,000-letter "word" would have 25 million two-edit keys: it gets none (bounded work)."""
-    from leadmatch import blocking
-    from leadmatch.lookups import MAX_TYPO_LENGTH, deletion_keys, typo_variants_of
+    from leadmatch.match import blocking
+    from leadmatch.tables.lookups import MAX_TYPO_LENGTH, deletion_keys, typo_variants_of
 
     assert len(deletion_keys("a" * 8)) == 9
     assert deletion_keys("b" * (MAX_TYPO_LENGTH + 1)) == ["b" * (MAX_TYPO_LENGTH + 1)]

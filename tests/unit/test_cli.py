@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from leadmatch import AccountIndex
-from leadmatch._process import GC_THRESHOLD
+from leadmatch._util.processes import GC_THRESHOLD
 from leadmatch.cli import main
 
 ACCOUNTS_CSV = """account_id,name,domain,alias_domains,country,city,phone,parent_id

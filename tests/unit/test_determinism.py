@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from leadmatch._resources import demo_text
+from leadmatch._util.resources import demo_text
 
 
 def _leadmatch(*args: str, seed: str) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from leadmatch import AccountIndex
-from leadmatch._resources import demo_text
-from leadmatch.columns import read_csv
+from leadmatch._util.resources import demo_text
+from leadmatch.io.columns import read_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

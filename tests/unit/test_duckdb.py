@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from leadmatch import AccountIndex, MatchConfig
-from leadmatch.pipeline import result_row
+from leadmatch.match import result_row
 
 duckdb = pytest.importorskip("duckdb")
 pa = pytest.importorskip("pyarrow")

@@ -1,6 +1,6 @@
-"""Changes made in place (leadmatch.edits): older versions stay as they were, removed accounts
-leave nothing behind in a saved file, a failed change leaves the index usable, and the code
-that reads every account sees only live ones."""
+"""Changes made in place (leadmatch.tables.edit_in_place): older versions stay as they were,
+removed accounts leave nothing behind in a saved file, a failed change leaves the index usable,
+and the code that reads every account sees only live ones."""
 
 from __future__ import annotations
 
@@ -15,11 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadmatch import AccountIndex, Lead, edits, find_duplicate_accounts, lookups, rollup
-from leadmatch._buffers import Buffers
-from leadmatch._keys import KeyTable
-from leadmatch._strings import StringColumn
-from leadmatch.edits import Ids
+from leadmatch import AccountIndex, Lead, find_duplicate_accounts, rollup
+from leadmatch._util.buffers import Buffers
+from leadmatch._util.keys import KeyTable
+from leadmatch._util.strings import StringColumn
+from leadmatch.tables import edit_in_place as edits
+from leadmatch.tables import lookups
+from leadmatch.tables import version as table_version
+from leadmatch.tables.edit_in_place import Ids
 
 ACCOUNTS = [
     {"account_id": "FR-1", "name": "Boulangerie Dupont SARL", "domain": "dupont.fr",
@@ -143,7 +146,7 @@ def test_reading_every_account_sees_the_live_ones_only() -> None:
 
 def test_a_large_change_derives_the_tables_again() -> None:
     index = _edited()
-    with mock.patch.object(edits, "incremental", return_value=False):
+    with mock.patch.object(table_version, "incremental", return_value=False):
         index.add([{"account_id": "L-1", "name": "Lambda Logistics GmbH", "country": "DE"}])
     assert index._shared.state.editor is None and index.lookups.n_rows == len(index) == 6
 

@@ -15,7 +15,7 @@ from tests.files import write_csv
 
 from leadmatch.cli import main
 from leadmatch.errors import LeadmatchError, MissingColumnError
-from leadmatch.fileformats import format_of, open_rows, read_records
+from leadmatch.io.fileformats import format_of, open_rows, read_records
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

@@ -24,9 +24,10 @@ from leadmatch import (
     truth_from_rows,
 )
 from leadmatch.cli import main
-from leadmatch.columns import open_text, read_csv
 from leadmatch.config import LEVELS
-from leadmatch.fitting import (
+from leadmatch.io.columns import open_text, read_csv
+from leadmatch.match.scoring import probability
+from leadmatch.quality.fitting import (
     CALIBRATION_MIN_LEADS,
     SMOOTHING,
     PairLevels,
@@ -34,7 +35,6 @@ from leadmatch.fitting import (
     fit_weights,
     fit_weights_em,
 )
-from leadmatch.scoring import probability
 
 SYNTH = Path(__file__).resolve().parents[2] / "benchmarks" / "synth.py"
 CRMs = dict[str, tuple[AccountIndex, list[dict[str, str]]]]

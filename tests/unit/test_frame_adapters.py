@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from leadmatch import AccountIndex, MatchConfig, frames
-from leadmatch.pipeline import OUTPUT_COLUMNS, result_row
+from leadmatch import AccountIndex, MatchConfig
+from leadmatch.io import frames
+from leadmatch.match import OUTPUT_COLUMNS, result_row
 
 pd = pytest.importorskip("pandas")
 pl = pytest.importorskip("polars")

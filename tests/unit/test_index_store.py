@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from leadmatch import AccountIndex, IndexFormatError, Lead, _store
+from leadmatch import AccountIndex, IndexFormatError, Lead
+from leadmatch.tables import store as _store
 
 ACCOUNTS = [
     {"account_id": "A1", "name": "Acme Robotics Ltd", "domain": "acme-robotics.co.uk",

@@ -9,8 +9,8 @@ import pytest
 from tests.files import write_csv
 
 from leadmatch import AccountIndex, propose_accounts
+from leadmatch.accounts.proposals import PROPOSAL_COLUMNS
 from leadmatch.cli import main
-from leadmatch.proposals import PROPOSAL_COLUMNS
 
 ACCOUNTS = [{"account_id": "A1", "name": "Acme Robotics", "domain": "acme-robotics.com"}]
 LEADS = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leadmatch._resources import demo_text
+from leadmatch._util.resources import demo_text
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)

@@ -11,7 +11,7 @@ import csv
 from pathlib import Path
 
 from leadmatch import AccountIndex
-from leadmatch.evaluation import evaluate, truth_from_rows
+from leadmatch.quality.evaluation import evaluate, truth_from_rows
 
 
 def test_patstat_precision_and_recall(patstat_dir: Path) -> None:

@@ -61,8 +61,8 @@ def test_rows_made_without_records_equal_the_rows_of_the_records() -> None:
     import csv
     import io
 
-    from leadmatch._resources import demo_text
-    from leadmatch.pipeline import match_records, result_row
+    from leadmatch._util.resources import demo_text
+    from leadmatch.match import match_records, result_row
 
     accounts = list(csv.DictReader(io.StringIO(demo_text("accounts.csv"))))
     leads: list[object] = list(csv.DictReader(io.StringIO(demo_text("leads.csv"))))

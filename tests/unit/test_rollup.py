@@ -48,7 +48,7 @@ def test_rollup_per_ultimate_parent() -> None:
 
 
 def test_rollup_of_result_rows_equals_that_of_records() -> None:
-    from leadmatch.pipeline import result_row
+    from leadmatch.match import result_row
 
     assert rollup([result_row(m) for m in RESULTS], INDEX) == rollup(RESULTS, INDEX)
 

@@ -13,7 +13,7 @@ import pytest
 
 from leadmatch import AccountIndex, MatchConfig
 from leadmatch.errors import LeadmatchError
-from leadmatch.pipeline import result_row
+from leadmatch.match import result_row
 
 pyspark = pytest.importorskip("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):

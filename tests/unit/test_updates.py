@@ -49,7 +49,7 @@ def test_removing_an_unknown_id_is_a_key_error_unless_missing_is_ok() -> None:
     assert index.remove(["DE-1", "XX-9"], missing_ok=True) == 1
     assert "DE-1" not in index and len(index) == 2
     assert index.remove("JP-1") == 1  # one id as a plain string
-    assert index._whole().data.account_id.tolist() == ["BR-1"]
+    assert index.view().whole().data.account_id.tolist() == ["BR-1"]
 
 
 def test_a_parent_added_later_is_linked_and_a_removed_one_unlinked() -> None:
@@ -170,7 +170,7 @@ def test_one_apply_for_a_sync_and_its_checks_before_any_change() -> None:
         add=[PARENT], update=[{**ACCOUNTS[0], "name": "Müller Antriebe GmbH"}], remove="JP-1"
     )
     assert counts == {"added": 1, "updated": 1, "removed": 1}
-    assert sorted(index._row_of_id) == ["BR-0", "BR-1", "DE-1"]
+    assert sorted(index.view().tables.row_of_id) == ["BR-0", "BR-1", "DE-1"]
     assert index.account("BR-1")["ultimate_parent_id"] == "BR-0"
     assert index.apply() == {"added": 0, "updated": 0, "removed": 0}
 

@@ -20,7 +20,7 @@ from typing import Literal, NamedTuple
 
 import tldextract
 
-from leadmatch._resources import word_set
+from leadmatch._util.resources import word_set
 from leadmatch.normalize.text import fold
 
 EmailKind = Literal["corporate", "freemail", "disposable", "invalid", "missing"]

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import jellyfish
 from anyascii import anyascii
 
-from leadmatch._resources import rows, word_set
+from leadmatch._util.resources import rows, word_set
 from leadmatch.normalize.text import fold
 
 #: Bump when a change to this module changes any key: saved indexes record it.

@@ -7,7 +7,7 @@ from functools import cache, lru_cache
 
 from anyascii import anyascii
 
-from leadmatch._resources import rows
+from leadmatch._util.resources import rows
 from leadmatch.normalize.text import fold
 
 _NON_WORD = re.compile(r"[^\w]+|_")

@@ -1,0 +1,59 @@
+"""The processes leadmatch itself runs: the CLI's settings, and an ordered pool of workers."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+#: Allocations between collections of the youngest generation (CPython's default is 700).
+GC_THRESHOLD = (50_000, 20, 100)
+
+
+def tune_gc() -> None:
+    """Collect reference cycles less often.
+
+    A batch of leads makes hundreds of thousands of small objects that reference counting
+    frees; at CPython's default thresholds the cycle collector walks them again and again, a
+    tenth of the CLI's time. A library must not change this for the program that imports
+    it, so only the CLI and leadmatch's own workers call this.
+    """
+    gc.set_threshold(*GC_THRESHOLD)
+
+
+def in_order(
+    fn: Callable[..., R],
+    tasks: Iterable[tuple[Any, ...]],
+    workers: int,
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...] = (),
+) -> Iterator[tuple[tuple[Any, ...], Future[R]]]:
+    """``fn(*task)`` for each task in ``workers`` processes, each task with its future in the
+    order given: at most ``2 * workers`` in flight, so memory stays flat for any stream.
+
+    Workers are started with ``spawn`` (safe with threads in the parent, and the same on every
+    platform). The pool lives while the caller reads; leaving early shuts it down.
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+    with pool:
+        stream = iter(tasks)
+        pending: deque[tuple[tuple[Any, ...], Future[R]]] = deque()
+        while True:
+            while len(pending) < 2 * workers:
+                task = next(stream, None)
+                if task is None:
+                    break
+                pending.append((task, pool.submit(fn, *task)))
+            if not pending:
+                return
+            yield pending.popleft()

@@ -1,0 +1,27 @@
+"""Matching: a batch of leads through the stages, against one view of an index.
+
+prepare (:mod:`leadmatch.normalize.leads`) -> :mod:`blocking` (candidate pairs) ->
+:mod:`features` (one vectorized pass) -> :mod:`scoring` (confidence) -> :mod:`resolve` (one
+account per lead, a decision) -> :mod:`explain` and :mod:`results` (evidence, records or rows).
+:mod:`pipeline` runs them for lists and frames, :mod:`stream` for streams of any length (in
+worker processes too). Every stage reads an :class:`IndexView`, never ``AccountIndex``.
+"""
+
+from leadmatch.match.pipeline import match_leads, match_records, scored_batches
+from leadmatch.match.results import OUTPUT_COLUMNS, field_columns, result_names, result_row
+from leadmatch.match.stream import match_stream
+from leadmatch.match.view import HasView, IndexView, view_of
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "HasView",
+    "IndexView",
+    "field_columns",
+    "match_leads",
+    "match_records",
+    "match_stream",
+    "result_names",
+    "result_row",
+    "scored_batches",
+    "view_of",
+]

@@ -1,0 +1,319 @@
+"""Features: one vectorized pass over all candidate pairs into named arrays.
+
+Name similarity is SoftTF-IDF (Cohen, Ravikumar & Fienberg, 2003): tokens weighted by their rarity
+among the accounts, and a token counts as shared when its best counterpart is within
+:data:`TOKEN_THRESHOLD` (optimal string alignment) — so "Roboticks" still meets "Robotics"
+while "Energy" and "Production" shared by two different companies weigh little. All string
+comparisons go through ``rapidfuzz.process.cpdist`` in one call per feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Indel
+
+from leadmatch._util.arrays import BoolArray, FloatArray, IntArray, expand, object_array, offsets
+from leadmatch._util.keys import EMPTY, U64Array, hash_keys
+from leadmatch.match.blocking import batch_token_ids, lead_domain_ids
+from leadmatch.normalize.leads import LeadBatch
+from leadmatch.normalize.names import common_words, is_lossy_script
+from leadmatch.tables.lookups import GENERIC_IDF, ID_BITS
+
+if TYPE_CHECKING:
+    from leadmatch.match.view import IndexView
+
+#: Two words are the same word at or above this similarity under :data:`TOKEN_SCORER`: one
+#: typo (a wrong, missing, extra or swapped letter) in a word of 5 letters or more.
+TOKEN_THRESHOLD = 0.8
+#: Optimal string alignment (Damerau–Levenshtein without repeated edits), normalized: a swap
+#: of two letters is one edit, and "Electronics" / "Electric" (three edits) stay apart.
+TOKEN_SCORER = OSA.normalized_similarity
+#: A whole-name similarity (spaces removed) at or above this is taken even if tokens differ.
+COMPACT_THRESHOLD = 0.9
+#: Below this many pairs rapidfuzz runs on one thread (threads cost more than they save).
+_PARALLEL_PAIRS = 20_000
+
+
+@dataclass(frozen=True)
+class Features:
+    """Named feature arrays, one entry per candidate pair."""
+
+    lead: IntArray
+    name_row: IntArray
+    account: IntArray
+    blockers: IntArray
+    name_missing: BoolArray
+    """The lead gives no usable company name, or names in scripts that cannot be compared."""
+    name_incomparable: BoolArray
+    """One name is in a script whose transliteration is not its Latin spelling, the other not."""
+    name_exact: BoolArray
+    name_sim: FloatArray
+    acronym: BoolArray
+    name_generic: BoolArray
+    legal_agree: BoolArray
+    legal_conflict: BoolArray
+    domain_exact: BoolArray
+    domain_family: BoolArray
+    domain_brand: BoolArray
+    domain_conflict: BoolArray
+    country_agree: BoolArray
+    country_conflict: BoolArray
+    city_agree: BoolArray
+    phone_agree: BoolArray
+
+
+def _member(keys: IntArray, sorted_keys: IntArray) -> BoolArray:
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(sorted_keys.searchsorted(keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys  # type: ignore[no-any-return]
+
+
+def _similarity(left: Any, right: Any, scorer: Any = Indel.normalized_similarity) -> FloatArray:
+    """Pairwise similarity in [0, 1] of two equally long string sequences, in one batch call.
+
+    No ``score_cutoff``: rapidfuzz turns it into a whole number of edits and rounds a
+    similarity of exactly the cutoff away ('edlta' ~ 'delta' is 0.8, and 0 with a cutoff of
+    0.8); thresholds are applied here, on the exact values."""
+    if len(left) == 0:
+        return np.zeros(0)
+    workers = -1 if len(left) >= _PARALLEL_PAIRS else 1
+    scores = process.cpdist(
+        list(left),
+        list(right),
+        scorer=scorer,
+        workers=workers,
+        dtype=np.float64,
+    )
+    return np.asarray(scores, dtype=np.float64)
+
+
+def _lead_token_weights(index: IndexView, batch: LeadBatch) -> tuple[FloatArray, FloatArray]:
+    """IDF weights of the batch's tokens: capped for common words, and uncapped."""
+    lk = index.lookups
+    common = common_words()
+    tok = batch_token_ids(index, batch)
+    known, unseen = tok >= 0, lk.unseen_idf()
+    raw = (
+        np.where(known, lk.idf_raw[np.maximum(tok, 0)], unseen)
+        if len(lk.idf)
+        else np.full(len(tok), unseen)
+    )
+    capped = np.where(known, lk.idf[np.maximum(tok, 0)], unseen) if len(lk.idf) else raw.copy()
+    generic = np.fromiter((t in common for t in batch.tok_str), dtype=bool, count=len(tok))
+    return np.where(generic, np.minimum(capped, GENERIC_IDF), capped), raw
+
+
+@dataclass(frozen=True)
+class _Alignment:
+    """Every (lead token, name token) combination of the candidate pairs, and its similarity."""
+
+    n_pairs: int
+    lead_tok: IntArray  # per combination: position in the batch's tokens
+    name_tok: IntArray  # per combination: position in the index's name tokens
+    slot_a: IntArray  # per combination: its (pair, lead token) slot
+    slot_b: IntArray  # per combination: its (pair, name token) slot
+    sim: FloatArray  # 0 below TOKEN_THRESHOLD
+    pair_a: IntArray  # per (pair, lead token) slot: the pair
+    tok_a: IntArray  # ... and the token (position in the batch's tokens)
+    pair_b: IntArray  # per (pair, name token) slot: the pair
+    tok_b: IntArray  # ... and the token (position in the index's name tokens)
+
+
+def _align(index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArray) -> _Alignment:
+    d = index.data
+    a = batch.tok_ptr[lead + 1] - batch.tok_ptr[lead]
+    b = d.name_tok_ptr[name_row + 1] - d.name_tok_ptr[name_row]  # O(pairs), not O(names)
+    combos = a * b
+    pair = np.arange(len(lead), dtype=np.int64).repeat(combos)
+    within = np.arange(len(pair), dtype=np.int64) - offsets(combos)[:-1].repeat(combos)
+    b_of = np.maximum(b[pair], 1)
+    i, j = within // b_of, within % b_of
+    lead_tok = batch.tok_ptr[lead[pair]] + i
+    name_tok = d.name_tok_ptr[name_row[pair]] + j
+    sim = _similarity(
+        object_array(batch.tok_str)[lead_tok],
+        d.tokens.objects()[d.name_tok_ids[name_tok]],
+        scorer=TOKEN_SCORER,
+    )
+    pair_a, tok_a = expand(batch.tok_ptr, lead)
+    pair_b, tok_b = expand(d.name_tok_ptr, name_row)
+    return _Alignment(
+        n_pairs=len(lead),
+        lead_tok=lead_tok,
+        name_tok=name_tok,
+        slot_a=offsets(a)[:-1][pair] + i,
+        slot_b=offsets(b)[:-1][pair] + j,
+        sim=np.where(sim >= TOKEN_THRESHOLD, sim, 0.0),
+        pair_a=pair_a,
+        tok_a=tok_a,
+        pair_b=pair_b,
+        tok_b=tok_b,
+    )
+
+
+def _soft(
+    al: _Alignment, lead_w: FloatArray, combo_w: FloatArray, slot_w: FloatArray
+) -> FloatArray:
+    """SoftTF-IDF of an alignment under one choice of token weights (symmetric mean).
+
+    ``combo_w`` and ``slot_w`` are the name tokens' weights per combination and per (pair,
+    name token) slot: gathered for the pairs at hand only, never for the whole index.
+    """
+    n = al.n_pairs
+    best_a = np.zeros(len(al.pair_a))
+    np.maximum.at(best_a, al.slot_a, combo_w * al.sim)
+    best_b = np.zeros(len(al.pair_b))
+    np.maximum.at(best_b, al.slot_b, lead_w[al.lead_tok] * al.sim)
+    num_a = np.bincount(al.pair_a, weights=lead_w[al.tok_a] * best_a, minlength=n)
+    num_b = np.bincount(al.pair_b, weights=slot_w * best_b, minlength=n)
+    norm_a = np.sqrt(np.bincount(al.pair_a, weights=lead_w[al.tok_a] ** 2, minlength=n))
+    norm_b = np.sqrt(np.bincount(al.pair_b, weights=slot_w**2, minlength=n))
+    denom = norm_a * norm_b
+    # Divided only where denom > 0 (0 elsewhere), then clipped to [0, 1] in place: the values
+    # of np.where(...) and np.clip, without their fixed costs (errstate, clip's wrapper).
+    score: FloatArray = np.divide(0.5 * (num_a + num_b), denom, out=np.zeros(n), where=denom > 0)
+    np.maximum(score, 0.0, out=score)
+    np.minimum(score, 1.0, out=score)
+    return score
+
+
+def _lead_adds_words(al: _Alignment) -> BoolArray:
+    """Pairs where the lead's name has a word the account's lacks.
+
+    People shorten company names ("Cisco" for "Cisco Systems, Inc."); they rarely lengthen them.
+    A word of the lead's that the account lacks ("Sunrise Properties" against "Sunrise
+    Industries", "Mossway Properties" against "Mossway") more often names another company.
+    """
+    best_a = np.zeros(len(al.pair_a))
+    np.maximum.at(best_a, al.slot_a, al.sim)
+    return np.bincount(al.pair_a, weights=best_a == 0, minlength=al.n_pairs) > 0
+
+
+def soft_tfidf(
+    index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArray
+) -> FloatArray:
+    """Symmetric SoftTF-IDF cosine of each (lead, name) pair, in [0, 1].
+
+    Common words weigh little when the account's name merely adds them ("Cisco" ~ "Cisco
+    Systems"); when the lead's name has words the account's lacks, every word counts at its
+    full rarity, so that two companies sharing only a distinctive first word stay apart.
+    """
+    lk = index.lookups
+    al = _align(index, batch, lead, name_row)
+    lead_capped, lead_raw = _lead_token_weights(index, batch)
+    combo_ids = index.data.name_tok_ids[al.name_tok]
+    slot_ids = index.data.name_tok_ids[al.tok_b]
+    capped = _soft(al, lead_capped, lk.idf[combo_ids], lk.idf[slot_ids])
+    conflict = _lead_adds_words(al)
+    if not conflict.any():
+        return capped
+    raw = _soft(al, lead_raw, lk.idf_raw[combo_ids], lk.idf_raw[slot_ids])
+    return np.where(conflict, np.minimum(capped, raw), capped)
+
+
+def _domain_features(
+    index: IndexView, batch: LeadBatch, lead: IntArray, acct: IntArray
+) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
+    d, lk = index.data, index.lookups
+    dom, brand, has = lead_domain_ids(index, batch)
+    first_owner = lk.domain_first_owner
+    exact = np.zeros(len(lead), dtype=bool)
+    family = np.zeros(len(lead), dtype=bool)
+    brand_hit = np.zeros(len(lead), dtype=bool)
+    # Both domain slots of a lead at once: (pair, slot) where the lead's slot is a known domain;
+    # a pair holds when either slot does.
+    lead_dom = dom[lead]
+    known, slot = (lead_dom >= 0).nonzero()
+    if len(known):
+        lead_dom = lead_dom[known, slot]
+        exact[known[_member((acct[known] << ID_BITS) + lead_dom, lk.acct_domain_keys)]] = True
+        owner = first_owner[lead_dom]
+        # Owners of one domain share a company group, so any owner's group is the domain's.
+        family[known[(owner >= 0) & (lk.group[owner] == lk.group[acct[known]])]] = True
+    lead_brand = brand[lead]
+    known, slot = (lead_brand >= 0).nonzero()
+    if len(known):
+        lead_brand = lead_brand[known, slot]
+        brand_hit[known[_member((acct[known] << ID_BITS) + lead_brand, lk.acct_brand_keys)]] = True
+    family &= ~exact
+    brand_hit &= ~(exact | family)
+    acct_has = d.domain_ptr[acct + 1] > d.domain_ptr[acct]
+    conflict = has[lead] & acct_has & ~(exact | family | brand_hit)
+    return exact, family, brand_hit, conflict
+
+
+def _agree(
+    left: list[str], right: U64Array, lead: IntArray, row: IntArray
+) -> tuple[BoolArray, BoolArray]:
+    """(agree, conflict) of a categorical key where both sides are known (compared by hash)."""
+    lo, ro = hash_keys(left)[lead], right[row]
+    known = (lo != EMPTY) & (ro != EMPTY)
+    same = lo == ro
+    return known & same, known & ~same
+
+
+def compute(
+    index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArray, blockers: IntArray
+) -> Features:
+    """All features of the candidate pairs ``(lead[k], name_row[k])``."""
+    d, lk = index.data, index.lookups
+    acct = d.name_owner[name_row]
+    # Per-lead and per-name values are computed once and gathered per pair.
+    compact_of_lead = [k.ascii.replace(" ", "") for k in batch.name]
+    lead_compact = object_array(compact_of_lead)[lead]
+    name_compact = lk.name_compact.objects()[name_row]
+    missing = lead_compact == ""
+    exact = ~missing & (lead_compact == name_compact)
+    soft = soft_tfidf(index, batch, lead, name_row)
+    compact = _similarity(lead_compact, name_compact)
+    long_enough = lk.name_compact_len[name_row] >= 6
+    sim = np.where(
+        exact,
+        1.0,
+        np.maximum(soft, np.where(long_enough & (compact >= COMPACT_THRESHOLD), compact, 0.0)),
+    )
+    lead_acronym = hash_keys([k.acronym for k in batch.name])[lead]
+    lead_compact_hash = hash_keys(compact_of_lead)[lead]
+    is_word = np.array([s.isalpha() and 3 <= len(s) <= 8 for s in compact_of_lead], dtype=bool)
+    has_acronym = np.array([len(k.acronym) >= 3 for k in batch.name], dtype=bool)
+    lead_lossy = np.array([is_lossy_script(k.base) for k in batch.name], dtype=bool)[lead]
+    incomparable = ~missing & ~exact & (lead_lossy != d.name_lossy[name_row])
+    acronym = ~missing & (
+        (is_word[lead] & (lead_compact_hash == lk.acronym_hash[name_row]))
+        | (has_acronym[lead] & (lead_acronym == lk.compact_hash[name_row]))
+    )
+    generic = lk.name_generic[name_row]
+    legal_agree, legal_conflict = _agree(
+        [k.legal_form for k in batch.name], lk.legal_hash, lead, name_row
+    )
+    dom_exact, dom_family, dom_brand, dom_conflict = _domain_features(index, batch, lead, acct)
+    country_agree, country_conflict = _agree(batch.country, lk.country_hash, lead, acct)
+    city_agree, _ = _agree(batch.city, lk.city_hash, lead, acct)
+    phone_agree, _ = _agree(batch.phone, lk.phone_hash, lead, acct)
+    return Features(
+        lead=lead,
+        name_row=name_row,
+        account=acct,
+        blockers=blockers,
+        name_missing=missing | incomparable,
+        name_incomparable=incomparable,
+        name_exact=exact,
+        name_sim=sim,
+        acronym=acronym,
+        name_generic=generic,
+        legal_agree=legal_agree,
+        legal_conflict=legal_conflict,
+        domain_exact=dom_exact,
+        domain_family=dom_family,
+        domain_brand=dom_brand,
+        domain_conflict=dom_conflict,
+        country_agree=country_agree,
+        country_conflict=country_conflict,
+        city_agree=city_agree,
+        phone_agree=phone_agree,
+    )

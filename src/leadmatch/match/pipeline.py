@@ -1,0 +1,127 @@
+"""The one code path from leads to results: validate, prepare, block, score, resolve, explain.
+
+``IndexView.match`` is a batch of one through here; ``match_many`` a batch of many.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from leadmatch.config import MatchConfig
+from leadmatch.io.frames import (
+    arrow_schema,
+    batches_of,
+    frame_kind,
+    read_frame,
+    results_like,
+    sliced,
+)
+from leadmatch.io.records import validate_columns, validate_leads
+from leadmatch.match import blocking, features, scoring
+from leadmatch.match.resolve import resolve
+from leadmatch.match.results import assemble, result_names
+from leadmatch.match.view import IndexView
+from leadmatch.models import Lead
+from leadmatch.normalize.leads import LeadBatch, prepare, prepare_columns
+
+log = logging.getLogger("leadmatch")
+
+#: Leads per batch of :func:`scored_batches` (memory stays bounded for any number of leads).
+SCORED_BATCH = 20_000
+
+
+def match_leads(index: IndexView, leads: Any, columns: Mapping[str, str] | None = None) -> Any:
+    """Match a list of leads (list out), or a DataFrame or Arrow table (the same kind out)."""
+    kind = frame_kind(leads)
+    if kind == "arrow-stream":
+        return match_arrow_stream(index, leads, columns)
+    if kind is not None:
+        return match_frame(index, leads, columns)
+    if columns is not None:
+        raise TypeError("columns= maps the columns of a DataFrame or Arrow table, not of records")
+    if isinstance(leads, (Lead, Mapping)):
+        raise TypeError("match_many takes a collection of leads; use match() for one lead")
+    return match_records(index, leads)
+
+
+def match_arrow_stream(index: IndexView, stream: Any, columns: Mapping[str, str] | None) -> Any:
+    """A ``RecordBatchReader`` of the results of an Arrow stream's leads, matched a batch at a
+    time as the reader is read (memory holds a batch, not the stream)."""
+    reader = batches_of(stream)
+    schema = arrow_schema(result_names(index.config.account_fields))
+
+    def batches() -> Iterator[Any]:
+        done = 0
+        for batch in reader:
+            yield match_frame(index, batch, columns, offset=done)
+            done += batch.num_rows
+
+    return type(reader).from_batches(schema, batches())
+
+
+def match_frame(
+    index: IndexView, frame: Any, columns: Mapping[str, str] | None, offset: int = 0
+) -> Any:
+    """Match a frame's leads a slice at a time, as columns; one result row per input row
+    (a row without an id is named by its position, counted from ``offset``)."""
+    config = index.config
+    names = result_names(config.account_fields)
+    out: dict[str, list[Any]] = {name: [] for name in names}
+    for start, part in sliced(frame):
+        read = read_frame(part, "lead", columns, offset=offset + start)
+        clean, usable, ids, errors = validate_columns(
+            read.fields, read.rows, strict=config.strict, labels=read.labels
+        )
+        batch = prepare_columns(clean, usable)
+        feats, scores = _scored_batch(index, batch, config)
+        decided = resolve(index, feats, scores, read.rows, config)
+        rows = assemble(index, batch, feats, scores, decided, ids, errors, True, True)
+        for name in names:  # rows carry no key for what a lead has none of
+            out[name] += [row.get(name, "") for row in rows]
+    return results_like(frame, out)
+
+
+def match_records(
+    index: IndexView,
+    items: Iterable[Lead | Mapping[str, Any]],
+    offset: int = 0,
+    rows: bool = False,
+) -> list[Any]:
+    """Match validated or raw lead records; one :class:`Match` per item, in order (with
+    ``rows``: the row :func:`result_row` makes of it). A lead without an id is named by its
+    position, counted from ``offset``."""
+    config = index.config
+    valid, ids, errors = validate_leads(items, strict=config.strict, offset=offset)
+    batch, feats, scores = _scored(index, valid, config)
+    decided = resolve(index, feats, scores, len(valid), config)
+    return assemble(index, batch, feats, scores, decided, ids, errors, rows)
+
+
+def _scored(
+    index: IndexView, valid: Sequence[Lead | None], config: MatchConfig
+) -> tuple[Any, features.Features, scoring.Scores]:
+    """Validated leads prepared, blocked, compared and scored: all but the decision."""
+    batch = prepare(valid)
+    return (batch, *_scored_batch(index, batch, config))
+
+
+def _scored_batch(
+    index: IndexView, batch: LeadBatch, config: MatchConfig
+) -> tuple[features.Features, scoring.Scores]:
+    lead_rows, name_rows, bits = blocking.candidates(index, batch, config)
+    feats = features.compute(index, batch, lead_rows, name_rows, bits)
+    return feats, scoring.score(feats, config.weights)
+
+
+def scored_batches(
+    index: IndexView, leads: Sequence[Lead | Mapping[str, Any]], config: MatchConfig
+) -> Iterator[tuple[Sequence[str], features.Features, scoring.Scores, int]]:
+    """Per batch of :data:`SCORED_BATCH` leads: their ids, the features and scores of their
+    candidate pairs, and how many leads the batch had: what matching computes before it
+    decides (fitting and proposals read it)."""
+    for start in range(0, len(leads), SCORED_BATCH):
+        valid, ids, _ = validate_leads(leads[start : start + SCORED_BATCH], strict=False)
+        _, feats, scores = _scored(index, valid, config)
+        yield ids, feats, scores, len(valid)

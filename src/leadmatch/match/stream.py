@@ -1,0 +1,102 @@
+"""Streams of leads of any length, matched a chunk at a time, in this process or on several
+cores: chunks go to worker processes that map the same saved index, and results come back in
+input order.
+
+Python runs one thread of Python code at a time, and most of a lead's cost is Python
+(normalizing its fields, writing its evidence), so threads would not help; processes do. Each
+worker maps the index file rather than copying it, so N workers cost little more memory than
+one; at most ``2 * workers`` chunks are in flight, so memory stays flat for any stream.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any
+
+from leadmatch._util.processes import in_order, tune_gc
+from leadmatch.config import MatchConfig
+from leadmatch.match.pipeline import match_records
+from leadmatch.match.view import IndexView
+from leadmatch.models import Lead
+from leadmatch.tables import Version
+
+_worker_view: IndexView | None = None
+
+
+def match_stream(
+    view: IndexView,
+    leads: Iterable[Lead | Mapping[str, Any]],
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+    workers: int = 1,
+    rows: bool = False,
+) -> Iterator[Any]:
+    """Match leads of any number in chunks: memory holds a few chunks, not the stream. One
+    :class:`Match` per lead, or with ``rows`` the row
+    :func:`~leadmatch.match.results.result_row` makes of it."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    stream = iter(leads)
+    first = list(islice(stream, chunk_size))
+    if workers > 1 and len(first) == chunk_size:  # more than one chunk: worth the processes
+        yield from _in_workers(view, chain(first, stream), chunk_size, progress, workers, rows)
+        return
+    done = 0
+    chunk = first
+    while chunk:
+        yield from match_records(view, chunk, offset=done, rows=rows)
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
+        chunk = list(islice(stream, chunk_size))
+
+
+def _start_worker(path: str, config_json: str) -> None:
+    global _worker_view
+    tune_gc()
+    _worker_view = IndexView(Version.load(path), MatchConfig.from_json(config_json))
+
+
+def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int, rows: bool) -> list[Any]:
+    if _worker_view is None:
+        raise RuntimeError("a leadmatch worker was started without an index")
+    # Rows are what a file needs, and cross back to this process far faster than records.
+    return match_records(_worker_view, chunk, offset=offset, rows=rows)
+
+
+def _chunks(
+    leads: Iterable[Lead | Mapping[str, Any]], chunk_size: int, rows: bool
+) -> Iterator[tuple[list[Lead | Mapping[str, Any]], int, bool]]:
+    stream, offset = iter(leads), 0
+    while chunk := list(islice(stream, chunk_size)):
+        yield chunk, offset, rows
+        offset += len(chunk)
+
+
+def _in_workers(
+    view: IndexView,
+    leads: Iterable[Lead | Mapping[str, Any]],
+    chunk_size: int,
+    progress: Callable[[int], None] | None,
+    workers: int,
+    rows: bool,
+) -> Iterator[Any]:
+    """What :func:`match_stream` yields, computed by ``workers`` processes."""
+    with tempfile.TemporaryDirectory(prefix="leadmatch-") as tmp:
+        tables = view.tables
+        path = tables.path if tables.file_unchanged() else None
+        if path is None:  # built in memory, or its file replaced since: workers need this one
+            path = tables.write(Path(tmp) / "index.lmx")
+        setup = (str(path), view.config.to_json())
+        tasks = _chunks(leads, chunk_size, rows)
+        done = 0
+        for (chunk, _, _), future in in_order(_match_chunk, tasks, workers, _start_worker, setup):
+            yield from future.result()
+            done += len(chunk)
+            if progress is not None:
+                progress(done)

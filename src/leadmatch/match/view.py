@@ -1,0 +1,44 @@
+"""What the matching stages read of an index: one version of its tables and a config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from leadmatch.config import MatchConfig
+from leadmatch.tables import IndexData, Lookups, Version
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """A read-only view of an index, taken once per call: a batch reads one version of the
+    tables to its end, whatever changes the index meanwhile. ``AccountIndex.view()`` makes
+    one; the stages never see ``AccountIndex`` itself, which sits above them and calls them.
+    """
+
+    tables: Version
+    config: MatchConfig
+
+    @property
+    def data(self) -> IndexData:
+        return self.tables.data
+
+    @property
+    def lookups(self) -> Lookups:
+        return self.tables.lookups
+
+    def whole(self) -> IndexView:
+        """This view without the rows removed accounts leave behind, for code that reads
+        every account (duplicates, evaluation) rather than looking leads up."""
+        return IndexView(self.tables.whole.shared(), self.config)
+
+
+class HasView(Protocol):
+    """What the public functions over an index take: an ``AccountIndex`` (or a view)."""
+
+    def view(self) -> IndexView: ...
+
+
+def view_of(index: HasView | IndexView) -> IndexView:
+    """One version of ``index`` to read throughout a call, whatever changes it meanwhile."""
+    return index if isinstance(index, IndexView) else index.view()

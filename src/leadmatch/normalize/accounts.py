@@ -1,0 +1,188 @@
+"""Account records to normalized keys, one record at a time or a chunk per worker process.
+
+Building an index is mostly this: validating each record and normalizing its names, domains,
+country, city and phone, which is pure Python and independent from record to record. It can
+run in worker processes (``AccountIndex.build(..., workers=N)``); what must stay in order in
+one place (duplicate ids, interning domains and tokens) is done by the index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from itertools import chain, islice
+from typing import Any, NamedTuple
+
+from leadmatch._util.processes import in_order, tune_gc
+from leadmatch.models import Account, account_row
+from leadmatch.normalize import (
+    DomainKey,
+    domain_key,
+    is_hosting_domain,
+    normalize_city,
+    normalize_country,
+    normalize_name,
+    phone_key,
+)
+from leadmatch.normalize.names import is_lossy_script
+
+#: Records sent to a worker at a time.
+CHUNK = 10_000
+
+
+class NameRow(NamedTuple):
+    raw: str
+    ascii: str
+    legal_form: str
+    acronym: str
+    lossy: bool
+
+
+class PreparedAccount(NamedTuple):
+    """An account's fields after validation and normalization."""
+
+    account_id: str
+    display_name: str
+    country: str
+    city: str
+    phone: str
+    parent_id: str | None
+    domains: tuple[DomainKey, ...]
+    names: tuple[NameRow, ...]
+
+
+_country = lru_cache(maxsize=1 << 12)(normalize_country)
+_city = lru_cache(maxsize=1 << 14)(normalize_city)
+
+
+def own_domain(key: DomainKey, name_words: set[str]) -> bool:
+    """A hosting platform's domain (facebook.com, github.io) is an account's own only when the
+    account is that platform ("Google LLC", "Facebook, Inc."): a CRM's "website" is often the
+    company's page on one of them. The brand must be a word of the name, not a part of one
+    ("t" of t.co is in "tesla")."""
+    return not is_hosting_domain(key.domain) or key.brand.replace("-", "") in name_words
+
+
+def prepare_account(record: Mapping[str, Any] | Account) -> PreparedAccount:
+    """Validate and normalize one record; raises ``ValueError`` (or pydantic's) if unusable."""
+    account = account_row(record)
+    primary = normalize_name(account.name)
+    name_words = primary.ascii.split()
+    own_words = {*name_words, "".join(name_words)}
+    keys: list[DomainKey] = []
+    for raw in (account.domain, *account.alias_domains):
+        key = domain_key(raw)
+        if key.domain and key not in keys and own_domain(key, own_words):
+            keys.append(key)
+    names: list[NameRow] = []
+    for k, raw in enumerate((account.name, *account.aliases)):
+        name = normalize_name(raw) if k else primary
+        if name.ascii and all(name.ascii != n.ascii for n in names):
+            names.append(
+                NameRow(raw or "", name.ascii, name.legal_form, name.acronym,
+                        is_lossy_script(name.base))
+            )  # fmt: skip
+    if not names:  # a nameless account stays findable by domain: give it an empty name row
+        names.append(NameRow("", "", "", "", False))
+    return PreparedAccount(
+        account.account_id,
+        account.name or "",
+        _country(account.country),
+        _city(account.city),
+        phone_key(account.phone),
+        account.parent_id,
+        tuple(keys),
+        tuple(names),
+    )
+
+
+def first_error(exc: Exception) -> str:
+    """The first problem of a validation error, as ``field: message``."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "record"
+        return f"{where}: {first.get('msg', exc)}"
+    return str(exc)
+
+
+def _prepared_or_reason(record: Any) -> PreparedAccount | str:
+    try:
+        return prepare_account(record)
+    except Exception as exc:  # pydantic.ValidationError, ValueError, or a non-mapping row
+        return first_error(exc)
+
+
+def _prepare_chunk(records: list[Any]) -> list[PreparedAccount | str]:
+    return [_prepared_or_reason(record) for record in records]
+
+
+def _prepare_chunk_plain(records: list[Any]) -> list[Any]:
+    """:func:`_prepare_chunk` as plain nested tuples: they cross between processes several
+    times faster than named tuples (no Python call per object to rebuild them). Readers
+    unpack them by position, which a :class:`PreparedAccount` also allows."""
+    out: list[Any] = []
+    for prepared in _prepare_chunk(records):
+        if isinstance(prepared, str):
+            out.append(prepared)
+        else:
+            *head, domains, names = prepared
+            out.append((*head, tuple(map(tuple, domains)), tuple(map(tuple, names))))
+    return out
+
+
+def prepare_all(records: Iterable[Any], workers: int = 1) -> Iterator[PreparedAccount | str]:
+    """Each record prepared, in order; an unusable record gives the reason instead.
+
+    With ``workers > 1``, chunks of :data:`CHUNK` records are prepared in worker processes
+    (started with ``spawn``), at most ``2 * workers`` chunks in flight.
+    """
+    rows = iter(records)
+    if workers <= 1:
+        for record in rows:
+            yield _prepared_or_reason(record)
+        return
+    first = list(islice(rows, CHUNK))
+    if len(first) < CHUNK:  # one chunk: not worth starting processes
+        yield from _prepare_chunk(first)
+        return
+    chunks = chain([first], iter(lambda: list(islice(rows, CHUNK)), []))
+    tasks = ((chunk,) for chunk in chunks)
+    for (chunk,), future in in_order(_prepare_chunk_plain, tasks, workers, tune_gc):
+        try:
+            prepared = future.result()
+        except Exception:
+            prepared = _prepare_chunk(chunk)  # (say, an unpicklable object): do it here
+        yield from prepared
+
+
+def field_values(record: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """A record's values of the extra fields, as text ('' where it has none)."""
+    if isinstance(record, Mapping):
+        return tuple(field_text(record.get(name)) for name in names)
+    return tuple(field_text(getattr(record, name, None)) for name in names)
+
+
+def field_text(value: Any) -> str:
+    """An account field as it reads in a CSV cell: numbers as written (1001, not 1001.0),
+    booleans as True/False, dates in ISO form; missing values (None, NaN, NaT) as ''."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    item = getattr(value, "item", None)  # a NumPy scalar: its Python value
+    if callable(item) and not hasattr(value, "isoformat"):
+        with contextlib.suppress(TypeError, ValueError):
+            value = item()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "isoformat"):
+        try:
+            return "" if value != value else str(value.isoformat())  # NaT != NaT
+        except (TypeError, ValueError):
+            return ""
+    text = str(value)
+    return "" if text in ("nan", "<NA>", "NaT") else text

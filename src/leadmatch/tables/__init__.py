@@ -1,0 +1,15 @@
+"""The index's tables: the columns the accounts said (:class:`IndexData`), the look-up tables
+derived from them (:class:`Lookups`), one version of both (:class:`Version`), and how they are
+built, edited in place (small changes), derived again (large changes) and stored in a file.
+
+Imports run down: :mod:`version` over :mod:`edit_in_place` and :mod:`rebuild`, over
+:mod:`lookups`, over :mod:`data` and :mod:`store`; :mod:`build` turns account records into
+:class:`IndexData` through :mod:`leadmatch.normalize.accounts`.
+"""
+
+from leadmatch.tables.build import build_data
+from leadmatch.tables.data import IndexData
+from leadmatch.tables.lookups import MAX_HIERARCHY_DEPTH, Lookups, derive
+from leadmatch.tables.version import Version
+
+__all__ = ["MAX_HIERARCHY_DEPTH", "IndexData", "Lookups", "Version", "build_data", "derive"]
