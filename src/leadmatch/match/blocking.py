@@ -28,7 +28,6 @@ from leadmatch._util.arrays import (
     expand,
     first_of_groups,
     group_by,
-    object_array,
     offsets,
     rank_in_group,
 )
@@ -42,6 +41,7 @@ from leadmatch.tables.lookups import (
     deletion_keys,
     pair_keys,
     typo_variants_of,
+    vocab_ids,
 )
 
 if TYPE_CHECKING:
@@ -93,25 +93,13 @@ def _accounts_to_names(
 
 
 def domain_ids(index: IndexView, domains: list[str]) -> IntArray:
-    """Index domain id of each domain, ``-1`` where no account has it (strings compared, so a
-    shared hash can never make a stranger's domain an account's)."""
-    ids = index.lookups.domain_table.first(hash_keys(domains))
-    found = (ids >= 0).nonzero()[0]
-    if len(found):
-        known = index.data.domains.take(ids[found])
-        wrong = [k for k, name in zip(found.tolist(), known) if name != domains[k]]
-        ids[wrong] = -1
-    return ids
+    """Index domain id of each domain, ``-1`` where no account has it."""
+    return vocab_ids(index.lookups.domain_table, index.data.domains, domains)
 
 
 def token_ids(index: IndexView, tokens: list[str]) -> IntArray:
     """Index token id of each token, ``-1`` where no account name has it."""
-    ids = index.lookups.token_table.first(hash_keys(tokens))
-    hit = (ids >= 0).nonzero()[0]
-    if len(hit):
-        vocab = index.data.tokens.objects()
-        ids[hit[vocab[ids[hit]] != object_array(tokens)[hit]]] = -1
-    return ids
+    return vocab_ids(index.lookups.token_table, index.data.tokens, tokens)
 
 
 def batch_token_ids(index: IndexView, batch: LeadBatch) -> IntArray:

@@ -49,9 +49,9 @@ from leadmatch.tables.lookups import (
     pair_rows,
     per_value,
     typo_variants_of,
+    vocab_ids,
     word_weights,
 )
-from leadmatch.tables.rebuild import vocab_ids
 
 #: Bits of a row below its sort rank in one int64 (rows and ranks stay below 2**31).
 _ROW_BITS = 31
@@ -330,10 +330,10 @@ class Editor:
         gone_names = lk.acct_name_rows[expand(lk.acct_name_ptr, gone)[1]]
 
         # Vocabularies: the part's words and domains as the index's, new ones after the last.
-        tok_map = vocab_ids(part.tokens, lk.token_table, data.tokens)
+        tok_map = vocab_ids(lk.token_table, data.tokens, part.tokens.tolist())
         new_tok = np.flatnonzero(tok_map < 0)
         tok_map[new_tok] = n_tok + np.arange(len(new_tok), dtype=np.int64)
-        dom_map = vocab_ids(part.domains, lk.domain_table, data.domains)
+        dom_map = vocab_ids(lk.domain_table, data.domains, part.domains.tolist())
         new_dom = np.flatnonzero(dom_map < 0)
         dom_map[new_dom] = n_dom + np.arange(len(new_dom), dtype=np.int64)
         new_dom_brand_hash = keys.brand_hash[new_dom]

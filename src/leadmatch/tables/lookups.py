@@ -352,6 +352,19 @@ class RowKeys:
         )
 
 
+def vocab_ids(table: KeyTable, vocab: StringColumn, values: list[str]) -> IntArray:
+    """Each value's id in ``vocab`` (whose entries ``table`` hashes), -1 where it has none.
+    The strings are compared, so a value that shares a hash with an entry is never taken
+    for it. Blocking looks up a batch's words and domains with it, and a change the words
+    and domains of the accounts it brings."""
+    ids = table.first(hash_keys(values))
+    found = (ids >= 0).nonzero()[0]
+    if len(found):
+        held = object_array(vocab.take(ids[found]))
+        ids[found[held != object_array(values)[found]]] = -1
+    return ids
+
+
 def per_value(table: KeyTable, size: int) -> U64Array:
     """The hash of each value ``0..size`` of a table that holds each value under one hash."""
     hashes = np.zeros(size, dtype=np.uint64)

@@ -18,28 +18,17 @@ from collections.abc import Callable
 import numpy as np
 
 from leadmatch._util.arrays import BoolArray, IntArray, expand, offsets
-from leadmatch._util.keys import KeyTable, hash_keys
+from leadmatch._util.keys import KeyTable
 from leadmatch._util.strings import StringColumn
 from leadmatch.tables.data import IndexData
-from leadmatch.tables.lookups import Lookups, RowKeys
-
-
-def vocab_ids(strings: StringColumn, table: KeyTable, old: StringColumn) -> IntArray:
-    """Each of ``strings``' id in the vocabulary ``old`` (hashed in ``table``), -1 where absent."""
-    values = strings.tolist()
-    ids = table.first(hash_keys(values))
-    found = np.flatnonzero(ids >= 0)
-    held = old.take(ids[found])
-    same = np.array([held[k] == values[i] for k, i in enumerate(found.tolist())], dtype=bool)
-    ids[found[~same]] = -1
-    return ids
+from leadmatch.tables.lookups import Lookups, RowKeys, vocab_ids
 
 
 class _Vocab:
     """An old vocabulary, the strings of a new one that it lacks, and which of all are used."""
 
     def __init__(self, old: StringColumn, table: KeyTable, new: StringColumn) -> None:
-        ids = vocab_ids(new, table, old)
+        ids = vocab_ids(table, old, new.tolist())
         self.n_old = len(old)
         self.added = np.flatnonzero(ids < 0)
         ids[self.added] = self.n_old + np.arange(len(self.added), dtype=np.int64)
