@@ -53,6 +53,8 @@ from leadmatch.io import (
 from leadmatch.match import OUTPUT_COLUMNS, field_columns, result_row
 from leadmatch.models import ACCOUNT_FIELDS, LEAD_FIELDS, Match
 
+__all__ = ["main"]
+
 #: Leads matched per batch: large enough to amortize the vectorized passes, small enough that
 #: memory stays flat however long the file is.
 CHUNK = 20_000

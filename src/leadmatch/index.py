@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -213,24 +213,17 @@ class AccountIndex:
             remove = [remove]
         with self._shared.lock:
             state = self._shared.state
-            data, row_of = state.data, state.row_of_id
-            fields = data.field_names.tolist()
+            fields = state.data.field_names.tolist()
             added, updated = (
                 [] if part is None else list(_account_records(_collection(part), fields, columns))
                 for part in (add, update)
             )
-            records = added + updated
             sources: list[int] = []
             repeated: list[str] = []
             new = build_data(
-                records,
-                self.config.strict,
-                1,
-                fields,
-                whole=False,
-                sources=sources,
-                repeated=repeated,
-            )
+                added + updated, self.config.strict, 1, fields,
+                whole=False, sources=sources, repeated=repeated,
+            )  # fmt: skip
             if repeated:  # which record of an id should win is the caller's call, not ours
                 raise InvalidAccountError(
                     f"given more than once (in add and update together): {_listed(repeated)}"
@@ -238,27 +231,11 @@ class AccountIndex:
             new_ids = new.account_id.tolist()
             adding = [i for i, at in zip(new_ids, sources) if at < len(added)]
             updating = [i for i, at in zip(new_ids, sources) if at >= len(added)]
-            removing = list(dict.fromkeys(remove))
-            held = [i for i in adding if i in row_of]
-            if held:
-                raise InvalidAccountError(
-                    f"already in the index (update them instead): {_listed(held)}"
-                )
-            absent = [i for i in updating if i not in row_of]
-            if absent:
-                raise InvalidAccountError(f"not in the index (add them instead): {_listed(absent)}")
-            unknown = [i for i in removing if not isinstance(i, str) or i not in row_of]
-            if unknown and not missing_ok:
-                raise KeyError(f"not in the index: {_listed(unknown)}")
-            twice = sorted(set(removing) & set(new_ids))
-            if twice:
-                raise InvalidAccountError(f"both removed and added or updated: {_listed(twice)}")
-            gone = [row_of[i] for i in removing if isinstance(i, str) and i in row_of]
+            gone = _rows_to_change(state.row_of_id, adding, updating, remove, missing_ok)
             counts = {"added": len(adding), "updated": len(updating), "removed": len(gone)}
-            if not any(counts.values()):
-                return counts
-            rows = np.array(gone + [row_of[i] for i in updating], dtype=np.int64)
-            self._shared.state = state.changed(rows, new)  # held by no file yet
+            if any(counts.values()):
+                rows = np.array(gone + [state.row_of_id[i] for i in updating], dtype=np.int64)
+                self._shared.state = state.changed(rows, new)  # held by no file yet
             return counts
 
     def account(self, account_id: str) -> dict[str, Any]:
@@ -283,6 +260,28 @@ class AccountIndex:
         """
         return match_leads(self.view(), leads, columns)
 
+    @overload
+    def match_iter(
+        self,
+        leads: Iterable[Lead | Mapping[str, Any]],
+        *,
+        chunk_size: int = ...,
+        progress: Callable[[int], None] | None = ...,
+        workers: int = ...,
+        rows: Literal[False] = ...,
+    ) -> Iterator[Match]: ...
+
+    @overload
+    def match_iter(
+        self,
+        leads: Iterable[Lead | Mapping[str, Any]],
+        *,
+        chunk_size: int = ...,
+        progress: Callable[[int], None] | None = ...,
+        workers: int = ...,
+        rows: Literal[True],
+    ) -> Iterator[dict[str, Any]]: ...
+
     def match_iter(
         self,
         leads: Iterable[Lead | Mapping[str, Any]],
@@ -291,7 +290,7 @@ class AccountIndex:
         progress: Callable[[int], None] | None = None,
         workers: int = 1,
         rows: bool = False,
-    ) -> Iterator[Any]:
+    ) -> Iterator[Match] | Iterator[dict[str, Any]]:
         """Match a stream of leads of any length, ``chunk_size`` at a time, yielding one
         :class:`Match` per lead in order; memory holds one chunk, not the stream.
         ``progress(n)`` is called with the number of leads done after each chunk. With
@@ -344,6 +343,31 @@ class AccountIndex:
         """Whether :attr:`path` still holds this index (not changed or replaced since load or
         save)."""
         return self._shared.state.file_unchanged()
+
+
+def _rows_to_change(
+    row_of: Mapping[str, int],
+    adding: list[str],
+    updating: list[str],
+    remove: Iterable[str],
+    missing_ok: bool,
+) -> list[int]:
+    """The rows of the accounts to remove, once every id of a change is known to fit the
+    index: nothing changes unless all of them do."""
+    removing = list(dict.fromkeys(remove))
+    held = [i for i in adding if i in row_of]
+    if held:
+        raise InvalidAccountError(f"already in the index (update them instead): {_listed(held)}")
+    absent = [i for i in updating if i not in row_of]
+    if absent:
+        raise InvalidAccountError(f"not in the index (add them instead): {_listed(absent)}")
+    unknown = [i for i in removing if not isinstance(i, str) or i not in row_of]
+    if unknown and not missing_ok:
+        raise KeyError(f"not in the index: {_listed(unknown)}")
+    twice = sorted(set(removing) & {*adding, *updating})
+    if twice:
+        raise InvalidAccountError(f"both removed and added or updated: {_listed(twice)}")
+    return [row_of[i] for i in removing if isinstance(i, str) and i in row_of]
 
 
 def _collection(accounts: Any) -> Any:

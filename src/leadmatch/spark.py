@@ -31,6 +31,9 @@ from leadmatch.models import text_or_none
 _LOADED: dict[tuple[Any, ...], Any] = {}
 
 
+__all__ = ["match", "result_columns", "result_schema"]
+
+
 def result_columns(config: MatchConfig | None = None) -> list[str]:
     """The columns of :func:`match`'s result: :data:`~leadmatch.match.pipeline.OUTPUT_COLUMNS`,
     ``ultimate_parent_id``, then the account fields of ``config``. ``confidence`` is a double,
