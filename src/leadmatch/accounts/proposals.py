@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from leadmatch._util.arrays import connected_components
+from leadmatch._util.arrays import FloatArray, IntArray, connected_components
 from leadmatch.config import MatchConfig
 from leadmatch.match.pipeline import scored_batches
 from leadmatch.match.view import IndexView
@@ -69,34 +69,64 @@ def propose_accounts(
     ``threshold`` is the confidence a pair needs (default: the config's ``match_threshold``)."""
     config = config or MatchConfig()
     cut = config.match_threshold if threshold is None else threshold
-    unmatched = {
-        (r.lead_id if isinstance(r, Match) else as_text(r.get("lead_id")))
-        for r in results
-        if (r.decision if isinstance(r, Match) else as_text(r.get("decision"))) == "unmatched"
-    }
-    pseudo: list[dict[str, Any]] = []
-    records: list[dict[str, Any]] = []
-    for lead in leads:
-        lead_id = as_text(lead.get("lead_id"))
-        if lead_id not in unmatched:
-            continue
-        keys = company_domains(parse_email(lead.get("email")), domain_key(lead.get("website")))
-        company = " ".join(as_text(lead.get("company")).split())
-        if not company and not keys:
-            continue
-        unmatched.discard(lead_id)  # a lead id twice: its first row speaks for it
-        domain = keys[0].domain if keys else ""
-        pseudo.append({"account_id": lead_id, "name": company, "domain": domain,
-                       "country": lead.get("country")})  # fmt: skip
-        records.append(dict(lead))
+    pseudo, records = _pseudo_accounts(leads, _unmatched_ids(results))
     if not pseudo:
         return []
     plain = MatchConfig.model_validate({**config.model_dump(), "account_fields": ()})
     data = build_data(pseudo, plain.strict)
     index = IndexView(Version(data, derive(data)), plain)
-    left: list[np.ndarray] = []
-    right: list[np.ndarray] = []
-    weight: list[np.ndarray] = []
+    a, b, p = _same_company_pairs(index, records, plain, cut)
+    n = index.lookups.n_accounts
+    label = connected_components(n, a, b)
+    weakest = np.ones(n)
+    np.minimum.at(weakest, label[a], p)
+    proposals = _grouped(label, weakest, list(index.data.account_id), pseudo)
+    proposals.sort(key=lambda p: (-len(p.lead_ids), p.account_id))
+    return proposals
+
+
+def _unmatched_ids(results: Iterable[Match | Mapping[str, Any]]) -> set[str]:
+    """The ids of the leads whose result is ``unmatched``: only they may propose accounts."""
+    return {
+        (r.lead_id if isinstance(r, Match) else as_text(r.get("lead_id")))
+        for r in results
+        if (r.decision if isinstance(r, Match) else as_text(r.get("decision"))) == "unmatched"
+    }
+
+
+def _pseudo_accounts(
+    leads: Iterable[Mapping[str, Any]], unmatched: set[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each unmatched lead with a company name or domain as an account (its lead id, company,
+    company domain and country), so that the leads can be matched against one another; and
+    the same leads as records to match, in the same order."""
+    pending = set(unmatched)
+    pseudo: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    for lead in leads:
+        lead_id = as_text(lead.get("lead_id"))
+        if lead_id not in pending:
+            continue
+        keys = company_domains(parse_email(lead.get("email")), domain_key(lead.get("website")))
+        company = " ".join(as_text(lead.get("company")).split())
+        if not company and not keys:
+            continue
+        pending.discard(lead_id)  # a lead id twice: its first row speaks for it
+        domain = keys[0].domain if keys else ""
+        pseudo.append({"account_id": lead_id, "name": company, "domain": domain,
+                       "country": lead.get("country")})  # fmt: skip
+        records.append(dict(lead))
+    return pseudo, records
+
+
+def _same_company_pairs(
+    index: IndexView, records: list[dict[str, Any]], plain: MatchConfig, cut: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """The pairs of leads (rows of ``index``) that are one company: scored at ``cut`` or more,
+    two different leads, no conflict of country or legal form; and each pair's confidence."""
+    left: list[IntArray] = []
+    right: list[IntArray] = []
+    weight: list[FloatArray] = []
     row_of = index.tables.row_of_id
     for ids, feats, scores, _ in scored_batches(index, records, plain):
         lead_rows = np.array([row_of[ids[int(k)]] for k in feats.lead.tolist()], dtype=np.int64)
@@ -105,12 +135,14 @@ def propose_accounts(
         left.append(lead_rows[keep])
         right.append(feats.account[keep])
         weight.append(scores.probability[keep])
-    a, b, p = np.concatenate(left), np.concatenate(right), np.concatenate(weight)
-    n = index.lookups.n_accounts
-    label = connected_components(n, a, b)
-    weakest = np.ones(n)
-    np.minimum.at(weakest, label[a], p)
-    ids = list(index.data.account_id)
+    return np.concatenate(left), np.concatenate(right), np.concatenate(weight)
+
+
+def _grouped(
+    label: IntArray, weakest: FloatArray, ids: list[str], pseudo: list[dict[str, Any]]
+) -> list[ProposedAccount]:
+    """One proposal per group of leads (rows with one ``label``): the name, domain and country
+    its leads give most often, and the confidence of its weakest pair."""
     members: dict[int, list[int]] = {}
     for row, group in enumerate(label.tolist()):
         members.setdefault(group, []).append(row)
@@ -130,7 +162,6 @@ def propose_accounts(
                 confidence=round(float(weakest[group]), 4),
             )
         )
-    proposals.sort(key=lambda p: (-len(p.lead_ids), p.account_id))
     return proposals
 
 

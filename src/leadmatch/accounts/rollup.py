@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from leadmatch._util.arrays import IntArray
+from leadmatch._util.arrays import BoolArray, IntArray
 from leadmatch._util.keys import hash_keys
 from leadmatch.errors import InvalidInputError
 from leadmatch.match.view import IndexView, view_of
@@ -56,30 +56,68 @@ def rollup(
     matched_n = np.bincount(key[matched], minlength=n)
     review_n = np.bincount(key[decisions == 2], minlength=n)
     keep = np.flatnonzero((matched_n + review_n) > 0)
-    contacts = np.zeros(n, dtype=np.int64)
+    facts = (
+        _LeadFacts(np.zeros(n, dtype=np.int64), {}, {}, {})
+        if leads is None
+        else _lead_facts(leads, rows, matched, key, n, date_field)
+    )
+    order = keep[np.lexsort((view.lookups.id_rank[keep], -matched_n[keep]))]
+    return _rollup_rows(view, order, matched_n, review_n, facts)
+
+
+@dataclass(frozen=True)
+class _LeadFacts:
+    """What the matched leads' fields tell of each account row (for a rollup)."""
+
+    contacts: IntArray
+    """Distinct contacts per row."""
+    countries: dict[int, list[str]]
+    """Their countries (distinct, sorted) by row, for rows where any is known."""
+    first: dict[int, str]
+    """The earliest ISO date of ``date_field`` by row, for rows where any is readable."""
+    last: dict[int, str]
+    """The latest, likewise."""
+
+
+def _lead_facts(
+    leads: Iterable[Mapping[str, Any]],
+    rows: list[str],
+    matched: BoolArray,
+    key: IntArray,
+    n: int,
+    date_field: str | None,
+) -> _LeadFacts:
+    """The contacts, countries and date span of the matched leads (lead ids ``rows``, rolled up
+    to rows ``key``) of each of ``n`` rows, from the leads' fields."""
+    fields = {as_text(lead.get("lead_id")): lead for lead in leads}
+    picked = [fields.get(lead_id, {}) for lead_id, m in zip(rows, matched.tolist()) if m]
+    owner = key[matched]
+    person = hash_keys([_contact(lead) for lead in picked])
+    known = person != 0
+    pairs = np.unique(np.stack([owner[known], person[known].view(np.int64)]), axis=1)
+    contacts = np.bincount(pairs[0], minlength=n) if pairs.size else np.zeros(n, dtype=np.int64)
     countries: dict[int, list[str]] = {}
+    country = [normalize_country(lead.get("country")) for lead in picked]
+    for row, code in sorted(set(zip(owner.tolist(), country))):
+        if code:
+            countries.setdefault(row, []).append(code)
     first: dict[int, str] = {}
     last: dict[int, str] = {}
-    if leads is not None:
-        fields = {as_text(lead.get("lead_id")): lead for lead in leads}
-        picked = [fields.get(lead_id, {}) for lead_id, m in zip(rows, matched.tolist()) if m]
-        owner = key[matched]
-        person = hash_keys([_contact(lead) for lead in picked])
-        known = person != 0
-        pairs = np.unique(np.stack([owner[known], person[known].view(np.int64)]), axis=1)
-        contacts = np.bincount(pairs[0], minlength=n) if pairs.size else contacts
-        country = [normalize_country(lead.get("country")) for lead in picked]
-        for row, code in sorted(set(zip(owner.tolist(), country))):
-            if code:
-                countries.setdefault(row, []).append(code)
-        if date_field:
-            for row, lead in zip(owner.tolist(), picked):
-                when = _date(lead.get(date_field))
-                if when:
-                    first[row] = min(first.get(row, when), when)
-                    last[row] = max(last.get(row, when), when)
+    if date_field:
+        for row, lead in zip(owner.tolist(), picked):
+            when = _date(lead.get(date_field))
+            if when:
+                first[row] = min(first.get(row, when), when)
+                last[row] = max(last.get(row, when), when)
+    return _LeadFacts(contacts, countries, first, last)
+
+
+def _rollup_rows(
+    view: IndexView, order: IntArray, matched_n: IntArray, review_n: IntArray, facts: _LeadFacts
+) -> list[dict[str, Any]]:
+    """The rollup's rows, one per account row of ``order``: its counts and lead facts, then
+    the account fields the index holds (taken for all rows at once)."""
     d = view.data
-    order = keep[np.lexsort((view.lookups.id_rank[keep], -matched_n[keep]))]
     names = list(d.field_names)
     columns = rollup_field_columns(names)
     width = len(names)
@@ -95,10 +133,10 @@ def rollup(
                 "name": name,
                 "matched_leads": int(matched_n[row]),
                 "review_leads": int(review_n[row]),
-                "contacts": int(contacts[row]),
-                "countries": ";".join(countries.get(row, [])),
-                "first_lead_date": first.get(row, ""),
-                "last_lead_date": last.get(row, ""),
+                "contacts": int(facts.contacts[row]),
+                "countries": ";".join(facts.countries.get(row, [])),
+                "first_lead_date": facts.first.get(row, ""),
+                "last_lead_date": facts.last.get(row, ""),
                 **dict(zip(columns, values[k * width : (k + 1) * width])),
             }
         )
@@ -169,6 +207,24 @@ def coverage(
     _, accounts, decisions = _resolved(results, view)
     key = _level_rows(view, accounts[decisions == 1], level)
     counts = np.bincount(key, minlength=view.lookups.n_rows)
+    tiers = _target_tiers(targets, view)
+    row_of = view.tables.row_of_id
+    target_rows = np.array([row_of[t] for t in tiers], dtype=np.int64)
+    target_key = _level_rows(view, target_rows, level)
+    engaged = counts[target_key] >= min_leads
+    return Coverage(
+        overall=TierCoverage("", len(tiers), int(engaged.sum())),
+        tiers=_tier_coverage(tiers, engaged),
+        uncovered=_uncovered(tiers, engaged),
+        engaged_non_targets=_engaged_non_targets(view, counts, target_key, min_leads),
+        min_leads=min_leads,
+        level=level,
+    )
+
+
+def _target_tiers(targets: Iterable[str | Mapping[str, Any]], view: IndexView) -> dict[str, str]:
+    """Each target's tier by account id, in the order first given (a later repeat of an id is
+    ignored); a target the index does not hold raises :class:`InvalidInputError`."""
     tiers: dict[str, str] = {}
     for target in targets:
         account_id, tier = (
@@ -183,34 +239,36 @@ def coverage(
         raise InvalidInputError(
             f"{len(unknown):,} target(s) are not accounts of the index (first: {unknown[0]!r})"
         )
-    row_of = view.tables.row_of_id
-    target_rows = np.array([row_of[t] for t in tiers], dtype=np.int64)
-    target_key = _level_rows(view, target_rows, level)
-    engaged = counts[target_key] >= min_leads
+    return tiers
+
+
+def _tier_coverage(tiers: dict[str, str], engaged: BoolArray) -> tuple[TierCoverage, ...]:
+    """Targets and engaged targets per tier, by tier."""
     by_tier: dict[str, list[bool]] = {}
     for tier, hit in zip(tiers.values(), engaged.tolist()):
         by_tier.setdefault(tier, []).append(hit)
-    tier_rows = tuple(
-        TierCoverage(tier, len(hits), sum(hits)) for tier, hits in sorted(by_tier.items())
-    )
-    uncovered = tuple(
+    return tuple(TierCoverage(tier, len(hits), sum(hits)) for tier, hits in sorted(by_tier.items()))
+
+
+def _uncovered(tiers: dict[str, str], engaged: BoolArray) -> tuple[tuple[str, str], ...]:
+    """(account id, tier) of the targets not engaged, by tier then id."""
+    return tuple(
         sorted(((t, tier) for (t, tier), hit in zip(tiers.items(), engaged.tolist()) if not hit),
                key=lambda pair: (pair[1], pair[0]))
     )  # fmt: skip
+
+
+def _engaged_non_targets(
+    view: IndexView, counts: IntArray, target_key: IntArray, min_leads: int
+) -> tuple[tuple[str, int], ...]:
+    """(account id, matched leads) of the rows with ``min_leads`` or more that no target rolls
+    up to, most leads first, then by id."""
     covered_keys = set(target_key.tolist())
     reached = np.flatnonzero(counts >= min_leads)
     outside = [int(r) for r in reached if int(r) not in covered_keys]
     ids = view.data.account_id.take(np.array(outside, dtype=np.int64))
-    others = tuple(
+    return tuple(
         sorted(((i, int(counts[r])) for i, r in zip(ids, outside)), key=lambda p: (-p[1], p[0]))
-    )
-    return Coverage(
-        overall=TierCoverage("", len(tiers), int(engaged.sum())),
-        tiers=tier_rows,
-        uncovered=uncovered,
-        engaged_non_targets=others,
-        min_leads=min_leads,
-        level=level,
     )
 
 

@@ -138,20 +138,28 @@ def resolve_columns(
                 mapping[header] = field
                 taken.add(field)
                 break
+    if check:
+        _check_required(headers, kind, taken, require_id)
+    return mapping
+
+
+def _check_required(headers: Sequence[str], kind: str, taken: set[str], require_id: bool) -> None:
+    """Refuse headers without a field no record can do without (an account's id and name; a
+    lead's id, where required, and its company or email), and warn of leads without a company
+    or an email column: they match on less than they could."""
     required = (("lead_id",) if require_id else ()) if kind == "lead" else ("account_id", "name")
     missing = [f for f in required if f not in taken]
     if kind == "lead" and not {"company", "email"} & taken:
         missing.append("company or email")
-    if missing and check:
+    if missing:
         raise MissingColumnError(
             f"the {kind}s have no column for {', '.join(missing)} (columns: "
             f"{', '.join(headers)}); rename one, or name it with --map column=field"
         )
-    if kind == "lead" and check:
+    if kind == "lead":
         for field in ("company", "email"):
             if field not in taken:
                 log.warning("the leads have no %s column (columns: %s)", field, ", ".join(headers))
-    return mapping
 
 
 def _delimiter(header: str) -> str:

@@ -128,67 +128,94 @@ def _read_jsonl(
     :data:`HEAD_OBJECTS` objects (a writer may leave out a null key here and there); a later
     object may lack any of them or add others. A line that is not an object stops the run,
     with its number."""
-
-    def parsed(number: int, line: str) -> dict[str, Any]:
-        try:
-            value = json.loads(line)
-        except ValueError as exc:
-            raise LeadmatchError(
-                f"the {kind}s file is not JSON Lines at line {number}: {exc}"
-            ) from exc
-        if not isinstance(value, dict):
-            raise LeadmatchError(
-                f"the {kind}s file has a {type(value).__name__} at line {number}, not an object"
-            )
-        return value
-
     lines = ((n, line) for n, line in enumerate(stream, start=1) if line.strip())
-    head = [parsed(n, line) for n, line in itertools.islice(lines, HEAD_OBJECTS)]
+    head = [_json_object(kind, n, line) for n, line in itertools.islice(lines, HEAD_OBJECTS)]
     if not head:
         raise MissingColumnError(f"the {kind}s file is empty (no JSON object)")
     headers = list(dict.fromkeys(str(k) for record in head for k in record))
     mapping, pairs = _positions(headers, kind, explicit, keep)
-    known = set(headers)
-    # Other spellings of a mapped field among the head's keys ("email", "Email Address"):
-    # read where an object lacks the first.
+    fields = _JsonFields(kind, explicit, keep, headers, mapping, pairs)
+    return mapping, _json_rows(kind, head, lines, fields)
+
+
+def _json_object(kind: str, number: int, line: str) -> dict[str, Any]:
+    """The object on a line of a JSON Lines file; anything else is the file's error."""
+    try:
+        value = json.loads(line)
+    except ValueError as exc:
+        raise LeadmatchError(f"the {kind}s file is not JSON Lines at line {number}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise LeadmatchError(
+            f"the {kind}s file has a {type(value).__name__} at line {number}, not an object"
+        )
+    return value
+
+
+def _json_rows(
+    kind: str, head: list[dict[str, Any]], lines: Iterator[tuple[int, str]], fields: _JsonFields
+) -> Iterator[dict[str, Any]]:
+    """The rows of the head's objects, then of the lines after them (parsed as they are read)."""
+    for record in head:
+        yield fields.row(record)
+    for number, line in lines:
+        yield fields.row(_json_object(kind, number, line))
+
+
+class _JsonFields:
+    """Where an object of a JSON Lines file holds each field: under the head's column mapped to
+    it, else under another of the head's spellings of it, else under a key the head lacked."""
+
+    def __init__(
+        self,
+        kind: str,
+        explicit: Mapping[str, str] | None,
+        keep: Sequence[str],
+        headers: list[str],
+        mapping: dict[str, str],
+        pairs: list[tuple[str, str]],
+    ) -> None:
+        self._kind, self._explicit, self._keep, self._pairs = kind, explicit, keep, pairs
+        self._known = set(headers)
+        self._alternates = _alternates(headers, mapping, kind, explicit)
+        self._extra: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+
+    def row(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The field dict of one object."""
+        row = {field: record.get(header) for header, field in self._pairs}
+        for field, others in self._alternates.items():
+            if row[field] is None:
+                row[field] = next((record[h] for h in others if record.get(h) is not None), None)
+        new = tuple(str(k) for k in record if k not in self._known)
+        if new:
+            for header, field in self._later_pairs(new):
+                if row.get(field) is None:
+                    row[field] = record.get(header)
+        return row
+
+    def _later_pairs(self, keys: tuple[str, ...]) -> list[tuple[str, str]]:
+        """Fields found under keys the head did not have (mapped once per set of such keys)."""
+        found = self._extra.get(keys)
+        if found is None:
+            if len(self._extra) >= 256:  # memory stays flat whatever the keys
+                self._extra.clear()
+            named = resolve_columns(list(keys), self._kind, self._explicit, check=False)
+            kept = [(h, n) for n in self._keep for h in keys if header_key(h) == header_key(n)]
+            found = self._extra[keys] = list(named.items()) + kept
+        return found
+
+
+def _alternates(
+    headers: list[str], mapping: dict[str, str], kind: str, explicit: Mapping[str, str] | None
+) -> dict[str, list[str]]:
+    """Other spellings of a mapped field among the head's keys ("email", "Email Address"):
+    read where an object lacks the first."""
     alternates: dict[str, list[str]] = {}
     for header in headers:
         if header not in mapping:
             for _, field in resolve_columns([header], kind, explicit, check=False).items():
                 if field in mapping.values():
                     alternates.setdefault(field, []).append(header)
-    extra: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-
-    def later_pairs(keys: tuple[str, ...]) -> list[tuple[str, str]]:
-        """Fields found under keys the head did not have (mapped once per set of such keys)."""
-        found = extra.get(keys)
-        if found is None:
-            if len(extra) >= 256:  # memory stays flat whatever the keys
-                extra.clear()
-            named = resolve_columns(list(keys), kind, explicit, check=False)
-            kept = [(h, n) for n in keep for h in keys if header_key(h) == header_key(n)]
-            found = extra[keys] = list(named.items()) + kept
-        return found
-
-    def row_of(record: dict[str, Any]) -> dict[str, Any]:
-        row = {field: record.get(header) for header, field in pairs}
-        for field, others in alternates.items():
-            if row[field] is None:
-                row[field] = next((record[h] for h in others if record.get(h) is not None), None)
-        new = tuple(str(k) for k in record if k not in known)
-        if new:
-            for header, field in later_pairs(new):
-                if row.get(field) is None:
-                    row[field] = record.get(header)
-        return row
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for record in head:
-            yield row_of(record)
-        for number, line in lines:
-            yield row_of(parsed(number, line))
-
-    return mapping, rows()
+    return alternates
 
 
 def _read_parquet(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rapidfuzz.distance import Indel
 
+from leadmatch._util.arrays import BoolArray
 from leadmatch.errors import InvalidInputError, MissingExtraError
 from leadmatch.match.view import IndexView, view_of
 from leadmatch.models import Match
@@ -207,18 +208,7 @@ def evaluate(
     if bins < 1:
         raise ValueError("bins must be at least 1")
     rows = [_as_row(r) for r in results]
-    twice = [lead for lead, n in Counter(row["lead_id"] for row in rows).items() if n > 1]
-    if twice:
-        raise InvalidInputError(
-            f"{len(twice):,} leads have more than one result (first: {twice[0]!r}): one result "
-            "per lead is evaluated"
-        )
-    unknown = [row["lead_id"] for row in rows if row["lead_id"] not in truth]
-    if unknown:
-        raise InvalidInputError(
-            f"{len(unknown):,} results have no truth (first: {unknown[0]!r}): give the truth of "
-            "every lead evaluated"
-        )
+    _check_evaluable(rows, truth)
     right_sets = [truth[row["lead_id"]] for row in rows]
     decision = [row["decision"] for row in rows]
     named_right = np.array(
@@ -227,16 +217,9 @@ def evaluate(
     has_account = np.array([bool(right) for right in right_sets], dtype=bool)
     is_matched = np.array([d == "matched" for d in decision], dtype=bool)
     is_review = np.array([d == "review" for d in decision], dtype=bool)
-    candidate = [row["candidate_id"] or row["account_id"] for row in rows]
-    candidate_right = np.array([c in right for c, right in zip(candidate, right_sets)], dtype=bool)
-    has_candidate = np.array([bool(c) for c in candidate], dtype=bool)
+    candidate_right, has_candidate = _candidates(rows, right_sets)
     confidence = np.array([row["confidence"] for row in rows], dtype=np.float64)
-
-    # Wrong: a wrong account matched or sent to review, or a lead's account left unmatched.
-    # A right account in review is not an error: a person confirms it.
-    wrong = ((is_matched | is_review) & ~named_right) | (
-        has_account & ~((is_matched | is_review) & named_right)
-    )
+    wrong = _wrong(is_matched | is_review, named_right, has_account)
     curve = _pr_curve(confidence[has_candidate], candidate_right[has_candidate], has_account.sum())
     reliability, ece = _reliability(confidence, candidate_right & has_candidate, bins)
     return Evaluation(
@@ -260,6 +243,42 @@ def evaluate(
         if leads is None or view is None
         else _causes(rows, right_sets, wrong, leads, view),
     )
+
+
+def _check_evaluable(rows: list[dict[str, Any]], truth: Mapping[str, frozenset[str]]) -> None:
+    """Refuse results that would make the figures wrong without saying so: a lead with more
+    than one result, or a lead the truth does not know."""
+    twice = [lead for lead, n in Counter(row["lead_id"] for row in rows).items() if n > 1]
+    if twice:
+        raise InvalidInputError(
+            f"{len(twice):,} leads have more than one result (first: {twice[0]!r}): one result "
+            "per lead is evaluated"
+        )
+    unknown = [row["lead_id"] for row in rows if row["lead_id"] not in truth]
+    if unknown:
+        raise InvalidInputError(
+            f"{len(unknown):,} results have no truth (first: {unknown[0]!r}): give the truth of "
+            "every lead evaluated"
+        )
+
+
+def _candidates(
+    rows: list[dict[str, Any]], right_sets: list[frozenset[str]]
+) -> tuple[BoolArray, BoolArray]:
+    """Per lead, whether its best-scored account (``candidate_id``, else the account its result
+    names) is right, and whether it has one: the ranking and calibration figures read these
+    whatever the decision."""
+    candidate = [row["candidate_id"] or row["account_id"] for row in rows]
+    candidate_right = np.array([c in right for c, right in zip(candidate, right_sets)], dtype=bool)
+    has_candidate = np.array([bool(c) for c in candidate], dtype=bool)
+    return candidate_right, has_candidate
+
+
+def _wrong(named: BoolArray, named_right: BoolArray, has_account: BoolArray) -> BoolArray:
+    """Per lead, whether its result is an error: a wrong account matched or sent to review
+    (``named``), or a lead's account left unmatched. A right account in review is not an
+    error: a person confirms it."""
+    return (named & ~named_right) | (has_account & ~(named & named_right))
 
 
 def truth_from_rows(rows: Iterable[Mapping[str, Any]]) -> dict[str, frozenset[str]]:
