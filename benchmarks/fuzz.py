@@ -33,7 +33,7 @@ def _targets() -> dict[str, Callable[[bytes], None]]:
         from leadmatch import AccountIndex, Match
         from leadmatch.errors import LeadmatchError
         from leadmatch.io.columns import read_csv
-        from leadmatch.io.fileformats import _read_jsonl
+        from leadmatch.io.fileformats import read_jsonl
         from leadmatch.normalize import (
             domain_key,
             normalize_city,
@@ -83,7 +83,7 @@ def _targets() -> dict[str, Callable[[bytes], None]]:
 
     def jsonl_file(data: bytes) -> None:
         try:
-            _, rows = _read_jsonl(io.StringIO(text(data)), "lead", None, ())
+            _, rows = read_jsonl(io.StringIO(text(data)), "lead", None, ())
             for row in rows:
                 assert isinstance(row, dict)
         except LeadmatchError:

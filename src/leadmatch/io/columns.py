@@ -12,6 +12,7 @@ import io
 import itertools
 import logging
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
@@ -258,8 +259,6 @@ def read_csv(
 def open_text(path: str) -> IO[str]:
     """A text file opened for CSV reading: UTF-8 with or without BOM, any newline convention."""
     if path == "-":
-        import sys
-
         return io.TextIOWrapper(
             sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline=""
         )

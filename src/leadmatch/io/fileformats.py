@@ -85,7 +85,7 @@ def open_rows(
             fmt = "jsonl" if first.lstrip("\ufeff \t").startswith("{") else "csv"
             stream = cast(IO[str], _Replayed(first, stream))
         if fmt == "jsonl":
-            yield _read_jsonl(stream, kind, explicit, keep)
+            yield read_jsonl(stream, kind, explicit, keep)
         else:
             yield read_csv(stream, kind, explicit, keep)
 
@@ -121,7 +121,7 @@ def _positions(
     return mapping, pairs
 
 
-def _read_jsonl(
+def read_jsonl(
     stream: IO[str], kind: str, explicit: Mapping[str, str] | None, keep: Sequence[str]
 ) -> tuple[dict[str, str], Iterator[dict[str, Any]]]:
     """One JSON object per line. The columns are the keys of the first
