@@ -36,7 +36,7 @@ from leadmatch.quality.fitting import (
     fit_weights_em,
 )
 
-SYNTH = Path(__file__).resolve().parents[2] / "benchmarks" / "synth.py"
+SYNTH = Path(__file__).resolve().parents[3] / "benchmarks" / "synth.py"
 CRMs = dict[str, tuple[AccountIndex, list[dict[str, str]]]]
 
 
