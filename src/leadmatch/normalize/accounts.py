@@ -16,16 +16,9 @@ from typing import Any, NamedTuple
 
 from leadmatch._util.processes import in_order, tune_gc
 from leadmatch.models import Account, account_row
-from leadmatch.normalize import (
-    DomainKey,
-    domain_key,
-    is_hosting_domain,
-    normalize_city,
-    normalize_country,
-    normalize_name,
-    phone_key,
-)
-from leadmatch.normalize.names import is_lossy_script
+from leadmatch.normalize.domains import DomainKey, domain_key, is_hosting_domain
+from leadmatch.normalize.names import is_lossy_script, normalize_name
+from leadmatch.normalize.places import normalize_city, normalize_country, phone_key
 
 #: Records sent to a worker at a time.
 CHUNK = 10_000

@@ -10,17 +10,16 @@ import numpy as np
 
 from leadmatch._util.arrays import BoolArray, IntArray, offsets
 from leadmatch.models import Lead
-from leadmatch.normalize import (
-    NameKey,
+from leadmatch.normalize.domains import (
+    DomainKey,
+    EmailKey,
     domain_key,
+    email_domain_kind,
     is_hosting_domain,
-    normalize_city,
-    normalize_country,
-    normalize_name,
     parse_email,
-    phone_key,
 )
-from leadmatch.normalize.domains import DomainKey, EmailKey, email_domain_kind
+from leadmatch.normalize.names import NameKey, normalize_name
+from leadmatch.normalize.places import normalize_city, normalize_country, phone_key
 
 # What people type in a required "company" field when they have none to give.
 _PLACEHOLDER_COMPANIES = frozenset(
