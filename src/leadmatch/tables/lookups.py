@@ -365,6 +365,18 @@ def vocab_ids(table: KeyTable, vocab: StringColumn, values: list[str]) -> IntArr
     return ids
 
 
+def merged_ids(
+    table: KeyTable, vocab: StringColumn, values: StringColumn
+) -> tuple[IntArray, IntArray]:
+    """Each value's id in ``vocab`` (see :func:`vocab_ids`), those it lacks numbered after its
+    last, in order; and which those are (positions in ``values``). An update merges its
+    accounts' words and domains into the index's vocabularies with it."""
+    ids = vocab_ids(table, vocab, values.tolist())
+    added = np.flatnonzero(ids < 0)
+    ids[added] = len(vocab) + np.arange(len(added), dtype=np.int64)
+    return ids, added
+
+
 def per_value(table: KeyTable, size: int) -> U64Array:
     """The hash of each value ``0..size`` of a table that holds each value under one hash."""
     hashes = np.zeros(size, dtype=np.uint64)
