@@ -807,114 +807,170 @@ def compacted(data: IndexData, lk: Lookups) -> tuple[IndexData, Lookups]:
     """The tables without the rows removals left behind (what is saved): rows, names, words,
     domains and brands renumbered in their order. Every renumbering keeps order, so no table
     is sorted again: values are mapped, and sorted keys made of them stay sorted."""
-    alive = lk.live()
-    rows = np.flatnonzero(alive)
-    names = np.flatnonzero(alive[data.name_owner])
-    toks = np.flatnonzero(np.diff(lk.post_ptr) > 0)
-    doms = np.flatnonzero(np.diff(lk.domain_acct_ptr) > 0)
-    brands = np.flatnonzero(np.diff(lk.brand_acct_ptr) > 0)
-    row_to, name_to = _renumbered(len(alive), rows), _renumbered(len(data.name_owner), names)
-    tok_to, dom_to = _renumbered(len(data.tokens), toks), _renumbered(len(data.domains), doms)
-    brand_to = _renumbered(lk.n_brands, brands)
-
-    def strings(column: StringColumn, kept: IntArray) -> StringColumn:
-        return StringColumn.gathered([(column, kept)])
-
-    def groups(ptr: IntArray, values: IntArray, kept: IntArray) -> tuple[IntArray, IntArray]:
-        """A CSR table keeping the groups ``kept`` (values as they are)."""
-        _, at = expand(ptr, kept)
-        return offsets(ptr[kept + 1] - ptr[kept]), values[at]
-
-    def table(keys: KeyTable, to: IntArray) -> KeyTable:
-        return KeyTable(keys.keys, keys.ptr, to[keys.values])
-
-    def dense(rank: IntArray, kept: IntArray) -> IntArray:
-        live = np.zeros(len(rank), dtype=bool)
-        live[rank[kept]] = True
-        out: IntArray = (np.cumsum(live) - 1)[rank[kept]]
-        return out
-
-    def packed(keys: IntArray, high: IntArray, low: IntArray) -> IntArray:
-        out: IntArray = (high[keys >> ID_BITS] << ID_BITS) | low[keys & ((1 << ID_BITS) - 1)]
-        return out
-
-    n_fields = len(data.field_names)
-    field_rows = (rows[:, None] * n_fields + np.arange(n_fields, dtype=np.int64)).reshape(-1)
-    dom_ptr, dom_ids = groups(data.domain_ptr, data.domain_ids, rows)
-    tok_ptr, tok_ids = groups(data.name_tok_ptr, data.name_tok_ids, names)
-    parent = data.parent_row[rows]
-    text = {
-        f.name: strings(getattr(data, f.name), names if f.name.startswith("name_") else rows)
-        for f in dataclasses.fields(IndexData)
-        if f.name not in ("tokens", "domains", "brands", "field_names", "field_values")
-        and isinstance(getattr(data, f.name), StringColumn)
-    }
-    new_data = dataclasses.replace(
-        data,
-        **text,
-        parent_row=np.where(parent >= 0, row_to[np.maximum(parent, 0)], -1),
-        domain_ptr=dom_ptr,
-        domain_ids=dom_to[dom_ids],
-        domains=strings(data.domains, doms),
-        brands=strings(data.brands, doms),
-        name_owner=row_to[data.name_owner[names]],
-        name_lossy=data.name_lossy[names],
-        name_tok_ptr=tok_ptr,
-        name_tok_ids=tok_to[tok_ids],
-        tokens=strings(data.tokens, toks),
-        field_values=strings(data.field_values, field_rows),
+    kept = _Kept(data, lk)
+    lookups = Lookups.assembled(
+        kept.account_tables(lk),
+        kept.domain_tables(lk),
+        kept.brand_tables(lk),
+        kept.word_tables(lk),
+        kept.name_tables(lk),
+        kept.row_values(lk),
     )
-    family_ptr, family_rows = groups(lk.family_ptr, lk.family_rows, rows)
-    acct_name_ptr, acct_name_rows = groups(lk.acct_name_ptr, lk.acct_name_rows, rows)
-    dom_acct_ptr, dom_acct_rows = groups(lk.domain_acct_ptr, lk.domain_acct_rows, doms)
-    brand_acct_ptr, brand_acct_rows = groups(lk.brand_acct_ptr, lk.brand_acct_rows, brands)
-    post_ptr, post_rows = groups(lk.post_ptr, lk.post_rows, toks)
-    first_owner = lk.domain_first_owner[np.append(doms, -1)]
-    pair = lk.pair_table
-    pair_keys = packed((pair.keys - 1).astype(np.int64), tok_to, tok_to) + 1
-    new_lookups = Lookups(
-        ultimate_row=row_to[lk.ultimate_row[rows]],
-        depth=lk.depth[rows],
-        group=row_to[lk.group[rows]],
-        family_ptr=family_ptr,
-        family_rows=row_to[family_rows],
-        id_rank=dense(lk.id_rank, rows),
-        acct_name_ptr=acct_name_ptr,
-        acct_name_rows=name_to[acct_name_rows],
-        domain_table=table(lk.domain_table, dom_to),
-        domain_acct_ptr=dom_acct_ptr,
-        domain_acct_rows=row_to[dom_acct_rows],
-        domain_first_owner=np.where(first_owner >= 0, row_to[first_owner], -1),
-        brand_table=table(lk.brand_table, brand_to),
-        domain_brand=brand_to[lk.domain_brand[doms]],
-        brand_acct_ptr=brand_acct_ptr,
-        brand_acct_rows=row_to[brand_acct_rows],
-        acct_domain_keys=packed(lk.acct_domain_keys, row_to, dom_to),
-        acct_brand_keys=packed(lk.acct_brand_keys, row_to, brand_to),
-        token_table=table(lk.token_table, tok_to),
-        idf=lk.idf[toks],
-        idf_raw=lk.idf_raw[toks],
-        token_df=lk.token_df[toks],
-        token_rank=dense(lk.token_rank, toks),
-        post_ptr=post_ptr,
-        post_rows=name_to[post_rows],
-        pair_table=KeyTable(pair_keys.astype(np.uint64), pair.ptr, name_to[pair.values]),
-        name_compact=strings(lk.name_compact, names),
-        name_compact_len=lk.name_compact_len[names],
-        token_common=lk.token_common[toks],
-        name_generic=lk.name_generic[names],
-        exact_table=table(lk.exact_table, name_to),
-        acronym_table=table(lk.acronym_table, name_to),
-        typo_table=table(lk.typo_table, tok_to),
-        country_hash=lk.country_hash[rows],
-        city_hash=lk.city_hash[rows],
-        phone_hash=lk.phone_hash[rows],
-        legal_hash=lk.legal_hash[names],
-        acronym_hash=lk.acronym_hash[names],
-        compact_hash=lk.compact_hash[names],
-        ascii_hash=lk.ascii_hash[names],
-    )
-    return new_data, new_lookups
+    return kept.columns(data), lookups
+
+
+class _Kept:
+    """What :func:`compacted` keeps of the rows, names, words, domains and brands (ascending),
+    each one's new number (``-1`` for those dropped), and each family of tables of them."""
+
+    def __init__(self, data: IndexData, lk: Lookups) -> None:
+        alive = lk.live()
+        self.rows = np.flatnonzero(alive)
+        self.names = np.flatnonzero(alive[data.name_owner])
+        self.toks = np.flatnonzero(np.diff(lk.post_ptr) > 0)
+        self.doms = np.flatnonzero(np.diff(lk.domain_acct_ptr) > 0)
+        self.brands = np.flatnonzero(np.diff(lk.brand_acct_ptr) > 0)
+        self.row_to = _renumbered(len(alive), self.rows)
+        self.name_to = _renumbered(len(data.name_owner), self.names)
+        self.tok_to = _renumbered(len(data.tokens), self.toks)
+        self.dom_to = _renumbered(len(data.domains), self.doms)
+        self.brand_to = _renumbered(lk.n_brands, self.brands)
+
+    def columns(self, data: IndexData) -> IndexData:
+        """The kept rows' columns; the family methods below give their tables."""
+        rows, names = self.rows, self.names
+        n_fields = len(data.field_names)
+        field_rows = (rows[:, None] * n_fields + np.arange(n_fields, dtype=np.int64)).reshape(-1)
+        dom_ptr, dom_ids = _kept_groups(data.domain_ptr, data.domain_ids, rows)
+        tok_ptr, tok_ids = _kept_groups(data.name_tok_ptr, data.name_tok_ids, names)
+        parent = data.parent_row[rows]
+        text = {
+            f.name: _gathered(getattr(data, f.name), names if f.name.startswith("name_") else rows)
+            for f in dataclasses.fields(IndexData)
+            if f.name not in ("tokens", "domains", "brands", "field_names", "field_values")
+            and isinstance(getattr(data, f.name), StringColumn)
+        }
+        return dataclasses.replace(
+            data,
+            **text,
+            parent_row=np.where(parent >= 0, self.row_to[np.maximum(parent, 0)], -1),
+            domain_ptr=dom_ptr,
+            domain_ids=self.dom_to[dom_ids],
+            domains=_gathered(data.domains, self.doms),
+            brands=_gathered(data.brands, self.doms),
+            name_owner=self.row_to[data.name_owner[names]],
+            name_lossy=data.name_lossy[names],
+            name_tok_ptr=tok_ptr,
+            name_tok_ids=self.tok_to[tok_ids],
+            tokens=_gathered(data.tokens, self.toks),
+            field_values=_gathered(data.field_values, field_rows),
+        )
+
+    def account_tables(self, lk: Lookups) -> AccountTables:
+        rows, row_to = self.rows, self.row_to
+        family_ptr, family_rows = _kept_groups(lk.family_ptr, lk.family_rows, rows)
+        acct_name_ptr, acct_name_rows = _kept_groups(lk.acct_name_ptr, lk.acct_name_rows, rows)
+        return AccountTables(
+            ultimate_row=row_to[lk.ultimate_row[rows]],
+            depth=lk.depth[rows],
+            group=row_to[lk.group[rows]],
+            family_ptr=family_ptr,
+            family_rows=row_to[family_rows],
+            id_rank=_dense(lk.id_rank, rows),
+            acct_name_ptr=acct_name_ptr,
+            acct_name_rows=self.name_to[acct_name_rows],
+        )
+
+    def domain_tables(self, lk: Lookups) -> DomainTables:
+        ptr, rows = _kept_groups(lk.domain_acct_ptr, lk.domain_acct_rows, self.doms)
+        first_owner = lk.domain_first_owner[np.append(self.doms, -1)]
+        return DomainTables(
+            domain_table=_renumbered_table(lk.domain_table, self.dom_to),
+            domain_acct_ptr=ptr,
+            domain_acct_rows=self.row_to[rows],
+            domain_first_owner=np.where(first_owner >= 0, self.row_to[first_owner], -1),
+            acct_domain_keys=_repacked(lk.acct_domain_keys, self.row_to, self.dom_to),
+        )
+
+    def brand_tables(self, lk: Lookups) -> BrandTables:
+        ptr, rows = _kept_groups(lk.brand_acct_ptr, lk.brand_acct_rows, self.brands)
+        return BrandTables(
+            brand_table=_renumbered_table(lk.brand_table, self.brand_to),
+            domain_brand=self.brand_to[lk.domain_brand[self.doms]],
+            brand_acct_ptr=ptr,
+            brand_acct_rows=self.row_to[rows],
+            acct_brand_keys=_repacked(lk.acct_brand_keys, self.row_to, self.brand_to),
+        )
+
+    def word_tables(self, lk: Lookups) -> WordTables:
+        toks, tok_to = self.toks, self.tok_to
+        post_ptr, post_rows = _kept_groups(lk.post_ptr, lk.post_rows, toks)
+        pair = lk.pair_table
+        pair_keys = _repacked((pair.keys - 1).astype(np.int64), tok_to, tok_to) + 1
+        return WordTables(
+            token_table=_renumbered_table(lk.token_table, tok_to),
+            idf=lk.idf[toks],
+            idf_raw=lk.idf_raw[toks],
+            token_df=lk.token_df[toks],
+            token_rank=_dense(lk.token_rank, toks),
+            post_ptr=post_ptr,
+            post_rows=self.name_to[post_rows],
+            pair_table=KeyTable(pair_keys.astype(np.uint64), pair.ptr, self.name_to[pair.values]),
+            token_common=lk.token_common[toks],
+            typo_table=_renumbered_table(lk.typo_table, tok_to),
+        )
+
+    def name_tables(self, lk: Lookups) -> NameTables:
+        return NameTables(
+            name_generic=lk.name_generic[self.names],
+            exact_table=_renumbered_table(lk.exact_table, self.name_to),
+            acronym_table=_renumbered_table(lk.acronym_table, self.name_to),
+        )
+
+    def row_values(self, lk: Lookups) -> RowValues:
+        rows, names = self.rows, self.names
+        return RowValues(
+            name_compact=_gathered(lk.name_compact, names),
+            name_compact_len=lk.name_compact_len[names],
+            country_hash=lk.country_hash[rows],
+            city_hash=lk.city_hash[rows],
+            phone_hash=lk.phone_hash[rows],
+            legal_hash=lk.legal_hash[names],
+            acronym_hash=lk.acronym_hash[names],
+            compact_hash=lk.compact_hash[names],
+            ascii_hash=lk.ascii_hash[names],
+        )
+
+
+def _gathered(column: StringColumn, kept: IntArray) -> StringColumn:
+    """The ``kept`` values of a column, in a buffer of their own."""
+    return StringColumn.gathered([(column, kept)])
+
+
+def _kept_groups(ptr: IntArray, values: IntArray, kept: IntArray) -> tuple[IntArray, IntArray]:
+    """A CSR table keeping the groups ``kept`` (values as they are)."""
+    _, at = expand(ptr, kept)
+    return offsets(ptr[kept + 1] - ptr[kept]), values[at]
+
+
+def _renumbered_table(keys: KeyTable, to: IntArray) -> KeyTable:
+    """A table whose values are renumbered by ``to`` (in order: the groups stay sorted)."""
+    return KeyTable(keys.keys, keys.ptr, to[keys.values])
+
+
+def _dense(rank: IntArray, kept: IntArray) -> IntArray:
+    """The ``kept`` rows' ranks, renumbered ``0..`` in the same order."""
+    live = np.zeros(len(rank), dtype=bool)
+    live[rank[kept]] = True
+    out: IntArray = (np.cumsum(live) - 1)[rank[kept]]
+    return out
+
+
+def _repacked(keys: IntArray, high: IntArray, low: IntArray) -> IntArray:
+    """Keys packing two numbers (see :data:`~leadmatch.tables.lookups.ID_BITS`), each
+    renumbered: by ``high`` and ``low``."""
+    out: IntArray = (high[keys >> ID_BITS] << ID_BITS) | low[keys & ((1 << ID_BITS) - 1)]
+    return out
 
 
 def _renumbered(size: int, kept: IntArray) -> IntArray:
