@@ -488,8 +488,8 @@ def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
     keys = keys or RowKeys.of(data)
     accounts = _account_tables(data, keys.rows)
     id_rank = accounts["id_rank"]
-    # Accounts of a domain, brand or family in account id order (as postings are): capped
-    # reads then take the same accounts whatever the order the accounts were added in.
+    # Accounts of a domain or brand in account id order (as postings and families are):
+    # capped reads then take the same accounts whatever the order the accounts were added in.
     owner = np.repeat(np.arange(len(data.account_id), dtype=np.int64), np.diff(data.domain_ptr))
     owner_rank = id_rank[owner]
     name_rank = id_rank[data.name_owner]
