@@ -40,16 +40,22 @@ from leadmatch.tables.data import IndexData
 from leadmatch.tables.lookups import (
     ID_BITS,
     MAX_HIERARCHY_DEPTH,
+    AccountTables,
+    BrandTables,
+    DomainTables,
     Lookups,
+    NameTables,
     RowKeys,
+    RowValues,
+    WordTables,
     ancestors,
     company_groups,
     frequent_words,
     generic_words,
+    merged_ids,
     pair_rows,
     per_value,
     typo_variants_of,
-    vocab_ids,
     word_weights,
 )
 
@@ -291,6 +297,60 @@ def _unranked(rank: IntArray, order: IntArray, gone: IntArray) -> tuple[IntArray
     return lowered, np.delete(order, places)
 
 
+class _Change:
+    """One change as each table family's edit reads it: the tables before it, the part's
+    accounts (normalized on their own) and where their rows, names, words and domains go."""
+
+    def __init__(
+        self, data: IndexData, lk: Lookups, gone: IntArray, part: IndexData, alive: BoolArray
+    ) -> None:
+        self.data, self.lk, self.gone, self.part, self.alive = data, lk, gone, part, alive
+        self.keys = RowKeys.of(part)
+        self.new_ids = part.account_id.tolist()
+        self.new_rows = len(data.account_id) + np.arange(len(self.new_ids), dtype=np.int64)
+        self.new_names = len(data.name_owner) + np.arange(len(part.name_owner), dtype=np.int64)
+        # The removed accounts' names, and their domains (with the account of each).
+        self.gone_names = lk.acct_name_rows[expand(lk.acct_name_ptr, gone)[1]]
+        self.gone_dom, self.gone_dom_owner = _entries(data.domain_ptr, data.domain_ids, gone)
+        # Vocabularies: the part's words and domains as the index's, new ones after the last.
+        self.tok_map, self.new_tok = merged_ids(lk.token_table, data.tokens, part.tokens)
+        self.new_tok_text = part.tokens.take(self.new_tok)
+        self.dom_map, self.new_dom = merged_ids(lk.domain_table, data.domains, part.domains)
+        self.brand_of_new, self.fresh_brands = _brands_of(
+            lk.brand_table, lk.n_brands, self.keys.brand_hash[self.new_dom]
+        )
+        # The part's words (with the name of each) and domains (with the account of each).
+        self.part_tok = self.tok_map[part.name_tok_ids]
+        self.part_tok_name = np.repeat(self.new_names, np.diff(part.name_tok_ptr))
+        self.part_dom = self.dom_map[part.domain_ids]
+        self.part_dom_owner = np.repeat(self.new_rows, np.diff(part.domain_ptr))
+
+
+def _brands_of(table: KeyTable, n_brand: int, hashes: U64Array) -> tuple[IntArray, U64Array]:
+    """The brand of each of the new domains' brand ``hashes``, brands new to ``table`` numbered
+    after its ``n_brand``; and the new brands' hashes."""
+    brand_of = table.first(hashes)
+    fresh, fresh_at = np.unique(hashes[brand_of < 0], return_inverse=True)
+    brand_of[brand_of < 0] = n_brand + fresh_at.reshape(-1)
+    return brand_of, fresh
+
+
+def _rankers(
+    id_rank: IntArray, name_owner: IntArray
+) -> tuple[Callable[[IntArray], IntArray], Callable[[IntArray], IntArray]]:
+    """The order of accounts' rows and of names' rows in grouped tables: by (owner's) id."""
+
+    def account_rank(rows: IntArray) -> IntArray:
+        ranks: IntArray = id_rank[rows]
+        return ranks
+
+    def name_rank(rows: IntArray) -> IntArray:
+        ranks: IntArray = id_rank[name_owner[rows]]
+        return ranks
+
+    return account_rank, name_rank
+
+
 class Editor:
     """What changing the tables in place needs beyond the tables: which rows live, rows and
     words in text order, the parent ids not yet accounts, and the growing buffers. One
@@ -316,297 +376,68 @@ class Editor:
         self, data: IndexData, lk: Lookups, gone: IntArray, part: IndexData
     ) -> tuple[IndexData, Lookups]:
         """The tables with accounts at rows ``gone`` removed and those of ``part`` (normalized
-        on their own, ids not in the index after the removal) added."""
-        grow = self.buffers.extend
-        n_acct, n_names = len(data.account_id), len(data.name_owner)
-        n_dom, n_tok, n_brand = len(data.domains), len(data.tokens), lk.n_brands
-        k, m = len(part.account_id), len(part.name_owner)
-        new_rows = n_acct + np.arange(k, dtype=np.int64)
-        new_names = n_names + np.arange(m, dtype=np.int64)
-        keys = RowKeys.of(part)
-
-        alive = grow("alive", self.alive, np.ones(k, dtype=bool))
+        on their own, ids not in the index after the removal) added: each family of tables
+        edited where the change touches it."""
+        alive = self.buffers.extend("alive", self.alive, np.ones(len(part.account_id), dtype=bool))
         alive[gone] = False
-        gone_names = lk.acct_name_rows[expand(lk.acct_name_ptr, gone)[1]]
+        c = _Change(data, lk, gone, part, alive)
+        id_rank, by_id, ids = self._ids(c)
+        parent_row, changed = self._link_parents(c, ids)
+        after = self._columns(c, parent_row)
+        account_rank, name_rank = _rankers(id_rank, after.name_owner)
+        domains = _domains(c, account_rank)
+        brands = self._brands(c, account_rank)
+        words, by_text, generic = self._words(c, after, name_rank)
+        values = self._row_values(c)
+        names = self._names(c, after, words, values, name_rank)
+        accounts = self._accounts(c, after, id_rank, changed, domains, names, values, account_rank)
+        lookups = Lookups.assembled(accounts, domains, brands, words, names, values)
+        self.alive, self.by_id, self.by_text = alive, by_id, by_text
+        self.generic, self.ids = generic, ids
+        return after, lookups
 
-        # Vocabularies: the part's words and domains as the index's, new ones after the last.
-        tok_map = vocab_ids(lk.token_table, data.tokens, part.tokens.tolist())
-        new_tok = np.flatnonzero(tok_map < 0)
-        tok_map[new_tok] = n_tok + np.arange(len(new_tok), dtype=np.int64)
-        dom_map = vocab_ids(lk.domain_table, data.domains, part.domains.tolist())
-        new_dom = np.flatnonzero(dom_map < 0)
-        dom_map[new_dom] = n_dom + np.arange(len(new_dom), dtype=np.int64)
-        new_dom_brand_hash = keys.brand_hash[new_dom]
-        brand_of_new = lk.brand_table.first(new_dom_brand_hash)
-        fresh_brands, fresh_at = np.unique(
-            new_dom_brand_hash[brand_of_new < 0], return_inverse=True
-        )
-        brand_of_new[brand_of_new < 0] = n_brand + fresh_at.reshape(-1)
-        part_tok = tok_map[part.name_tok_ids]
-        part_dom = dom_map[part.domain_ids]
-        part_dom_owner = np.repeat(new_rows, np.diff(part.domain_ptr))
-        part_tok_name = np.repeat(new_names, np.diff(part.name_tok_ptr))
+    def _ids(self, c: _Change) -> tuple[IntArray, IntArray, Ids]:
+        """The rows' places in id order after the change, the rows in that order, and the map
+        from id to row."""
+        old = c.data.account_id
+        id_rank, by_id = _unranked(c.lk.id_rank, self.by_id, c.gone)
+        # The rows in id order so far are old ones: the old column holds their ids.
+        id_rank, by_id = _ranked(id_rank, by_id, c.new_ids, old.__getitem__, len(old))
+        ids = self.ids.changed(old.take(c.gone), dict(zip(c.new_ids, c.new_rows.tolist())))
+        return id_rank, by_id, ids
 
-        # The accounts' own columns, grown at the end.
+    def _columns(self, c: _Change, parent_row: IntArray) -> IndexData:
+        """The accounts' own columns, grown at the end (``parent_row``: the links after)."""
+        data, part, grow = c.data, c.part, self.buffers.extend
         text = {
             f.name: getattr(data, f.name).extended(getattr(part, f.name), self.buffers, f.name)
             for f in dataclasses.fields(IndexData)
             if f.name not in ("tokens", "domains", "brands", "field_names")
             and isinstance(getattr(data, f.name), type(data.account_id))
         }
-        name_owner = grow("name_owner", data.name_owner, part.name_owner + n_acct)
-        domain_ptr = grow("domain_ptr", data.domain_ptr, data.domain_ptr[-1] + part.domain_ptr[1:])
-        domain_ids = grow("domain_ids", data.domain_ids, part_dom)
-        tok_ptr = grow("tok_ptr", data.name_tok_ptr, data.name_tok_ptr[-1] + part.name_tok_ptr[1:])
-        tok_ids = grow("tok_ids", data.name_tok_ids, part_tok)
-
-        # Ids: the new rows' places in id order, and the map from id to row.
-        new_ids = part.account_id.tolist()
-        account_id = text["account_id"]
-        id_rank, by_id = _unranked(lk.id_rank, self.by_id, gone)
-        id_rank, by_id = _ranked(id_rank, by_id, new_ids, account_id.__getitem__, n_acct)
-        gone_ids = data.account_id.take(gone)
-        ids = self.ids.changed(gone_ids, dict(zip(new_ids, new_rows.tolist())))
-
-        def account_rank(rows: IntArray) -> IntArray:
-            ranks: IntArray = id_rank[rows]
-            return ranks
-
-        def name_rank(rows: IntArray) -> IntArray:
-            ranks: IntArray = id_rank[name_owner[rows]]
-            return ranks
-
-        # Parent links, then ultimate parents and depths below every link that changed.
-        parent_row, changed = self._link_parents(data, part, gone, new_ids, new_rows, ids, alive)
-        ultimate, depth = self._hierarchy(lk, parent_row, changed, alive, k)
-
-        # Domains and brands: their accounts, first owners, and the tables of the live ones.
-        gone_dom, gone_dom_owner = _entries(data.domain_ptr, data.domain_ids, gone)
-        n_dom_after = n_dom + len(new_dom)
-        dom_acct_ptr, dom_acct_rows = edit_groups(
-            lk.domain_acct_ptr,
-            lk.domain_acct_rows,
-            n_dom_after,
-            (gone_dom, gone_dom_owner),
-            (part_dom, part_dom_owner),
-            account_rank,
-        )
-        touched_dom = np.union1d(gone_dom, part_dom)
-        first_owner = np.concatenate(
-            [lk.domain_first_owner[:-1], np.full(len(new_dom) + 1, -1, dtype=np.int64)]
-        )
-        first_owner[touched_dom] = _first_in_groups(dom_acct_ptr, dom_acct_rows, touched_dom)
-        domain_hash = keys.domain_hash
-        dead_dom = touched_dom[dom_acct_ptr[touched_dom + 1] == dom_acct_ptr[touched_dom]]
-        domain_table = edit_table(
-            lk.domain_table,
-            (hash_keys(data.domains.take(dead_dom)), dead_dom),
-            (domain_hash[new_dom], dom_map[new_dom]),
-            _by_value,
-        )
-        domain_brand = grow("domain_brand", lk.domain_brand, brand_of_new)
-        n_brand_after = n_brand + len(fresh_brands)
-        gone_brand, part_brand = domain_brand[gone_dom], domain_brand[part_dom]
-        brand_acct_ptr, brand_acct_rows = edit_groups(
-            lk.brand_acct_ptr,
-            lk.brand_acct_rows,
-            n_brand_after,
-            (gone_brand, gone_dom_owner),
-            (part_brand, part_dom_owner),
-            account_rank,
-        )
-        touched_brand = np.unique(gone_brand)
-        dead_brand = touched_brand[
-            brand_acct_ptr[touched_brand + 1] == brand_acct_ptr[touched_brand]
-        ]
-        brand_table = edit_table(
-            lk.brand_table,
-            (per_value(lk.brand_table, n_brand)[dead_brand], dead_brand),
-            (fresh_brands, n_brand + np.arange(len(fresh_brands), dtype=np.int64)),
-            _by_value,
-        )
-        acct_domain_keys = _edit_sorted(
-            lk.acct_domain_keys, (gone_dom_owner << ID_BITS) + gone_dom,
-            (part_dom_owner << ID_BITS) + part_dom,
-        )  # fmt: skip
-        acct_brand_keys = _edit_sorted(
-            lk.acct_brand_keys, (gone_dom_owner << ID_BITS) + gone_brand,
-            (part_dom_owner << ID_BITS) + part_brand,
-        )  # fmt: skip
-
-        # Words: postings, document frequencies, weights, the live words' tables.
-        gone_tok, gone_tok_name = _entries(data.name_tok_ptr, data.name_tok_ids, gone_names)
-        n_tok_after = n_tok + len(new_tok)
-        post_ptr, post_rows = edit_groups(
-            lk.post_ptr,
-            lk.post_rows,
-            n_tok_after,
-            (gone_tok, gone_tok_name),
-            (part_tok, part_tok_name),
-            name_rank,
-        )
-        token_df = grow("token_df", lk.token_df, np.zeros(len(new_tok), dtype=np.int64)).copy()
-        np.subtract.at(token_df, *_account_words(gone_tok, data.name_owner[gone_tok_name]))
-        np.add.at(token_df, *_account_words(part_tok, name_owner[part_tok_name]))
-        touched_tok = np.union1d(gone_tok, part_tok)
-        dead_tok = touched_tok[post_ptr[touched_tok + 1] == post_ptr[touched_tok]]
-        new_tok_text = part.tokens.take(new_tok)
-        tokens = data.tokens.extended(new_tok_text, self.buffers, "tokens")
-        token_table = edit_table(
-            lk.token_table,
-            (hash_keys(data.tokens.take(dead_tok)), dead_tok),
-            (keys.token_hash[new_tok], tok_map[new_tok]),
-            _by_value,
-        )
-        dead_at, dead_variants = typo_variants_of(data.tokens.take(dead_tok))
-        new_typo = np.isin(keys.typo_token, new_tok)
-        typo_table = edit_table(
-            lk.typo_table,
-            (hash_keys(dead_variants), dead_tok[np.array(dead_at, dtype=np.int64)]),
-            (keys.typo_hash[new_typo], tok_map[keys.typo_token[new_typo]]),
-            _by_value,
-        )
-        token_rank, by_text = _ranked(
-            lk.token_rank, self.by_text, new_tok_text, tokens.__getitem__, n_tok
-        )
-        generic = grow("generic", self.generic, generic_words(new_tok_text))
-        n_live = len(lk.family_rows) - len(gone) + k
-        idf_raw, idf, common = word_weights(token_df, n_live, generic)
-        common_before = np.concatenate([lk.token_common, np.zeros(len(new_tok), dtype=bool)])
-        flipped = np.flatnonzero(common != common_before)
-        _, at = expand(post_ptr, flipped)
-        regraded = np.union1d(post_rows[at], new_names)
-        which, at = expand(tok_ptr, regraded)
-        uncommon = np.bincount(which, weights=~common[tok_ids[at]], minlength=len(regraded))
-        compact_len = grow("compact_len", lk.name_compact_len, keys.name_compact_len)
-        name_generic = grow("name_generic", lk.name_generic, np.zeros(m, dtype=bool)).copy()
-        name_generic[regraded] = (compact_len[regraded] <= 3) | (uncommon == 0)
-
-        # Word pairs: names whose pairs may differ are the changed ones and those holding a
-        # word that became, or stopped being, frequent.
-        freq_before, freq_after = frequent_words(lk.post_ptr), frequent_words(post_ptr)
-        swapped = np.flatnonzero(freq_before != freq_after[:n_tok])
-        _, before_at = expand(lk.post_ptr, swapped)
-        _, after_at = expand(post_ptr, swapped)
-        before = np.union1d(gone_names, lk.post_rows[before_at])
-        after = np.union1d(new_names, post_rows[after_at])
-        old_keys, old_rows = pair_rows(data.name_tok_ptr, data.name_tok_ids, before, freq_before)
-        new_keys, new_rows_of_pairs = pair_rows(tok_ptr, tok_ids, after, freq_after)
-        pair_table = edit_table(
-            lk.pair_table, (old_keys, old_rows), (new_keys, new_rows_of_pairs), name_rank
-        )
-
-        # Names: exact compact names and acronyms.
-        compact_hash = grow("compact_hash", lk.compact_hash, keys.compact_hash)
-        acronym_hash = grow("acronym_hash", lk.acronym_hash, keys.acronym_hash)
-
-        def named(hashes: U64Array, rows: IntArray) -> tuple[U64Array, IntArray]:
-            keep = hashes[rows] != EMPTY
-            return hashes[rows][keep], rows[keep]
-
-        exact_table = edit_table(
-            lk.exact_table,
-            named(compact_hash, gone_names),
-            named(compact_hash, new_names),
-            name_rank,
-        )
-        acronym_table = edit_table(
-            lk.acronym_table,
-            named(acronym_hash, gone_names),
-            named(acronym_hash, new_names),
-            name_rank,
-        )
-
-        # Accounts' names, then company groups around the change.
-        acct_name_ptr = grow(
-            "acct_name_ptr", lk.acct_name_ptr, lk.acct_name_ptr[-1] + _name_ends(part)
-        )
-        acct_name_rows = grow("acct_name_rows", lk.acct_name_rows, new_names)
-        country_hash = grow("country_hash", lk.country_hash, keys.country_hash)
-        ascii_hash = grow("ascii_hash", lk.ascii_hash, keys.ascii_hash)
-        group, family_ptr, family_rows = self._groups(
-            lk, gone, new_rows, changed, parent_row, alive, domain_ptr, domain_ids,
-            dom_acct_ptr, dom_acct_rows, acct_name_ptr, acct_name_rows, name_owner,
-            ascii_hash, country_hash, compact_hash, exact_table, account_rank,
-        )  # fmt: skip
-
-        new_data = dataclasses.replace(
+        dom_ptr, tok_ptr = data.domain_ptr, data.name_tok_ptr
+        return dataclasses.replace(
             data,
             **text,
             parent_row=parent_row,
-            domain_ptr=domain_ptr,
-            domain_ids=domain_ids,
-            domains=data.domains.extended(part.domains.take(new_dom), self.buffers, "domains"),
-            brands=data.brands.extended(part.brands.take(new_dom), self.buffers, "brands"),
-            name_owner=name_owner,
+            domain_ptr=grow("domain_ptr", dom_ptr, dom_ptr[-1] + part.domain_ptr[1:]),
+            domain_ids=grow("domain_ids", data.domain_ids, c.part_dom),
+            domains=data.domains.extended(part.domains.take(c.new_dom), self.buffers, "domains"),
+            brands=data.brands.extended(part.brands.take(c.new_dom), self.buffers, "brands"),
+            name_owner=grow("name_owner", data.name_owner, part.name_owner + len(data.account_id)),
             name_lossy=grow("name_lossy", data.name_lossy, part.name_lossy),
-            name_tok_ptr=tok_ptr,
-            name_tok_ids=tok_ids,
-            tokens=tokens,
+            name_tok_ptr=grow("tok_ptr", tok_ptr, tok_ptr[-1] + part.name_tok_ptr[1:]),
+            name_tok_ids=grow("tok_ids", data.name_tok_ids, c.part_tok),
+            tokens=data.tokens.extended(c.new_tok_text, self.buffers, "tokens"),
         )
-        new_lookups = Lookups(
-            ultimate_row=ultimate,
-            depth=depth,
-            group=group,
-            family_ptr=family_ptr,
-            family_rows=family_rows,
-            id_rank=id_rank,
-            acct_name_ptr=acct_name_ptr,
-            acct_name_rows=acct_name_rows,
-            domain_table=domain_table,
-            domain_acct_ptr=dom_acct_ptr,
-            domain_acct_rows=dom_acct_rows,
-            domain_first_owner=first_owner,
-            brand_table=brand_table,
-            domain_brand=domain_brand,
-            brand_acct_ptr=brand_acct_ptr,
-            brand_acct_rows=brand_acct_rows,
-            acct_domain_keys=acct_domain_keys,
-            acct_brand_keys=acct_brand_keys,
-            token_table=token_table,
-            idf=idf,
-            idf_raw=idf_raw,
-            token_df=token_df,
-            token_rank=token_rank,
-            post_ptr=post_ptr,
-            post_rows=post_rows,
-            pair_table=pair_table,
-            name_compact=lk.name_compact.extended(
-                keys.name_compact.tolist(), self.buffers, "name_compact"
-            ),
-            name_compact_len=compact_len,
-            token_common=common,
-            name_generic=name_generic,
-            exact_table=exact_table,
-            acronym_table=acronym_table,
-            typo_table=typo_table,
-            country_hash=country_hash,
-            city_hash=grow("city_hash", lk.city_hash, keys.city_hash),
-            phone_hash=grow("phone_hash", lk.phone_hash, keys.phone_hash),
-            legal_hash=grow("legal_hash", lk.legal_hash, keys.legal_hash),
-            acronym_hash=acronym_hash,
-            compact_hash=compact_hash,
-            ascii_hash=ascii_hash,
-        )
-        self.alive, self.by_id, self.by_text = alive, by_id, by_text
-        self.generic, self.ids = generic, ids
-        return new_data, new_lookups
 
-    def _link_parents(
-        self,
-        data: IndexData,
-        part: IndexData,
-        gone: IntArray,
-        new_ids: list[str],
-        new_rows: IntArray,
-        ids: Ids,
-        alive: BoolArray,
-    ) -> tuple[IntArray, IntArray]:
+    def _link_parents(self, c: _Change, ids: Ids) -> tuple[IntArray, IntArray]:
         """Parent rows after the change, and the rows whose link changed (new ones included):
         children of a removed account become roots, waiting for its id to come back; a new
         account links to its parent and takes in the rows that named its id."""
+        data, gone, alive, new_rows = c.data, c.gone, c.alive, c.new_rows
         n_acct = len(data.parent_row)
-        named = part.parent_id.tolist()
+        named = c.part.parent_id.tolist()
         links = np.array([ids.get(p, -1) if p else -1 for p in named], dtype=np.int64)
         parent_row = self.buffers.extend("parent_row", data.parent_row, links)
         changed = [new_rows]
@@ -619,10 +450,10 @@ class Editor:
                     self.orphans.setdefault(data.parent_id[child], []).append(child)
                 changed.append(children)
         relinked = []
-        for row, account_id in zip(new_rows.tolist(), new_ids):
+        for row, account_id in zip(new_rows.tolist(), c.new_ids):
             waiting = self.orphans.pop(account_id, None)
             if waiting:
-                relinked += [(c, row) for c in waiting if alive[c] and parent_row[c] < 0]
+                relinked += [(w, row) for w in waiting if alive[w] and parent_row[w] < 0]
         if relinked:
             if parent_row.base is not None:  # in the growing buffer: older versions read it
                 parent_row = parent_row.copy()
@@ -633,6 +464,171 @@ class Editor:
             if parent_id and link < 0:
                 self.orphans.setdefault(parent_id, []).append(row)
         return parent_row, np.unique(np.concatenate(changed))
+
+    def _brands(self, c: _Change, account_rank: Callable[[IntArray], IntArray]) -> BrandTables:
+        """The brands of the domains, each brand's accounts, the live brands' table."""
+        lk, n_brand = c.lk, c.lk.n_brands
+        domain_brand = self.buffers.extend("domain_brand", lk.domain_brand, c.brand_of_new)
+        gone_brand, part_brand = domain_brand[c.gone_dom], domain_brand[c.part_dom]
+        ptr, rows = edit_groups(
+            lk.brand_acct_ptr,
+            lk.brand_acct_rows,
+            n_brand + len(c.fresh_brands),
+            (gone_brand, c.gone_dom_owner),
+            (part_brand, c.part_dom_owner),
+            account_rank,
+        )
+        touched = np.unique(gone_brand)
+        dead = touched[ptr[touched + 1] == ptr[touched]]
+        brand_table = edit_table(
+            lk.brand_table,
+            (per_value(lk.brand_table, n_brand)[dead], dead),
+            (c.fresh_brands, n_brand + np.arange(len(c.fresh_brands), dtype=np.int64)),
+            _by_value,
+        )
+        acct_brand_keys = _edit_sorted(
+            lk.acct_brand_keys, (c.gone_dom_owner << ID_BITS) + gone_brand,
+            (c.part_dom_owner << ID_BITS) + part_brand,
+        )  # fmt: skip
+        return BrandTables(
+            brand_table=brand_table,
+            domain_brand=domain_brand,
+            brand_acct_ptr=ptr,
+            brand_acct_rows=rows,
+            acct_brand_keys=acct_brand_keys,
+        )
+
+    def _words(
+        self, c: _Change, after: IndexData, name_rank: Callable[[IntArray], IntArray]
+    ) -> tuple[WordTables, IntArray, BoolArray]:
+        """Postings, document frequencies, weights, the live words' tables; and the words in
+        text order and which are generic (what the editor keeps of them)."""
+        lk, data, grow, n_tok = c.lk, c.data, self.buffers.extend, len(c.data.tokens)
+        gone_tok, gone_tok_name = _entries(data.name_tok_ptr, data.name_tok_ids, c.gone_names)
+        post_ptr, post_rows = edit_groups(
+            lk.post_ptr,
+            lk.post_rows,
+            len(after.tokens),
+            (gone_tok, gone_tok_name),
+            (c.part_tok, c.part_tok_name),
+            name_rank,
+        )
+        token_df = grow("token_df", lk.token_df, np.zeros(len(c.new_tok), dtype=np.int64)).copy()
+        np.subtract.at(token_df, *_account_words(gone_tok, data.name_owner[gone_tok_name]))
+        np.add.at(token_df, *_account_words(c.part_tok, after.name_owner[c.part_tok_name]))
+        touched_tok = np.union1d(gone_tok, c.part_tok)
+        dead_tok = touched_tok[post_ptr[touched_tok + 1] == post_ptr[touched_tok]]
+        token_table, typo_table = _vocabulary_tables(c, dead_tok)
+        token_rank, by_text = _ranked(
+            lk.token_rank, self.by_text, c.new_tok_text, after.tokens.__getitem__, n_tok
+        )
+        generic = grow("generic", self.generic, generic_words(c.new_tok_text))
+        n_live = len(lk.family_rows) - len(c.gone) + len(c.new_rows)
+        idf_raw, idf, common = word_weights(token_df, n_live, generic)
+        words = WordTables(
+            token_table=token_table,
+            idf=idf,
+            idf_raw=idf_raw,
+            token_df=token_df,
+            token_rank=token_rank,
+            post_ptr=post_ptr,
+            post_rows=post_rows,
+            pair_table=_pairs(c, after, post_ptr, post_rows, name_rank),
+            token_common=common,
+            typo_table=typo_table,
+        )
+        return words, by_text, generic
+
+    def _row_values(self, c: _Change) -> RowValues:
+        """The keys of the accounts' and names' own values, grown at the end."""
+        lk, new, grow = c.lk, c.keys.rows, self.buffers.extend
+        return RowValues(
+            name_compact=lk.name_compact.extended(
+                new["name_compact"].tolist(), self.buffers, "name_compact"
+            ),
+            name_compact_len=grow("compact_len", lk.name_compact_len, new["name_compact_len"]),
+            country_hash=grow("country_hash", lk.country_hash, new["country_hash"]),
+            city_hash=grow("city_hash", lk.city_hash, new["city_hash"]),
+            phone_hash=grow("phone_hash", lk.phone_hash, new["phone_hash"]),
+            legal_hash=grow("legal_hash", lk.legal_hash, new["legal_hash"]),
+            acronym_hash=grow("acronym_hash", lk.acronym_hash, new["acronym_hash"]),
+            compact_hash=grow("compact_hash", lk.compact_hash, new["compact_hash"]),
+            ascii_hash=grow("ascii_hash", lk.ascii_hash, new["ascii_hash"]),
+        )
+
+    def _names(
+        self,
+        c: _Change,
+        after: IndexData,
+        words: WordTables,
+        values: RowValues,
+        name_rank: Callable[[IntArray], IntArray],
+    ) -> NameTables:
+        """Names: which say little (graded again where a word became, or stopped being,
+        common), exact compact names and acronyms."""
+        lk, common = c.lk, words["token_common"]
+        common_before = np.concatenate([lk.token_common, np.zeros(len(c.new_tok), dtype=bool)])
+        flipped = np.flatnonzero(common != common_before)
+        _, at = expand(words["post_ptr"], flipped)
+        regraded = np.union1d(words["post_rows"][at], c.new_names)
+        which, at = expand(after.name_tok_ptr, regraded)
+        uncommon = np.bincount(
+            which, weights=~common[after.name_tok_ids[at]], minlength=len(regraded)
+        )
+        compact_len = values["name_compact_len"]
+        no_names = np.zeros(len(c.new_names), dtype=bool)
+        name_generic = self.buffers.extend("name_generic", lk.name_generic, no_names).copy()
+        name_generic[regraded] = (compact_len[regraded] <= 3) | (uncommon == 0)
+        compact_hash, acronym_hash = values["compact_hash"], values["acronym_hash"]
+        return NameTables(
+            name_generic=name_generic,
+            exact_table=edit_table(
+                lk.exact_table,
+                _named(compact_hash, c.gone_names),
+                _named(compact_hash, c.new_names),
+                name_rank,
+            ),
+            acronym_table=edit_table(
+                lk.acronym_table,
+                _named(acronym_hash, c.gone_names),
+                _named(acronym_hash, c.new_names),
+                name_rank,
+            ),
+        )
+
+    def _accounts(
+        self,
+        c: _Change,
+        after: IndexData,
+        id_rank: IntArray,
+        changed: IntArray,
+        domains: DomainTables,
+        names: NameTables,
+        values: RowValues,
+        account_rank: Callable[[IntArray], IntArray],
+    ) -> AccountTables:
+        """Ultimate parents and depths below every link that ``changed``, the accounts' names,
+        then company groups around the change."""
+        lk, grow = c.lk, self.buffers.extend
+        ultimate, depth = self._hierarchy(lk, after.parent_row, changed, c.alive, len(c.new_rows))
+        acct_name_ptr = grow(
+            "acct_name_ptr", lk.acct_name_ptr, lk.acct_name_ptr[-1] + _name_ends(c.part)
+        )
+        acct_name_rows = grow("acct_name_rows", lk.acct_name_rows, c.new_names)
+        group, family_ptr, family_rows = _groups(
+            c, after, changed, domains, (acct_name_ptr, acct_name_rows), values,
+            names["exact_table"], account_rank,
+        )  # fmt: skip
+        return AccountTables(
+            ultimate_row=ultimate,
+            depth=depth,
+            group=group,
+            family_ptr=family_ptr,
+            family_rows=family_rows,
+            id_rank=id_rank,
+            acct_name_ptr=acct_name_ptr,
+            acct_name_rows=acct_name_rows,
+        )
 
     def _hierarchy(
         self, lk: Lookups, parent_row: IntArray, changed: IntArray, alive: BoolArray, k: int
@@ -655,64 +651,142 @@ class Editor:
         ultimate[rows], depth[rows] = top, steps
         return ultimate, depth
 
-    def _groups(
-        self,
-        lk: Lookups,
-        gone: IntArray,
-        new_rows: IntArray,
-        changed: IntArray,
-        parent_row: IntArray,
-        alive: BoolArray,
-        domain_ptr: IntArray,
-        domain_ids: IntArray,
-        dom_acct_ptr: IntArray,
-        dom_acct_rows: IntArray,
-        acct_name_ptr: IntArray,
-        acct_name_rows: IntArray,
-        name_owner: IntArray,
-        ascii_hash: U64Array,
-        country_hash: U64Array,
-        compact_hash: U64Array,
-        exact_table: KeyTable,
-        account_rank: Callable[[IntArray], IntArray],
-    ) -> tuple[IntArray, IntArray, IntArray]:
-        """Company groups computed again over the groups the change touches: those of removed
-        accounts, of accounts whose parent link changed, and of every account a new one is
-        linked to (by parent, domain, or name and country)."""
-        n_old = len(lk.group)
-        group = np.concatenate([lk.group, new_rows])
-        primary = acct_name_rows[acct_name_ptr[new_rows]]
-        has_name = acct_name_ptr[new_rows + 1] > acct_name_ptr[new_rows]
-        linked = [changed, parent_row[new_rows]]
-        _, at = expand(domain_ptr, new_rows)
-        _, owners = expand(dom_acct_ptr, domain_ids[at])
-        linked.append(dom_acct_rows[owners])
-        primary = primary[has_name & (ascii_hash[primary] != EMPTY)]
-        if len(primary):
-            _, names = exact_table.gather(
-                np.arange(len(primary), dtype=np.int64), compact_hash[primary], 1 << 30
-            )
-            linked.append(name_owner[names])
-        near = np.concatenate(linked)
-        near = near[(near >= 0) & (near < n_old)]
-        old_groups = np.unique(np.concatenate([lk.group[near], lk.group[gone]]))
-        _, at = expand(lk.family_ptr, old_groups)
-        members = lk.family_rows[at]
-        rows = np.union1d(members[alive[members]], new_rows)
-        label = company_groups(
-            rows, parent_row, domain_ptr, domain_ids, acct_name_ptr, acct_name_rows,
-            ascii_hash, country_hash,
-        )  # fmt: skip
-        group[rows] = label
-        family_ptr, family_rows = edit_groups(
-            lk.family_ptr,
-            lk.family_rows,
-            len(group),
-            (lk.group[members], members),
-            (label, rows),
-            account_rank,
+
+def _domains(c: _Change, account_rank: Callable[[IntArray], IntArray]) -> DomainTables:
+    """Domains: their accounts, first owners, and the live ones' table."""
+    lk, data = c.lk, c.data
+    ptr, rows = edit_groups(
+        lk.domain_acct_ptr,
+        lk.domain_acct_rows,
+        len(data.domains) + len(c.new_dom),
+        (c.gone_dom, c.gone_dom_owner),
+        (c.part_dom, c.part_dom_owner),
+        account_rank,
+    )
+    touched = np.union1d(c.gone_dom, c.part_dom)
+    first_owner = np.concatenate(
+        [lk.domain_first_owner[:-1], np.full(len(c.new_dom) + 1, -1, dtype=np.int64)]
+    )
+    first_owner[touched] = _first_in_groups(ptr, rows, touched)
+    dead = touched[ptr[touched + 1] == ptr[touched]]
+    domain_table = edit_table(
+        lk.domain_table,
+        (hash_keys(data.domains.take(dead)), dead),
+        (c.keys.domain_hash[c.new_dom], c.dom_map[c.new_dom]),
+        _by_value,
+    )
+    acct_domain_keys = _edit_sorted(
+        lk.acct_domain_keys, (c.gone_dom_owner << ID_BITS) + c.gone_dom,
+        (c.part_dom_owner << ID_BITS) + c.part_dom,
+    )  # fmt: skip
+    return DomainTables(
+        domain_table=domain_table,
+        domain_acct_ptr=ptr,
+        domain_acct_rows=rows,
+        domain_first_owner=first_owner,
+        acct_domain_keys=acct_domain_keys,
+    )
+
+
+def _vocabulary_tables(c: _Change, dead_tok: IntArray) -> tuple[KeyTable, KeyTable]:
+    """The word table and the typo table, less the words no name holds any more
+    (``dead_tok``) and with the new words."""
+    data, lk, keys = c.data, c.lk, c.keys
+    token_table = edit_table(
+        lk.token_table,
+        (hash_keys(data.tokens.take(dead_tok)), dead_tok),
+        (keys.token_hash[c.new_tok], c.tok_map[c.new_tok]),
+        _by_value,
+    )
+    dead_at, dead_variants = typo_variants_of(data.tokens.take(dead_tok))
+    new_typo = np.isin(keys.typo_token, c.new_tok)
+    typo_table = edit_table(
+        lk.typo_table,
+        (hash_keys(dead_variants), dead_tok[np.array(dead_at, dtype=np.int64)]),
+        (keys.typo_hash[new_typo], c.tok_map[keys.typo_token[new_typo]]),
+        _by_value,
+    )
+    return token_table, typo_table
+
+
+def _pairs(
+    c: _Change,
+    after: IndexData,
+    post_ptr: IntArray,
+    post_rows: IntArray,
+    name_rank: Callable[[IntArray], IntArray],
+) -> KeyTable:
+    """Word pairs: names whose pairs may differ are the changed ones and those holding a word
+    that became, or stopped being, frequent (``post_ptr`` and ``post_rows``: the postings
+    after the change)."""
+    lk, data = c.lk, c.data
+    freq_before, freq_after = frequent_words(lk.post_ptr), frequent_words(post_ptr)
+    swapped = np.flatnonzero(freq_before != freq_after[: len(data.tokens)])
+    _, before_at = expand(lk.post_ptr, swapped)
+    _, after_at = expand(post_ptr, swapped)
+    before = np.union1d(c.gone_names, lk.post_rows[before_at])
+    now = np.union1d(c.new_names, post_rows[after_at])
+    old_keys, old_rows = pair_rows(data.name_tok_ptr, data.name_tok_ids, before, freq_before)
+    new_keys, new_rows = pair_rows(after.name_tok_ptr, after.name_tok_ids, now, freq_after)
+    return edit_table(lk.pair_table, (old_keys, old_rows), (new_keys, new_rows), name_rank)
+
+
+def _named(hashes: U64Array, rows: IntArray) -> tuple[U64Array, IntArray]:
+    """The non-empty ``hashes`` of ``rows``, and their rows."""
+    keep = hashes[rows] != EMPTY
+    return hashes[rows][keep], rows[keep]
+
+
+def _groups(
+    c: _Change,
+    after: IndexData,
+    changed: IntArray,
+    domains: DomainTables,
+    acct_names: tuple[IntArray, IntArray],
+    values: RowValues,
+    exact_table: KeyTable,
+    account_rank: Callable[[IntArray], IntArray],
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Company groups computed again over the groups the change touches: those of removed
+    accounts, of accounts whose parent link ``changed``, and of every account a new one is
+    linked to (by parent, domain, or name and country)."""
+    lk, new_rows = c.lk, c.new_rows
+    acct_name_ptr, acct_name_rows = acct_names
+    ascii_hash, country_hash = values["ascii_hash"], values["country_hash"]
+    n_old = len(lk.group)
+    group = np.concatenate([lk.group, new_rows])
+    primary = acct_name_rows[acct_name_ptr[new_rows]]
+    has_name = acct_name_ptr[new_rows + 1] > acct_name_ptr[new_rows]
+    linked = [changed, after.parent_row[new_rows]]
+    _, at = expand(after.domain_ptr, new_rows)
+    _, owners = expand(domains["domain_acct_ptr"], after.domain_ids[at])
+    linked.append(domains["domain_acct_rows"][owners])
+    primary = primary[has_name & (ascii_hash[primary] != EMPTY)]
+    if len(primary):
+        _, names = exact_table.gather(
+            np.arange(len(primary), dtype=np.int64), values["compact_hash"][primary], 1 << 30
         )
-        return group, family_ptr, family_rows
+        linked.append(after.name_owner[names])
+    near = np.concatenate(linked)
+    near = near[(near >= 0) & (near < n_old)]
+    old_groups = np.unique(np.concatenate([lk.group[near], lk.group[c.gone]]))
+    _, at = expand(lk.family_ptr, old_groups)
+    members = lk.family_rows[at]
+    rows = np.union1d(members[c.alive[members]], new_rows)
+    label = company_groups(
+        rows, after.parent_row, after.domain_ptr, after.domain_ids, acct_name_ptr,
+        acct_name_rows, ascii_hash, country_hash,
+    )  # fmt: skip
+    group[rows] = label
+    family_ptr, family_rows = edit_groups(
+        lk.family_ptr,
+        lk.family_rows,
+        len(group),
+        (lk.group[members], members),
+        (label, rows),
+        account_rank,
+    )
+    return group, family_ptr, family_rows
 
 
 def _account_words(tok: IntArray, owner: IntArray) -> tuple[IntArray, IntArray]:
@@ -733,114 +807,170 @@ def compacted(data: IndexData, lk: Lookups) -> tuple[IndexData, Lookups]:
     """The tables without the rows removals left behind (what is saved): rows, names, words,
     domains and brands renumbered in their order. Every renumbering keeps order, so no table
     is sorted again: values are mapped, and sorted keys made of them stay sorted."""
-    alive = lk.live()
-    rows = np.flatnonzero(alive)
-    names = np.flatnonzero(alive[data.name_owner])
-    toks = np.flatnonzero(np.diff(lk.post_ptr) > 0)
-    doms = np.flatnonzero(np.diff(lk.domain_acct_ptr) > 0)
-    brands = np.flatnonzero(np.diff(lk.brand_acct_ptr) > 0)
-    row_to, name_to = _renumbered(len(alive), rows), _renumbered(len(data.name_owner), names)
-    tok_to, dom_to = _renumbered(len(data.tokens), toks), _renumbered(len(data.domains), doms)
-    brand_to = _renumbered(lk.n_brands, brands)
-
-    def strings(column: StringColumn, kept: IntArray) -> StringColumn:
-        return StringColumn.gathered([(column, kept)])
-
-    def groups(ptr: IntArray, values: IntArray, kept: IntArray) -> tuple[IntArray, IntArray]:
-        """A CSR table keeping the groups ``kept`` (values as they are)."""
-        _, at = expand(ptr, kept)
-        return offsets(ptr[kept + 1] - ptr[kept]), values[at]
-
-    def table(keys: KeyTable, to: IntArray) -> KeyTable:
-        return KeyTable(keys.keys, keys.ptr, to[keys.values])
-
-    def dense(rank: IntArray, kept: IntArray) -> IntArray:
-        live = np.zeros(len(rank), dtype=bool)
-        live[rank[kept]] = True
-        out: IntArray = (np.cumsum(live) - 1)[rank[kept]]
-        return out
-
-    def packed(keys: IntArray, high: IntArray, low: IntArray) -> IntArray:
-        out: IntArray = (high[keys >> ID_BITS] << ID_BITS) | low[keys & ((1 << ID_BITS) - 1)]
-        return out
-
-    n_fields = len(data.field_names)
-    field_rows = (rows[:, None] * n_fields + np.arange(n_fields, dtype=np.int64)).reshape(-1)
-    dom_ptr, dom_ids = groups(data.domain_ptr, data.domain_ids, rows)
-    tok_ptr, tok_ids = groups(data.name_tok_ptr, data.name_tok_ids, names)
-    parent = data.parent_row[rows]
-    text = {
-        f.name: strings(getattr(data, f.name), names if f.name.startswith("name_") else rows)
-        for f in dataclasses.fields(IndexData)
-        if f.name not in ("tokens", "domains", "brands", "field_names", "field_values")
-        and isinstance(getattr(data, f.name), StringColumn)
-    }
-    new_data = dataclasses.replace(
-        data,
-        **text,
-        parent_row=np.where(parent >= 0, row_to[np.maximum(parent, 0)], -1),
-        domain_ptr=dom_ptr,
-        domain_ids=dom_to[dom_ids],
-        domains=strings(data.domains, doms),
-        brands=strings(data.brands, doms),
-        name_owner=row_to[data.name_owner[names]],
-        name_lossy=data.name_lossy[names],
-        name_tok_ptr=tok_ptr,
-        name_tok_ids=tok_to[tok_ids],
-        tokens=strings(data.tokens, toks),
-        field_values=strings(data.field_values, field_rows),
+    kept = _Kept(data, lk)
+    lookups = Lookups.assembled(
+        kept.account_tables(lk),
+        kept.domain_tables(lk),
+        kept.brand_tables(lk),
+        kept.word_tables(lk),
+        kept.name_tables(lk),
+        kept.row_values(lk),
     )
-    family_ptr, family_rows = groups(lk.family_ptr, lk.family_rows, rows)
-    acct_name_ptr, acct_name_rows = groups(lk.acct_name_ptr, lk.acct_name_rows, rows)
-    dom_acct_ptr, dom_acct_rows = groups(lk.domain_acct_ptr, lk.domain_acct_rows, doms)
-    brand_acct_ptr, brand_acct_rows = groups(lk.brand_acct_ptr, lk.brand_acct_rows, brands)
-    post_ptr, post_rows = groups(lk.post_ptr, lk.post_rows, toks)
-    first_owner = lk.domain_first_owner[np.append(doms, -1)]
-    pair = lk.pair_table
-    pair_keys = packed((pair.keys - 1).astype(np.int64), tok_to, tok_to) + 1
-    new_lookups = Lookups(
-        ultimate_row=row_to[lk.ultimate_row[rows]],
-        depth=lk.depth[rows],
-        group=row_to[lk.group[rows]],
-        family_ptr=family_ptr,
-        family_rows=row_to[family_rows],
-        id_rank=dense(lk.id_rank, rows),
-        acct_name_ptr=acct_name_ptr,
-        acct_name_rows=name_to[acct_name_rows],
-        domain_table=table(lk.domain_table, dom_to),
-        domain_acct_ptr=dom_acct_ptr,
-        domain_acct_rows=row_to[dom_acct_rows],
-        domain_first_owner=np.where(first_owner >= 0, row_to[first_owner], -1),
-        brand_table=table(lk.brand_table, brand_to),
-        domain_brand=brand_to[lk.domain_brand[doms]],
-        brand_acct_ptr=brand_acct_ptr,
-        brand_acct_rows=row_to[brand_acct_rows],
-        acct_domain_keys=packed(lk.acct_domain_keys, row_to, dom_to),
-        acct_brand_keys=packed(lk.acct_brand_keys, row_to, brand_to),
-        token_table=table(lk.token_table, tok_to),
-        idf=lk.idf[toks],
-        idf_raw=lk.idf_raw[toks],
-        token_df=lk.token_df[toks],
-        token_rank=dense(lk.token_rank, toks),
-        post_ptr=post_ptr,
-        post_rows=name_to[post_rows],
-        pair_table=KeyTable(pair_keys.astype(np.uint64), pair.ptr, name_to[pair.values]),
-        name_compact=strings(lk.name_compact, names),
-        name_compact_len=lk.name_compact_len[names],
-        token_common=lk.token_common[toks],
-        name_generic=lk.name_generic[names],
-        exact_table=table(lk.exact_table, name_to),
-        acronym_table=table(lk.acronym_table, name_to),
-        typo_table=table(lk.typo_table, tok_to),
-        country_hash=lk.country_hash[rows],
-        city_hash=lk.city_hash[rows],
-        phone_hash=lk.phone_hash[rows],
-        legal_hash=lk.legal_hash[names],
-        acronym_hash=lk.acronym_hash[names],
-        compact_hash=lk.compact_hash[names],
-        ascii_hash=lk.ascii_hash[names],
-    )
-    return new_data, new_lookups
+    return kept.columns(data), lookups
+
+
+class _Kept:
+    """What :func:`compacted` keeps of the rows, names, words, domains and brands (ascending),
+    each one's new number (``-1`` for those dropped), and each family of tables of them."""
+
+    def __init__(self, data: IndexData, lk: Lookups) -> None:
+        alive = lk.live()
+        self.rows = np.flatnonzero(alive)
+        self.names = np.flatnonzero(alive[data.name_owner])
+        self.toks = np.flatnonzero(np.diff(lk.post_ptr) > 0)
+        self.doms = np.flatnonzero(np.diff(lk.domain_acct_ptr) > 0)
+        self.brands = np.flatnonzero(np.diff(lk.brand_acct_ptr) > 0)
+        self.row_to = _renumbered(len(alive), self.rows)
+        self.name_to = _renumbered(len(data.name_owner), self.names)
+        self.tok_to = _renumbered(len(data.tokens), self.toks)
+        self.dom_to = _renumbered(len(data.domains), self.doms)
+        self.brand_to = _renumbered(lk.n_brands, self.brands)
+
+    def columns(self, data: IndexData) -> IndexData:
+        """The kept rows' columns; the family methods below give their tables."""
+        rows, names = self.rows, self.names
+        n_fields = len(data.field_names)
+        field_rows = (rows[:, None] * n_fields + np.arange(n_fields, dtype=np.int64)).reshape(-1)
+        dom_ptr, dom_ids = _kept_groups(data.domain_ptr, data.domain_ids, rows)
+        tok_ptr, tok_ids = _kept_groups(data.name_tok_ptr, data.name_tok_ids, names)
+        parent = data.parent_row[rows]
+        text = {
+            f.name: _gathered(getattr(data, f.name), names if f.name.startswith("name_") else rows)
+            for f in dataclasses.fields(IndexData)
+            if f.name not in ("tokens", "domains", "brands", "field_names", "field_values")
+            and isinstance(getattr(data, f.name), StringColumn)
+        }
+        return dataclasses.replace(
+            data,
+            **text,
+            parent_row=np.where(parent >= 0, self.row_to[np.maximum(parent, 0)], -1),
+            domain_ptr=dom_ptr,
+            domain_ids=self.dom_to[dom_ids],
+            domains=_gathered(data.domains, self.doms),
+            brands=_gathered(data.brands, self.doms),
+            name_owner=self.row_to[data.name_owner[names]],
+            name_lossy=data.name_lossy[names],
+            name_tok_ptr=tok_ptr,
+            name_tok_ids=self.tok_to[tok_ids],
+            tokens=_gathered(data.tokens, self.toks),
+            field_values=_gathered(data.field_values, field_rows),
+        )
+
+    def account_tables(self, lk: Lookups) -> AccountTables:
+        rows, row_to = self.rows, self.row_to
+        family_ptr, family_rows = _kept_groups(lk.family_ptr, lk.family_rows, rows)
+        acct_name_ptr, acct_name_rows = _kept_groups(lk.acct_name_ptr, lk.acct_name_rows, rows)
+        return AccountTables(
+            ultimate_row=row_to[lk.ultimate_row[rows]],
+            depth=lk.depth[rows],
+            group=row_to[lk.group[rows]],
+            family_ptr=family_ptr,
+            family_rows=row_to[family_rows],
+            id_rank=_dense(lk.id_rank, rows),
+            acct_name_ptr=acct_name_ptr,
+            acct_name_rows=self.name_to[acct_name_rows],
+        )
+
+    def domain_tables(self, lk: Lookups) -> DomainTables:
+        ptr, rows = _kept_groups(lk.domain_acct_ptr, lk.domain_acct_rows, self.doms)
+        first_owner = lk.domain_first_owner[np.append(self.doms, -1)]
+        return DomainTables(
+            domain_table=_renumbered_table(lk.domain_table, self.dom_to),
+            domain_acct_ptr=ptr,
+            domain_acct_rows=self.row_to[rows],
+            domain_first_owner=np.where(first_owner >= 0, self.row_to[first_owner], -1),
+            acct_domain_keys=_repacked(lk.acct_domain_keys, self.row_to, self.dom_to),
+        )
+
+    def brand_tables(self, lk: Lookups) -> BrandTables:
+        ptr, rows = _kept_groups(lk.brand_acct_ptr, lk.brand_acct_rows, self.brands)
+        return BrandTables(
+            brand_table=_renumbered_table(lk.brand_table, self.brand_to),
+            domain_brand=self.brand_to[lk.domain_brand[self.doms]],
+            brand_acct_ptr=ptr,
+            brand_acct_rows=self.row_to[rows],
+            acct_brand_keys=_repacked(lk.acct_brand_keys, self.row_to, self.brand_to),
+        )
+
+    def word_tables(self, lk: Lookups) -> WordTables:
+        toks, tok_to = self.toks, self.tok_to
+        post_ptr, post_rows = _kept_groups(lk.post_ptr, lk.post_rows, toks)
+        pair = lk.pair_table
+        pair_keys = _repacked((pair.keys - 1).astype(np.int64), tok_to, tok_to) + 1
+        return WordTables(
+            token_table=_renumbered_table(lk.token_table, tok_to),
+            idf=lk.idf[toks],
+            idf_raw=lk.idf_raw[toks],
+            token_df=lk.token_df[toks],
+            token_rank=_dense(lk.token_rank, toks),
+            post_ptr=post_ptr,
+            post_rows=self.name_to[post_rows],
+            pair_table=KeyTable(pair_keys.astype(np.uint64), pair.ptr, self.name_to[pair.values]),
+            token_common=lk.token_common[toks],
+            typo_table=_renumbered_table(lk.typo_table, tok_to),
+        )
+
+    def name_tables(self, lk: Lookups) -> NameTables:
+        return NameTables(
+            name_generic=lk.name_generic[self.names],
+            exact_table=_renumbered_table(lk.exact_table, self.name_to),
+            acronym_table=_renumbered_table(lk.acronym_table, self.name_to),
+        )
+
+    def row_values(self, lk: Lookups) -> RowValues:
+        rows, names = self.rows, self.names
+        return RowValues(
+            name_compact=_gathered(lk.name_compact, names),
+            name_compact_len=lk.name_compact_len[names],
+            country_hash=lk.country_hash[rows],
+            city_hash=lk.city_hash[rows],
+            phone_hash=lk.phone_hash[rows],
+            legal_hash=lk.legal_hash[names],
+            acronym_hash=lk.acronym_hash[names],
+            compact_hash=lk.compact_hash[names],
+            ascii_hash=lk.ascii_hash[names],
+        )
+
+
+def _gathered(column: StringColumn, kept: IntArray) -> StringColumn:
+    """The ``kept`` values of a column, in a buffer of their own."""
+    return StringColumn.gathered([(column, kept)])
+
+
+def _kept_groups(ptr: IntArray, values: IntArray, kept: IntArray) -> tuple[IntArray, IntArray]:
+    """A CSR table keeping the groups ``kept`` (values as they are)."""
+    _, at = expand(ptr, kept)
+    return offsets(ptr[kept + 1] - ptr[kept]), values[at]
+
+
+def _renumbered_table(keys: KeyTable, to: IntArray) -> KeyTable:
+    """A table whose values are renumbered by ``to`` (in order: the groups stay sorted)."""
+    return KeyTable(keys.keys, keys.ptr, to[keys.values])
+
+
+def _dense(rank: IntArray, kept: IntArray) -> IntArray:
+    """The ``kept`` rows' ranks, renumbered ``0..`` in the same order."""
+    live = np.zeros(len(rank), dtype=bool)
+    live[rank[kept]] = True
+    out: IntArray = (np.cumsum(live) - 1)[rank[kept]]
+    return out
+
+
+def _repacked(keys: IntArray, high: IntArray, low: IntArray) -> IntArray:
+    """Keys packing two numbers (see :data:`~leadmatch.tables.lookups.ID_BITS`), each
+    renumbered: by ``high`` and ``low``."""
+    out: IntArray = (high[keys >> ID_BITS] << ID_BITS) | low[keys & ((1 << ID_BITS) - 1)]
+    return out
 
 
 def _renumbered(size: int, kept: IntArray) -> IntArray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -142,6 +142,95 @@ class Lookups:
         :mod:`leadmatch.tables.edit_in_place`): the bound of a row number."""
         return len(self.id_rank)
 
+    @classmethod
+    def assembled(
+        cls,
+        accounts: AccountTables,
+        domains: DomainTables,
+        brands: BrandTables,
+        words: WordTables,
+        names: NameTables,
+        rows: RowValues,
+    ) -> Lookups:
+        """The tables from their families: a build, an edit and a compaction each make every
+        family once, and meet here. The fields stay flat: readers name them one by one, and
+        the saved file holds one member per field, in the class's order."""
+        return cls(**accounts, **domains, **brands, **words, **names, **rows)
+
+
+class AccountTables(TypedDict):
+    """:class:`Lookups`' account tables: parent chains, company groups, id order, names."""
+
+    ultimate_row: IntArray
+    depth: IntArray
+    group: IntArray
+    family_ptr: IntArray
+    family_rows: IntArray
+    id_rank: IntArray
+    acct_name_ptr: IntArray
+    acct_name_rows: IntArray
+
+
+class DomainTables(TypedDict):
+    """:class:`Lookups`' domain tables: the vocabulary, each domain's accounts, and back."""
+
+    domain_table: KeyTable
+    domain_acct_ptr: IntArray
+    domain_acct_rows: IntArray
+    domain_first_owner: IntArray
+    acct_domain_keys: IntArray
+
+
+class BrandTables(TypedDict):
+    """:class:`Lookups`' brand tables: the brands of the domains, each brand's accounts, and
+    back."""
+
+    brand_table: KeyTable
+    domain_brand: IntArray
+    brand_acct_ptr: IntArray
+    brand_acct_rows: IntArray
+    acct_brand_keys: IntArray
+
+
+class WordTables(TypedDict):
+    """:class:`Lookups`' word tables: the vocabulary and its typos, postings, word pairs,
+    weights."""
+
+    token_table: KeyTable
+    idf: FloatArray
+    idf_raw: FloatArray
+    token_df: IntArray
+    token_rank: IntArray
+    post_ptr: IntArray
+    post_rows: IntArray
+    pair_table: KeyTable
+    token_common: BoolArray
+    typo_table: KeyTable
+
+
+class NameTables(TypedDict):
+    """:class:`Lookups`' name tables: which names say little, and names by compact key and
+    by acronym."""
+
+    name_generic: BoolArray
+    exact_table: KeyTable
+    acronym_table: KeyTable
+
+
+class RowValues(TypedDict):
+    """:class:`Lookups`' keys of each account's and name's own values, computed value by value
+    (:class:`RowKeys` holds them too): an update computes only its new rows'."""
+
+    name_compact: StringColumn
+    name_compact_len: IntArray
+    country_hash: U64Array
+    city_hash: U64Array
+    phone_hash: U64Array
+    legal_hash: U64Array
+    acronym_hash: U64Array
+    compact_hash: U64Array
+    ascii_hash: U64Array
+
 
 #: Longest word with typo keys: a longer "word" is not typed by hand, and its keys would cost
 #: the square of its length (a 10,000-letter token, 10^8 characters of keys).
@@ -263,15 +352,8 @@ class RowKeys:
     kept rows' and vocabulary entries' from the current tables (see :meth:`taken`) and
     computes only the new ones'."""
 
-    country_hash: U64Array
-    city_hash: U64Array
-    phone_hash: U64Array
-    legal_hash: U64Array
-    acronym_hash: U64Array
-    compact_hash: U64Array
-    ascii_hash: U64Array
-    name_compact: StringColumn
-    name_compact_len: IntArray
+    rows: RowValues
+    """Those :class:`Lookups` holds as they are."""
     domain_hash: U64Array
     brand_hash: U64Array
     """Per domain, the hash of its brand label."""
@@ -285,7 +367,9 @@ class RowKeys:
         compact = [n.replace(" ", "") for n in data.name_ascii]
         tokens = data.tokens.tolist()
         typo_token, typo_variants = typo_variants_of(tokens)
-        return cls(
+        rows = RowValues(
+            name_compact=StringColumn.from_list(compact),
+            name_compact_len=np.fromiter(map(len, compact), dtype=np.int64, count=len(compact)),
             country_hash=hash_keys(data.country.tolist()),
             city_hash=hash_keys(data.city.tolist()),
             phone_hash=hash_keys(data.phone.tolist()),
@@ -293,8 +377,9 @@ class RowKeys:
             acronym_hash=hash_keys([a if len(a) >= 3 else "" for a in data.name_acronym]),
             compact_hash=hash_keys(compact),
             ascii_hash=hash_keys(data.name_ascii.tolist()),
-            name_compact=StringColumn.from_list(compact),
-            name_compact_len=np.fromiter(map(len, compact), dtype=np.int64, count=len(compact)),
+        )
+        return cls(
+            rows=rows,
             domain_hash=hash_keys(data.domains.tolist()),
             brand_hash=hash_keys(data.brands.tolist()),
             token_hash=hash_keys(tokens),
@@ -314,10 +399,6 @@ class RowKeys:
         of all its accounts and names and of its ``added`` (domains, tokens)."""
         accounts, names, domains, tokens = kept
         new_domains, new_tokens = added
-
-        def cat(a: npt.NDArray[np.generic], rows: IntArray, b: npt.NDArray[np.generic]) -> Any:
-            return np.concatenate([a[rows], b])
-
         brand_of = per_value(old.brand_table, old.n_brands)[old.domain_brand]
         token_after = np.full(len(old.idf) + 1, -1, dtype=np.int64)  # -1 -> -1 at the end
         token_after[tokens] = np.arange(len(tokens), dtype=np.int64)
@@ -327,29 +408,42 @@ class RowKeys:
         typo_token = np.concatenate([token_after[typo[1]], new_after[new.typo_token]])
         typo_hash = np.concatenate([typo[0], new.typo_hash])
         return cls(
-            country_hash=cat(old.country_hash, accounts, new.country_hash),
-            city_hash=cat(old.city_hash, accounts, new.city_hash),
-            phone_hash=cat(old.phone_hash, accounts, new.phone_hash),
-            legal_hash=cat(old.legal_hash, names, new.legal_hash),
-            acronym_hash=cat(old.acronym_hash, names, new.acronym_hash),
-            compact_hash=cat(old.compact_hash, names, new.compact_hash),
-            ascii_hash=cat(old.ascii_hash, names, new.ascii_hash),
-            name_compact=StringColumn.gathered(
-                [(old.name_compact, names), (new.name_compact, np.arange(len(new.name_compact)))]
-            ),
-            name_compact_len=cat(old.name_compact_len, names, new.name_compact_len),
-            domain_hash=cat(
+            rows=_taken_rows(old, accounts, names, new.rows),
+            domain_hash=_cat(
                 per_value(old.domain_table, len(old.domain_first_owner) - 1),
                 domains,
                 new.domain_hash[new_domains],
             ),
-            brand_hash=cat(brand_of, domains, new.brand_hash[new_domains]),
-            token_hash=cat(
+            brand_hash=_cat(brand_of, domains, new.brand_hash[new_domains]),
+            token_hash=_cat(
                 per_value(old.token_table, len(old.idf)), tokens, new.token_hash[new_tokens]
             ),
             typo_hash=typo_hash[typo_token >= 0],
             typo_token=typo_token[typo_token >= 0],
         )
+
+
+def _cat(a: npt.NDArray[np.generic], rows: IntArray, b: npt.NDArray[np.generic]) -> Any:
+    """``a``'s ``rows``, then ``b``."""
+    return np.concatenate([a[rows], b])
+
+
+def _taken_rows(old: Lookups, accounts: IntArray, names: IntArray, new: RowValues) -> RowValues:
+    """``old``'s row values of ``accounts`` and ``names``, then every one of ``new``."""
+    compact = new["name_compact"]
+    return RowValues(
+        name_compact=StringColumn.gathered(
+            [(old.name_compact, names), (compact, np.arange(len(compact)))]
+        ),
+        name_compact_len=_cat(old.name_compact_len, names, new["name_compact_len"]),
+        country_hash=_cat(old.country_hash, accounts, new["country_hash"]),
+        city_hash=_cat(old.city_hash, accounts, new["city_hash"]),
+        phone_hash=_cat(old.phone_hash, accounts, new["phone_hash"]),
+        legal_hash=_cat(old.legal_hash, names, new["legal_hash"]),
+        acronym_hash=_cat(old.acronym_hash, names, new["acronym_hash"]),
+        compact_hash=_cat(old.compact_hash, names, new["compact_hash"]),
+        ascii_hash=_cat(old.ascii_hash, names, new["ascii_hash"]),
+    )
 
 
 def vocab_ids(table: KeyTable, vocab: StringColumn, values: list[str]) -> IntArray:
@@ -363,6 +457,18 @@ def vocab_ids(table: KeyTable, vocab: StringColumn, values: list[str]) -> IntArr
         held = object_array(vocab.take(ids[found]))
         ids[found[held != object_array(values)[found]]] = -1
     return ids
+
+
+def merged_ids(
+    table: KeyTable, vocab: StringColumn, values: StringColumn
+) -> tuple[IntArray, IntArray]:
+    """Each value's id in ``vocab`` (see :func:`vocab_ids`), those it lacks numbered after its
+    last, in order; and which those are (positions in ``values``). An update merges its
+    accounts' words and domains into the index's vocabularies with it."""
+    ids = vocab_ids(table, vocab, values.tolist())
+    added = np.flatnonzero(ids < 0)
+    ids[added] = len(vocab) + np.arange(len(added), dtype=np.int64)
+    return ids, added
 
 
 def per_value(table: KeyTable, size: int) -> U64Array:
@@ -380,40 +486,91 @@ def _expanded(table: KeyTable) -> tuple[U64Array, IntArray]:
 def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
     """The tables of ``data``; ``keys``: its :class:`RowKeys` when the caller has them."""
     keys = keys or RowKeys.of(data)
-    n_acct = len(data.account_id)
-    n_names = len(data.name_owner)
-    n_dom = len(data.domains)
-    n_tok = len(data.tokens)
+    accounts = _account_tables(data, keys.rows)
+    id_rank = accounts["id_rank"]
+    # Accounts of a domain or brand in account id order (as postings and families are):
+    # capped reads then take the same accounts whatever the order the accounts were added in.
+    owner = np.repeat(np.arange(len(data.account_id), dtype=np.int64), np.diff(data.domain_ptr))
+    owner_rank = id_rank[owner]
+    name_rank = id_rank[data.name_owner]
+    tok_owner = np.repeat(
+        np.arange(len(data.name_owner), dtype=np.int64), np.diff(data.name_tok_ptr)
+    )
+    words = _word_tables(data, keys, tok_owner, name_rank)
+    return Lookups.assembled(
+        accounts,
+        _domain_tables(data, keys.domain_hash, owner, owner_rank),
+        _brand_tables(data, keys.brand_hash, owner, owner_rank),
+        words,
+        _name_tables(data, keys.rows, words["token_common"], tok_owner, name_rank),
+        keys.rows,
+    )
 
+
+def _account_tables(data: IndexData, rows: RowValues) -> AccountTables:
+    """Parent chains, names, id order and company groups of every account."""
+    n_acct = len(data.account_id)
     every = np.arange(n_acct, dtype=np.int64)
     ultimate, depth, loops = ancestors(data.parent_row, every)
     if loops:
         log.warning("%d account(s) have a parent_id chain that loops; treated as roots", loops)
     id_rank = _alphabetical_rank(data.account_id.objects())
     acct_name_ptr, acct_name_rows = group_by(data.name_owner, n_acct)
-
-    # Accounts of a domain, brand or family in account id order (as postings are): capped
-    # reads then take the same accounts whatever the order the accounts were added in.
-    dom_owner = np.repeat(np.arange(n_acct, dtype=np.int64), np.diff(data.domain_ptr))
-    dom_owner_rank = id_rank[dom_owner]
-    domain_acct_ptr, order = group_by(data.domain_ids, n_dom, dom_owner_rank)
-    domain_acct_rows = dom_owner[order]
-
-    brand_hash = keys.brand_hash
-    unique_brands, domain_brand = np.unique(brand_hash, return_inverse=True)
-    domain_brand = domain_brand.astype(np.int64).reshape(-1)
-    acct_brand = domain_brand[data.domain_ids] if n_dom else data.domain_ids.copy()
-    brand_acct_ptr, order = group_by(acct_brand, len(unique_brands), dom_owner_rank)
-    brand_acct_rows = dom_owner[order]
-
     group = company_groups(
         every, data.parent_row, data.domain_ptr, data.domain_ids, acct_name_ptr,
-        acct_name_rows, keys.ascii_hash, keys.country_hash,
+        acct_name_rows, rows["ascii_hash"], rows["country_hash"],
     )  # fmt: skip
     family_ptr, family_rows = group_by(group, n_acct, id_rank)
+    return AccountTables(
+        ultimate_row=ultimate,
+        depth=depth,
+        group=group,
+        family_ptr=family_ptr,
+        family_rows=family_rows,
+        id_rank=id_rank,
+        acct_name_ptr=acct_name_ptr,
+        acct_name_rows=acct_name_rows,
+    )
 
-    tok_owner = np.repeat(np.arange(n_names, dtype=np.int64), np.diff(data.name_tok_ptr))
-    name_rank = id_rank[data.name_owner]
+
+def _domain_tables(
+    data: IndexData, domain_hash: U64Array, owner: IntArray, owner_rank: IntArray
+) -> DomainTables:
+    """The domain tables; ``owner`` is the account of each of ``data.domain_ids``."""
+    n_dom = len(data.domains)
+    ptr, order = group_by(data.domain_ids, n_dom, owner_rank)
+    rows = owner[order]
+    return DomainTables(
+        domain_table=KeyTable.build(domain_hash, np.arange(n_dom)),
+        domain_acct_ptr=ptr,
+        domain_acct_rows=rows,
+        domain_first_owner=_first_owner(ptr, rows),
+        acct_domain_keys=np.sort((owner << ID_BITS) + data.domain_ids),
+    )
+
+
+def _brand_tables(
+    data: IndexData, brand_hash: U64Array, owner: IntArray, owner_rank: IntArray
+) -> BrandTables:
+    """The brand tables; ``owner`` is the account of each of ``data.domain_ids``."""
+    unique_brands, domain_brand = np.unique(brand_hash, return_inverse=True)
+    domain_brand = domain_brand.astype(np.int64).reshape(-1)
+    acct_brand = domain_brand[data.domain_ids] if len(data.domains) else data.domain_ids.copy()
+    ptr, order = group_by(acct_brand, len(unique_brands), owner_rank)
+    return BrandTables(
+        brand_table=KeyTable.build(unique_brands, np.arange(len(unique_brands))),
+        domain_brand=domain_brand,
+        brand_acct_ptr=ptr,
+        brand_acct_rows=owner[order],
+        acct_brand_keys=np.sort((owner << ID_BITS) + acct_brand),
+    )
+
+
+def _word_tables(
+    data: IndexData, keys: RowKeys, tok_owner: IntArray, name_rank: IntArray
+) -> WordTables:
+    """The word tables; ``tok_owner`` is the name of each of ``data.name_tok_ids``."""
+    n_tok = len(data.tokens)
     post_ptr, _ = group_by(data.name_tok_ids, n_tok)
     post_rows = tok_owner[np.lexsort((name_rank[tok_owner], data.name_tok_ids))]
     # Document frequency counts accounts, not name rows: aliases must not dilute a token. A
@@ -423,55 +580,32 @@ def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
     new_account = first_of_groups(post_tok) | first_of_groups(post_owner)
     token_df = np.bincount(post_tok[new_account], minlength=n_tok).astype(np.int64)
     tokens = data.tokens.tolist()
-    idf_raw, idf, common = word_weights(token_df, n_acct, generic_words(tokens))
-    uncommon_count = np.bincount(tok_owner, weights=~common[data.name_tok_ids], minlength=n_names)
-    compact_len = keys.name_compact_len
-    name_generic = (compact_len <= 3) | (uncommon_count == 0)
-
-    names = np.arange(n_names, dtype=np.int64)
-    token_rank = _alphabetical_rank(object_array(tokens))
-    compact_hash, acronym_hash = keys.compact_hash, keys.acronym_hash
-    return Lookups(
-        ultimate_row=ultimate,
-        depth=depth,
-        group=group,
-        family_ptr=family_ptr,
-        family_rows=family_rows,
-        id_rank=id_rank,
-        acct_name_ptr=acct_name_ptr,
-        acct_name_rows=acct_name_rows,
-        domain_table=KeyTable.build(keys.domain_hash, np.arange(n_dom)),
-        domain_acct_ptr=domain_acct_ptr,
-        domain_acct_rows=domain_acct_rows,
-        domain_first_owner=_first_owner(domain_acct_ptr, domain_acct_rows),
-        brand_table=KeyTable.build(unique_brands, np.arange(len(unique_brands))),
-        domain_brand=domain_brand,
-        brand_acct_ptr=brand_acct_ptr,
-        brand_acct_rows=brand_acct_rows,
-        acct_domain_keys=np.sort((dom_owner << ID_BITS) + data.domain_ids),
-        acct_brand_keys=np.sort((dom_owner << ID_BITS) + acct_brand),
+    idf_raw, idf, common = word_weights(token_df, len(data.account_id), generic_words(tokens))
+    return WordTables(
         token_table=KeyTable.build(keys.token_hash, np.arange(n_tok)),
         idf=idf,
         idf_raw=idf_raw,
         token_df=token_df,
-        token_rank=token_rank,
+        token_rank=_alphabetical_rank(object_array(tokens)),
         post_ptr=post_ptr,
         post_rows=post_rows,
         pair_table=_pair_table(data, post_ptr, name_rank),
-        name_compact=keys.name_compact,
-        name_compact_len=compact_len,
         token_common=common,
-        name_generic=name_generic,
-        exact_table=_rows_by_key(compact_hash, names, name_rank),
-        acronym_table=_rows_by_key(acronym_hash, names, name_rank),
         typo_table=KeyTable.build(keys.typo_hash, keys.typo_token),
-        country_hash=keys.country_hash,
-        city_hash=keys.city_hash,
-        phone_hash=keys.phone_hash,
-        legal_hash=keys.legal_hash,
-        acronym_hash=acronym_hash,
-        compact_hash=compact_hash,
-        ascii_hash=keys.ascii_hash,
+    )
+
+
+def _name_tables(
+    data: IndexData, rows: RowValues, common: BoolArray, tok_owner: IntArray, name_rank: IntArray
+) -> NameTables:
+    """The name tables; ``common``: which words are common (:func:`word_weights`)."""
+    n_names = len(data.name_owner)
+    uncommon_count = np.bincount(tok_owner, weights=~common[data.name_tok_ids], minlength=n_names)
+    names = np.arange(n_names, dtype=np.int64)
+    return NameTables(
+        name_generic=(rows["name_compact_len"] <= 3) | (uncommon_count == 0),
+        exact_table=_rows_by_key(rows["compact_hash"], names, name_rank),
+        acronym_table=_rows_by_key(rows["acronym_hash"], names, name_rank),
     )
 
 

@@ -30,42 +30,52 @@ def _check(data: IndexData, lookups: Lookups, path: Path) -> None:
     Checksums catch damage in transit; this catches a file that was edited or written by
     something else, before it could index out of range or name the wrong accounts.
     """
+    problem = _columns_problem(data) or check(
+        lookups, len(data.account_id), len(data.name_owner), len(data.domains), len(data.tokens)
+    )
+    if problem:
+        raise IndexFormatError(f"{path}: {problem}; the file is not a consistent leadmatch index")
 
-    def fail(what: str) -> IndexFormatError:
-        return IndexFormatError(f"{path}: {what}; the file is not a consistent leadmatch index")
 
-    def csr(ptr: IntArray, rows: int, values: IntArray, limit: int, what: str) -> None:
-        if len(ptr) != rows + 1 or ptr[0] != 0 or ptr[-1] != len(values):
-            raise fail(f"the {what} offsets do not fit")
-        if (np.diff(ptr) < 0).any():
-            raise fail(f"the {what} offsets decrease")
-        in_range(values, 0, limit, what)
-
-    def in_range(values: Any, low: int, high: int, what: str) -> None:
-        if values.dtype.kind not in "iu":
-            raise fail(f"{what} are not integers")
-        if len(values) and (values.min() < low or values.max() >= high):
-            raise fail(f"{what} point outside the index")
-
+def _columns_problem(data: IndexData) -> str | None:
+    """What does not fit in loaded columns (lengths, offsets, row references), or ``None``."""
     n_acct, n_names = len(data.account_id), len(data.name_owner)
     per_account = (data.display_name, data.country, data.city, data.phone, data.parent_row)
-    for column in (*per_account, data.parent_id):
-        if len(column) != n_acct:
-            raise fail("account columns differ in length")
+    if any(len(column) != n_acct for column in (*per_account, data.parent_id)):
+        return "account columns differ in length"
     per_name = (data.name_raw, data.name_ascii, data.name_legal, data.name_acronym, data.name_lossy)
     if any(len(column) != n_names for column in per_name) or len(data.brands) != len(data.domains):
-        raise fail("name or domain columns differ in length")
+        return "name or domain columns differ in length"
     if data.name_lossy.dtype != np.bool_:
-        raise fail("name_lossy is not boolean")
+        return "name_lossy is not boolean"
     if len(data.field_values) != n_acct * len(data.field_names):
-        raise fail("account field values do not fit the accounts")
-    in_range(data.parent_row, -1, n_acct, "parent rows")
-    in_range(data.name_owner, 0, n_acct, "name owners")
-    csr(data.domain_ptr, n_acct, data.domain_ids, len(data.domains), "domain")
-    csr(data.name_tok_ptr, n_names, data.name_tok_ids, len(data.tokens), "name token")
-    problem = check(lookups, n_acct, n_names, len(data.domains), len(data.tokens))
-    if problem:
-        raise fail(problem)
+        return "account field values do not fit the accounts"
+    return (
+        _range_problem(data.parent_row, -1, n_acct, "parent rows")
+        or _range_problem(data.name_owner, 0, n_acct, "name owners")
+        or _csr_problem(data.domain_ptr, n_acct, data.domain_ids, len(data.domains), "domain")
+        or _csr_problem(
+            data.name_tok_ptr, n_names, data.name_tok_ids, len(data.tokens), "name token"
+        )
+    )
+
+
+def _csr_problem(ptr: IntArray, rows: int, values: IntArray, limit: int, what: str) -> str | None:
+    """What is wrong with a CSR array of ``rows`` rows of values below ``limit``, or ``None``."""
+    if len(ptr) != rows + 1 or ptr[0] != 0 or ptr[-1] != len(values):
+        return f"the {what} offsets do not fit"
+    if (np.diff(ptr) < 0).any():
+        return f"the {what} offsets decrease"
+    return _range_problem(values, 0, limit, what)
+
+
+def _range_problem(values: Any, low: int, high: int, what: str) -> str | None:
+    """Whether ``values`` are integers from ``low`` to below ``high``, as a problem or ``None``."""
+    if values.dtype.kind not in "iu":
+        return f"{what} are not integers"
+    if len(values) and (values.min() < low or values.max() >= high):
+        return f"{what} point outside the index"
+    return None
 
 
 def stamp(path: Path) -> tuple[int, int, int] | None:
