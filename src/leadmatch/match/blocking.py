@@ -102,22 +102,24 @@ def token_ids(index: IndexView, tokens: list[str]) -> IntArray:
     return vocab_ids(index.lookups.token_table, index.data.tokens, tokens)
 
 
-def batch_token_ids(index: IndexView, batch: LeadBatch) -> IntArray:
-    """:func:`token_ids` of the batch's tokens (``tok_str``), looked up once: blocking and
-    features read the same."""
-    ids: IntArray | None = batch.memo.get("token_ids")
-    if ids is None:
-        ids = batch.memo["token_ids"] = token_ids(index, batch.tok_str)
-    return ids
+@dataclass(frozen=True)
+class BatchIds:
+    """A batch's words and company domains as index ids, looked up once per batch by
+    :func:`batch_ids` and handed to blocking and to the features, which read the same."""
+
+    tokens: IntArray
+    """Per token of the batch (``tok_str``): its :func:`token_ids` id."""
+    domains: IntArray
+    """Per lead, its (at most two) company domains as index domain ids (-1 where none)."""
+    brands: IntArray
+    """Per lead, the brands of those domains as index brand ids (-1 where none; a brand of
+    fewer than 3 letters is no brand)."""
+    has_domain: BoolArray
+    """Whether the lead has a company domain at all (known to the index or not)."""
 
 
-def lead_domain_ids(index: IndexView, batch: LeadBatch) -> tuple[IntArray, IntArray, BoolArray]:
-    """Per lead, its (at most two) company domains as index domain ids and brand ids (-1 where
-    the index has none; brands of fewer than 3 letters are not brands), and whether the lead
-    has a company domain at all. Blocking and features read the same table."""
-    cached = batch.memo.get("domain_ids")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+def batch_ids(index: IndexView, batch: LeadBatch) -> BatchIds:
+    """The :class:`BatchIds` of ``batch``: what blocking and the features look up."""
     dom = np.full((len(batch), 2), -1, dtype=np.int64)
     brand = np.full((len(batch), 2), -1, dtype=np.int64)
     slots = [
@@ -130,13 +132,14 @@ def lead_domain_ids(index: IndexView, batch: LeadBatch) -> tuple[IntArray, IntAr
         brands = [key.brand if len(key.brand) >= 3 else "" for key in keys]
         brand[rows, ks] = index.lookups.brand_table.first(hash_keys(brands))
     has = np.array([bool(keys) for keys in batch.company_domains], dtype=bool)
-    batch.memo["domain_ids"] = (dom, brand, has)
-    return dom, brand, has
+    return BatchIds(token_ids(index, batch.tok_str), dom, brand, has)
 
 
-def _domain_candidates(index: IndexView, batch: LeadBatch) -> list[tuple[IntArray, IntArray, int]]:
+def _domain_candidates(
+    index: IndexView, batch: LeadBatch, ids: BatchIds
+) -> list[tuple[IntArray, IntArray, int]]:
     lk = index.lookups
-    dom, brand, _ = lead_domain_ids(index, batch)
+    dom, brand = ids.domains, ids.brands
     usable = batch.usable[:, None]
     known = (dom >= 0) & usable
     d_leads, d_accts = _gather(
@@ -232,7 +235,7 @@ def _two_edit_matches(
 
 
 def _token_candidates(
-    index: IndexView, batch: LeadBatch, config: MatchConfig
+    index: IndexView, batch: LeadBatch, ids: BatchIds, config: MatchConfig
 ) -> tuple[IntArray, IntArray]:
     """Top-k name rows per lead by the summed IDF of shared (or one-edit) rare tokens."""
     lk = index.lookups
@@ -245,7 +248,7 @@ def _token_candidates(
     slot_of = {t: k for k, t in enumerate(distinct)}
     inverse = np.fromiter(map(slot_of.__getitem__, tokens), dtype=np.int64, count=len(tokens))
     exact = np.empty(len(distinct), dtype=np.int64)
-    exact[inverse] = batch_token_ids(index, batch)[usable]
+    exact[inverse] = ids.tokens[usable]
     position, tok_arr, matched, edits = _token_matches(index, distinct, exact)
     # Each usable token occurrence takes every match of its distinct token.
     match_ptr, order = group_by(position, len(distinct))
@@ -541,11 +544,12 @@ def _key_candidates(index: IndexView, batch: LeadBatch) -> list[tuple[IntArray, 
 
 
 def candidates(
-    index: IndexView, batch: LeadBatch, config: MatchConfig
+    index: IndexView, batch: LeadBatch, ids: BatchIds, config: MatchConfig
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Distinct (lead row, name row) pairs with a bit mask of the blockers that proposed them."""
-    parts = _domain_candidates(index, batch)
-    parts.append((*_token_candidates(index, batch, config), _BIT["token"]))
+    """Distinct (lead row, name row) pairs with a bit mask of the blockers that proposed them.
+    ``ids``: the batch's :func:`batch_ids`."""
+    parts = _domain_candidates(index, batch, ids)
+    parts.append((*_token_candidates(index, batch, ids, config), _BIT["token"]))
     parts.extend(_key_candidates(index, batch))
     n_names = max(len(index.data.name_owner), 1)
     keys = np.concatenate([leads * n_names + names for leads, names, _ in parts])
