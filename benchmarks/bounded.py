@@ -65,7 +65,9 @@ def main() -> None:
             result = index.match(lead)
             times.append((time.perf_counter() - started) * 1000)
         valid, _, _ = validate_leads([lead], strict=False)
-        pairs = len(blocking.candidates(index.view(), prepare(valid), index.config)[0])
+        view, batch = index.view(), prepare(valid)
+        index_ids = blocking.batch_ids(view, batch)
+        pairs = len(blocking.candidates(view, batch, index_ids, index.config)[0])
         print(f"| {name} | {statistics.median(times):.2f} | {max(times):.2f} | {pairs} "
               f"| {result.decision} |")  # fmt: skip
 

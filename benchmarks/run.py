@@ -100,11 +100,14 @@ def match_chunk(
     view = index.view()
     valid, ids, errors = timed("validate", stages, lambda: validate_leads(leads, strict=False))
     batch = timed("normalize", stages, lambda: prepare(valid))
+    index_ids = timed("candidates", stages, lambda: blocking.batch_ids(view, batch))
     lead_rows, name_rows, bits = timed(
-        "candidates", stages, lambda: blocking.candidates(view, batch, config)
+        "candidates", stages, lambda: blocking.candidates(view, batch, index_ids, config)
     )
     feats = timed(
-        "features", stages, lambda: features.compute(view, batch, lead_rows, name_rows, bits)
+        "features",
+        stages,
+        lambda: features.compute(view, batch, index_ids, lead_rows, name_rows, bits),
     )
     scores = timed("confidence", stages, lambda: scoring.score(feats, config.weights))
     decided = timed("decision", stages, lambda: resolve(view, feats, scores, len(valid), config))

@@ -16,7 +16,8 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,152 +97,31 @@ _TRUTH_HELP = (
     "acceptable_account_ids (';'-separated)"
 )
 
+#: An option of a subcommand: its flag and the keywords ``add_argument`` takes for it.
+_Option = tuple[str, dict[str, Any]]
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="leadmatch", description="Tie B2B leads to the CRM accounts they belong to."
-    )
-    parser.add_argument("--version", action="version", version=f"leadmatch {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
 
-    match = sub.add_parser("match", help="match a leads file against accounts")
-    match.add_argument(
-        "--accounts",
-        required=True,
-        help="accounts file (CSV, JSON Lines, Parquet), or an index saved by 'leadmatch index'",
-    )
-    match.add_argument(
-        "--leads", required=True, help="leads file: CSV, JSON Lines or Parquet ('-': stdin)"
-    )
-    match.add_argument("--out", required=True, help="results file ('-' for standard output)")
-    match.add_argument("--config", help="MatchConfig as a JSON file")
-    match.add_argument(
-        "--map",
-        action="append",
-        default=[],
-        metavar="COLUMN=FIELD",
-        help="use a column of either file as a field (repeatable)",
-    )
-    match.add_argument(
-        "--account-fields",
-        type=_names,
-        default=(),
-        metavar="A,B",
-        help="account columns to copy into each result (owner_id,type); a saved index must "
-        "hold them",
-    )
-    match.add_argument("--strict", action="store_true", help="stop at the first unusable row")
-    match.add_argument(
-        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
-    )
-    match.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
-    match.add_argument(
-        "--workers",
-        type=_positive,
-        default=1,
-        metavar="N",
-        help="match in N processes (default 1; use the number of cores for large files)",
-    )
+def _option(flag: str, **settings: Any) -> _Option:
+    return flag, settings
 
-    index = sub.add_parser("index", help="build an account index and save it")
-    index.add_argument("--quiet", action="store_true", help="no summary on stderr")
-    index.add_argument("--strict", action="store_true", help="stop at the first unusable account")
-    index.add_argument(
-        "--accounts", required=True, help="accounts file: CSV, JSON Lines or Parquet"
-    )
-    index.add_argument("--out", required=True, help="index file to write (e.g. accounts.lmx)")
-    index.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
-    index.add_argument(
-        "--account-fields",
-        type=_names,
-        default=(),
-        metavar="A,B",
-        help="extra account columns to keep in the index for results (owner_id,type)",
-    )
-    index.add_argument(
-        "--workers",
-        type=_positive,
-        default=1,
-        metavar="N",
-        help="normalize accounts in N processes (default 1)",
-    )
 
-    evaluate = sub.add_parser("evaluate", help="measure results against known answers")
-    evaluate.add_argument("--results", required=True, help="results CSV of 'leadmatch match'")
-    evaluate.add_argument(
-        "--truth", required=True, help=f"{_TRUTH_HELP}; its lead columns serve the breakdown"
-    )
-    evaluate.add_argument(
-        "--accounts", help="accounts CSV or saved index: adds the breakdown of errors by cause"
-    )
-    evaluate.add_argument("--json", help="also write every figure to this JSON file")
-    evaluate.add_argument(
-        "--plots", help="folder for pr_curve.png and reliability.png (needs leadmatch[plots])"
-    )
+def _account_fields(help: str) -> _Option:
+    return _option("--account-fields", type=_names, default=(), metavar="A,B", help=help)
 
-    fit = sub.add_parser("fit", help="fit and calibrate the confidence model to labelled leads")
-    fit.add_argument("--accounts", required=True, help="accounts CSV or saved index")
-    fit.add_argument("--leads", required=True, help=f"labelled leads: {_TRUTH_HELP}")
-    fit.add_argument("--out", required=True, help="MatchConfig JSON to write (for --config)")
-    fit.add_argument("--config", help="MatchConfig JSON to start from (thresholds, limits)")
-    fit.add_argument(
-        "--method", choices=("labels", "em"), default="labels", help="weights from (default labels)"
-    )
-    fit.add_argument(
-        "--holdout", type=_share, default=0.5, help="share of leads kept to calibrate (0.5)"
-    )
-    fit.add_argument(
-        "--precision", type=_share, help="set match_threshold for this precision on held-out leads"
-    )
 
-    roll = sub.add_parser("rollup", help="matched leads rolled up per account")
-    roll.add_argument("--accounts", required=True, help="accounts CSV or saved index")
-    roll.add_argument("--matches", required=True, help="results CSV of 'leadmatch match'")
-    roll.add_argument("--out", required=True, help="rollup CSV ('-' for standard output)")
-    roll.add_argument("--leads", help="the leads CSV: adds contacts, countries and dates")
-    roll.add_argument("--date-column", help="lead column with a date (first and last lead)")
-    roll.add_argument("--level", choices=("account", "parent"), default="account")
-    roll.add_argument(
-        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
-    )
-    roll.add_argument(
-        "--account-fields", type=_names, default=(), metavar="A,B",
-        help="account columns to add to each row",
-    )  # fmt: skip
+def _workers(help: str) -> _Option:
+    return _option("--workers", type=_positive, default=1, metavar="N", help=help)
 
-    cover = sub.add_parser("coverage", help="how many target accounts the leads reached")
-    cover.add_argument("--accounts", required=True, help="accounts CSV or saved index")
-    cover.add_argument("--matches", required=True, help="results CSV of 'leadmatch match'")
-    cover.add_argument("--targets", required=True, help="CSV with account_id and optionally tier")
-    cover.add_argument("--min-leads", type=_positive, default=1, metavar="N")
-    cover.add_argument("--level", choices=("account", "parent"), default="account")
-    cover.add_argument(
-        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
-    )
-    cover.add_argument("--out", help="CSV of the details: uncovered targets, engaged non-targets")
 
-    propose = sub.add_parser("propose", help="group unmatched leads into accounts to create")
-    propose.add_argument("--leads", required=True, help="the leads CSV that was matched")
-    propose.add_argument("--matches", required=True, help="results CSV of 'leadmatch match'")
-    propose.add_argument("--out", required=True, help="proposed accounts CSV ('-': stdout)")
-    propose.add_argument("--config", help="MatchConfig JSON (weights; match_threshold pairs)")
-    propose.add_argument("--quiet", action="store_true", help="no summary on stderr")
-    propose.add_argument(
-        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
-    )
-
-    dedupe = sub.add_parser("dedupe-accounts", help="find accounts that are the same company")
-    dedupe.add_argument("--accounts", required=True, help="accounts CSV or saved index")
-    dedupe.add_argument("--out", required=True, help="CSV of the groups ('-' for standard output)")
-    dedupe.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD")
-    dedupe.add_argument("--quiet", action="store_true", help="no summary on stderr")
-    dedupe.add_argument(
-        "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
-    )
-
-    demo = sub.add_parser("demo", help="match the bundled demo data and print a summary")
-    demo.add_argument("--out", help="also write the demo results to this CSV")
-    return parser  # fmt: skip
+# Options that several subcommands share, word for word.
+_ACCOUNTS = _option("--accounts", required=True, help="accounts CSV or saved index")
+_MATCHES = _option("--matches", required=True, help="results CSV of 'leadmatch match'")
+_FORMAT = _option(
+    "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
+)
+_LEVEL = _option("--level", choices=("account", "parent"), default="account")
+_MAP = _option("--map", action="append", default=[], metavar="COLUMN=FIELD")
+_QUIET = _option("--quiet", action="store_true", help="no summary on stderr")
 
 
 def _split_maps(pairs: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -561,29 +441,191 @@ def _demo(args: argparse.Namespace) -> int:
     return 0  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Command:
+    """A subcommand: its line in ``leadmatch --help``, its options (in the order its own
+    ``--help`` lists them) and the function that runs it."""
+
+    summary: str
+    options: tuple[_Option, ...]
+    run: Callable[[argparse.Namespace], int]
+
+
+#: The subcommands, in the order ``leadmatch --help`` lists them.
+_COMMANDS: dict[str, _Command] = {
+    "match": _Command(
+        "match a leads file against accounts",
+        (
+            _option(
+                "--accounts",
+                required=True,
+                help="accounts file (CSV, JSON Lines, Parquet), or an index saved by "
+                "'leadmatch index'",
+            ),
+            _option(
+                "--leads",
+                required=True,
+                help="leads file: CSV, JSON Lines or Parquet ('-': stdin)",
+            ),
+            _option("--out", required=True, help="results file ('-' for standard output)"),
+            _option("--config", help="MatchConfig as a JSON file"),
+            _option(
+                "--map",
+                action="append",
+                default=[],
+                metavar="COLUMN=FIELD",
+                help="use a column of either file as a field (repeatable)",
+            ),
+            _account_fields(
+                "account columns to copy into each result (owner_id,type); a saved index must "
+                "hold them"
+            ),
+            _option("--strict", action="store_true", help="stop at the first unusable row"),
+            _FORMAT,
+            _option("--quiet", action="store_true", help="no progress or summary on stderr"),
+            _workers("match in N processes (default 1; use the number of cores for large files)"),
+        ),
+        _match,
+    ),
+    "index": _Command(
+        "build an account index and save it",
+        (
+            _QUIET,
+            _option("--strict", action="store_true", help="stop at the first unusable account"),
+            _option("--accounts", required=True, help="accounts file: CSV, JSON Lines or Parquet"),
+            _option("--out", required=True, help="index file to write (e.g. accounts.lmx)"),
+            _MAP,
+            _account_fields(
+                "extra account columns to keep in the index for results (owner_id,type)"
+            ),
+            _workers("normalize accounts in N processes (default 1)"),
+        ),
+        _index,
+    ),
+    "evaluate": _Command(
+        "measure results against known answers",
+        (
+            _option("--results", required=True, help="results CSV of 'leadmatch match'"),
+            _option(
+                "--truth",
+                required=True,
+                help=f"{_TRUTH_HELP}; its lead columns serve the breakdown",
+            ),
+            _option(
+                "--accounts",
+                help="accounts CSV or saved index: adds the breakdown of errors by cause",
+            ),
+            _option("--json", help="also write every figure to this JSON file"),
+            _option(
+                "--plots",
+                help="folder for pr_curve.png and reliability.png (needs leadmatch[plots])",
+            ),
+        ),
+        _evaluate,
+    ),
+    "fit": _Command(
+        "fit and calibrate the confidence model to labelled leads",
+        (
+            _ACCOUNTS,
+            _option("--leads", required=True, help=f"labelled leads: {_TRUTH_HELP}"),
+            _option("--out", required=True, help="MatchConfig JSON to write (for --config)"),
+            _option("--config", help="MatchConfig JSON to start from (thresholds, limits)"),
+            _option(
+                "--method",
+                choices=("labels", "em"),
+                default="labels",
+                help="weights from (default labels)",
+            ),
+            _option(
+                "--holdout", type=_share, default=0.5, help="share of leads kept to calibrate (0.5)"
+            ),
+            _option(
+                "--precision",
+                type=_share,
+                help="set match_threshold for this precision on held-out leads",
+            ),
+        ),
+        _fit,
+    ),
+    "rollup": _Command(
+        "matched leads rolled up per account",
+        (
+            _ACCOUNTS,
+            _MATCHES,
+            _option("--out", required=True, help="rollup CSV ('-' for standard output)"),
+            _option("--leads", help="the leads CSV: adds contacts, countries and dates"),
+            _option("--date-column", help="lead column with a date (first and last lead)"),
+            _LEVEL,
+            _FORMAT,
+            _account_fields("account columns to add to each row"),
+        ),
+        _rollup,
+    ),
+    "coverage": _Command(
+        "how many target accounts the leads reached",
+        (
+            _ACCOUNTS,
+            _MATCHES,
+            _option("--targets", required=True, help="CSV with account_id and optionally tier"),
+            _option("--min-leads", type=_positive, default=1, metavar="N"),
+            _LEVEL,
+            _FORMAT,
+            _option("--out", help="CSV of the details: uncovered targets, engaged non-targets"),
+        ),
+        _coverage,
+    ),
+    "propose": _Command(
+        "group unmatched leads into accounts to create",
+        (
+            _option("--leads", required=True, help="the leads CSV that was matched"),
+            _MATCHES,
+            _option("--out", required=True, help="proposed accounts CSV ('-': stdout)"),
+            _option("--config", help="MatchConfig JSON (weights; match_threshold pairs)"),
+            _QUIET,
+            _FORMAT,
+        ),
+        _propose,
+    ),
+    "dedupe-accounts": _Command(
+        "find accounts that are the same company",
+        (
+            _ACCOUNTS,
+            _option("--out", required=True, help="CSV of the groups ('-' for standard output)"),
+            _MAP,
+            _QUIET,
+            _FORMAT,
+        ),
+        _dedupe,
+    ),
+    "demo": _Command(
+        "match the bundled demo data and print a summary",
+        (_option("--out", help="also write the demo results to this CSV"),),
+        _demo,
+    ),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line, built from :data:`_COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="leadmatch", description="Tie B2B leads to the CRM accounts they belong to."
+    )
+    parser.add_argument("--version", action="version", version=f"leadmatch {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, command in _COMMANDS.items():
+        options = sub.add_parser(name, help=command.summary)
+        for flag, settings in command.options:
+            options.add_argument(flag, **settings)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``leadmatch`` console script."""
     args = _parser().parse_args(argv)
     tune_gc()
     logging.basicConfig(level=logging.WARNING, format="leadmatch: %(message)s")
     try:
-        if args.command == "match":
-            return _match(args)
-        if args.command == "index":
-            return _index(args)
-        if args.command == "evaluate":
-            return _evaluate(args)
-        if args.command == "fit":
-            return _fit(args)
-        if args.command == "dedupe-accounts":
-            return _dedupe(args)
-        if args.command == "rollup":
-            return _rollup(args)
-        if args.command == "propose":
-            return _propose(args)
-        if args.command == "coverage":
-            return _coverage(args)
-        return _demo(args)
+        return _COMMANDS[args.command].run(args)
     except BrokenPipeError:  # `leadmatch match --out - | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -102,22 +102,24 @@ def token_ids(index: IndexView, tokens: list[str]) -> IntArray:
     return vocab_ids(index.lookups.token_table, index.data.tokens, tokens)
 
 
-def batch_token_ids(index: IndexView, batch: LeadBatch) -> IntArray:
-    """:func:`token_ids` of the batch's tokens (``tok_str``), looked up once: blocking and
-    features read the same."""
-    ids: IntArray | None = batch.memo.get("token_ids")
-    if ids is None:
-        ids = batch.memo["token_ids"] = token_ids(index, batch.tok_str)
-    return ids
+@dataclass(frozen=True)
+class BatchIds:
+    """A batch's words and company domains as index ids, looked up once per batch by
+    :func:`batch_ids` and handed to blocking and to the features, which read the same."""
+
+    tokens: IntArray
+    """Per token of the batch (``tok_str``): its :func:`token_ids` id."""
+    domains: IntArray
+    """Per lead, its (at most two) company domains as index domain ids (-1 where none)."""
+    brands: IntArray
+    """Per lead, the brands of those domains as index brand ids (-1 where none; a brand of
+    fewer than 3 letters is no brand)."""
+    has_domain: BoolArray
+    """Whether the lead has a company domain at all (known to the index or not)."""
 
 
-def lead_domain_ids(index: IndexView, batch: LeadBatch) -> tuple[IntArray, IntArray, BoolArray]:
-    """Per lead, its (at most two) company domains as index domain ids and brand ids (-1 where
-    the index has none; brands of fewer than 3 letters are not brands), and whether the lead
-    has a company domain at all. Blocking and features read the same table."""
-    cached = batch.memo.get("domain_ids")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+def batch_ids(index: IndexView, batch: LeadBatch) -> BatchIds:
+    """The :class:`BatchIds` of ``batch``: what blocking and the features look up."""
     dom = np.full((len(batch), 2), -1, dtype=np.int64)
     brand = np.full((len(batch), 2), -1, dtype=np.int64)
     slots = [
@@ -130,13 +132,14 @@ def lead_domain_ids(index: IndexView, batch: LeadBatch) -> tuple[IntArray, IntAr
         brands = [key.brand if len(key.brand) >= 3 else "" for key in keys]
         brand[rows, ks] = index.lookups.brand_table.first(hash_keys(brands))
     has = np.array([bool(keys) for keys in batch.company_domains], dtype=bool)
-    batch.memo["domain_ids"] = (dom, brand, has)
-    return dom, brand, has
+    return BatchIds(token_ids(index, batch.tok_str), dom, brand, has)
 
 
-def _domain_candidates(index: IndexView, batch: LeadBatch) -> list[tuple[IntArray, IntArray, int]]:
+def _domain_candidates(
+    index: IndexView, batch: LeadBatch, ids: BatchIds
+) -> list[tuple[IntArray, IntArray, int]]:
     lk = index.lookups
-    dom, brand, _ = lead_domain_ids(index, batch)
+    dom, brand = ids.domains, ids.brands
     usable = batch.usable[:, None]
     known = (dom >= 0) & usable
     d_leads, d_accts = _gather(
@@ -232,7 +235,7 @@ def _two_edit_matches(
 
 
 def _token_candidates(
-    index: IndexView, batch: LeadBatch, config: MatchConfig
+    index: IndexView, batch: LeadBatch, ids: BatchIds, config: MatchConfig
 ) -> tuple[IntArray, IntArray]:
     """Top-k name rows per lead by the summed IDF of shared (or one-edit) rare tokens."""
     lk = index.lookups
@@ -245,7 +248,7 @@ def _token_candidates(
     slot_of = {t: k for k, t in enumerate(distinct)}
     inverse = np.fromiter(map(slot_of.__getitem__, tokens), dtype=np.int64, count=len(tokens))
     exact = np.empty(len(distinct), dtype=np.int64)
-    exact[inverse] = batch_token_ids(index, batch)[usable]
+    exact[inverse] = ids.tokens[usable]
     position, tok_arr, matched, edits = _token_matches(index, distinct, exact)
     # Each usable token occurrence takes every match of its distinct token.
     match_ptr, order = group_by(position, len(distinct))
@@ -264,7 +267,7 @@ def _token_candidates(
     postings = lk.post_ptr[tok_arr + 1] - lk.post_ptr[tok_arr]
     wanted = RESCORED * config.max_candidates
     paired = (postings > max(wanted, PAIR_MIN_POSTINGS)) & (postings <= PAIR_MAX_POSTINGS)
-    postings = np.where(paired, wanted, postings)  # what _top_names reads of each token
+    postings = np.where(paired, wanted, postings)  # what _reached reads of each token
     bounds = postings.cumsum().searchsorted(np.arange(1, 1 + postings.sum() // _SLICE) * _SLICE)
     if len(bounds) == 0:  # one slice: most batches, and every lead matched on its own
         return _top_names(index, config, lead_arr, tok_arr, weight, overlap)
@@ -430,9 +433,34 @@ def _top_names(
     "Riverbemd Consullting" reaches every "Riverbend", and its second word picks the right one.
     """
     lk = index.lookups
+    which, rows = _reached(index, config, lead, tok, overlap)
+    if len(which) == 0:
+        return which, which.copy()
+    slot = rank_in_group(lead)
+    lead_of, name_of, mask = _name_masks(index, lead, slot, which, rows)
+    leads, mask_rank = _mask_ranks(lead, slot, weight)
+    # Keep the ranks a lead needs to reach max_candidates names, then sort only those.
+    row_of_lead = np.zeros(int(leads[-1]) + 1, dtype=np.int64)  # leads: the batch's rows, sorted
+    row_of_lead[leads] = np.arange(len(leads), dtype=np.int64)
+    row = row_of_lead[lead_of]
+    pair_rank = mask_rank[row, mask]
+    keep = _needed_ranks(row, pair_rank, len(leads), RESCORED * config.max_candidates)
+    lead_of, name_of, pair_rank = lead_of[keep], name_of[keep], pair_rank[keep]
+    score = overlap.score(index, lead_of, name_of)
+    id_rank = lk.id_rank[index.data.name_owner[name_of]]
+    order = _best_first(row[keep], score, pair_rank, id_rank, len(leads), lk.n_accounts)
+    top = order[rank_in_group(lead_of[order]) < config.max_candidates]
+    return lead_of[top], name_of[top]
+
+
+def _reached(
+    index: IndexView, config: MatchConfig, lead: IntArray, tok: IntArray, overlap: _Overlap
+) -> tuple[IntArray, IntArray]:
+    """(position in ``tok``, name row) of the names the blocking tokens reach. A frequent
+    token reaches its first names (by account id: they would win a tie) and, through the pair
+    table, those that share another word of the lead; the others, all."""
+    lk = index.lookups
     wanted = RESCORED * config.max_candidates
-    # A frequent token reaches its first names (by account id: they would win a tie) and,
-    # through the pair table, those that share another word of the lead; the others, all.
     postings = lk.post_ptr[tok + 1] - lk.post_ptr[tok]
     paired = (postings > max(wanted, PAIR_MIN_POSTINGS)) & (postings <= PAIR_MAX_POSTINGS)
     counts = np.where(paired, wanted, postings)
@@ -446,19 +474,27 @@ def _top_names(
         pair_which, pair_rows = overlap.pairs(index, lead[pair_at], tok[pair_at])
         which = np.concatenate([which, pair_at[pair_which]])
         rows = np.concatenate([rows, pair_rows])
-    if len(which) == 0:
-        return which, which.copy()
+    return which, rows
+
+
+def _name_masks(
+    index: IndexView, lead: IntArray, slot: IntArray, which: IntArray, rows: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The distinct (lead, name row) pairs that :func:`_reached` found, each with the bit mask
+    of its lead's blocking tokens (bit ``slot``) that reached it, OR-ed over sorted keys."""
     n_names = max(len(index.data.name_owner), 1)
-    slot = rank_in_group(lead)
     keys = ((lead[which] * n_names + rows) << BLOCKING_TOKENS) | (1 << slot[which])
     keys.sort()
     pairs = keys >> BLOCKING_TOKENS
     starts = first_of_groups(pairs).nonzero()[0]
     mask = np.bitwise_or.reduceat(keys & ((1 << BLOCKING_TOKENS) - 1), starts)
     pairs = pairs[starts]
-    lead_of, name_of = pairs // n_names, pairs % n_names
+    return pairs // n_names, pairs % n_names, mask
 
-    # Score of every mask for every lead; its dense rank (0 = best) within the lead.
+
+def _mask_ranks(lead: IntArray, slot: IntArray, weight: FloatArray) -> tuple[IntArray, IntArray]:
+    """The distinct leads of ``lead`` (sorted), and per lead the score of every mask as its
+    dense rank (0 = best; equal scores share a rank)."""
     new_lead = first_of_groups(lead)  # lead is sorted
     leads, lead_index = lead[new_lead], new_lead.cumsum() - 1
     slot_weight = np.zeros((len(leads), BLOCKING_TOKENS))
@@ -471,23 +507,17 @@ def _top_names(
     dense[:, 1:] = (ranked[:, 1:] != ranked[:, :-1]).cumsum(axis=1)
     mask_rank = np.empty_like(dense)
     mask_rank[at, order] = dense
+    return leads, mask_rank
 
-    # Keep the ranks a lead needs to reach max_candidates names, then sort only those.
-    row_of_lead = np.zeros(int(leads[-1]) + 1, dtype=np.int64)  # leads: the batch's rows, sorted
-    row_of_lead[leads] = np.arange(len(leads), dtype=np.int64)
-    row = row_of_lead[lead_of]
-    pair_rank = mask_rank[row, mask]
+
+def _needed_ranks(row: IntArray, rank: IntArray, n_rows: int, wanted: int) -> IntArray:
+    """Positions of the pairs (of lead ``row[k]``, mask rank ``rank[k]``) in the best ranks
+    of their lead that together hold ``wanted`` names (whole ranks; every rank where fewer)."""
     n_ranks = 1 << BLOCKING_TOKENS
-    counts = np.bincount(row * n_ranks + pair_rank, minlength=len(leads) * n_ranks)
-    enough = counts.reshape(len(leads), n_ranks).cumsum(axis=1) >= wanted
+    counts = np.bincount(row * n_ranks + rank, minlength=n_rows * n_ranks)
+    enough = counts.reshape(n_rows, n_ranks).cumsum(axis=1) >= wanted
     last_rank = np.where(enough.any(axis=1), enough.argmax(axis=1), n_ranks - 1)
-    keep = (pair_rank <= last_rank[row]).nonzero()[0]
-    lead_of, name_of, pair_rank = lead_of[keep], name_of[keep], pair_rank[keep]
-    score = overlap.score(index, lead_of, name_of)
-    id_rank = lk.id_rank[index.data.name_owner[name_of]]
-    order = _best_first(row[keep], score, pair_rank, id_rank, len(leads), lk.n_accounts)
-    top = order[rank_in_group(lead_of[order]) < config.max_candidates]
-    return lead_of[top], name_of[top]
+    return (rank <= last_rank[row]).nonzero()[0]
 
 
 def _best_first(
@@ -541,11 +571,12 @@ def _key_candidates(index: IndexView, batch: LeadBatch) -> list[tuple[IntArray, 
 
 
 def candidates(
-    index: IndexView, batch: LeadBatch, config: MatchConfig
+    index: IndexView, batch: LeadBatch, ids: BatchIds, config: MatchConfig
 ) -> tuple[IntArray, IntArray, IntArray]:
-    """Distinct (lead row, name row) pairs with a bit mask of the blockers that proposed them."""
-    parts = _domain_candidates(index, batch)
-    parts.append((*_token_candidates(index, batch, config), _BIT["token"]))
+    """Distinct (lead row, name row) pairs with a bit mask of the blockers that proposed them.
+    ``ids``: the batch's :func:`batch_ids`."""
+    parts = _domain_candidates(index, batch, ids)
+    parts.append((*_token_candidates(index, batch, ids, config), _BIT["token"]))
     parts.extend(_key_candidates(index, batch))
     n_names = max(len(index.data.name_owner), 1)
     keys = np.concatenate([leads * n_names + names for leads, names, _ in parts])

@@ -18,7 +18,7 @@ from rapidfuzz.distance import OSA, Indel
 
 from leadmatch._util.arrays import BoolArray, FloatArray, IntArray, expand, object_array, offsets
 from leadmatch._util.keys import EMPTY, U64Array, hash_keys
-from leadmatch.match.blocking import batch_token_ids, lead_domain_ids
+from leadmatch.match.blocking import BatchIds
 from leadmatch.normalize.leads import LeadBatch
 from leadmatch.normalize.names import common_words, is_lossy_script
 from leadmatch.tables.lookups import GENERIC_IDF, ID_BITS
@@ -92,11 +92,13 @@ def _similarity(left: Any, right: Any, scorer: Any = Indel.normalized_similarity
     return np.asarray(scores, dtype=np.float64)
 
 
-def _lead_token_weights(index: IndexView, batch: LeadBatch) -> tuple[FloatArray, FloatArray]:
+def _lead_token_weights(
+    index: IndexView, batch: LeadBatch, ids: BatchIds
+) -> tuple[FloatArray, FloatArray]:
     """IDF weights of the batch's tokens: capped for common words, and uncapped."""
     lk = index.lookups
     common = common_words()
-    tok = batch_token_ids(index, batch)
+    tok = ids.tokens
     known, unseen = tok >= 0, lk.unseen_idf()
     raw = (
         np.where(known, lk.idf_raw[np.maximum(tok, 0)], unseen)
@@ -195,7 +197,7 @@ def _lead_adds_words(al: _Alignment) -> BoolArray:
 
 
 def soft_tfidf(
-    index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArray
+    index: IndexView, batch: LeadBatch, ids: BatchIds, lead: IntArray, name_row: IntArray
 ) -> FloatArray:
     """Symmetric SoftTF-IDF cosine of each (lead, name) pair, in [0, 1].
 
@@ -205,7 +207,7 @@ def soft_tfidf(
     """
     lk = index.lookups
     al = _align(index, batch, lead, name_row)
-    lead_capped, lead_raw = _lead_token_weights(index, batch)
+    lead_capped, lead_raw = _lead_token_weights(index, batch, ids)
     combo_ids = index.data.name_tok_ids[al.name_tok]
     slot_ids = index.data.name_tok_ids[al.tok_b]
     capped = _soft(al, lead_capped, lk.idf[combo_ids], lk.idf[slot_ids])
@@ -217,10 +219,10 @@ def soft_tfidf(
 
 
 def _domain_features(
-    index: IndexView, batch: LeadBatch, lead: IntArray, acct: IntArray
+    index: IndexView, ids: BatchIds, lead: IntArray, acct: IntArray
 ) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
     d, lk = index.data, index.lookups
-    dom, brand, has = lead_domain_ids(index, batch)
+    dom, brand, has = ids.domains, ids.brands, ids.has_domain
     first_owner = lk.domain_first_owner
     exact = np.zeros(len(lead), dtype=bool)
     family = np.zeros(len(lead), dtype=bool)
@@ -257,19 +259,39 @@ def _agree(
     return known & same, known & ~same
 
 
-def compute(
-    index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArray, blockers: IntArray
-) -> Features:
-    """All features of the candidate pairs ``(lead[k], name_row[k])``."""
+def _acronym(
+    index: IndexView,
+    batch: LeadBatch,
+    compact_of_lead: list[str],
+    lead: IntArray,
+    name_row: IntArray,
+) -> BoolArray:
+    """Pairs where one name is the other's acronym, either way round ("IBM" ~ "International
+    Business Machines"): the lead's name, a short word, is the name's acronym, or the lead's
+    acronym is the name with spaces removed."""
+    lk = index.lookups
+    lead_acronym = hash_keys([k.acronym for k in batch.name])[lead]
+    lead_compact_hash = hash_keys(compact_of_lead)[lead]
+    is_word = np.array([s.isalpha() and 3 <= len(s) <= 8 for s in compact_of_lead], dtype=bool)
+    has_acronym = np.array([len(k.acronym) >= 3 for k in batch.name], dtype=bool)
+    acronym: BoolArray = (is_word[lead] & (lead_compact_hash == lk.acronym_hash[name_row])) | (
+        has_acronym[lead] & (lead_acronym == lk.compact_hash[name_row])
+    )
+    return acronym
+
+
+def _name_features(
+    index: IndexView, batch: LeadBatch, ids: BatchIds, lead: IntArray, name_row: IntArray
+) -> tuple[BoolArray, BoolArray, BoolArray, FloatArray, BoolArray]:
+    """(missing, incomparable, exact, similarity, acronym) of the pairs' names."""
     d, lk = index.data, index.lookups
-    acct = d.name_owner[name_row]
     # Per-lead and per-name values are computed once and gathered per pair.
     compact_of_lead = [k.ascii.replace(" ", "") for k in batch.name]
     lead_compact = object_array(compact_of_lead)[lead]
     name_compact = lk.name_compact.objects()[name_row]
     missing = lead_compact == ""
     exact = ~missing & (lead_compact == name_compact)
-    soft = soft_tfidf(index, batch, lead, name_row)
+    soft = soft_tfidf(index, batch, ids, lead, name_row)
     compact = _similarity(lead_compact, name_compact)
     long_enough = lk.name_compact_len[name_row] >= 6
     sim = np.where(
@@ -277,21 +299,30 @@ def compute(
         1.0,
         np.maximum(soft, np.where(long_enough & (compact >= COMPACT_THRESHOLD), compact, 0.0)),
     )
-    lead_acronym = hash_keys([k.acronym for k in batch.name])[lead]
-    lead_compact_hash = hash_keys(compact_of_lead)[lead]
-    is_word = np.array([s.isalpha() and 3 <= len(s) <= 8 for s in compact_of_lead], dtype=bool)
-    has_acronym = np.array([len(k.acronym) >= 3 for k in batch.name], dtype=bool)
     lead_lossy = np.array([is_lossy_script(k.base) for k in batch.name], dtype=bool)[lead]
     incomparable = ~missing & ~exact & (lead_lossy != d.name_lossy[name_row])
-    acronym = ~missing & (
-        (is_word[lead] & (lead_compact_hash == lk.acronym_hash[name_row]))
-        | (has_acronym[lead] & (lead_acronym == lk.compact_hash[name_row]))
-    )
+    acronym = ~missing & _acronym(index, batch, compact_of_lead, lead, name_row)
+    return missing, incomparable, exact, sim, acronym
+
+
+def compute(
+    index: IndexView,
+    batch: LeadBatch,
+    ids: BatchIds,
+    lead: IntArray,
+    name_row: IntArray,
+    blockers: IntArray,
+) -> Features:
+    """All features of the candidate pairs ``(lead[k], name_row[k])``; ``ids``: the batch's
+    ``blocking.batch_ids`` (those blocking read)."""
+    lk = index.lookups
+    acct = index.data.name_owner[name_row]
+    missing, incomparable, exact, sim, acronym = _name_features(index, batch, ids, lead, name_row)
     generic = lk.name_generic[name_row]
     legal_agree, legal_conflict = _agree(
         [k.legal_form for k in batch.name], lk.legal_hash, lead, name_row
     )
-    dom_exact, dom_family, dom_brand, dom_conflict = _domain_features(index, batch, lead, acct)
+    dom_exact, dom_family, dom_brand, dom_conflict = _domain_features(index, ids, lead, acct)
     country_agree, country_conflict = _agree(batch.country, lk.country_hash, lead, acct)
     city_agree, _ = _agree(batch.city, lk.city_hash, lead, acct)
     phone_agree, _ = _agree(batch.phone, lk.phone_hash, lead, acct)

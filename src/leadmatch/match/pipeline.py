@@ -110,8 +110,9 @@ def _scored(
 def _scored_batch(
     index: IndexView, batch: LeadBatch, config: MatchConfig
 ) -> tuple[features.Features, scoring.Scores]:
-    lead_rows, name_rows, bits = blocking.candidates(index, batch, config)
-    feats = features.compute(index, batch, lead_rows, name_rows, bits)
+    ids = blocking.batch_ids(index, batch)
+    lead_rows, name_rows, bits = blocking.candidates(index, batch, ids, config)
+    feats = features.compute(index, batch, ids, lead_rows, name_rows, bits)
     return feats, scoring.score(feats, config.weights)
 
 

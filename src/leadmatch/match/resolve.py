@@ -65,68 +65,113 @@ def _first_in_runs(starts: IntArray, hits: IntArray) -> IntArray:
     return hits[first_of_groups(run)]
 
 
+@dataclass(frozen=True)
+class _Best:
+    """One candidate pair per (lead, account), sorted by lead: the account's best-scoring name
+    (name or alias) speaks for it. The decision reads these alone."""
+
+    pair: IntArray
+    """Index into the candidate pairs."""
+    lead: IntArray
+    acct: IntArray
+    total: FloatArray
+    prob: FloatArray
+    rank: IntArray
+    """The account's rank by id (smaller id, smaller rank)."""
+    starts: IntArray
+    sizes: IntArray
+    """Where each lead's run starts, and its length."""
+
+    @classmethod
+    def of(cls, index: IndexView, features: Features, scores: Scores) -> _Best:
+        lk = index.lookups
+        total = scores.total
+        key = features.lead * max(lk.n_rows, 1) + features.account
+        order = key.argsort(kind="stable")  # pairs come sorted already: this is a check, O(n)
+        runs = _group_starts(key[order])
+        top = np.maximum.reduceat(total[order], runs).repeat(_sizes(runs, len(key)))
+        best = order[_first_in_runs(runs, (total[order] == top).nonzero()[0])]
+        lead, acct = features.lead[best], features.account[best]
+        starts = _group_starts(lead)
+        return cls(
+            pair=best,
+            lead=lead,
+            acct=acct,
+            total=total[best],
+            prob=scores.probability[best],
+            rank=lk.id_rank[acct],
+            starts=starts,
+            sizes=_sizes(starts, len(lead)),
+        )
+
+
+def _standing(
+    index: IndexView, b: _Best, n_leads: int, config: MatchConfig
+) -> tuple[BoolArray, BoolArray, BoolArray]:
+    """Per pair of ``b``: whether it is near its lead's top account (highest total, then
+    smallest id), a contender (of the top one's company group, and near or plausible), and a
+    rival (near, of another group)."""
+    lk = index.lookups
+    is_top = b.total == np.maximum.reduceat(b.total, b.starts).repeat(b.sizes)
+    top_rank = np.minimum.reduceat(np.where(is_top, b.rank, max(lk.n_rows, 1)), b.starts)
+    top = (is_top & (b.rank == top_rank.repeat(b.sizes))).nonzero()[0]
+    top_of_lead = np.full(n_leads, -1, dtype=np.int64)
+    top_of_lead[b.lead[top]] = top
+    top_b = top_of_lead[b.lead]
+    near = b.total >= b.total[top_b] - config.tie_margin
+    same_group = lk.group[b.acct] == lk.group[b.acct[top_b]]
+    plausible = b.prob >= np.minimum(b.prob[top_b], config.match_threshold)
+    return near, same_group & (near | plausible), near & ~same_group
+
+
+def _winners(
+    index: IndexView, features: Features, b: _Best, near: BoolArray, contenders: BoolArray
+) -> IntArray:
+    """Position in ``b`` of each lead's winner. Tie-break among contenders: lead's country,
+    near the top, shallowest, smallest id, as one integer per pair whose smallest value per
+    lead wins (ids are unique: one winner)."""
+    lk = index.lookups
+    in_country = features.country_agree[b.pair]
+    flags = (~contenders).astype(np.int64) * 4 + (~in_country) * 2 + (~near)
+    tie_key = (flags * (MAX_HIERARCHY_DEPTH + 1) + lk.depth[b.acct]) * max(lk.n_rows, 1) + b.rank
+    winner_key = np.minimum.reduceat(tie_key, b.starts).repeat(b.sizes)
+    winners: IntArray = (tie_key == winner_key).nonzero()[0]
+    return winners
+
+
+def _alternatives(
+    b: _Best, winners: IntArray, rival: BoolArray, n_leads: int, config: MatchConfig
+) -> tuple[IntArray, IntArray]:
+    """(alt_ptr, alt_pairs) of :class:`Resolution`: everything but the winner, rivals first,
+    then by confidence."""
+    is_winner = np.zeros(len(b.pair), dtype=bool)
+    is_winner[winners] = True
+    others = (~is_winner & ((b.prob >= MIN_ALTERNATIVE_CONFIDENCE) | rival)).nonzero()[0]
+    order = others[np.lexsort((b.rank[others], -b.total[others], ~rival[others], b.lead[others]))]
+    keep = order[rank_in_group(b.lead[order]) < config.max_alternatives]
+    counts = np.bincount(b.lead[keep], minlength=n_leads)
+    alt_ptr = np.zeros(n_leads + 1, dtype=np.int64)
+    counts.cumsum(out=alt_ptr[1:])
+    return alt_ptr, b.pair[keep]
+
+
 def resolve(
     index: IndexView, features: Features, scores: Scores, n_leads: int, config: MatchConfig
 ) -> Resolution:
     """Choose one account per lead among its scored candidate pairs (all vectorized)."""
-    lk = index.lookups
-    total = scores.total
-    lead, acct = features.lead, features.account
-
-    # One pair per (lead, account): an account's best-scoring name (name or alias) speaks for it.
-    n_acct = max(lk.n_rows, 1)
-    key = lead * n_acct + acct
-    order = key.argsort(kind="stable")  # pairs come sorted already: this is a check, O(n)
-    runs = _group_starts(key[order])
-    is_best = total[order] == np.maximum.reduceat(total[order], runs).repeat(_sizes(runs, len(key)))
-    best = order[_first_in_runs(runs, is_best.nonzero()[0])]
-    lead_b, acct_b, total_b = lead[best], acct[best], total[best]
-    prob_b = scores.probability[best]
-    rank_b = lk.id_rank[acct_b]
-
-    # The top account per lead (highest total, then smallest id), and its company group.
-    starts = _group_starts(lead_b)
-    sizes = _sizes(starts, len(lead_b))
-    is_top = total_b == np.maximum.reduceat(total_b, starts).repeat(sizes)
-    top_rank = np.minimum.reduceat(np.where(is_top, rank_b, n_acct), starts)
-    top = (is_top & (rank_b == top_rank.repeat(sizes))).nonzero()[0]
-    top_of_lead = np.full(n_leads, -1, dtype=np.int64)
-    top_of_lead[lead_b[top]] = top
-    top_total = total_b[top_of_lead[lead_b]]
-    near = total_b >= top_total - config.tie_margin
-    same_group = lk.group[acct_b] == lk.group[acct_b[top_of_lead[lead_b]]]
-    plausible = prob_b >= np.minimum(prob_b[top_of_lead[lead_b]], config.match_threshold)
-    contenders = same_group & (near | plausible)
-    rival = near & ~same_group
-
-    # Tie-break among contenders: lead's country, near the top, shallowest, smallest id, as
-    # one integer per pair whose smallest value per lead wins (ids are unique: one winner).
-    in_country = features.country_agree[best]
-    flags = (~contenders).astype(np.int64) * 4 + (~in_country) * 2 + (~near)
-    tie_key = (flags * (MAX_HIERARCHY_DEPTH + 1) + lk.depth[acct_b]) * n_acct + rank_b
-    winner_key = np.minimum.reduceat(tie_key, starts).repeat(sizes)
-    winner_local = (tie_key == winner_key).nonzero()[0]
+    b = _Best.of(index, features, scores)
+    near, contenders, rival = _standing(index, b, n_leads, config)
+    winners = _winners(index, features, b, near, contenders)
     winner_pair = np.full(n_leads, -1, dtype=np.int64)
-    winner_pair[lead_b[winner_local]] = best[winner_local]
+    winner_pair[b.lead[winners]] = b.pair[winners]
     confidence = np.zeros(n_leads)
-    confidence[lead_b[winner_local]] = prob_b[winner_local]
-    ambiguous = np.bincount(lead_b, weights=rival, minlength=n_leads) > 0
-    tie_broken = np.bincount(lead_b, weights=contenders, minlength=n_leads) > 1
-
-    # Alternatives: everything but the winner, rivals first, then by confidence.
-    is_winner = np.zeros(len(best), dtype=bool)
-    is_winner[winner_local] = True
-    others = (~is_winner & ((prob_b >= MIN_ALTERNATIVE_CONFIDENCE) | rival)).nonzero()[0]
-    order = others[np.lexsort((rank_b[others], -total_b[others], ~rival[others], lead_b[others]))]
-    keep = order[rank_in_group(lead_b[order]) < config.max_alternatives]
-    counts = np.bincount(lead_b[keep], minlength=n_leads)
-    alt_ptr = np.zeros(n_leads + 1, dtype=np.int64)
-    counts.cumsum(out=alt_ptr[1:])
+    confidence[b.lead[winners]] = b.prob[winners]
+    alt_ptr, alt_pairs = _alternatives(b, winners, rival, n_leads, config)
     return Resolution(
         winner_pair=winner_pair,
         confidence=confidence,
-        ambiguous=ambiguous,
-        tie_broken=tie_broken,
+        ambiguous=np.bincount(b.lead, weights=rival, minlength=n_leads) > 0,
+        tie_broken=np.bincount(b.lead, weights=contenders, minlength=n_leads) > 1,
         alt_ptr=alt_ptr,
-        alt_pairs=best[keep],
+        alt_pairs=alt_pairs,
     )

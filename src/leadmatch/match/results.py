@@ -4,16 +4,20 @@ flat row of a results file (CSV, DataFrame) made straight from the arrays."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from leadmatch.match import blocking
+from leadmatch._util.arrays import BoolArray, IntArray
+from leadmatch.match.blocking import blocker_names
 from leadmatch.match.explain import evidence
 from leadmatch.match.features import Features
+from leadmatch.match.resolve import Resolution
 from leadmatch.match.scoring import Scores
 from leadmatch.match.view import IndexView
 from leadmatch.models import Alternative, Decision, Evidence, Match, trusted
+from leadmatch.normalize.leads import LeadBatch
 
 #: Columns of a result table (CSV or DataFrame), in order. ``candidate_id`` is the best-scored
 #: account whatever the decision (the nearest miss of an ``unmatched`` lead; what evaluation
@@ -66,10 +70,10 @@ def _match(
 
 def assemble(
     index: IndexView,
-    batch: Any,
+    batch: LeadBatch,
     feats: Features,
     scores: Scores,
-    decided: Any,
+    decided: Resolution,
     ids: Sequence[str],
     errors: Sequence[str | None],
     rows: bool = False,
@@ -81,110 +85,181 @@ def assemble(
     ``ultimate_parent_id`` (for a frame's results)."""
     # Every value below comes from validated inputs and the matcher's arrays, so the records
     # are built without re-validation (see models.trusted).
-    config = index.config
-    d, lk = index.data, index.lookups
-    winners = decided.winner_pair
-    scored = (winners >= 0).nonzero()[0]
-    won = winners[scored]
-    reasons_of = dict(
-        zip(scored.tolist(), evidence(index, batch, feats, scores, config.weights, won, rows))
-    )
-    # Per lead with a candidate, everything the record needs, gathered once per batch.
-    acct = feats.account[won]
-    confidence = decided.confidence[scored]
-    decision = np.where(
-        (confidence >= config.match_threshold) & ~decided.ambiguous[scored],
-        "matched",
-        np.where(confidence >= config.review_threshold, "review", "unmatched"),
-    )
-    chosen = decision != "unmatched"
-    account_ids = d.account_id.take(acct)
-    fields = _account_fields(index, acct)
-    names = config.account_fields
-    columns = field_columns(names)
-    # What only records carry (a file has no column for them).
-    parent_ids = d.account_id.take(lk.ultimate_row[acct]) if parents or not rows else []
-    found_by = [] if rows else [blocking.blocker_names(b) for b in feats.blockers[won].tolist()]
-    ambiguous = decided.ambiguous[scored] & (confidence >= config.review_threshold)
-    tie_broken = decided.tie_broken[scored]
-    # Alternatives of all leads at once; lead ``k`` of ``scored`` has alt_ptr[k]..alt_ptr[k+1].
-    alt_ptr, alt_pairs = decided.alt_ptr, decided.alt_pairs
-    alt_acct = feats.account[alt_pairs]
-    alt_lead = np.arange(len(winners)).repeat(alt_ptr[1:] - alt_ptr[:-1])
-    alt_related = lk.group[alt_acct] == lk.group[feats.account[np.maximum(winners[alt_lead], 0)]]
-    alternatives_all = (
-        []
-        if rows
-        else [
-            _alternative(account_id, probability, related)
-            for account_id, probability, related in zip(
-                d.account_id.take(alt_acct),
-                scores.probability[alt_pairs].round(4).tolist(),
-                alt_related.tolist(),
-            )
-        ]
-    )
-    bounds = alt_ptr.tolist()
-    at = dict(zip(scored.tolist(), range(len(scored))))
-
+    scored = _Scored.of(index, batch, feats, scores, decided, rows, parents)
     out: list[Any] = []
     for row, lead_id in enumerate(ids):
-        if errors[row] is not None:
-            error = errors[row]
+        error = errors[row]
+        k = scored.at.get(row)
+        if error is not None:
             out.append(
                 _row(lead_id, "error", "", 0.0, f"error: {error}", "")
                 if rows
                 else _match(lead_id, "error", error=error)
             )
-            continue
-        k = at.get(row)
-        if k is None:
+        elif k is None:
             out.append(
                 _row(lead_id, "unmatched", "", 0.0, _NO_CANDIDATE.detail, "")
                 if rows
                 else _match(lead_id, "unmatched", evidence=(_NO_CANDIDATE,))
             )
-            continue
-        lead_reasons = reasons_of[row]
-        alternatives = tuple(alternatives_all[bounds[row] : bounds[row + 1]])
-        if ambiguous[k]:
-            # The rival: the first alternative of another company group (rivals come first).
-            span = slice(bounds[row], bounds[row + 1])
-            others = alt_acct[span][~alt_related[span]]
-            rival = d.account_id[int(others[0])] if len(others) else "?"
-            detail = f"another company scores alike ({rival})"
-            lead_reasons.append(detail if rows else _evidence("tie_break", "ambiguous", detail))
-        elif tie_broken[k]:
-            lead_reasons.append(_TIE_RULE if rows else _evidence("tie_break", "rule", _TIE_RULE))
-        picked = bool(chosen[k])
-        if rows:  # the reasons are sentences already
-            reasons = "; ".join(lead_reasons)
-            chosen_id = account_ids[k] if picked else ""
-            confidence_k = round(float(confidence[k]), 4)
-            row_k = _row(
-                lead_id, str(decision[k]), chosen_id, confidence_k, reasons, account_ids[k]
-            )
-            if parents:
-                row_k["ultimate_parent_id"] = parent_ids[k] if picked else ""
-            if picked and fields:
-                row_k.update(zip(columns, fields[k]))
-            out.append(row_k)
-            continue
-        out.append(
-            _match(
-                lead_id,
-                str(decision[k]),  # type: ignore[arg-type]
-                account_id=account_ids[k] if picked else None,
-                confidence=round(float(confidence[k]), 4),
-                evidence=tuple(lead_reasons),
-                alternatives=alternatives,
-                ultimate_parent_id=parent_ids[k] if picked else None,
-                candidate_id=account_ids[k],
-                found_by=tuple(found_by[k]),
-                account_fields=tuple(zip(names, fields[k])) if picked and fields else (),
-            )
-        )
+        elif rows:
+            out.append(scored.flat(index, lead_id, row, k, parents))
+        else:
+            out.append(scored.record(index, lead_id, row, k))
     return out
+
+
+@dataclass(frozen=True)
+class _Alternatives:
+    """The alternatives of all a batch's leads at once: lead row ``i`` has those from
+    ``bounds[i]`` to ``bounds[i + 1]``."""
+
+    bounds: list[int]
+    acct: IntArray
+    related: BoolArray
+    """Of the winner's company group."""
+    records: list[Alternative]
+    """As records ([] for rows: a file has no column for them)."""
+
+    @classmethod
+    def of(
+        cls, index: IndexView, feats: Features, scores: Scores, decided: Resolution, rows: bool
+    ) -> _Alternatives:
+        d, lk = index.data, index.lookups
+        winners, alt_ptr, alt_pairs = decided.winner_pair, decided.alt_ptr, decided.alt_pairs
+        acct = feats.account[alt_pairs]
+        alt_lead = np.arange(len(winners)).repeat(alt_ptr[1:] - alt_ptr[:-1])
+        related = lk.group[acct] == lk.group[feats.account[np.maximum(winners[alt_lead], 0)]]
+        records = (
+            []
+            if rows
+            else [
+                _alternative(account_id, probability, rel)
+                for account_id, probability, rel in zip(
+                    d.account_id.take(acct),
+                    scores.probability[alt_pairs].round(4).tolist(),
+                    related.tolist(),
+                )
+            ]
+        )
+        return cls(alt_ptr.tolist(), acct, related, records)
+
+    def of_lead(self, row: int) -> tuple[Alternative, ...]:
+        return tuple(self.records[self.bounds[row] : self.bounds[row + 1]])
+
+    def rival(self, index: IndexView, row: int) -> str:
+        """The id of lead ``row``'s first alternative of another company group (rivals come
+        first), ``?`` if none is listed."""
+        span = slice(self.bounds[row], self.bounds[row + 1])
+        others = self.acct[span][~self.related[span]]
+        return index.data.account_id[int(others[0])] if len(others) else "?"
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """The leads of a batch that have a candidate, and everything their results read, gathered
+    once per batch (so that the loop over leads only picks): the ``k``-th such lead is lead row
+    ``row`` where ``at[row] == k``."""
+
+    at: dict[int, int]
+    reasons: list[list[Any]]
+    """Evidence of the ``k``-th (sentences for rows, else :class:`Evidence`)."""
+    as_text: bool
+    decision: list[Decision]
+    confidence: list[float]
+    chosen: list[bool]
+    account_ids: list[str]
+    fields: list[tuple[str, ...]]
+    """Values of ``config.account_fields`` ([] if none)."""
+    columns: list[str]
+    """Their result columns."""
+    parent_ids: list[str]
+    found_by: list[list[str]]
+    ambiguous: list[bool]
+    tie_broken: list[bool]
+    alternatives: _Alternatives
+
+    @classmethod
+    def of(
+        cls,
+        index: IndexView,
+        batch: LeadBatch,
+        feats: Features,
+        scores: Scores,
+        decided: Resolution,
+        rows: bool,
+        parents: bool,
+    ) -> _Scored:
+        config, d, lk = index.config, index.data, index.lookups
+        lead = (decided.winner_pair >= 0).nonzero()[0]
+        won = decided.winner_pair[lead]
+        acct = feats.account[won]
+        confidence = decided.confidence[lead]
+        decision = np.where(
+            (confidence >= config.match_threshold) & ~decided.ambiguous[lead],
+            "matched",
+            np.where(confidence >= config.review_threshold, "review", "unmatched"),
+        )
+        return cls(
+            at=dict(zip(lead.tolist(), range(len(lead)))),
+            reasons=evidence(index, batch, feats, scores, config.weights, won, rows),
+            as_text=rows,
+            decision=decision.tolist(),
+            confidence=confidence.tolist(),
+            chosen=(decision != "unmatched").tolist(),
+            account_ids=d.account_id.take(acct),
+            fields=_account_fields(index, acct),
+            columns=field_columns(config.account_fields),
+            parent_ids=d.account_id.take(lk.ultimate_row[acct]) if parents or not rows else [],
+            found_by=[] if rows else [blocker_names(b) for b in feats.blockers[won].tolist()],
+            ambiguous=(decided.ambiguous[lead] & (confidence >= config.review_threshold)).tolist(),
+            tie_broken=decided.tie_broken[lead].tolist(),
+            alternatives=_Alternatives.of(index, feats, scores, decided, rows),
+        )
+
+    def _reasons(self, index: IndexView, row: int, k: int) -> list[Any]:
+        """The ``k``-th's evidence, and a note on a tie: another company scoring alike, or the
+        rule that chose among records of one company group."""
+        if self.ambiguous[k]:
+            detail = f"another company scores alike ({self.alternatives.rival(index, row)})"
+            note = detail if self.as_text else _evidence("tie_break", "ambiguous", detail)
+        elif self.tie_broken[k]:
+            note = _TIE_RULE if self.as_text else _evidence("tie_break", "rule", _TIE_RULE)
+        else:
+            return self.reasons[k]
+        return [*self.reasons[k], note]
+
+    def flat(
+        self, index: IndexView, lead_id: str, row: int, k: int, parents: bool
+    ) -> dict[str, Any]:
+        """The flat row of lead ``row``, the ``k``-th (its reasons are sentences already)."""
+        picked = self.chosen[k]
+        reasons = "; ".join(self._reasons(index, row, k))
+        chosen_id = self.account_ids[k] if picked else ""
+        confidence = round(self.confidence[k], 4)
+        out = _row(lead_id, self.decision[k], chosen_id, confidence, reasons, self.account_ids[k])
+        if parents:
+            out["ultimate_parent_id"] = self.parent_ids[k] if picked else ""
+        if picked and self.fields:
+            out.update(zip(self.columns, self.fields[k]))
+        return out
+
+    def record(self, index: IndexView, lead_id: str, row: int, k: int) -> Match:
+        """The :class:`Match` of lead ``row``, the ``k``-th."""
+        picked = self.chosen[k]
+        names = index.config.account_fields
+        return _match(
+            lead_id,
+            self.decision[k],
+            account_id=self.account_ids[k] if picked else None,
+            confidence=round(self.confidence[k], 4),
+            evidence=tuple(self._reasons(index, row, k)),
+            alternatives=self.alternatives.of_lead(row),
+            ultimate_parent_id=self.parent_ids[k] if picked else None,
+            candidate_id=self.account_ids[k],
+            found_by=tuple(self.found_by[k]),
+            account_fields=tuple(zip(names, self.fields[k])) if picked and self.fields else (),
+        )
 
 
 def _account_fields(index: IndexView, acct: Any) -> list[tuple[str, ...]]:

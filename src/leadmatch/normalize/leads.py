@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -62,8 +62,6 @@ class LeadBatch:
     country: list[str]
     city: list[str]
     phone: list[str]
-    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    """Values derived from the batch that several stages read (computed once, by the first)."""
 
     def __len__(self) -> int:
         return len(self.usable)

@@ -16,7 +16,9 @@ from leadmatch.tables import lookups
 
 def _candidate_ids(index: AccountIndex, company: str) -> set[str]:
     valid, _, _ = validate_leads([{"company": company}], strict=False)
-    _, names, _ = blocking.candidates(index, prepare(valid), index.config)
+    batch = prepare(valid)
+    ids = blocking.batch_ids(index, batch)
+    _, names, _ = blocking.candidates(index, batch, ids, index.config)
     return {index.data.account_id[int(a)] for a in index.data.name_owner[names]}
 
 
