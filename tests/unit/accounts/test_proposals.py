@@ -6,11 +6,11 @@ import csv
 from pathlib import Path
 
 import pytest
-from tests.files import write_csv
 
 from leadmatch import AccountIndex, propose_accounts
 from leadmatch.accounts.proposals import PROPOSAL_COLUMNS
 from leadmatch.cli import main
+from tests.files import write_csv
 
 ACCOUNTS = [{"account_id": "A1", "name": "Acme Robotics", "domain": "acme-robotics.com"}]
 LEADS = [

@@ -6,10 +6,10 @@ import csv
 from pathlib import Path
 
 import pytest
-from tests.files import write_csv
 
 from leadmatch import AccountIndex, InvalidInputError, Lead, MatchConfig, coverage, rollup
 from leadmatch.cli import main
+from tests.files import write_csv
 
 ACCOUNTS = [
     {"account_id": "P", "name": "Parentco Holdings", "domain": "parentco.com", "owner": "ann"},

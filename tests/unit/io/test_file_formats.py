@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.files import write_csv
 
 from leadmatch.cli import main
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.io.fileformats import format_of, open_rows, read_records
+from tests.files import write_csv
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

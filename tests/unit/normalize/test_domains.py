@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 
 import pytest
-from tests.conftest import TEST_DATA
 
 from leadmatch.normalize import domain_key, is_hosting_domain, parse_email, registered_domain
+from tests.conftest import TEST_DATA
 
 with (TEST_DATA / "domains.csv").open(encoding="utf-8", newline="") as _f:
     DOMAINS = list(csv.DictReader(_f))

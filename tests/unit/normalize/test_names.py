@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 
 import pytest
-from tests.conftest import TEST_DATA
 
 from leadmatch.normalize import normalize_name
 from leadmatch.normalize.names import legal_form_jurisdictions
+from tests.conftest import TEST_DATA
 
 with (TEST_DATA / "names.csv").open(encoding="utf-8", newline="") as _f:
     NAMES = list(csv.DictReader(_f))
