@@ -8,9 +8,15 @@
 """
 
 from leadmatch._version import __version__
-from leadmatch.accounts.duplicates import DuplicateGroup, find_duplicate_accounts
-from leadmatch.accounts.proposals import ProposedAccount, propose_accounts
-from leadmatch.accounts.rollup import Coverage, coverage, rollup
+from leadmatch.accounts import (
+    Coverage,
+    DuplicateGroup,
+    ProposedAccount,
+    coverage,
+    find_duplicate_accounts,
+    propose_accounts,
+    rollup,
+)
 from leadmatch.config import MatchConfig, Weights
 from leadmatch.errors import (
     ConfigError,
@@ -24,8 +30,7 @@ from leadmatch.errors import (
 )
 from leadmatch.index import AccountIndex
 from leadmatch.models import Account, Alternative, Evidence, Lead, Match
-from leadmatch.quality.evaluation import Evaluation, evaluate, truth_from_rows
-from leadmatch.quality.fitting import Fit, fit
+from leadmatch.quality import Evaluation, Fit, evaluate, fit, truth_from_rows
 
 __all__ = [
     "Account",

@@ -15,15 +15,13 @@ import numpy as np
 
 from leadmatch.config import MatchConfig
 from leadmatch.errors import ConfigError, InvalidAccountError
-from leadmatch.io.frames import frame_kind, frame_records
-from leadmatch.match.pipeline import match_leads
-from leadmatch.match.stream import match_stream
-from leadmatch.match.view import IndexView
+from leadmatch.io import frame_kind, frame_records
+from leadmatch.match import IndexView, match_leads, match_stream
 from leadmatch.models import Account, Lead, Match
 from leadmatch.tables import IndexData, Lookups, Version, build_data, derive
 
 if TYPE_CHECKING:
-    from leadmatch.io.records import LeadInput
+    from leadmatch.io import LeadInput
 
 log = logging.getLogger("leadmatch")
 

@@ -146,6 +146,29 @@ def test_imports_run_down_the_rooms(module: str) -> None:
     assert upward == [], f"{module} ({room}) imports a room at its level or above"
 
 
+#: Rooms entered only through their door: their ``__init__``, whose ``__all__`` lists what they
+#: share. ``_util`` is private to the package; its modules are imported by name.
+DOORS = {
+    f"{PACKAGE}.{room}" for room in ("normalize", "tables", "match", "io", "quality", "accounts")
+}
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_other_rooms_are_entered_by_their_door(module: str) -> None:
+    room = _room(module)
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    through_walls = [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and _room(node.module) in DOORS
+        and _room(node.module) != room
+        and node.module != _room(node.module)
+    ]
+    assert through_walls == []
+
+
 def _defined_names(tree: ast.AST) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(tree):

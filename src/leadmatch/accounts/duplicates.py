@@ -28,11 +28,11 @@ from leadmatch._util.arrays import (
     offsets,
 )
 from leadmatch._util.keys import hash_keys
-from leadmatch.match.view import IndexView, view_of
+from leadmatch.match import IndexView, view_of
 from leadmatch.tables import MAX_HIERARCHY_DEPTH
 
 if TYPE_CHECKING:
-    from leadmatch.match.view import HasView
+    from leadmatch.match import HasView
 
 #: Accounts sharing one domain or name in one country that are all paired with each other;
 #: a larger run (a domain of 500 accounts) pairs each with the first only.

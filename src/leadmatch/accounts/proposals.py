@@ -20,12 +20,9 @@ import numpy as np
 
 from leadmatch._util.arrays import FloatArray, IntArray, connected_components
 from leadmatch.config import MatchConfig
-from leadmatch.match.pipeline import scored_batches
-from leadmatch.match.view import IndexView
+from leadmatch.match import IndexView, scored_batches
 from leadmatch.models import Match
-from leadmatch.normalize import domain_key, normalize_country, parse_email
-from leadmatch.normalize.leads import company_domains
-from leadmatch.normalize.text import as_text
+from leadmatch.normalize import as_text, company_domains, domain_key, normalize_country, parse_email
 from leadmatch.tables import Version, build_data, derive
 
 #: Columns of a proposals file: those of an accounts file, then the evidence.

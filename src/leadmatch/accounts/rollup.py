@@ -18,13 +18,12 @@ import numpy as np
 from leadmatch._util.arrays import BoolArray, IntArray
 from leadmatch._util.keys import hash_keys
 from leadmatch.errors import InvalidInputError
-from leadmatch.match.view import IndexView, view_of
+from leadmatch.match import IndexView, view_of
 from leadmatch.models import Match
-from leadmatch.normalize import normalize_country
-from leadmatch.normalize.text import as_text, fold
+from leadmatch.normalize import as_text, fold, normalize_country
 
 if TYPE_CHECKING:
-    from leadmatch.match.view import HasView
+    from leadmatch.match import HasView
 
 Level = Literal["account", "parent"]
 #: Columns of a rollup row before the account fields.

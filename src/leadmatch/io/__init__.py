@@ -20,8 +20,17 @@ from leadmatch.io.fileformats import (
     read_records,
     row_writer,
 )
-from leadmatch.io.frames import require
-from leadmatch.io.records import LeadInput, validate_leads
+from leadmatch.io.frames import (
+    arrow_schema,
+    batches_of,
+    frame_kind,
+    frame_records,
+    read_frame,
+    require,
+    results_like,
+    sliced,
+)
+from leadmatch.io.records import LeadInput, validate_columns, validate_leads
 
 __all__ = [
     "DUPLICATE_TYPES",
@@ -30,15 +39,23 @@ __all__ = [
     "RESULT_TYPES",
     "ROLLUP_TYPES",
     "LeadInput",
+    "arrow_schema",
+    "batches_of",
     "check_named",
+    "frame_kind",
+    "frame_records",
     "header_key",
     "open_rows",
     "open_text",
     "parse_map",
     "read_csv",
+    "read_frame",
     "read_records",
     "require",
     "resolve_columns",
+    "results_like",
     "row_writer",
+    "sliced",
+    "validate_columns",
     "validate_leads",
 ]

@@ -8,6 +8,7 @@ worker processes too). Every stage reads an :class:`IndexView`, never ``AccountI
 """
 
 from leadmatch.match.pipeline import match_leads, match_records, scored_batches
+from leadmatch.match.resolve import resolve
 from leadmatch.match.results import OUTPUT_COLUMNS, field_columns, result_names, result_row
 from leadmatch.match.stream import match_stream
 from leadmatch.match.view import HasView, IndexView, view_of
@@ -20,6 +21,7 @@ __all__ = [
     "match_leads",
     "match_records",
     "match_stream",
+    "resolve",
     "result_names",
     "result_row",
     "scored_batches",

@@ -33,8 +33,8 @@ from leadmatch._util.arrays import (
 )
 from leadmatch._util.keys import hash_keys
 from leadmatch.config import MatchConfig
-from leadmatch.normalize.leads import LeadBatch
-from leadmatch.tables.lookups import (
+from leadmatch.normalize import LeadBatch
+from leadmatch.tables import (
     MAX_TYPO_LENGTH,
     PAIR_MAX_POSTINGS,
     PAIR_MIN_POSTINGS,

@@ -13,7 +13,7 @@ from leadmatch.match.blocking import domain_ids
 from leadmatch.match.features import Features
 from leadmatch.match.scoring import Scores
 from leadmatch.models import Evidence, trusted
-from leadmatch.normalize.leads import LeadBatch
+from leadmatch.normalize import LeadBatch
 
 if TYPE_CHECKING:
     from leadmatch.match.view import IndexView

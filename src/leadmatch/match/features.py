@@ -19,9 +19,8 @@ from rapidfuzz.distance import OSA, Indel
 from leadmatch._util.arrays import BoolArray, FloatArray, IntArray, expand, object_array, offsets
 from leadmatch._util.keys import EMPTY, U64Array, hash_keys
 from leadmatch.match.blocking import BatchIds
-from leadmatch.normalize.leads import LeadBatch
-from leadmatch.normalize.names import common_words, is_lossy_script
-from leadmatch.tables.lookups import GENERIC_IDF, ID_BITS
+from leadmatch.normalize import LeadBatch, common_words, is_lossy_script
+from leadmatch.tables import GENERIC_IDF, ID_BITS
 
 if TYPE_CHECKING:
     from leadmatch.match.view import IndexView

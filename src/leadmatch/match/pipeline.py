@@ -10,21 +10,22 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from leadmatch.config import MatchConfig
-from leadmatch.io.frames import (
+from leadmatch.io import (
     arrow_schema,
     batches_of,
     frame_kind,
     read_frame,
     results_like,
     sliced,
+    validate_columns,
+    validate_leads,
 )
-from leadmatch.io.records import validate_columns, validate_leads
 from leadmatch.match import blocking, features, scoring
 from leadmatch.match.resolve import resolve
 from leadmatch.match.results import assemble, result_names
 from leadmatch.match.view import IndexView
 from leadmatch.models import Lead
-from leadmatch.normalize.leads import LeadBatch, prepare, prepare_columns
+from leadmatch.normalize import LeadBatch, prepare, prepare_columns
 
 log = logging.getLogger("leadmatch")
 

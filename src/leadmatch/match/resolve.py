@@ -25,7 +25,7 @@ from leadmatch._util.arrays import BoolArray, FloatArray, IntArray, first_of_gro
 from leadmatch.config import MatchConfig
 from leadmatch.match.features import Features
 from leadmatch.match.scoring import Scores
-from leadmatch.tables.lookups import MAX_HIERARCHY_DEPTH
+from leadmatch.tables import MAX_HIERARCHY_DEPTH
 
 if TYPE_CHECKING:
     from leadmatch.match.view import IndexView

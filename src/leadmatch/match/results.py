@@ -17,7 +17,7 @@ from leadmatch.match.resolve import Resolution
 from leadmatch.match.scoring import Scores
 from leadmatch.match.view import IndexView
 from leadmatch.models import Alternative, Decision, Evidence, Match, trusted
-from leadmatch.normalize.leads import LeadBatch
+from leadmatch.normalize import LeadBatch
 
 #: Columns of a result table (CSV or DataFrame), in order. ``candidate_id`` is the best-scored
 #: account whatever the decision (the nearest miss of an ``unmatched`` lead; what evaluation

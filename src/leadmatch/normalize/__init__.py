@@ -1,5 +1,11 @@
-"""Pure normalizers: a raw field in, comparable keys out; no state beyond caches."""
+"""Pure normalizers: a raw field in, comparable keys out; no state beyond caches.
 
+:mod:`text`, :mod:`names`, :mod:`domains` and :mod:`places` normalize one field;
+:mod:`leads` and :mod:`accounts` prepare whole records with them, leads a batch at a time into
+the arrays matching reads, accounts one at a time (in worker processes too) for the index.
+"""
+
+from leadmatch.normalize.accounts import PreparedAccount, field_text, field_values, prepare_all
 from leadmatch.normalize.domains import (
     DomainKey,
     EmailKey,
@@ -8,21 +14,40 @@ from leadmatch.normalize.domains import (
     parse_email,
     registered_domain,
 )
-from leadmatch.normalize.names import NameKey, normalize_name
+from leadmatch.normalize.leads import LeadBatch, company_domains, prepare, prepare_columns
+from leadmatch.normalize.names import (
+    NAME_NORMALIZER_VERSION,
+    NameKey,
+    common_words,
+    is_lossy_script,
+    normalize_name,
+)
 from leadmatch.normalize.places import normalize_city, normalize_country, phone_key
-from leadmatch.normalize.text import fold
+from leadmatch.normalize.text import as_text, fold
 
 __all__ = [
+    "NAME_NORMALIZER_VERSION",
     "DomainKey",
     "EmailKey",
+    "LeadBatch",
     "NameKey",
+    "PreparedAccount",
+    "as_text",
+    "common_words",
+    "company_domains",
     "domain_key",
+    "field_text",
+    "field_values",
     "fold",
     "is_hosting_domain",
+    "is_lossy_script",
     "normalize_city",
     "normalize_country",
     "normalize_name",
     "parse_email",
     "phone_key",
+    "prepare",
+    "prepare_all",
+    "prepare_columns",
     "registered_domain",
 ]

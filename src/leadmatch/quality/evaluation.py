@@ -20,13 +20,12 @@ from rapidfuzz.distance import Indel
 
 from leadmatch._util.arrays import BoolArray
 from leadmatch.errors import InvalidInputError, MissingExtraError
-from leadmatch.match.view import IndexView, view_of
+from leadmatch.match import IndexView, view_of
 from leadmatch.models import Match
-from leadmatch.normalize import domain_key, normalize_name, parse_email
-from leadmatch.normalize.leads import company_domains
+from leadmatch.normalize import company_domains, domain_key, normalize_name, parse_email
 
 if TYPE_CHECKING:
-    from leadmatch.match.view import HasView
+    from leadmatch.match import HasView
 
 #: Recall levels at which the best precision is reported.
 RECALL_LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)

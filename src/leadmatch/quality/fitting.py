@@ -20,14 +20,11 @@ import numpy as np
 from leadmatch._util.arrays import BoolArray, FloatArray, IntArray
 from leadmatch.config import LEVELS, MatchConfig, Weights
 from leadmatch.errors import ConfigError, InvalidInputError
-from leadmatch.match import features
-from leadmatch.match.pipeline import match_records, scored_batches
-from leadmatch.match.resolve import resolve
-from leadmatch.match.view import IndexView, view_of
+from leadmatch.match import IndexView, features, match_records, resolve, scored_batches, view_of
 from leadmatch.quality.evaluation import Evaluation, evaluate
 
 if TYPE_CHECKING:
-    from leadmatch.match.view import HasView
+    from leadmatch.match import HasView
 
 #: Added to every level's count among matches and among non-matches (a level never seen in
 #: one class must not get an infinite weight).

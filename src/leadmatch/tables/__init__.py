@@ -9,7 +9,36 @@ Imports run down: :mod:`version` over :mod:`edit_in_place` and :mod:`rebuild`, o
 
 from leadmatch.tables.build import build_data
 from leadmatch.tables.data import IndexData
-from leadmatch.tables.lookups import MAX_HIERARCHY_DEPTH, Lookups, derive
+from leadmatch.tables.lookups import (
+    GENERIC_IDF,
+    ID_BITS,
+    MAX_HIERARCHY_DEPTH,
+    MAX_TYPO_LENGTH,
+    PAIR_MAX_POSTINGS,
+    PAIR_MIN_POSTINGS,
+    Lookups,
+    deletion_keys,
+    derive,
+    pair_keys,
+    typo_variants_of,
+    vocab_ids,
+)
 from leadmatch.tables.version import Version
 
-__all__ = ["MAX_HIERARCHY_DEPTH", "IndexData", "Lookups", "Version", "build_data", "derive"]
+__all__ = [
+    "GENERIC_IDF",
+    "ID_BITS",
+    "MAX_HIERARCHY_DEPTH",
+    "MAX_TYPO_LENGTH",
+    "PAIR_MAX_POSTINGS",
+    "PAIR_MIN_POSTINGS",
+    "IndexData",
+    "Lookups",
+    "Version",
+    "build_data",
+    "deletion_keys",
+    "derive",
+    "pair_keys",
+    "typo_variants_of",
+    "vocab_ids",
+]

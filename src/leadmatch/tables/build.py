@@ -14,7 +14,7 @@ from leadmatch._util.arrays import offsets
 from leadmatch._util.strings import StringColumn
 from leadmatch.errors import InvalidAccountError
 from leadmatch.models import Account
-from leadmatch.normalize.accounts import PreparedAccount, field_values, prepare_all
+from leadmatch.normalize import PreparedAccount, field_values, prepare_all
 from leadmatch.tables.data import IndexData
 
 log = logging.getLogger("leadmatch")

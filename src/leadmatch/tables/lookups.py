@@ -28,7 +28,7 @@ from leadmatch._util.arrays import (
 )
 from leadmatch._util.keys import EMPTY, KeyTable, U64Array, hash_keys
 from leadmatch._util.strings import StringColumn
-from leadmatch.normalize.names import common_words
+from leadmatch.normalize import common_words
 
 if TYPE_CHECKING:
     from leadmatch.tables.data import IndexData

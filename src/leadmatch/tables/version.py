@@ -16,7 +16,7 @@ import numpy as np
 
 from leadmatch._util.arrays import IntArray
 from leadmatch.errors import IndexFormatError
-from leadmatch.normalize.names import NAME_NORMALIZER_VERSION
+from leadmatch.normalize import NAME_NORMALIZER_VERSION
 from leadmatch.tables import store
 from leadmatch.tables.data import IndexData
 from leadmatch.tables.edit_in_place import Editor, compacted, incremental, worth_compacting
