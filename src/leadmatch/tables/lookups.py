@@ -53,7 +53,7 @@ PAIR_NAME_TOKENS = 8
 
 @dataclass(frozen=True)
 class Lookups:
-    """Tables derived from :class:`~leadmatch.index.IndexData` (see the module docstring)."""
+    """Tables derived from :class:`~leadmatch.tables.data.IndexData` (see the module docstring)."""
 
     ultimate_row: IntArray
     depth: IntArray
