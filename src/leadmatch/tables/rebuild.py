@@ -4,11 +4,11 @@ the tables instead: :mod:`leadmatch.tables.edit_in_place`).
 
 An update normalizes only the accounts it is given (into a small
 :class:`~leadmatch.tables.data.IndexData` of their own, by the build's own code) and joins that
-to the kept rows of the current columns: strings are gathered as bytes, token and domain vocabularies
-are merged through the index's hash tables and then stripped of entries no name or account uses
-any more, and parent links are resolved again for the rows that name a parent id the change
-added or removed. The result is what a build from the final accounts would hold, rows in
-another order (the tables derived from it do not depend on row order).
+to the kept rows of the current columns: strings are gathered as bytes, token and domain
+vocabularies are merged through the index's hash tables and then stripped of entries no name or
+account uses any more, and parent links are resolved again for the rows that name a parent id
+the change added or removed. The result is what a build from the final accounts would hold, rows
+in another order (the tables derived from it do not depend on row order).
 """
 
 from __future__ import annotations
