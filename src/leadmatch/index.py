@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 
 from leadmatch.config import MatchConfig
-from leadmatch.errors import ConfigError, InvalidAccountError
+from leadmatch.errors import InvalidAccountError
 from leadmatch.io import frame_kind, frame_records
 from leadmatch.match import IndexView, match_leads, match_stream
 from leadmatch.models import Account, Lead, Match
-from leadmatch.tables import IndexData, Lookups, Version, build_data, derive
+from leadmatch.tables import IndexData, Lookups, Tables, build_data, derive, fields_held
 
 if TYPE_CHECKING:
     from leadmatch.io import LeadInput
@@ -36,23 +36,11 @@ def _account_records(
     return accounts  # type: ignore[no-any-return]
 
 
-def _fields_held(data: IndexData, config: MatchConfig) -> MatchConfig:
-    """``config``, if the index holds the account fields it asks results to carry."""
-    held = set(data.field_names)
-    missing = [name for name in config.account_fields if name not in held]
-    if missing:
-        raise ConfigError(
-            f"the index holds no account field {', '.join(map(repr, missing))} (it holds "
-            f"{sorted(held) or 'none'}): build it with MatchConfig(account_fields=...) naming it"
-        )
-    return config
-
-
 class _Shared:
     """What an index and its :meth:`AccountIndex.with_config` views share: the current
     version of the tables and the lock that lets one change or save run at a time."""
 
-    def __init__(self, state: Version) -> None:
+    def __init__(self, state: Tables) -> None:
         self.state = state
         self.lock = threading.Lock()
 
@@ -76,8 +64,8 @@ class AccountIndex:
     def __init__(
         self, data: IndexData, config: MatchConfig | None = None, lookups: Lookups | None = None
     ) -> None:
-        self._shared = _Shared(Version(data, lookups or derive(data)))
-        self.config = _fields_held(data, config or MatchConfig())
+        self._shared = _Shared(Tables(data, lookups or derive(data)))
+        self.config = fields_held(data, config or MatchConfig())
 
     @property
     def data(self) -> IndexData:
@@ -147,7 +135,7 @@ class AccountIndex:
         sees later changes to them), not a copy."""
         clone = object.__new__(AccountIndex)
         clone._shared = self._shared
-        clone.config = _fields_held(self.data, config)
+        clone.config = fields_held(self.data, config)
         return clone
 
     @property
@@ -331,10 +319,9 @@ class AccountIndex:
         that load the same file share its pages. Replace the file only by renaming a new one
         over it (as :meth:`save` does), never by writing into it.
         """
-        version = Version.load(path, mmap=mmap)
-        index = object.__new__(cls)
-        index._shared = _Shared(version)
-        index.config = _fields_held(version.data, config or MatchConfig())
+        tables = Tables.load(path, mmap=mmap)
+        index = cls(tables.data, config, tables.lookups)
+        index._shared.state = tables
         return index
 
     def file_unchanged(self) -> bool:

@@ -35,7 +35,7 @@ __all__ = ["match", "result_columns", "result_schema"]
 
 
 def result_columns(config: MatchConfig | None = None) -> list[str]:
-    """The columns of :func:`match`'s result: :data:`~leadmatch.match.pipeline.OUTPUT_COLUMNS`,
+    """The columns of :func:`match`'s result: :data:`~leadmatch.match.results.OUTPUT_COLUMNS`,
     ``ultimate_parent_id``, then the account fields of ``config``. ``confidence`` is a double,
     the others strings ('' where a lead has none)."""
     return result_names(config.account_fields if config else ())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -32,7 +32,7 @@ def in_order(
     workers: int,
     initializer: Callable[..., None],
     initargs: tuple[Any, ...] = (),
-) -> Iterator[tuple[tuple[Any, ...], Future[R]]]:
+) -> Generator[tuple[tuple[Any, ...], Future[R]], None, None]:
     """``fn(*task)`` for each task in ``workers`` processes, each task with its future in the
     order given: at most ``2 * workers`` in flight, so memory stays flat for any stream.
 

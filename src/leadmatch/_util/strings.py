@@ -125,6 +125,12 @@ class StringColumn(Sequence[str]):
             for a, b in zip(ptr[rows].tolist(), (ptr[rows + 1] - self._gap).tolist())
         ]
 
+    def take_objects(self, rows: IntArray) -> Any:
+        """:meth:`take` as an object array: straight from the decoded strings if the column
+        holds them, so a hot look-up makes no list between."""
+        objects = self._objects
+        return objects[rows] if objects is not None else object_array(self.take(rows))
+
     def objects(self) -> Any:
         """The whole column as a NumPy object array (decoded once, then kept)."""
         objects = self._objects

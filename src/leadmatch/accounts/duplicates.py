@@ -32,7 +32,7 @@ from leadmatch.match import IndexView, view_of
 from leadmatch.tables import MAX_HIERARCHY_DEPTH
 
 if TYPE_CHECKING:
-    from leadmatch.match import HasView
+    from leadmatch.index import AccountIndex
 
 #: Accounts sharing one domain or name in one country that are all paired with each other;
 #: a larger run (a domain of 500 accounts) pairs each with the first only.
@@ -52,24 +52,24 @@ class DuplicateGroup:
     """What joined them: "same domain acme.com", "same name 'nexora' in SE"."""
 
 
-def find_duplicate_accounts(accounts: HasView) -> list[DuplicateGroup]:
+def find_duplicate_accounts(index: AccountIndex) -> list[DuplicateGroup]:
     """Groups of accounts that are the same company, largest first, then by survivor id."""
-    index = view_of(accounts).whole()  # one version of every live account
-    d, lk = index.data, index.lookups
+    view = view_of(index).whole()  # one version of every live account
+    d, lk = view.data, view.lookups
     n = len(d.account_id)
-    left, right, reason = _domain_links(index)
-    name_left, name_right, name_reason = _name_links(index)
+    left, right, reason = _domain_links(view)
+    name_left, name_right, name_reason = _name_links(view)
     left = np.concatenate([left, name_left])
     right = np.concatenate([right, name_right])
     reason = np.concatenate([reason, name_reason])
-    keep = ~_related(index, left, right)
+    keep = ~_related(view, left, right)
     left, right, reason = left[keep], right[keep], reason[keep]
     if not len(left):
         return []
     label = connected_components(n, left, right)
     # A group joined through a third record may hold an account and its ancestor: the
     # descendant is part of the hierarchy, not a duplicate; it leaves the group (with its links).
-    out = _descendants_in_groups(index, label)
+    out = _descendants_in_groups(view, label)
     if len(out):
         kept = ~np.isin(left, out) & ~np.isin(right, out)
         left, right, reason = left[kept], right[kept], reason[kept]

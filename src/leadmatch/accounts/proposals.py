@@ -23,7 +23,7 @@ from leadmatch.config import MatchConfig
 from leadmatch.match import IndexView, scored_batches
 from leadmatch.models import Match
 from leadmatch.normalize import as_text, company_domains, domain_key, normalize_country, parse_email
-from leadmatch.tables import Version, build_data, derive
+from leadmatch.tables import Tables, build_data, derive
 
 #: Columns of a proposals file: those of an accounts file, then the evidence.
 PROPOSAL_COLUMNS = (
@@ -71,7 +71,7 @@ def propose_accounts(
         return []
     plain = MatchConfig.model_validate({**config.model_dump(), "account_fields": ()})
     data = build_data(pseudo, plain.strict)
-    index = IndexView(Version(data, derive(data)), plain)
+    index = IndexView(Tables(data, derive(data)), plain)
     a, b, p = _same_company_pairs(index, records, plain, cut)
     n = index.lookups.n_accounts
     label = connected_components(n, a, b)

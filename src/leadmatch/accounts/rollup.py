@@ -23,7 +23,7 @@ from leadmatch.models import Match
 from leadmatch.normalize import as_text, fold, normalize_country
 
 if TYPE_CHECKING:
-    from leadmatch.match import HasView
+    from leadmatch.index import AccountIndex
 
 Level = Literal["account", "parent"]
 #: Columns of a rollup row before the account fields.
@@ -35,7 +35,7 @@ ROLLUP_COLUMNS = (
 
 def rollup(
     results: Iterable[Match | Mapping[str, Any]],
-    index: HasView,
+    index: AccountIndex,
     *,
     leads: Iterable[Mapping[str, Any]] | None = None,
     level: Level = "account",
@@ -189,7 +189,7 @@ class Coverage:
 
 def coverage(
     results: Iterable[Match | Mapping[str, Any]],
-    index: HasView,
+    index: AccountIndex,
     targets: Iterable[str | Mapping[str, Any]],
     *,
     min_leads: int = 1,

@@ -7,15 +7,16 @@ account per lead, a decision) -> :mod:`explain` and :mod:`results` (evidence, re
 worker processes too). Every stage reads an :class:`IndexView`, never ``AccountIndex``.
 """
 
+from leadmatch.match.features import Features
 from leadmatch.match.pipeline import match_leads, match_records, scored_batches
 from leadmatch.match.resolve import resolve
 from leadmatch.match.results import OUTPUT_COLUMNS, field_columns, result_names, result_row
 from leadmatch.match.stream import match_stream
-from leadmatch.match.view import HasView, IndexView, view_of
+from leadmatch.match.view import IndexView, view_of
 
 __all__ = [
     "OUTPUT_COLUMNS",
-    "HasView",
+    "Features",
     "IndexView",
     "field_columns",
     "match_leads",

@@ -1,6 +1,6 @@
 """The one code path from leads to results: validate, prepare, block, score, resolve, explain.
 
-``IndexView.match`` is a batch of one through here; ``match_many`` a batch of many.
+``AccountIndex.match`` is a batch of one through here; ``match_many`` a batch of many.
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ def match_records(
     rows: bool = False,
 ) -> list[Any]:
     """Match validated or raw lead records; one :class:`Match` per item, in order (with
-    ``rows``: the row :func:`result_row` makes of it). A lead without an id is named by its
-    position, counted from ``offset``."""
+    ``rows``: the row :func:`~leadmatch.match.results.result_row` makes of it). A lead without
+    an id is named by its position, counted from ``offset``."""
     config = index.config
     valid, ids, errors = validate_leads(items, strict=config.strict, offset=offset)
     batch, feats, scores = _scored(index, valid, config)

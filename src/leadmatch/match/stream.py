@@ -10,6 +10,7 @@ one; at most ``2 * workers`` chunks are in flight, so memory stays flat for any 
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, islice
@@ -21,7 +22,7 @@ from leadmatch.config import MatchConfig
 from leadmatch.match.pipeline import match_records
 from leadmatch.match.view import IndexView
 from leadmatch.models import Lead
-from leadmatch.tables import Version
+from leadmatch.tables import Tables
 
 _worker_view: IndexView | None = None
 
@@ -59,7 +60,7 @@ def match_stream(
 def _start_worker(path: str, config_json: str) -> None:
     global _worker_view
     tune_gc()
-    _worker_view = IndexView(Version.load(path), MatchConfig.from_json(config_json))
+    _worker_view = IndexView(Tables.load(path), MatchConfig.from_json(config_json))
 
 
 def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int, rows: bool) -> list[Any]:
@@ -95,8 +96,12 @@ def _in_workers(
         setup = (str(path), view.config.to_json())
         tasks = _chunks(leads, chunk_size, rows)
         done = 0
-        for (chunk, _, _), future in in_order(_match_chunk, tasks, workers, _start_worker, setup):
-            yield from future.result()
-            done += len(chunk)
-            if progress is not None:
-                progress(done)
+        # Closed here, before the folder goes: a reader that stops early ends the pool first.
+        with contextlib.closing(
+            in_order(_match_chunk, tasks, workers, _start_worker, setup)
+        ) as run:
+            for (chunk, _, _), future in run:
+                yield from future.result()
+                done += len(chunk)
+                if progress is not None:
+                    progress(done)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from leadmatch.config import MatchConfig
-from leadmatch.tables import IndexData, Lookups, Version
+from leadmatch.tables import IndexData, Lookups, Tables, fields_held
+
+if TYPE_CHECKING:
+    from leadmatch.index import AccountIndex
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,7 @@ class IndexView:
     one; the stages never see ``AccountIndex`` itself, which sits above them and calls them.
     """
 
-    tables: Version
+    tables: Tables
     config: MatchConfig
 
     @property
@@ -27,18 +30,16 @@ class IndexView:
     def lookups(self) -> Lookups:
         return self.tables.lookups
 
+    def with_config(self, config: MatchConfig) -> IndexView:
+        """These tables under another config, if they hold the account fields it asks for."""
+        return IndexView(self.tables, fields_held(self.data, config))
+
     def whole(self) -> IndexView:
         """This view without the rows removed accounts leave behind, for code that reads
         every account (duplicates, evaluation) rather than looking leads up."""
         return IndexView(self.tables.whole.shared(), self.config)
 
 
-class HasView(Protocol):
-    """What the public functions over an index take: an ``AccountIndex`` (or a view)."""
-
-    def view(self) -> IndexView: ...
-
-
-def view_of(index: HasView | IndexView) -> IndexView:
+def view_of(index: AccountIndex | IndexView) -> IndexView:
     """One version of ``index`` to read throughout a call, whatever changes it meanwhile."""
     return index if isinstance(index, IndexView) else index.view()

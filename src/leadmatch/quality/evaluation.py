@@ -25,7 +25,7 @@ from leadmatch.models import Match
 from leadmatch.normalize import company_domains, domain_key, normalize_name, parse_email
 
 if TYPE_CHECKING:
-    from leadmatch.match import HasView
+    from leadmatch.index import AccountIndex
 
 #: Recall levels at which the best precision is reported.
 RECALL_LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)
@@ -193,7 +193,7 @@ def evaluate(
     truth: Mapping[str, frozenset[str]],
     *,
     leads: Iterable[Mapping[str, Any]] | None = None,
-    index: HasView | None = None,
+    index: AccountIndex | None = None,
     bins: int = 10,
 ) -> Evaluation:
     """Results (``Match`` records or result rows) against ``truth`` (lead id -> right account

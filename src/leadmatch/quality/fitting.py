@@ -20,11 +20,11 @@ import numpy as np
 from leadmatch._util.arrays import BoolArray, FloatArray, IntArray
 from leadmatch.config import LEVELS, MatchConfig, Weights
 from leadmatch.errors import ConfigError, InvalidInputError
-from leadmatch.match import IndexView, features, match_records, resolve, scored_batches, view_of
+from leadmatch.match import Features, IndexView, match_records, resolve, scored_batches, view_of
 from leadmatch.quality.evaluation import Evaluation, evaluate
 
 if TYPE_CHECKING:
-    from leadmatch.match import HasView
+    from leadmatch.index import AccountIndex
 
 #: Added to every level's count among matches and among non-matches (a level never seen in
 #: one class must not get an infinite weight).
@@ -72,7 +72,7 @@ class Fit:
 
 
 def pair_levels(
-    index: HasView | IndexView,
+    index: AccountIndex | IndexView,
     leads: Iterable[Mapping[str, Any]],
     truth: Mapping[str, frozenset[str]],
     config: MatchConfig,
@@ -95,7 +95,7 @@ def _right(
     index: IndexView,
     truth: Mapping[str, frozenset[str]],
     ids: Sequence[str],
-    feats: features.Features,
+    feats: Features,
     pairs: IntArray,
 ) -> BoolArray:
     """Whether each of ``pairs`` joins its lead to one of the lead's right accounts."""
@@ -194,7 +194,7 @@ def _join(blocks: list[list[float]], k: int) -> None:
 
 
 def fit(
-    index: HasView,
+    index: AccountIndex,
     leads: Iterable[Mapping[str, Any]],
     truth: Mapping[str, frozenset[str]],
     config: MatchConfig | None = None,
@@ -214,8 +214,8 @@ def fit(
     (they calibrate too: for figures on leads the fit never saw, evaluate the fitted config on
     other leads).
     """
-    view = view_of(index)  # one version of the accounts throughout
     config = config or MatchConfig()
+    view = view_of(index).with_config(config)  # one version of the accounts throughout
     if not 0.0 < holdout < 1.0:
         raise ConfigError(f"holdout must be between 0 and 1 (both excluded), not {holdout}")
     rows = [dict(lead) for lead in leads]
@@ -304,7 +304,7 @@ def _winners(
 
 
 def _matches(index: IndexView, leads: list[dict[str, Any]], config: MatchConfig) -> list[Any]:
-    return match_records(IndexView(index.tables, config), leads)
+    return match_records(index.with_config(config), leads)
 
 
 def _threshold_for(config: MatchConfig, figures: Evaluation, target: float) -> MatchConfig:

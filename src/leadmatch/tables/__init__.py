@@ -1,6 +1,7 @@
 """The index's tables: the columns the accounts said (:class:`IndexData`), the look-up tables
-derived from them (:class:`Lookups`), one version of both (:class:`Version`), and how they are
-built, edited in place (small changes), derived again (large changes) and stored in a file.
+derived from them (:class:`Lookups`), one version of both and its file (:class:`Tables`), and
+how they are built, edited in place (small changes), derived again (large changes) and stored in
+a file.
 
 Imports run down: :mod:`version` over :mod:`edit_in_place` and :mod:`rebuild`, over
 :mod:`lookups`, over :mod:`data` and :mod:`store`; :mod:`build` turns account records into
@@ -8,7 +9,7 @@ Imports run down: :mod:`version` over :mod:`edit_in_place` and :mod:`rebuild`, o
 """
 
 from leadmatch.tables.build import build_data
-from leadmatch.tables.data import IndexData
+from leadmatch.tables.data import IndexData, fields_held
 from leadmatch.tables.lookups import (
     GENERIC_IDF,
     ID_BITS,
@@ -23,7 +24,7 @@ from leadmatch.tables.lookups import (
     typo_variants_of,
     vocab_ids,
 )
-from leadmatch.tables.version import Version
+from leadmatch.tables.version import Tables
 
 __all__ = [
     "GENERIC_IDF",
@@ -34,10 +35,11 @@ __all__ = [
     "PAIR_MIN_POSTINGS",
     "IndexData",
     "Lookups",
-    "Version",
+    "Tables",
     "build_data",
     "deletion_keys",
     "derive",
+    "fields_held",
     "pair_keys",
     "typo_variants_of",
     "vocab_ids",

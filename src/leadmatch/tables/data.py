@@ -17,6 +17,8 @@ import numpy.typing as npt
 
 from leadmatch._util.arrays import IntArray
 from leadmatch._util.strings import StringColumn
+from leadmatch.config import MatchConfig
+from leadmatch.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,15 @@ class IndexData:
     """The extra account fields kept (``MatchConfig.account_fields`` at build)."""
     field_values: StringColumn
     """Their values, account by account (``len(field_names)`` per account)."""
+
+
+def fields_held(data: IndexData, config: MatchConfig) -> MatchConfig:
+    """``config``, if the index holds the account fields it asks results to carry."""
+    held = set(data.field_names)
+    missing = [name for name in config.account_fields if name not in held]
+    if missing:
+        raise ConfigError(
+            f"the index holds no account field {', '.join(map(repr, missing))} (it holds "
+            f"{sorted(held) or 'none'}): build it with MatchConfig(account_fields=...) naming it"
+        )
+    return config

@@ -454,7 +454,7 @@ def vocab_ids(table: KeyTable, vocab: StringColumn, values: list[str]) -> IntArr
     ids = table.first(hash_keys(values))
     found = (ids >= 0).nonzero()[0]
     if len(found):
-        held = object_array(vocab.take(ids[found]))
+        held = vocab.take_objects(ids[found])
         ids[found[held != object_array(values)[found]]] = -1
     return ids
 

@@ -86,7 +86,7 @@ def stamp(path: Path) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
-class Version:
+class Tables:
     """One version of an index's tables, and the file that holds them if one does. A change
     makes a new one and swaps it in whole, so a match that took the old one reads it to the
     end, unchanged, and never pairs the new tables with the old file.
@@ -114,12 +114,12 @@ class Version:
         data.tokens.objects()
         lookups.name_compact.objects()
 
-    def shared(self, path: Path | None = None) -> Version:
+    def shared(self, path: Path | None = None) -> Tables:
         """These tables as another version (without the editor), held by ``path`` if given."""
         if path is None:
-            state = Version(self.data, self.lookups, self.path, self.stamp)
+            state = Tables(self.data, self.lookups, self.path, self.stamp)
         else:
-            state = Version(self.data, self.lookups, path, stamp(path))
+            state = Tables(self.data, self.lookups, path, stamp(path))
         if "row_of_id" in self.__dict__:
             state.__dict__["row_of_id"] = self.__dict__["row_of_id"]
         return state
@@ -130,11 +130,11 @@ class Version:
         return self.lookups.n_accounts == len(self.data.account_id)
 
     @cached_property
-    def whole(self) -> Version:
+    def whole(self) -> Tables:
         """These accounts without the rows removals left behind."""
         if self.complete:
             return self
-        return Version(*compacted(self.data, self.lookups))
+        return Tables(*compacted(self.data, self.lookups))
 
     @cached_property
     def row_of_id(self) -> Mapping[str, int]:
@@ -171,7 +171,7 @@ class Version:
         return store.save(path, parts, NAME_NORMALIZER_VERSION).resolve()
 
     @classmethod
-    def load(cls, path: str | Path, *, mmap: bool = True) -> Version:
+    def load(cls, path: str | Path, *, mmap: bool = True) -> Tables:
         """The tables a file written by :meth:`write` holds; a damaged or foreign file raises
         :class:`~leadmatch.errors.IndexFormatError`."""
         parts = store.load(
@@ -181,7 +181,7 @@ class Version:
         resolved = Path(path).resolve()
         return cls(parts["data"], parts["lookups"], resolved, stamp(resolved))
 
-    def changed(self, gone: IntArray, new: IndexData) -> Version:
+    def changed(self, gone: IntArray, new: IndexData) -> Tables:
         """A new version of these tables: accounts at rows ``gone`` removed, ``new`` added.
 
         A small change edits the tables (:mod:`leadmatch.tables.edit_in_place`); a large one
@@ -203,10 +203,10 @@ class Version:
             editor = state.editor or Editor(data, lookups, state.row_of_id)
             state.editor = None  # if the change fails half-way, the next one starts afresh
             after, derived = editor.change(data, lookups, gone, new)
-            changed = Version(after, derived, ids=editor.ids)
+            changed = Tables(after, derived, ids=editor.ids)
             changed.editor = editor
             return changed
         keep = np.ones(len(data.account_id), dtype=bool)
         keep[gone] = False
         after, keys = merged(data, lookups, keep, new, state.row_of_id.get)
-        return Version(after, derive(after, keys))
+        return Tables(after, derive(after, keys))
