@@ -91,7 +91,8 @@ def synthetic(size: str, leads_n: int | None) -> None:
         started = time.perf_counter()
         fitted = fit(index, leads, truth_from_rows(leads))
         fit_s = time.perf_counter() - started
-        em = fit(index, leads, truth_from_rows(leads), method="em")
+        unlabelled = [{k: v for k, v in lead.items() if k != "true_account_id"} for lead in leads]
+        em = fit(index, unlabelled, None, method="em")  # no labels: EM needs none
         other, other_leads = load(test)
     truth = truth_from_rows(other_leads)
     print(f"\n## synthetic CRM, {n:,} accounts: fitted on seed 11 ({len(leads):,} leads, "

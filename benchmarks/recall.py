@@ -92,7 +92,7 @@ def pipeline(
         lead_rows = np.zeros(len(name_rows), dtype=np.int64)
         bits = np.zeros(len(name_rows), dtype=np.int64)
     feats = features.compute(view, batch, index_ids, lead_rows, name_rows, bits)
-    scores = scoring.score(feats, config.weights)
+    scores = scoring.score(feats, config.weights, view.lookups.group[feats.account])
     decided = resolve(view, feats, scores, len(valid), config)
     return assemble(view, batch, feats, scores, decided, ids, errors), feats
 
@@ -131,11 +131,14 @@ def brute_force_one(index: AccountIndex, lead: dict[str, Any], slice_rows: int) 
         rows = np.arange(start, min(start + slice_rows, n_names), dtype=np.int64)
         zeros = np.zeros(len(rows), dtype=np.int64)
         feats = features.compute(view, batch, index_ids, zeros, rows, zeros)
-        scores = scoring.score(feats, config.weights)
-        best = max(best, float(scores.total.max()))
+        # Pruned on the raw score: the decision's score adds at most gap * GAP_CAP to it, and
+        # ranks a lead's accounts as the raw score does.
+        raw = scoring.totals(scoring.choose_levels(feats), config.weights)
+        best = max(best, float(raw.max()))
         keep_rows = np.concatenate([keep_rows, rows])
-        keep_total = np.concatenate([keep_total, scores.total])
-        probability = scoring.probability(keep_total, config.weights)
+        keep_total = np.concatenate([keep_total, raw])
+        bound = keep_total + config.weights.gap * scoring.GAP_CAP
+        probability = scoring.probability(bound, config.weights)
         keep = (keep_total >= best - config.tie_margin) | (probability >= config.match_threshold)
         keep_rows, keep_total = keep_rows[keep], keep_total[keep]
     if len(keep_rows) > KEEP_CAP:

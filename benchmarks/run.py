@@ -109,7 +109,8 @@ def match_chunk(
         stages,
         lambda: features.compute(view, batch, index_ids, lead_rows, name_rows, bits),
     )
-    scores = timed("confidence", stages, lambda: scoring.score(feats, config.weights))
+    group = view.lookups.group[feats.account]
+    scores = timed("confidence", stages, lambda: scoring.score(feats, config.weights, group))
     decided = timed("decision", stages, lambda: resolve(view, feats, scores, len(valid), config))
     results = timed(
         "results", stages, lambda: assemble(view, batch, feats, scores, decided, ids, errors)

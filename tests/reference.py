@@ -14,10 +14,19 @@ from rapidfuzz import fuzz
 
 from leadmatch import Account, AccountIndex, Lead, MatchConfig
 from leadmatch.match.features import COMPACT_THRESHOLD, TOKEN_SCORER, TOKEN_THRESHOLD
-from leadmatch.match.scoring import NAME_CUTS
+from leadmatch.match.scoring import (
+    AGREEING_COVER,
+    AGREEING_SIM,
+    COVER_CUTS,
+    DOMAIN_NAME_CUTS,
+    GAP_CAP,
+    NAME_CUTS,
+    PART_CUT,
+)
 from leadmatch.normalize import (
     domain_key,
     is_hosting_domain,
+    name_parts,
     normalize_city,
     normalize_country,
     normalize_name,
@@ -77,8 +86,66 @@ def _soft_tfidf(index: AccountIndex, left: list[str], right: list[str], capped: 
     return min(1.0, max(0.0, 0.5 * (one_way(wl, wr) + one_way(wr, wl)) / norm))
 
 
-def _level(weights: dict[str, float], level: str) -> float:
-    return weights[level]
+def _cover(index: AccountIndex, lead_tokens: list[str], name_tokens: list[str]) -> float:
+    """Share of the name's (uncapped) weight whose words meet a word of the lead's."""
+    whole = held = 0.0
+    for token in name_tokens:
+        weight = _weight(index, token, capped=False)
+        sims = [TOKEN_SCORER(token, other) for other in lead_tokens]
+        whole += weight
+        held += weight if any(x >= TOKEN_THRESHOLD for x in sims) else 0.0
+    return held / whole if whole > 0 else 0.0
+
+
+def _own_domains(account: Account) -> list[str]:
+    own: list[str] = []
+    words = normalize_name(account.name).ascii.split()
+    for raw in (account.domain, *account.alias_domains):
+        key = domain_key(raw)
+        platform = is_hosting_domain(key.domain)
+        if not key.domain or (
+            platform and key.brand.replace("-", "") not in {*words, "".join(words)}
+        ):
+            continue
+        for variant in key.variants():
+            if variant.domain not in own:
+                own.append(variant.domain)
+    return own
+
+
+def _domain(index: AccountIndex, lead: Lead, account: Account) -> tuple[str, int]:
+    """(domain level, accounts owning the lead's domain that gave it: 0 unless exact or
+    family)."""
+    lk = index.lookups
+    lead_domains = company_domains(parse_email(lead.email), domain_key(lead.website))
+    own = _own_domains(account)
+    row = index.view().tables.row_of_id[account.account_id]
+    ids = {d: i for i, d in enumerate(index.data.domains)}
+    owners = [
+        int(lk.domain_acct_ptr[ids[k.domain] + 1] - lk.domain_acct_ptr[ids[k.domain]])
+        for k in lead_domains
+        if k.domain in own
+    ]
+    if owners:
+        return "exact", min(owners)
+    in_group = []
+    for key in lead_domains:
+        dom = ids.get(key.domain)
+        if dom is not None and lk.domain_acct_ptr[dom + 1] > lk.domain_acct_ptr[dom]:
+            owner = lk.domain_acct_rows[lk.domain_acct_ptr[dom]]
+            if lk.group[owner] == lk.group[row]:
+                in_group.append(int(lk.domain_acct_ptr[dom + 1] - lk.domain_acct_ptr[dom]))
+    if in_group:
+        return "family", min(in_group)
+    brands = {domain_key(d).brand for d in own}
+    if any(len(k.brand) >= 3 and k.brand in set(index.data.brands) and k.brand in brands
+           for k in lead_domains):  # fmt: skip
+        return "brand", 0
+    return ("conflict" if lead_domains and own else "unknown"), 0
+
+
+def _cut(value: float, cuts: dict[str, float], below: str) -> str:
+    return next((level for level, cut in cuts.items() if value >= cut), below)
 
 
 def pair_total(
@@ -87,108 +154,131 @@ def pair_total(
     """Summed log2 weight of one (lead, account name) pair, and whether countries agree."""
     w = config.weights
     lk = index.lookups
-    total = w.prior
-    # domain
-    lead_domains = company_domains(parse_email(lead.email), domain_key(lead.website))
-    own = []
-    for raw in (account.domain, *account.alias_domains):
-        key = domain_key(raw)
-        platform = is_hosting_domain(key.domain)
-        words = normalize_name(account.name).ascii.split()
-        if platform and key.brand.replace("-", "") not in {*words, "".join(words)}:
-            continue
-        if key.domain and key not in own:
-            own.append(key)
-    row = index.view().tables.row_of_id[account.account_id]
-    family = False
-    for key in lead_domains[:2]:
-        dom = {d: i for i, d in enumerate(index.data.domains)}.get(key.domain)
-        if dom is not None and lk.domain_acct_ptr[dom + 1] > lk.domain_acct_ptr[dom]:
-            owner = lk.domain_acct_rows[lk.domain_acct_ptr[dom]]
-            family |= bool(lk.group[owner] == lk.group[row])
-    if any(k.domain in {o.domain for o in own} for k in lead_domains[:2]):
-        total += w.domain["exact"]
-    elif family:
-        total += w.domain["family"]
-    elif any(
-        len(k.brand) >= 3
-        and k.brand in set(index.data.brands)
-        and k.brand in {o.brand for o in own}
-        for k in lead_domains[:2]
-    ):
-        total += w.domain["brand"]
-    elif lead_domains and own:
-        total += w.domain["conflict"]
+    levels: dict[str, str] = {}
+    domain, owners = _domain(index, lead, account)
+    levels["domain"] = domain
+    levels["domain_owners"] = (
+        "unknown" if owners == 0 else "one" if owners == 1 else "few" if owners <= 3 else "many"
+    )
     # name
     ln = company_name(lead.company)
     an = normalize_name(name)
     lc, ac = ln.ascii.replace(" ", ""), an.ascii.replace(" ", "")
     exact = bool(lc) and lc == ac
-    soft = soft_tfidf(
-        index, list(dict.fromkeys(ln.ascii.split())), list(dict.fromkeys(an.ascii.split()))
-    )
+    lead_tokens = list(dict.fromkeys(ln.ascii.split()))
+    name_tokens = list(dict.fromkeys(an.ascii.split()))
+    soft = soft_tfidf(index, lead_tokens, name_tokens)
     compact = fuzz.ratio(lc, ac) / 100.0
-    sim = (
-        1.0
-        if exact
-        else max(soft, compact if len(ac) >= 6 and compact >= COMPACT_THRESHOLD else 0.0)
-    )
+    long_enough = len(ac) >= 6
+    whole = max(soft, compact if long_enough and compact >= COMPACT_THRESHOLD else 0.0)
+    parts = name_parts(lead.company or "") if lead.company else ()
+    part = max((fuzz.ratio(p, ac) / 100.0 for p in parts), default=0.0)
+    part = part if long_enough and part >= COMPACT_THRESHOLD else 0.0
+    from_part = not exact and part > whole
+    sim = 1.0 if exact else max(whole, part)
+    cover = _cover(index, lead_tokens, name_tokens) if lc else 0.0
     acronym = bool(lc) and (
         (lc.isalpha() and 3 <= len(lc) <= 8 and lc == an.acronym)
         or (len(ln.acronym) >= 3 and ln.acronym == ac)
     )
-    if not lc or (not exact and is_lossy_script(ln.base) != is_lossy_script(an.base)):
-        level = "missing"
+    missing = not lc or (not exact and is_lossy_script(ln.base) != is_lossy_script(an.base))
+    by_domain = domain in ("exact", "family")
+    elsewhere = missing or by_domain or acronym
+    listed = (lead.company or "").count(",") + (lead.company or "").count(";") >= 2
+    if elsewhere or (listed and not from_part):
+        levels["name"] = "missing"
     elif exact:
-        level = "exact"
-    elif sim >= NAME_CUTS["very_similar"]:
-        level = "very_similar"
-    elif sim >= NAME_CUTS["similar"]:
-        level = "similar"
-    elif acronym:
-        level = "acronym"
-    elif sim >= NAME_CUTS["related"]:
-        level = "related"
-    elif sim >= NAME_CUTS["weak"]:
-        level = "weak"
+        levels["name"] = "exact"
+    elif from_part and sim >= PART_CUT:
+        levels["name"] = "part"
     else:
-        level = "different"
-    total += w.name[level]
+        levels["name"] = _cut(sim, NAME_CUTS, "different")
+    one_word = len(name_tokens) == 1
+    if elsewhere:
+        levels["name_cover"] = "missing"
+    elif one_word and cover >= COVER_CUTS["all"]:
+        levels["name_cover"] = "one_word"
+    else:
+        levels["name_cover"] = _cut(cover, COVER_CUTS, "less")
+    if not by_domain or missing:
+        levels["name_at_domain"] = "missing"
+    else:
+        levels["name_at_domain"] = "exact" if exact else _cut(sim, DOMAIN_NAME_CUTS, "different")
+    levels["acronym"] = "agree" if acronym else "unknown"
+    row = index.view().tables.row_of_id[account.account_id]
     name_row = next(
         r
         for r in range(lk.acct_name_ptr[row], lk.acct_name_ptr[row + 1])
         if index.data.name_ascii[lk.acct_name_rows[r]] == an.ascii
     )
     generic = bool(lk.name_generic[lk.acct_name_rows[name_row]])
-    agrees = bool(lc) and (exact or sim >= NAME_CUTS["similar"])
-    total += w.name_generic["generic" if agrees and generic else "specific"]
+    agrees = exact or sim >= AGREEING_SIM or cover >= AGREEING_COVER
+    levels["name_generic"] = "generic" if agrees and generic else "specific"
     # legal form, country, city, phone
+    levels["legal_form"] = "unknown"
     if ln.legal_form and an.legal_form:
-        total += w.legal_form["agree" if ln.legal_form == an.legal_form else "conflict"]
+        levels["legal_form"] = "agree" if ln.legal_form == an.legal_form else "conflict"
     lcountry, acountry = normalize_country(lead.country), normalize_country(account.country)
+    levels["country"] = "unknown"
     if lcountry and acountry:
-        total += w.country["agree" if lcountry == acountry else "conflict"]
-    if normalize_city(lead.city) and normalize_city(lead.city) == normalize_city(account.city):
-        total += w.city["agree"]
-    if phone_key(lead.phone) and phone_key(lead.phone) == phone_key(account.phone):
-        total += w.phone["agree"]
+        levels["country"] = "agree" if lcountry == acountry else "conflict"
+    city = normalize_city(lead.city)
+    levels["city"] = "agree" if city and city == normalize_city(account.city) else "unknown"
+    phone = phone_key(lead.phone)
+    levels["phone"] = "agree" if phone and phone == phone_key(account.phone) else "unknown"
+    total = w.prior + sum(getattr(w, c)[level] for c, level in levels.items())
     return total, bool(lcountry and lcountry == acountry)
 
 
-def resolve_one(index: AccountIndex, accounts: list[Account], lead: Lead) -> Expected:
+def _confidence(config: MatchConfig, total: float) -> float:
+    points = config.weights.calibration
+    if not points:
+        return 1.0 / (1.0 + 2.0**-total)
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    if total <= xs[0]:
+        return ys[0]
+    if total >= xs[-1]:
+        return ys[-1]
+    k = next(i for i in range(1, len(xs)) if xs[i] >= total)
+    return ys[k - 1] + (ys[k] - ys[k - 1]) * (total - xs[k - 1]) / (xs[k] - xs[k - 1])
+
+
+def resolve_one(
+    index: AccountIndex, accounts: list[Account], lead: Lead, seen: set[str] | None = None
+) -> Expected:
+    """Every account scored against the lead. ``seen``: the accounts blocking proposed, when
+    given; a pair's lead over its rivals (``Weights.gap``) counts those rivals only, as the
+    fast path does (whether blocking finds the winner is still checked: it is any account)."""
     config = index.config
     lk = index.lookups
-    scored = []
+
+    def group_of(account: Account) -> int:
+        return int(lk.group[index.view().tables.row_of_id[account.account_id]])
+
+    raw = []
     for account in accounts:
         names = [n for n in (account.name, *account.aliases) if normalize_name(n).ascii] or [""]
         total, in_country = max(pair_total(index, config, lead, account, n) for n in names)
-        scored.append((total, 1.0 / (1.0 + 2.0**-total), in_country, account))
-    if not scored:
+        raw.append((total, in_country, account))
+    if not raw:
         return Expected(None, None, 0.0, "unmatched")
+    scored = []
+    alone: dict[str, float] = {}
+    for total, in_country, account in raw:
+        rival = max(
+            [t for t, _, a in raw
+             if group_of(a) != group_of(account) and (seen is None or a.account_id in seen)],
+            default=-1e9,
+        )  # fmt: skip
+        gap = min(max(total - max(rival, config.weights.prior), -GAP_CAP), GAP_CAP)
+        adjusted = total + config.weights.gap * gap
+        scored.append((adjusted, _confidence(config, adjusted), in_country, account))
+        ahead = min(max(total - config.weights.prior, -GAP_CAP), GAP_CAP)
+        alone[account.account_id] = _confidence(config, total + config.weights.gap * ahead)
     top = min(scored, key=lambda s: (-s[0], s[3].account_id))
 
     def group(s: tuple[float, float, bool, Account]) -> int:
-        return int(lk.group[index.view().tables.row_of_id[s[3].account_id]])
+        return group_of(s[3])
 
     near = [s for s in scored if s[0] >= top[0] - config.tie_margin]
     plausible = [s for s in scored if s[1] >= min(top[1], config.match_threshold)]
@@ -206,7 +296,9 @@ def resolve_one(index: AccountIndex, accounts: list[Account], lead: Lead) -> Exp
     confidence = winner[1]
     if confidence >= config.match_threshold and not ambiguous:
         decision = "matched"
-    elif confidence >= config.review_threshold:
+    elif confidence >= config.review_threshold or (
+        ambiguous and alone[winner[3].account_id] >= config.review_threshold
+    ):
         decision = "review"
     else:
         decision = "unmatched"

@@ -241,10 +241,13 @@ def _index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_truth(path: str) -> dict[str, frozenset[str]]:
-    """A labelled leads file's truth (its lead columns are read by :func:`_leads_of`)."""
+def _read_truth(path: str, required: bool = True) -> dict[str, frozenset[str]]:
+    """A labelled leads file's truth (its lead columns are read by :func:`_leads_of`); ``{}``
+    for a file without labels where they are not ``required``."""
     headers, rows = read_records(path)
     if "true_account_id" not in headers:
+        if not required:
+            return {}
         raise MissingColumnError(f"{path} has no true_account_id column")
     return truth_from_rows(list(rows))
 
@@ -281,7 +284,7 @@ def _fit(args: argparse.Namespace) -> int:
     _check_output_dir(args.out)
     config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
     index, _ = _load_accounts(args.accounts, {}, config)
-    truth = _read_truth(args.leads)
+    truth = _read_truth(args.leads, required=args.method == "labels")
     result = fit(
         index,
         _leads_of(args.leads),
@@ -292,9 +295,7 @@ def _fit(args: argparse.Namespace) -> int:
     )
     fitted = result.for_precision(args.precision) if args.precision else result.config
     fitted.to_json(args.out)
-    print(f"fitted on {result.pairs:,} candidate pairs; on the held-apart leads:")
-    print(f"before:\n{result.before.summary()}\n")
-    print(f"after:\n{result.after.summary()}\n")
+    print(result.report())
     print(f"wrote {args.out} (match_threshold {fitted.match_threshold:.3f}); use it with --config")
     return 0
 
@@ -527,14 +528,18 @@ _COMMANDS: dict[str, _Command] = {
         "fit and calibrate the confidence model to labelled leads",
         (
             _ACCOUNTS,
-            _option("--leads", required=True, help=f"labelled leads: {_TRUTH_HELP}"),
+            _option(
+                "--leads",
+                required=True,
+                help=f"labelled leads: {_TRUTH_HELP} (--method em: any leads, no labels needed)",
+            ),
             _option("--out", required=True, help="MatchConfig JSON to write (for --config)"),
             _option("--config", help="MatchConfig JSON to start from (thresholds, limits)"),
             _option(
                 "--method",
                 choices=("labels", "em"),
                 default="labels",
-                help="weights from (default labels)",
+                help="weights from the labels (default), or from unlabelled leads by EM",
             ),
             _option(
                 "--holdout", type=_share, default=0.5, help="share of leads kept to calibrate (0.5)"

@@ -5,9 +5,12 @@ Everything here is plain data (JSON in, JSON out), validated once when built, fr
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Mapping
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -39,66 +42,118 @@ class _Frozen(BaseModel):
             raise ConfigError(f"invalid {type(self).__name__}: {exc}") from exc
 
 
-class Weights(_Frozen):
-    """Log2 Bayes factors of each comparison level (Fellegi–Sunter match weights).
+#: The comparisons and their levels, in the order they are tested (the last is the fallback).
+LEVELS: dict[str, tuple[str, ...]] = {
+    "domain": ("exact", "family", "brand", "conflict", "unknown"),
+    "domain_owners": ("one", "few", "many", "unknown"),
+    "name": (
+        "missing", "exact", "part", "sim97", "sim93", "sim90", "sim86", "sim82", "sim76", "sim70",
+        "sim65", "sim55", "sim45", "different",
+    ),
+    "name_cover": ("missing", "one_word", "all", "cover90", "cover75", "cover50", "less"),
+    "name_at_domain": ("missing", "exact", "sim90", "sim76", "sim55", "different"),
+    "acronym": ("agree", "unknown"),
+    "name_generic": ("generic", "specific"),
+    "legal_form": ("agree", "conflict", "unknown"),
+    "country": ("agree", "conflict", "unknown"),
+    "city": ("agree", "unknown"),
+    "phone": ("agree", "unknown"),
+}  # fmt: skip
 
-    The confidence of a (lead, account) pair is ``1 / (1 + 2 ** -(prior + sum of weights))``.
-    A weight of +3 makes the pair 8 times likelier the same company; -3, 8 times less likely.
-    The defaults are the developers' starting values, reasoned from how often each level occurs
-    among true and false candidate pairs and checked on synthetic CRM data and real company
-    names (``docs/scoring.md``); any set can be loaded with ``MatchConfig.from_json``.
+#: Per comparison, the level that says nothing (its weight is 0: evidence leaves it out), and
+#: the levels in rising order of agreement: more agreement never weighs less.
+NEUTRAL: dict[str, str] = {
+    "domain": "unknown", "domain_owners": "unknown", "name": "missing", "name_cover": "missing",
+    "name_at_domain": "missing", "acronym": "unknown", "name_generic": "specific",
+    "legal_form": "unknown", "country": "unknown", "city": "unknown", "phone": "unknown",
+}  # fmt: skip
+RISING: dict[str, tuple[str, ...]] = {
+    "domain": ("conflict", "unknown", "brand", "family", "exact"),
+    "domain_owners": ("many", "few", "one"),
+    "name": tuple(reversed([level for level in LEVELS["name"][1:] if level != "part"])),
+    "name_cover": ("less", "cover50", "cover75", "cover90", "all"),
+    "name_at_domain": ("different", "sim55", "sim76", "sim90", "exact"),
+    "acronym": ("unknown", "agree"),
+    "name_generic": ("generic", "specific"),
+    "legal_form": ("conflict", "unknown", "agree"),
+    "country": ("conflict", "unknown", "agree"),
+    "city": ("unknown", "agree"),
+    "phone": ("unknown", "agree"),
+}  # fmt: skip
+
+
+@cache
+def _shipped() -> dict[str, Any]:
+    """The shipped weights (``leadmatch/data/weights.json``, fitted by ``benchmarks/train.py``)."""
+    text = resources.files("leadmatch").joinpath("data").joinpath("weights.json").read_text("utf-8")
+    values: dict[str, Any] = json.loads(text)
+    return values
+
+
+def _table(comparison: str) -> Any:
+    return lambda: dict(_shipped()[comparison])
+
+
+class Weights(_Frozen):
+    """Log2 Bayes factors of each comparison level: the confidence model.
+
+    The score of a (lead, account) pair is ``prior`` plus the weight of the level each
+    comparison picks; ``calibration`` maps it to the confidence reported (without one,
+    ``1 / (1 + 2 ** -score)``). A weight of +3 makes the pair 8 times likelier the same
+    company; -3, 8 times less likely. The shipped weights were fitted jointly (a logistic
+    regression, monotone in each comparison) on real and synthetic labelled leads, see
+    ``docs/scoring.md``; :func:`leadmatch.fit` refits them on a CRM's own, and any set can be
+    loaded with ``MatchConfig.from_json``.
     """
 
-    prior: float = -4.0
+    prior: float = Field(default_factory=lambda: float(_shipped()["prior"]))
     """Log2 odds that a candidate pair is a match before any evidence."""
-    domain: Mapping[str, float] = Field(
-        default_factory=lambda: {
-            "exact": 10.0,  # lead's email or website domain is one of the account's domains
-            "family": 6.0,  # ... of the account's parent, subsidiary or sibling
-            "brand": 3.0,  # same brand label under another suffix (acme.de ~ acme.com)
-            "conflict": -3.0,  # both have a company domain and they differ
-            "unknown": 0.0,
-        }
+    domain: Mapping[str, float] = Field(default_factory=_table("domain"))
+    """Lead's email or website domain: the account's own (``exact``), a domain of its parent,
+    subsidiary or sibling (``family``), the same brand under another suffix (``brand``), or
+    another company domain (``conflict``)."""
+    domain_owners: Mapping[str, float] = Field(default_factory=_table("domain_owners"))
+    """Where the domain is the account's own or its group's: whether it has one owner
+    (``one``), 2-3 (``few``) or more (``many``): a parent's domain shared by its labs."""
+    name: Mapping[str, float] = Field(default_factory=_table("name"))
+    """Name similarity (``exact`` after legal forms, case, script and abbreviations; ``part``:
+    the name is one part of a lead's name written as a list; then ``simNN``: at least 0.NN),
+    or ``missing`` when the lead gives no comparable name (or its name is a list of parts
+    none of which is the account's name)."""
+    name_cover: Mapping[str, float] = Field(default_factory=_table("name_cover"))
+    """Share of the account name's weight that the lead's words hold (``one_word``: all of an
+    account name of one word)."""
+    name_at_domain: Mapping[str, float] = Field(default_factory=_table("name_at_domain"))
+    """Name similarity where the lead's domain is the account's own or its company group's:
+    there ``name`` and ``name_cover`` stay neutral and this coarser scale applies, because at
+    the right domain an acronym, alias or translation of the name is no evidence against the
+    account."""
+    acronym: Mapping[str, float] = Field(default_factory=_table("acronym"))
+    """One name is the other's acronym (3+ letters)."""
+    name_generic: Mapping[str, float] = Field(default_factory=_table("name_generic"))
+    """The agreeing name is short or made of common words only."""
+    legal_form: Mapping[str, float] = Field(default_factory=_table("legal_form"))
+    country: Mapping[str, float] = Field(default_factory=_table("country"))
+    city: Mapping[str, float] = Field(default_factory=_table("city"))
+    phone: Mapping[str, float] = Field(default_factory=_table("phone"))
+    gap: float = Field(default_factory=lambda: float(_shipped()["gap"]), ge=0.0, le=4.0)
+    """Bits added to a pair's score per bit it leads the best account of another company group
+    by (up to 8): how the user's own index moves the confidence (see ``scoring.rival_gap``)."""
+    calibration: tuple[tuple[float, float], ...] = Field(
+        default_factory=lambda: tuple(tuple(p) for p in _shipped()["calibration"])
     )
-    name: Mapping[str, float] = Field(
-        default_factory=lambda: {
-            "exact": 8.5,  # same name after legal forms, case, script and abbreviations
-            "very_similar": 7.5,  # similarity >= 0.92: a typo or one extra word of little weight
-            "similar": 5.0,  # >= 0.82
-            "acronym": 4.0,  # one name is the other's acronym (3+ letters)
-            "related": 2.0,  # >= 0.65: shares its distinctive words, differs in others
-            "weak": -2.0,  # >= 0.45
-            "different": -5.0,
-            "missing": 0.0,  # the lead typed no usable company name
-        }
-    )
-    name_generic: Mapping[str, float] = Field(
-        default_factory=lambda: {
-            "generic": -2.5,  # the agreeing name is short or made of common words only
-            "specific": 0.0,
-        }
-    )
-    legal_form: Mapping[str, float] = Field(
-        default_factory=lambda: {"agree": 0.5, "conflict": -0.5, "unknown": 0.0}
-    )
-    country: Mapping[str, float] = Field(
-        default_factory=lambda: {"agree": 1.0, "conflict": -1.0, "unknown": 0.0}
-    )
-    city: Mapping[str, float] = Field(default_factory=lambda: {"agree": 1.0, "unknown": 0.0})
-    phone: Mapping[str, float] = Field(default_factory=lambda: {"agree": 5.0, "unknown": 0.0})
-    calibration: tuple[tuple[float, float], ...] = ()
-    """Points (summed weight, probability) of a monotone map from a pair's summed weight to the
-    confidence reported, interpolated between points and flat beyond them; fitted on held-apart
-    labelled leads by :func:`leadmatch.fit`. Empty: the Fellegi–Sunter probability
-    ``1 / (1 + 2 ** -total)``, which overstates confidence where comparisons are not
+    """Points (score, probability) of a monotone map from a pair's score to the confidence
+    reported, interpolated between points and flat beyond them; fitted on held-apart labelled
+    leads by :func:`leadmatch.fit`. Empty: the Fellegi–Sunter probability
+    ``1 / (1 + 2 ** -score)``, which overstates confidence where comparisons are not
     independent."""
 
-    @field_validator("domain", "name", "name_generic", "legal_form", "country", "city", "phone")
+    @field_validator(*LEVELS)
     @classmethod
     def _read_only(cls, table: Mapping[str, float]) -> Mapping[str, float]:
         return MappingProxyType(dict(table))  # shared configs must not change under a service
 
-    @field_serializer("domain", "name", "name_generic", "legal_form", "country", "city", "phone")
+    @field_serializer(*LEVELS)
     def _plain(self, table: Mapping[str, float]) -> dict[str, float]:
         return dict(table)
 
@@ -128,26 +183,16 @@ class Weights(_Frozen):
             )
         return self
 
-
-#: The comparisons and their levels, in the order they are tested.
-LEVELS: dict[str, tuple[str, ...]] = {
-    "domain": ("exact", "family", "brand", "conflict", "unknown"),
-    "name": (
-        "missing",
-        "exact",
-        "very_similar",
-        "similar",
-        "acronym",
-        "related",
-        "weak",
-        "different",
-    ),
-    "name_generic": ("generic", "specific"),
-    "legal_form": ("agree", "conflict", "unknown"),
-    "country": ("agree", "conflict", "unknown"),
-    "city": ("agree", "unknown"),
-    "phone": ("agree", "unknown"),
-}
+    def falling(self) -> list[str]:
+        """Comparisons where more agreement weighs less (``"name: sim90 > sim93"``): what a
+        hand-edited or badly fitted set shows, and what :func:`leadmatch.fit` never returns."""
+        found = []
+        for comparison, order in RISING.items():
+            table = getattr(self, comparison)
+            for low, high in zip(order, order[1:]):
+                if table[low] > table[high] + 1e-9:
+                    found.append(f"{comparison}: {low} > {high}")
+        return found
 
 
 class MatchConfig(_Frozen):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tests.reference import resolve_one
 
 from leadmatch import Account, AccountIndex, Lead, Match
+from leadmatch.match import scored_batches, view_of
 
 WORDS = ["acme", "nordic", "timber", "delta", "faucet", "air", "lines", "global", "energy",
          "solutions", "robotics", "müller", "söhne", "sakura", "denki", "apex", "logic",
@@ -61,6 +62,17 @@ def crm(draw: st.DrawFn) -> tuple[list[Account], list[Lead]]:
     return accounts, leads
 
 
+def _candidates(index: AccountIndex, leads: list[Lead]) -> dict[str, set[str]]:
+    """The accounts blocking proposed for each lead (by lead id)."""
+    view = view_of(index)
+    found: dict[str, set[str]] = {lead.lead_id or "": set() for lead in leads}
+    for ids, feats, _, _ in scored_batches(view, leads, index.config):
+        accounts = view.data.account_id.take(feats.account)
+        for k, account in zip(feats.lead.tolist(), accounts):
+            found[ids[k]].add(account)
+    return found
+
+
 def _key(m: Match) -> tuple[str, str | None, float, str]:
     return (m.lead_id, m.account_id, round(m.confidence, 6), m.decision)
 
@@ -101,8 +113,9 @@ def test_fast_resolver_agrees_with_brute_force(data: tuple[list[Account], list[L
     # Duplicate ids are dropped by the index (first kept); the reference must see the same set.
     unique = list({a.account_id: a for a in reversed(accounts)}.values())[::-1]
     index = AccountIndex.build(unique)
+    seen = _candidates(index, leads)
     for lead, fast in zip(leads, index.match_many(leads)):
-        slow = resolve_one(index, unique, lead)
+        slow = resolve_one(index, unique, lead, seen[lead.lead_id or ""])
         if slow.decision == "unmatched":
             assert fast.decision == "unmatched", (lead, fast, slow)
             continue

@@ -11,6 +11,7 @@ from leadmatch.match.features import Features
 from leadmatch.match.pipeline import match_leads, match_records, scored_batches
 from leadmatch.match.resolve import resolve
 from leadmatch.match.results import OUTPUT_COLUMNS, field_columns, result_names, result_row
+from leadmatch.match.scoring import probability, rival_gap, totals
 from leadmatch.match.stream import match_stream
 from leadmatch.match.view import IndexView, view_of
 
@@ -22,9 +23,12 @@ __all__ = [
     "match_leads",
     "match_records",
     "match_stream",
+    "probability",
     "resolve",
     "result_names",
     "result_row",
+    "rival_gap",
     "scored_batches",
+    "totals",
     "view_of",
 ]

@@ -33,7 +33,7 @@ from leadmatch._util.arrays import (
 )
 from leadmatch._util.keys import hash_keys
 from leadmatch.config import MatchConfig
-from leadmatch.normalize import LeadBatch
+from leadmatch.normalize import MAX_LEAD_DOMAINS, LeadBatch
 from leadmatch.tables import (
     MAX_TYPO_LENGTH,
     PAIR_MAX_POSTINGS,
@@ -110,7 +110,8 @@ class BatchIds:
     tokens: IntArray
     """Per token of the batch (``tok_str``): its :func:`token_ids` id."""
     domains: IntArray
-    """Per lead, its (at most two) company domains as index domain ids (-1 where none)."""
+    """Per lead, its company domains (``MAX_LEAD_DOMAINS`` at most) as index domain ids (-1
+    where none)."""
     brands: IntArray
     """Per lead, the brands of those domains as index brand ids (-1 where none; a brand of
     fewer than 3 letters is no brand)."""
@@ -120,10 +121,12 @@ class BatchIds:
 
 def batch_ids(index: IndexView, batch: LeadBatch) -> BatchIds:
     """The :class:`BatchIds` of ``batch``: what blocking and the features look up."""
-    dom = np.full((len(batch), 2), -1, dtype=np.int64)
-    brand = np.full((len(batch), 2), -1, dtype=np.int64)
+    dom = np.full((len(batch), MAX_LEAD_DOMAINS), -1, dtype=np.int64)
+    brand = np.full((len(batch), MAX_LEAD_DOMAINS), -1, dtype=np.int64)
     slots = [
-        (row, k) for row, keys in enumerate(batch.company_domains) for k in range(len(keys[:2]))
+        (row, k)
+        for row, keys in enumerate(batch.company_domains)
+        for k in range(len(keys[:MAX_LEAD_DOMAINS]))
     ]
     if slots:
         rows, ks = np.array(slots, dtype=np.int64).T

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from leadmatch._util.arrays import IntArray, expand
-from leadmatch.config import LEVELS, Weights
+from leadmatch.config import LEVELS, NEUTRAL, Weights
 from leadmatch.match.blocking import domain_ids
 from leadmatch.match.features import Features
 from leadmatch.match.scoring import Scores
@@ -96,12 +96,41 @@ def _name_detail(
         return f"'{typed}' and '{account_name}' are in scripts that cannot be compared"
     if level == "missing":
         return "lead gives no usable company name"
-    if level == "acronym":
-        return f"'{typed}' and '{account_name}' are acronym and full name"
     score = round(float(f.name_sim[k]) * 100)
     legal = " after legal form" if batch.name[lead].legal_form or accounts.legal[i] else ""
     alias = " (alias)" if accounts.alias[i] else ""
-    return f"name '{typed}' ~ '{account_name}'{alias}{legal}: {100 if level == 'exact' else score}"
+    part = " (one part of the lead's name)" if f.name_part[k] else ""
+    shown = 100 if level == "exact" else score
+    return f"name '{typed}' ~ '{account_name}'{alias}{legal}{part}: {shown}"
+
+
+def _other_detail(
+    comparison: str, level: str, batch: LeadBatch, f: Features, k: int, theirs: str
+) -> str:
+    """The sentence of a comparison other than domain and name (``theirs``: the account's
+    value the comparison read, where it quotes one)."""
+    lead = int(f.lead[k])
+    sign = "=" if level == "agree" else "≠"
+    if comparison == "domain_owners":
+        return (
+            f"the lead's domain is shared by {int(f.domain_owners[k])} accounts"
+            if level != "one"
+            else "no other account has the lead's domain"
+        )
+    if comparison == "name_cover":
+        share = round(float(f.name_cover[k]) * 100)
+        return f"the lead's name holds {share}% of the account name's weight"
+    if comparison == "acronym":
+        return "one name is the other's acronym"
+    if comparison == "name_generic":
+        return "the agreeing name is short or made of common words"
+    if comparison == "legal_form":
+        return f"legal form {batch.name[lead].legal_form} {sign} {theirs}"
+    if comparison == "country":
+        return f"country {_shown(batch.country[lead])} {sign} {_shown(theirs)}"
+    if comparison == "city":
+        return f"city {_shown(batch.city[lead])} = account city"
+    return "phone number = account phone"
 
 
 def evidence(
@@ -128,28 +157,21 @@ def evidence(
         for comparison, names, by_level, levels in table:
             level_index = levels[i]
             weight = by_level[level_index]
-            if weight == 0.0 and comparison != "name":
-                continue
             level = names[level_index]
+            # A neutral level says nothing (a lead without a usable name is worth saying); any
+            # other is said, even where the weights give it nothing.
+            said = level != NEUTRAL[comparison] or (
+                comparison == "name" and bool(f.name_missing[k])
+            )
+            if not said:
+                continue
             if comparison == "domain":
                 detail = _domain_detail(level, index, batch, lead, acct, accounts.domains[i])
-            elif comparison == "name":
+            elif comparison in ("name", "name_at_domain"):
                 detail = _name_detail(level, batch, f, k, accounts, i)
-            elif comparison == "name_generic":
-                detail = "the agreeing name is short or made of common words"
-            elif comparison == "legal_form":
-                sign = "=" if level == "agree" else "≠"
-                theirs = accounts.legal[i]
-                detail = f"legal form {batch.name[lead].legal_form} {sign} {theirs}"
-            elif comparison == "country":
-                sign = "=" if level == "agree" else "≠"
-                detail = (
-                    f"country {_shown(batch.country[lead])} {sign} {_shown(accounts.country[i])}"
-                )
-            elif comparison == "city":
-                detail = f"city {_shown(batch.city[lead])} = account city"
             else:
-                detail = "phone number = account phone"
+                theirs = accounts.country[i] if comparison == "country" else accounts.legal[i]
+                detail = _other_detail(comparison, level, batch, f, k, theirs)
             found.append((weight, comparison, level, f"{detail} [{weight:+g}]"))
         found.sort(key=lambda e: -abs(e[0]))
         if as_text:

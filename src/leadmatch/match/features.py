@@ -51,6 +51,18 @@ class Features:
     """One name is in a script whose transliteration is not its Latin spelling, the other not."""
     name_exact: BoolArray
     name_sim: FloatArray
+    """The best of the names' SoftTF-IDF, their similarity without spaces (0.9 and up) and
+    that of the account's name to one part of a lead's name written as a list."""
+    name_part: BoolArray
+    """``name_sim`` is that of one part of the lead's name."""
+    name_one_word: BoolArray
+    """The account's name is one word: that a lead's words hold it says little."""
+    name_listed: BoolArray
+    """The lead's name is written as a list of three parts or more (an affiliation:
+    department, institution, city, country), so its similarity as a whole says little."""
+    name_cover: FloatArray
+    """Share of the account name's weight that the lead's words hold (typos allowed): 1 when
+    the lead adds words ("Kyoto University Hospital, Dept. of ..." for "Kyoto University")."""
     acronym: BoolArray
     name_generic: BoolArray
     legal_agree: BoolArray
@@ -59,6 +71,9 @@ class Features:
     domain_family: BoolArray
     domain_brand: BoolArray
     domain_conflict: BoolArray
+    domain_owners: IntArray
+    """Accounts that own the lead's domain, where ``domain_exact`` or ``domain_family`` (0
+    elsewhere): a parent's domain shared by its labs says less about which one is meant."""
     country_agree: BoolArray
     country_conflict: BoolArray
     city_agree: BoolArray
@@ -195,10 +210,22 @@ def _lead_adds_words(al: _Alignment) -> BoolArray:
     return np.bincount(al.pair_a, weights=best_a == 0, minlength=al.n_pairs) > 0
 
 
+def _cover(al: _Alignment, slot_w: FloatArray) -> FloatArray:
+    """Per pair, the weighted share of the name's words that meet a word of the lead's (at
+    :data:`TOKEN_THRESHOLD` or more)."""
+    best_b = np.zeros(len(al.pair_b))
+    np.maximum.at(best_b, al.slot_b, al.sim)
+    # A word met with a typo is held whole: "Globx" holds all of "Globex".
+    held = np.bincount(al.pair_b, weights=slot_w * (best_b > 0), minlength=al.n_pairs)
+    whole = np.bincount(al.pair_b, weights=slot_w, minlength=al.n_pairs)
+    return np.divide(held, whole, out=np.zeros(al.n_pairs), where=whole > 0)
+
+
 def soft_tfidf(
     index: IndexView, batch: LeadBatch, ids: BatchIds, lead: IntArray, name_row: IntArray
-) -> FloatArray:
-    """Symmetric SoftTF-IDF cosine of each (lead, name) pair, in [0, 1].
+) -> tuple[FloatArray, FloatArray]:
+    """Symmetric SoftTF-IDF cosine of each (lead, name) pair, in [0, 1], and the share of the
+    name's weight the lead's words hold (:attr:`Features.name_cover`).
 
     Common words weigh little when the account's name merely adds them ("Cisco" ~ "Cisco
     Systems"); when the lead's name has words the account's lacks, every word counts at its
@@ -210,19 +237,22 @@ def soft_tfidf(
     combo_ids = index.data.name_tok_ids[al.name_tok]
     slot_ids = index.data.name_tok_ids[al.tok_b]
     capped = _soft(al, lead_capped, lk.idf[combo_ids], lk.idf[slot_ids])
+    cover = _cover(al, lk.idf_raw[slot_ids])
     conflict = _lead_adds_words(al)
     if not conflict.any():
-        return capped
+        return capped, cover
     raw = _soft(al, lead_raw, lk.idf_raw[combo_ids], lk.idf_raw[slot_ids])
-    return np.where(conflict, np.minimum(capped, raw), capped)
+    return np.where(conflict, np.minimum(capped, raw), capped), cover
 
 
 def _domain_features(
     index: IndexView, ids: BatchIds, lead: IntArray, acct: IntArray
-) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray]:
+) -> tuple[BoolArray, BoolArray, BoolArray, BoolArray, IntArray]:
     d, lk = index.data, index.lookups
     dom, brand, has = ids.domains, ids.brands, ids.has_domain
     first_owner = lk.domain_first_owner
+    owners = np.full(len(lead), np.iinfo(np.int64).max, dtype=np.int64)
+    owners_in_group = owners.copy()
     exact = np.zeros(len(lead), dtype=bool)
     family = np.zeros(len(lead), dtype=bool)
     brand_hit = np.zeros(len(lead), dtype=bool)
@@ -232,10 +262,16 @@ def _domain_features(
     known, slot = (lead_dom >= 0).nonzero()
     if len(known):
         lead_dom = lead_dom[known, slot]
-        exact[known[_member((acct[known] << ID_BITS) + lead_dom, lk.acct_domain_keys)]] = True
+        hit = _member((acct[known] << ID_BITS) + lead_dom, lk.acct_domain_keys)
+        exact[known[hit]] = True
+        count = lk.domain_acct_ptr[lead_dom + 1] - lk.domain_acct_ptr[lead_dom]
         owner = first_owner[lead_dom]
         # Owners of one domain share a company group, so any owner's group is the domain's.
-        family[known[(owner >= 0) & (lk.group[owner] == lk.group[acct[known]])]] = True
+        in_group = (owner >= 0) & (lk.group[owner] == lk.group[acct[known]])
+        family[known[in_group]] = True
+        # The most specific domain speaks: an exact one, else one of the group's.
+        np.minimum.at(owners, known[hit], count[hit])
+        np.minimum.at(owners_in_group, known[in_group], count[in_group])
     lead_brand = brand[lead]
     known, slot = (lead_brand >= 0).nonzero()
     if len(known):
@@ -245,7 +281,8 @@ def _domain_features(
     brand_hit &= ~(exact | family)
     acct_has = d.domain_ptr[acct + 1] > d.domain_ptr[acct]
     conflict = has[lead] & acct_has & ~(exact | family | brand_hit)
-    return exact, family, brand_hit, conflict
+    owners = np.where(exact, owners, np.where(family, owners_in_group, 0))
+    return exact, family, brand_hit, conflict, owners
 
 
 def _agree(
@@ -279,10 +316,34 @@ def _acronym(
     return acronym
 
 
+def _is_list(company: str) -> bool:
+    """A name written as a list of three parts or more: "Dept. of X, Univ. of Y, City"."""
+    return company.count(",") + company.count(";") >= 2
+
+
+def _part_similarity(
+    index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArray
+) -> FloatArray:
+    """Per pair, the best similarity of the name (without spaces) to one part of the lead's
+    name written as a list (0 where it is not)."""
+    n_parts = np.array([len(p) for p in batch.parts], dtype=np.int64)
+    best = np.zeros(len(lead))
+    if not n_parts.any():
+        return best
+    pair, position = expand(offsets(n_parts), lead)
+    if len(pair) == 0:
+        return best
+    flat = object_array([part for parts in batch.parts for part in parts])
+    sim = _similarity(flat[position], index.lookups.name_compact.objects()[name_row[pair]])
+    np.maximum.at(best, pair, sim)
+    return best
+
+
 def _name_features(
     index: IndexView, batch: LeadBatch, ids: BatchIds, lead: IntArray, name_row: IntArray
-) -> tuple[BoolArray, BoolArray, BoolArray, FloatArray, BoolArray]:
-    """(missing, incomparable, exact, similarity, acronym) of the pairs' names."""
+) -> tuple[BoolArray, BoolArray, BoolArray, FloatArray, BoolArray, BoolArray, FloatArray]:
+    """(missing, incomparable, exact, similarity, from a part, acronym, cover) of the pairs'
+    names."""
     d, lk = index.data, index.lookups
     # Per-lead and per-name values are computed once and gathered per pair.
     compact_of_lead = [k.ascii.replace(" ", "") for k in batch.name]
@@ -290,18 +351,18 @@ def _name_features(
     name_compact = lk.name_compact.objects()[name_row]
     missing = lead_compact == ""
     exact = ~missing & (lead_compact == name_compact)
-    soft = soft_tfidf(index, batch, ids, lead, name_row)
+    soft, cover = soft_tfidf(index, batch, ids, lead, name_row)
     compact = _similarity(lead_compact, name_compact)
     long_enough = lk.name_compact_len[name_row] >= 6
-    sim = np.where(
-        exact,
-        1.0,
-        np.maximum(soft, np.where(long_enough & (compact >= COMPACT_THRESHOLD), compact, 0.0)),
-    )
+    whole = np.maximum(soft, np.where(long_enough & (compact >= COMPACT_THRESHOLD), compact, 0.0))
+    part = _part_similarity(index, batch, lead, name_row)
+    part = np.where(long_enough & (part >= COMPACT_THRESHOLD), part, 0.0)
+    from_part = ~exact & (part > whole)
+    sim = np.where(exact, 1.0, np.maximum(whole, part))
     lead_lossy = np.array([is_lossy_script(k.base) for k in batch.name], dtype=bool)[lead]
     incomparable = ~missing & ~exact & (lead_lossy != d.name_lossy[name_row])
     acronym = ~missing & _acronym(index, batch, compact_of_lead, lead, name_row)
-    return missing, incomparable, exact, sim, acronym
+    return missing, incomparable, exact, sim, from_part, acronym, np.where(missing, 0.0, cover)
 
 
 def compute(
@@ -316,12 +377,19 @@ def compute(
     ``blocking.batch_ids`` (those blocking read)."""
     lk = index.lookups
     acct = index.data.name_owner[name_row]
-    missing, incomparable, exact, sim, acronym = _name_features(index, batch, ids, lead, name_row)
+    missing, incomparable, exact, sim, part, acronym, cover = _name_features(
+        index, batch, ids, lead, name_row
+    )
+    listed = np.array([_is_list(c) for c in batch.company], dtype=bool)[lead]
+    ptr = index.data.name_tok_ptr
+    one_word = (ptr[name_row + 1] - ptr[name_row]) == 1
     generic = lk.name_generic[name_row]
     legal_agree, legal_conflict = _agree(
         [k.legal_form for k in batch.name], lk.legal_hash, lead, name_row
     )
-    dom_exact, dom_family, dom_brand, dom_conflict = _domain_features(index, ids, lead, acct)
+    dom_exact, dom_family, dom_brand, dom_conflict, owners = _domain_features(
+        index, ids, lead, acct
+    )
     country_agree, country_conflict = _agree(batch.country, lk.country_hash, lead, acct)
     city_agree, _ = _agree(batch.city, lk.city_hash, lead, acct)
     phone_agree, _ = _agree(batch.phone, lk.phone_hash, lead, acct)
@@ -334,6 +402,10 @@ def compute(
         name_incomparable=incomparable,
         name_exact=exact,
         name_sim=sim,
+        name_part=part,
+        name_one_word=one_word,
+        name_listed=listed,
+        name_cover=cover,
         acronym=acronym,
         name_generic=generic,
         legal_agree=legal_agree,
@@ -342,6 +414,7 @@ def compute(
         domain_family=dom_family,
         domain_brand=dom_brand,
         domain_conflict=dom_conflict,
+        domain_owners=owners,
         country_agree=country_agree,
         country_conflict=country_conflict,
         city_agree=city_agree,

@@ -114,7 +114,8 @@ def _scored_batch(
     ids = blocking.batch_ids(index, batch)
     lead_rows, name_rows, bits = blocking.candidates(index, batch, ids, config)
     feats = features.compute(index, batch, ids, lead_rows, name_rows, bits)
-    return feats, scoring.score(feats, config.weights)
+    group = index.lookups.group[feats.account]
+    return feats, scoring.score(feats, config.weights, group)
 
 
 def scored_batches(

@@ -195,10 +195,16 @@ class _Scored:
         won = decided.winner_pair[lead]
         acct = feats.account[won]
         confidence = decided.confidence[lead]
+        ambiguous = decided.ambiguous[lead]
+        # An ambiguous lead is worth a person's look when one of its rivals is likely right:
+        # two companies named alike each get about half the confidence.
+        reviewable = (confidence >= config.review_threshold) | (
+            ambiguous & (scores.alone[won] >= config.review_threshold)
+        )
         decision = np.where(
-            (confidence >= config.match_threshold) & ~decided.ambiguous[lead],
+            (confidence >= config.match_threshold) & ~ambiguous,
             "matched",
-            np.where(confidence >= config.review_threshold, "review", "unmatched"),
+            np.where(reviewable, "review", "unmatched"),
         )
         return cls(
             at=dict(zip(lead.tolist(), range(len(lead)))),
@@ -212,7 +218,7 @@ class _Scored:
             columns=field_columns(config.account_fields),
             parent_ids=d.account_id.take(lk.ultimate_row[acct]) if parents or not rows else [],
             found_by=[] if rows else [blocker_names(b) for b in feats.blockers[won].tolist()],
-            ambiguous=(decided.ambiguous[lead] & (confidence >= config.review_threshold)).tolist(),
+            ambiguous=(ambiguous & reviewable).tolist(),
             tie_broken=decided.tie_broken[lead].tolist(),
             alternatives=_Alternatives.of(index, feats, scores, decided, rows),
         )

@@ -1,10 +1,10 @@
 """Confidence: each comparison picks one level per pair; level weights add up to log2 odds.
 
-This is the Fellegi–Sunter model as splink uses it: a comparison is an ordered list of levels,
-the first whose condition holds applies, and its weight is ``log2(m / u)`` — how much likelier the
-observed agreement is among true pairs than among false ones. Summing weights assumes the
-comparisons are independent given match status; the levels are cut so that the strongest
-overlaps (exact name vs. very similar name) live inside one comparison rather than two.
+A comparison is an ordered list of levels, as in splink's Fellegi–Sunter models: the first
+whose condition holds applies. The weights are not each level's ``log2(m / u)`` fitted alone,
+though: they are fitted jointly (a logistic regression over the levels, kept monotone within
+each comparison: :mod:`leadmatch.quality.fitting`), so that overlapping signals (a name that
+is both very similar and fully covered) are not counted twice.
 """
 
 from __future__ import annotations
@@ -13,12 +13,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leadmatch._util.arrays import BoolArray, FloatArray, IntArray
+from leadmatch._util.arrays import BoolArray, FloatArray, IntArray, first_of_groups
 from leadmatch.config import LEVELS, Weights
 from leadmatch.match.features import Features
 
-#: Similarity cut-offs of the name comparison levels (see ``Weights.name``).
-NAME_CUTS = {"very_similar": 0.92, "similar": 0.82, "related": 0.65, "weak": 0.45}
+#: Similarity cut-offs of the name levels ``simNN`` (see ``Weights.name``), highest first.
+NAME_CUTS = {level: int(level[3:]) / 100 for level in LEVELS["name"] if level.startswith("sim")}
+#: The ``part`` level: a part of the lead's name this similar to the account's name.
+PART_CUT = 0.97
+#: Cut-offs of the ``name_at_domain`` levels, highest first.
+DOMAIN_NAME_CUTS = {"sim90": 0.9, "sim76": 0.76, "sim55": 0.55}
+#: Cut-offs of the ``name_cover`` levels, highest first.
+COVER_CUTS = {"all": 0.99, "cover90": 0.9, "cover75": 0.75, "cover50": 0.5}
+#: A name agrees (for the generic-name penalty) from this similarity or this cover up.
+AGREEING_SIM, AGREEING_COVER = 0.82, 0.9
+#: Accounts sharing the lead's exact domain: up to this many are ``few``, more are ``many``.
+FEW_OWNERS = 3
+
+
+#: Bits of lead over the best rival beyond which being further ahead says nothing more.
+GAP_CAP = 8.0
 
 
 @dataclass(frozen=True)
@@ -27,24 +41,45 @@ class Scores:
 
     levels: dict[str, IntArray]
     total: FloatArray
+    """The score the decision reads: ``raw`` plus ``Weights.gap`` times ``gap``."""
     probability: FloatArray
+    raw: FloatArray
+    """The prior plus the weight of each comparison's level."""
+    gap: FloatArray
+    """``raw`` minus the best ``raw`` of the lead's other company groups or the prior,
+    whichever is higher, within ±:data:`GAP_CAP`."""
+    alone: FloatArray
+    """The probability the pair would have without rivals: that the lead is this account or
+    one just like it (an ambiguous lead goes to review on it, not on ``probability``)."""
 
 
 def _conditions(f: Features) -> dict[str, list[BoolArray]]:
     """For each comparison, one condition per level of ``LEVELS`` but the last (the fallback)."""
-    sim = f.name_sim
-    agrees_by_name = f.name_exact | (sim >= NAME_CUTS["similar"])
+    sim, cover, owners = f.name_sim, f.name_cover, f.domain_owners
+    agrees_by_name = f.name_exact | (sim >= AGREEING_SIM) | (cover >= AGREEING_COVER)
+    # name and name_cover are neutral at the account's domain or its group's, and where one
+    # name is the other's acronym (it is not their similarity that speaks there); name is
+    # also neutral for a name written as a list none of whose parts is the account's.
+    by_domain = f.domain_exact | f.domain_family
+    elsewhere = f.name_missing | by_domain | f.acronym
+    unlisted = elsewhere | (f.name_listed & ~f.name_part)
+    part = f.name_part & (sim >= PART_CUT)
+    at_domain = ~by_domain | f.name_missing  # name_at_domain: neutral elsewhere
     return {
         "domain": [f.domain_exact, f.domain_family, f.domain_brand, f.domain_conflict],
-        "name": [
-            f.name_missing,
-            f.name_exact,
-            sim >= NAME_CUTS["very_similar"],
-            sim >= NAME_CUTS["similar"],
-            f.acronym,
-            sim >= NAME_CUTS["related"],
-            sim >= NAME_CUTS["weak"],
+        "domain_owners": [owners == 1, (owners > 1) & (owners <= FEW_OWNERS), owners > FEW_OWNERS],
+        "name": [unlisted, f.name_exact, part, *(sim >= cut for cut in NAME_CUTS.values())],
+        "name_cover": [
+            elsewhere,
+            f.name_one_word & (cover >= COVER_CUTS["all"]),
+            *(cover >= cut for cut in COVER_CUTS.values()),
         ],
+        "name_at_domain": [
+            at_domain,
+            f.name_exact,
+            *(sim >= cut for cut in DOMAIN_NAME_CUTS.values()),
+        ],
+        "acronym": [f.acronym],
         "name_generic": [agrees_by_name & f.name_generic],
         "legal_form": [f.legal_agree, f.legal_conflict],
         "country": [f.country_agree, f.country_conflict],
@@ -53,22 +88,79 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
     }
 
 
-def score(features: Features, weights: Weights) -> Scores:
-    """Levels, summed log2 weight and probability of every candidate pair."""
+def choose_levels(features: Features) -> dict[str, IntArray]:
+    """Per comparison, the level each pair falls in (an index into ``LEVELS[comparison]``)."""
     n = len(features.lead)
-    total = np.full(n, weights.prior, dtype=np.float64)
     levels: dict[str, IntArray] = {}
     for comparison, conditions in _conditions(features).items():
-        names = LEVELS[comparison]
         # The first condition that holds picks the level: assign from the last to the first.
-        chosen = np.full(n, len(names) - 1, dtype=np.int64)
+        chosen = np.full(n, len(LEVELS[comparison]) - 1, dtype=np.int64)
         for position in range(len(conditions) - 1, -1, -1):
             chosen[conditions[position]] = position
-        table: dict[str, float] = getattr(weights, comparison)
-        level_weights = np.array([table[level] for level in names], dtype=np.float64)
-        total += level_weights[chosen]
         levels[comparison] = chosen
-    return Scores(levels=levels, total=total, probability=probability(total, weights))
+    return levels
+
+
+def totals(levels: dict[str, IntArray], weights: Weights) -> FloatArray:
+    """The summed weight (prior included) of pairs in the given levels."""
+    n = len(next(iter(levels.values()))) if levels else 0
+    total = np.full(n, weights.prior, dtype=np.float64)
+    for comparison, names in LEVELS.items():
+        table: dict[str, float] = getattr(weights, comparison)
+        total += np.array([table[level] for level in names], dtype=np.float64)[levels[comparison]]
+    return total
+
+
+def rival_gap(lead: IntArray, group: IntArray, raw: FloatArray, floor: float) -> FloatArray:
+    """Per pair, how far its score is ahead of the best pair of the same lead in another
+    company group, or of ``floor`` (the prior: a pair without evidence) where that is higher;
+    clipped to ±:data:`GAP_CAP`.
+
+    The same name similarity means more in an index where nothing else comes close than in a
+    crowded one (a lead among 93 patent applicants, or among 20,000 universities half of
+    which are "University of ..."): the gap is what the user's own index says about it,
+    without labels."""
+    if len(lead) == 0:
+        return np.zeros(0)
+    order = np.lexsort((group, lead))
+    starts = first_of_groups(lead[order] * (int(group.max()) + 1) + group[order]).nonzero()[0]
+    run_of = np.empty(len(lead), dtype=np.int64)
+    run_of[order] = (
+        np.cumsum(first_of_groups(lead[order] * (int(group.max()) + 1) + group[order])) - 1
+    )
+    run_best = np.maximum.reduceat(raw[order], starts)
+    run_lead = lead[order][starts]
+    ranked = np.lexsort((-run_best, run_lead))  # per lead, its groups best first
+    first = first_of_groups(run_lead[ranked])
+    second = np.zeros(len(ranked), dtype=bool)
+    second[1:] = ~first[1:] & first[:-1]
+    n = int(lead.max()) + 1
+    top = np.full(n, -np.inf)
+    top[run_lead[ranked[first]]] = run_best[ranked[first]]
+    runner = np.full(n, -np.inf)
+    runner[run_lead[ranked[second]]] = run_best[ranked[second]]
+    top_run = np.full(n, -1, dtype=np.int64)
+    top_run[run_lead[ranked[first]]] = ranked[first]
+    rival = np.maximum(np.where(run_of == top_run[lead], runner[lead], top[lead]), floor)
+    return np.clip(raw - rival, -GAP_CAP, GAP_CAP)
+
+
+def score(features: Features, weights: Weights, group: IntArray) -> Scores:
+    """Levels, summed log2 weight and probability of every candidate pair (``group``: the
+    company group of each pair's account)."""
+    levels = choose_levels(features)
+    raw = totals(levels, weights)
+    gap = rival_gap(features.lead, group, raw, weights.prior)
+    total = raw + weights.gap * gap
+    alone = raw + weights.gap * np.clip(raw - weights.prior, -GAP_CAP, GAP_CAP)
+    return Scores(
+        levels=levels,
+        total=total,
+        probability=probability(total, weights),
+        raw=raw,
+        gap=gap,
+        alone=probability(alone, weights),
+    )
 
 
 def probability(total: FloatArray, weights: Weights) -> FloatArray:

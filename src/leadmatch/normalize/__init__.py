@@ -14,18 +14,26 @@ from leadmatch.normalize.domains import (
     parse_email,
     registered_domain,
 )
-from leadmatch.normalize.leads import LeadBatch, company_domains, prepare, prepare_columns
+from leadmatch.normalize.leads import (
+    MAX_LEAD_DOMAINS,
+    LeadBatch,
+    company_domains,
+    prepare,
+    prepare_columns,
+)
 from leadmatch.normalize.names import (
     NAME_NORMALIZER_VERSION,
     NameKey,
     common_words,
     is_lossy_script,
+    name_parts,
     normalize_name,
 )
 from leadmatch.normalize.places import normalize_city, normalize_country, phone_key
 from leadmatch.normalize.text import as_text, fold
 
 __all__ = [
+    "MAX_LEAD_DOMAINS",
     "NAME_NORMALIZER_VERSION",
     "DomainKey",
     "EmailKey",
@@ -41,6 +49,7 @@ __all__ = [
     "fold",
     "is_hosting_domain",
     "is_lossy_script",
+    "name_parts",
     "normalize_city",
     "normalize_country",
     "normalize_name",

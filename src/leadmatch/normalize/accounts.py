@@ -65,9 +65,9 @@ def prepare_account(record: Mapping[str, Any] | Account) -> PreparedAccount:
     own_words = {*name_words, "".join(name_words)}
     keys: list[DomainKey] = []
     for raw in (account.domain, *account.alias_domains):
-        key = domain_key(raw)
-        if key.domain and key not in keys and own_domain(key, own_words):
-            keys.append(key)
+        found = domain_key(raw)
+        if found.domain and own_domain(found, own_words):
+            keys.extend(key for key in found.variants() if key not in keys)
     names: list[NameRow] = []
     for k, raw in enumerate((account.name, *account.aliases)):
         name = normalize_name(raw) if k else primary

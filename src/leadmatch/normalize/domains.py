@@ -29,6 +29,7 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:(//)?")
 _DOTS = str.maketrans({"。": ".", "．": ".", "｡": "."})
 _HOST_CHARS = re.compile(r"^[a-z0-9\-._]+$")
 _ANGLE = re.compile(r"<([^<>]*)>")
+_WWW = re.compile(r"^www\d*(?:\.|$)")
 
 
 class DomainKey(NamedTuple):
@@ -38,6 +39,15 @@ class DomainKey(NamedTuple):
     """``acme.co.uk``; ``""`` when the input names no registrable domain."""
     brand: str
     """``acme``: the same brand across TLDs (acme.de, acme.fr)."""
+    host: str = ""
+    """The whole host where it is a subdomain of ``domain`` (``lpp.cnrs.fr``; ``www.`` and
+    ``www2.`` dropped), else ``""``: a lab or a country office has its own."""
+
+    def variants(self) -> tuple[DomainKey, ...]:
+        """The host (when there is one) as a key of its own, then the registered domain: the
+        most specific first."""
+        plain = DomainKey(self.domain, self.brand)
+        return (DomainKey(self.host, self.brand), plain) if self.host else (plain,)
 
 
 class EmailKey(NamedTuple):
@@ -51,6 +61,8 @@ class EmailKey(NamedTuple):
     kind: EmailKind
     role: bool
     """A shared mailbox (info@, sales@) rather than a person."""
+    host: str = ""
+    """The whole host where it is a subdomain of ``domain`` (see :attr:`DomainKey.host`)."""
 
 
 @cache
@@ -91,7 +103,9 @@ def _domain_of_folded(folded: str) -> DomainKey:
     parts = _extractor().extract_str(host)
     if not parts.domain or not parts.suffix:
         return DomainKey("", "")
-    return DomainKey(f"{parts.domain}.{parts.suffix}", parts.domain)
+    domain = f"{parts.domain}.{parts.suffix}"
+    sub = _WWW.sub("", parts.subdomain)
+    return DomainKey(domain, parts.domain, f"{sub}.{domain}" if sub else "")
 
 
 def domain_key(value: object) -> DomainKey:
@@ -136,7 +150,7 @@ def _email_of_folded(folded: str) -> EmailKey:
     kind = email_domain_kind(key.domain)
     base_local = local.split("+", 1)[0]
     return EmailKey(
-        key.domain, key.brand, local, kind, base_local in word_set("role_mailboxes.txt")
+        key.domain, key.brand, local, kind, base_local in word_set("role_mailboxes.txt"), key.host
     )
 
 

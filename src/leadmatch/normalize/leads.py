@@ -18,7 +18,7 @@ from leadmatch.normalize.domains import (
     is_hosting_domain,
     parse_email,
 )
-from leadmatch.normalize.names import NameKey, normalize_name
+from leadmatch.normalize.names import NameKey, name_parts, normalize_name
 from leadmatch.normalize.places import normalize_city, normalize_country, phone_key
 
 # What people type in a required "company" field when they have none to give.
@@ -57,6 +57,8 @@ class LeadBatch:
     tok_str: list[str]
     email: list[EmailKey]
     website: list[DomainKey]
+    parts: list[tuple[str, ...]]
+    """The name's parts when it is written as a list (``names.name_parts``), else ``()``."""
     company_domains: list[tuple[DomainKey, ...]]
     """Domains that may name the lead's company: corporate email domain, then website."""
     country: list[str]
@@ -74,17 +76,22 @@ def company_name(value: str | None) -> NameKey:
     return key
 
 
+#: Most company domains of one lead: its email's host and domain, its website's host and domain.
+MAX_LEAD_DOMAINS = 4
+
+
 def company_domains(email: EmailKey, website: DomainKey) -> tuple[DomainKey, ...]:
+    """Domains that may name the lead's company, the most telling first: the email's host
+    (a subdomain) and registered domain, then the website's."""
     found: list[DomainKey] = []
     if email.kind == "corporate":
-        found.append(DomainKey(email.domain, email.brand))
+        found.extend(DomainKey(email.domain, email.brand, email.host).variants())
     if (
         website.domain
         and email_domain_kind(website.domain) == "corporate"
         and not is_hosting_domain(website.domain)
-        and website not in found
     ):
-        found.append(website)
+        found.extend(key for key in website.variants() if key not in found)
     return tuple(found)
 
 
@@ -121,6 +128,7 @@ def prepare_columns(
         tok_str=[t for tokens in token_lists for t in tokens],
         email=emails,
         website=websites,
+        parts=_per_distinct(company, lambda c: name_parts(c) if c else ()),
         company_domains=[company_domains(e, w) for e, w in zip(emails, websites)],
         country=_per_distinct(column("country"), normalize_country),
         city=_per_distinct(column("city"), normalize_city),

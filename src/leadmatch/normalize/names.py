@@ -24,8 +24,9 @@ from anyascii import anyascii
 from leadmatch._util.resources import rows, word_set
 from leadmatch.normalize.text import fold
 
-#: Bump when a change to this module changes any key: saved indexes record it.
-NAME_NORMALIZER_VERSION = 1
+#: Bump when a change to the normalizers changes any key: saved indexes record it (2: an
+#: account's subdomain is a domain of its own).
+NAME_NORMALIZER_VERSION = 2
 
 # Everything that is neither a letter, a digit nor a combining mark separates tokens.
 _SEPARATOR = re.compile(r"[^\w]+|_")
@@ -202,6 +203,18 @@ def _trim_connectors(tokens: list[str]) -> list[str]:
     return tokens[start:end]
 
 
+@cache
+def _org_words() -> dict[str, str]:
+    return dict(rows("org_words.tsv"))  # type: ignore[arg-type]
+
+
+def _in_english(tokens: list[str]) -> list[str]:
+    """Words for kinds of organisation (universidad, Institut, hôpital...) as their English
+    word (``data/org_words.tsv``): names in two languages then share them."""
+    table = _org_words()
+    return [table.get(token, token) for token in tokens]
+
+
 def _expand(tokens: list[str]) -> list[str]:
     table = _abbreviations()
     out: list[str] = []
@@ -283,11 +296,13 @@ def _normalize_folded(folded: str) -> NameKey:
     if ascii_tokens is not tokens:  # transliteration can reveal a legal form: "ООО" -> "ooo"
         ascii_tokens, more = _clean_tokens(ascii_tokens)
         legal.extend(form for form in more if form not in legal)
+    acronym = _acronym(ascii_tokens)  # from the words as written: UNAM, not UNAM's English
+    ascii_tokens = _in_english(ascii_tokens)
     return NameKey(
         base=" ".join(tokens),
         ascii=" ".join(ascii_tokens),
         legal_form=" ".join(legal),
-        acronym=_acronym(ascii_tokens),
+        acronym=acronym,
         phonetic=" ".join(jellyfish.metaphone(t) for t in ascii_tokens if t.isalpha()),
     )
 
@@ -320,6 +335,32 @@ def common_words() -> frozenset[str]:
 def normalize_name(value: object) -> NameKey:
     """The keys of a company name; any input gives a result (``""`` fields when unusable)."""
     return _normalize_folded(fold(value))
+
+
+_PART_SEPARATOR = re.compile(r"[,;|]|\s[-–—]\s|\s{2,}")
+#: Most parts of one name compared on their own: an affiliation names a department, an
+#: institution, a city and a country; a hostile string, thousands of commas.
+MAX_NAME_PARTS = 8
+
+
+@lru_cache(maxsize=1 << 16)
+def name_parts(value: str) -> tuple[str, ...]:
+    """The parts of a name written as a list ("Dept. of Physics, Kyoto University, Kyoto,
+    Japan"), each normalized and without spaces (as names are compared whole), 4 characters or
+    longer; ``()`` for a name of one part. An account's name can then be found as one part of
+    an affiliation or a form's "company" field that adds a department or a site. Each two
+    neighbouring parts are also given joined."""
+    pieces = _PART_SEPARATOR.split(fold(value), MAX_NAME_PARTS * 4)
+    if len(pieces) < 2:
+        return ()
+    compacts = [_normalize_folded(p.strip()).ascii.replace(" ", "") for p in pieces]
+    compacts = [c for c in compacts if c][:MAX_NAME_PARTS]
+    if len(compacts) < 2:
+        return ()
+    # Two neighbours joined too: a name with a comma of its own ("University of California,
+    # Berkeley") is two parts of the list.
+    joined = [a + b for a, b in zip(compacts, compacts[1:])]
+    return tuple(dict.fromkeys(c for c in (*compacts, *joined) if len(c) >= 4))
 
 
 def legal_form_jurisdictions(legal_form: str) -> frozenset[str]:

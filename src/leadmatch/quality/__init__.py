@@ -6,11 +6,14 @@ from leadmatch.quality.evaluation import Evaluation, ReliabilityBin, evaluate, t
 from leadmatch.quality.fitting import (
     Fit,
     PairLevels,
+    Winners,
     calibration,
     fit,
+    fit_gap,
     fit_weights,
     fit_weights_em,
     pair_levels,
+    winner_scores,
 )
 
 __all__ = [
@@ -18,11 +21,14 @@ __all__ = [
     "Fit",
     "PairLevels",
     "ReliabilityBin",
+    "Winners",
     "calibration",
     "evaluate",
     "fit",
+    "fit_gap",
     "fit_weights",
     "fit_weights_em",
     "pair_levels",
     "truth_from_rows",
+    "winner_scores",
 ]

@@ -1,5 +1,6 @@
-"""Fitting the confidence model to a CRM's own history: weights from labelled leads (or, with
-none, from the expectation-maximization of Fellegi and Sunter), then a calibration of the
+"""Fitting the confidence model to a CRM's own history: weights from labelled leads (a
+logistic regression over the levels, monotone in each comparison: :mod:`regression`) or, with
+none, from the expectation-maximization of Fellegi and Sunter; then a calibration of the
 confidence on leads the weights were not fitted on. NumPy only.
 
 A lead with a known account (every CRM has leads converted by hand) labels its candidate
@@ -13,15 +14,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
 from leadmatch._util.arrays import BoolArray, FloatArray, IntArray
-from leadmatch.config import LEVELS, MatchConfig, Weights
+from leadmatch.config import LEVELS, NEUTRAL, RISING, MatchConfig, Weights
 from leadmatch.errors import ConfigError, InvalidInputError
-from leadmatch.match import Features, IndexView, match_records, resolve, scored_batches, view_of
+from leadmatch.match import (
+    Features,
+    IndexView,
+    match_records,
+    probability,
+    resolve,
+    scored_batches,
+    totals,
+    view_of,
+)
 from leadmatch.quality.evaluation import Evaluation, evaluate
+from leadmatch.quality.regression import isotonic, monotone_logistic, pack, unpack
 
 if TYPE_CHECKING:
     from leadmatch.index import AccountIndex
@@ -29,8 +40,8 @@ if TYPE_CHECKING:
 #: Added to every level's count among matches and among non-matches (a level never seen in
 #: one class must not get an infinite weight).
 SMOOTHING = 0.5
-#: Fitted weights are kept within this many bits of 0: no single level may decide alone
-#: against everything else.
+#: EM weights are kept within this many bits of 0: no single level may decide alone against
+#: everything else.
 MAX_WEIGHT = 12.0
 #: Most points of a calibration (neighbouring steps of the isotonic fit are merged beyond it).
 CALIBRATION_POINTS = 64
@@ -46,9 +57,24 @@ class PairLevels:
 
     levels: dict[str, IntArray]
     match: BoolArray
+    weight: FloatArray | None = None
+    """How much each pair counts (1 each when ``None``): sets of different sizes fitted together
+    can count alike."""
 
     def __len__(self) -> int:
         return len(self.match)
+
+    def weights(self) -> FloatArray:
+        return np.ones(len(self.match)) if self.weight is None else self.weight
+
+    @classmethod
+    def joined(cls, parts: Sequence[PairLevels]) -> PairLevels:
+        """The pairs of several sets (of several indexes) as one."""
+        return cls(
+            levels={c: np.concatenate([p.levels[c] for p in parts]) for c in LEVELS},
+            match=np.concatenate([p.match for p in parts]),
+            weight=np.concatenate([p.weights() for p in parts]),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,19 +82,41 @@ class Fit:
     """What :func:`fit` learned, and how the fitted model does on the held-apart leads."""
 
     config: MatchConfig
-    """The config given, with the fitted weights and calibration."""
-    before: Evaluation
-    """The config given, on the held-apart leads."""
-    after: Evaluation
-    """The fitted config, on the same leads."""
+    """The config given, with the fitted weights and calibration; or the config given itself
+    where the fitted one did worse on the held-apart leads (``kept``)."""
+    before: Evaluation | None
+    """The config given, on the held-apart leads (``None`` without labels)."""
+    after: Evaluation | None
+    """The fitted config, on the same leads (``None`` without labels)."""
     pairs: int
     """Candidate pairs the weights were fitted on."""
+    kept: bool = False
+    """The fitted weights did worse (F1 of ``matched``) than the config given on the
+    held-apart leads, so the config given was kept."""
+
+    def report(self) -> str:
+        """What the fit did, for a terminal: the figures before and after, or why there are
+        none."""
+        if self.before is None or self.after is None:
+            return f"fitted on {self.pairs:,} candidate pairs; no labels: fitted without evaluation"
+        lines = [
+            f"fitted on {self.pairs:,} candidate pairs; on the held-apart leads:",
+            f"before:\n{self.before.summary()}\n",
+            f"after:\n{self.after.summary()}\n",
+        ]
+        if self.kept:
+            lines.append(
+                "the fitted weights did worse than the config given: kept the config given"
+            )
+        return "\n".join(lines)
 
     def for_precision(self, target: float) -> MatchConfig:
         """The fitted config with the lowest ``match_threshold`` whose precision on the
         held-apart leads is at least ``target`` (the review threshold lowered with it if it
         would exceed it)."""
-        return _threshold_for(self.config, self.after, target)
+        if self.after is None:
+            raise InvalidInputError("no labelled leads: no threshold can be chosen for a precision")
+        return _threshold_for(self.config, self.after if not self.kept else self.before, target)  # type: ignore[arg-type]
 
 
 def pair_levels(
@@ -106,33 +154,62 @@ def _right(
     )
 
 
+def _positions() -> tuple[dict[str, list[int]], dict[str, int]]:
+    """``RISING`` and ``NEUTRAL`` as positions in each comparison's ``LEVELS``."""
+    rising = {c: [LEVELS[c].index(level) for level in RISING[c]] for c in LEVELS}
+    return rising, {c: LEVELS[c].index(NEUTRAL[c]) for c in LEVELS}
+
+
 def fit_weights(pairs: PairLevels, base: Weights | None = None) -> Weights:
-    """Fellegi–Sunter weights from labelled pairs: each level's ``log2(m / u)``, the prior the
-    log2 odds of a match among candidate pairs. ``base`` keeps what pairs cannot teach (its
-    calibration is dropped: it belongs to the old weights)."""
+    """Weights from labelled pairs: a logistic regression over the levels (log2 odds), every
+    neutral level at 0 and more agreement never weighing less (:mod:`regression`), started
+    from ``base`` (its calibration is dropped: it belongs to the old weights)."""
     if pairs.match.all() or not pairs.match.any():
         raise InvalidInputError(
             "fitting needs candidate pairs of both kinds: leads whose right account is among "
             "their candidates, and other candidates"
         )
-    m_weight = pairs.match.astype(np.float64)
-    return _weights(pairs, m_weight, 1.0 - m_weight, float(pairs.match.mean()), base)
+    base = base or Weights()
+    rising, neutral = _positions()
+    start = pack(base.prior, {c: getattr(base, c) for c in LEVELS}, LEVELS)
+    theta = monotone_logistic(
+        LEVELS,
+        pairs.levels,
+        pairs.match.astype(np.float64),
+        pairs.weights(),
+        rising,
+        neutral,
+        start,
+    )
+    prior, tables = unpack(theta, LEVELS)
+    return Weights(**{**base.model_dump(), **tables, "prior": prior, "calibration": ()})
+
+
+#: The comparisons EM refits: context that is independent of the name and the domain given
+#: whether a pair matches, and whose meaning varies most between CRMs (how often a country, a
+#: city, a phone or a legal form is filled in, and agrees). EM assumes the comparisons it fits
+#: are independent; the name and domain comparisons overlap, so they keep ``base``'s jointly
+#: fitted weights.
+EM_COMPARISONS = ("legal_form", "country", "city", "phone")
 
 
 def fit_weights_em(pairs: PairLevels, base: Weights | None = None, iterations: int = 50) -> Weights:
-    """Fellegi–Sunter weights without labels, by expectation-maximization over the candidate
-    pairs, started from ``base`` (a model that already tells matches from non-matches roughly:
-    EM refines it, it does not find the classes from nothing)."""
+    """Weights without labels, by the expectation-maximization of Fellegi and Sunter over the
+    candidate pairs, started from ``base``'s confidence. Only :data:`EM_COMPARISONS` move,
+    each to its ``log2(m / u)`` with its neutral level at 0 and more agreement never weighing
+    less; everything else (the prior, and the calibration) is ``base``'s. (Moving the prior to
+    the Fellegi–Sunter share of matches among candidate pairs lost half the recall on the ROR
+    set: the shipped prior belongs to a joint fit, not to independent comparisons.)"""
     base = base or Weights()
     if iterations < 1:
         raise ConfigError(f"EM needs at least one iteration, not {iterations}")
     if len(pairs) == 0:
         raise InvalidInputError("fitting needs candidate pairs")
-    posterior = 1.0 / (1.0 + np.exp2(-_totals(pairs, base)))  # plain Fellegi–Sunter
+    posterior = probability(totals(pairs.levels, base), base)
+    weights = base
     for _ in range(iterations):
-        share = float(posterior.mean())
-        weights = _weights(pairs, posterior, 1.0 - posterior, share, base)
-        updated = 1.0 / (1.0 + np.exp2(-_totals(pairs, weights)))
+        weights = _weights(pairs, posterior, 1.0 - posterior, base, EM_COMPARISONS)
+        updated = probability(totals(pairs.levels, weights), weights)
         if np.max(np.abs(updated - posterior)) < 1e-6:
             break
         posterior = updated
@@ -196,7 +273,7 @@ def _join(blocks: list[list[float]], k: int) -> None:
 def fit(
     index: AccountIndex,
     leads: Iterable[Mapping[str, Any]],
-    truth: Mapping[str, frozenset[str]],
+    truth: Mapping[str, frozenset[str]] | None = None,
     config: MatchConfig | None = None,
     *,
     method: Literal["labels", "em"] = "labels",
@@ -206,13 +283,13 @@ def fit(
 
     ``truth`` maps each lead id to its right account ids (empty: the lead belongs to no
     account); see :func:`leadmatch.truth_from_rows`. Leads are split by a hash of their id:
-    ``1 - holdout`` of them fit the weights (from the labels, or with ``method="em"`` without
-    them), the others calibrate the confidence. With no labels at all, weights alone come from
-    ``fit_weights_em(pair_levels(index, leads, {}, config))``, uncalibrated.
+    ``1 - holdout`` of them fit the weights, the others calibrate the confidence and measure
+    it. If the fitted config does worse than ``config`` on those leads (F1 of ``matched``),
+    ``config`` is kept (``Fit.kept``): labels never make matching worse than the defaults.
 
-    The returned :class:`Fit` reports the figures on the held-apart leads before and after
-    (they calibrate too: for figures on leads the fit never saw, evaluate the fitted config on
-    other leads).
+    ``method="em"`` fits without labels (``truth`` empty or ``None``): EM on every lead, with
+    ``config``'s calibration kept; nothing is measured (``Fit.before`` and ``Fit.after`` are
+    ``None``).
     """
     config = config or MatchConfig()
     view = view_of(index).with_config(config)  # one version of the accounts throughout
@@ -222,28 +299,62 @@ def fit(
     ids = [str(row.get("lead_id") or "") for row in rows]
     if any(not i for i in ids) or len(set(ids)) != len(ids):
         raise InvalidInputError("fitting needs a distinct lead_id on every lead")
+    if method == "em":
+        if truth and any(truth.values()):
+            raise InvalidInputError(
+                "method 'em' fits without labels and these leads have some: fit from them "
+                "with method 'labels', or give no truth"
+            )
+        return _fit_unlabelled(view, rows, config)
+    truth = truth or {}
     unknown = [i for i in ids if i not in truth]
-    if unknown:  # the calibration needs the labels of every held-apart lead, whatever the method
+    if unknown:  # the calibration needs the labels of every held-apart lead
         raise InvalidInputError(f"{len(unknown):,} leads have no truth (first: {unknown[0]!r})")
     held = [_held_apart(i, holdout) for i in ids]
     fitting = [row for row, h in zip(rows, held) if not h]
     checking = [row for row, h in zip(rows, held) if h]
     if not fitting or not checking:
         raise InvalidInputError("too few leads to fit on some and calibrate on the others")
+    return _fit_labelled(view, fitting, checking, truth, config)
 
+
+def _fit_labelled(
+    view: IndexView,
+    fitting: list[dict[str, Any]],
+    checking: list[dict[str, Any]],
+    truth: Mapping[str, frozenset[str]],
+    config: MatchConfig,
+) -> Fit:
     pairs = pair_levels(view, fitting, truth, config)
-    base = config.weights.model_copy(update={"calibration": ()})
-    weights = fit_weights(pairs, base) if method == "labels" else fit_weights_em(pairs, base)
+    weights = fit_weights(pairs, config.weights)
+    found = winner_scores(view, checking, truth, config.model_copy(update={"weights": weights}))
+    weights = weights.model_copy(update={"gap": fit_gap(found.raw, found.gap, found.right)})
+    found = winner_scores(view, checking, truth, config.model_copy(update={"weights": weights}))
+    weights = weights.model_copy(update={"calibration": calibration(found.total, found.right)})
     fitted = config.model_copy(update={"weights": weights})
-    total, right = _winners(view, checking, truth, fitted)
-    fitted = config.model_copy(
-        update={"weights": weights.model_copy(update={"calibration": calibration(total, right)})}
-    )
-    held_truth = {i: truth.get(i, frozenset()) for i, h in zip(ids, held) if h}
+    held_truth = {str(row["lead_id"]): truth[str(row["lead_id"])] for row in checking}
+    before = evaluate(_matches(view, checking, config), held_truth)
+    after = evaluate(_matches(view, checking, fitted), held_truth)
+    kept = after.f1 < before.f1
     return Fit(
-        config=MatchConfig.model_validate(fitted.model_dump()),
-        before=evaluate(_matches(view, checking, config), held_truth),
-        after=evaluate(_matches(view, checking, fitted), held_truth),
+        config=config if kept else MatchConfig.model_validate(fitted.model_dump()),
+        before=before,
+        after=after,
+        pairs=len(pairs),
+        kept=kept,
+    )
+
+
+def _fit_unlabelled(view: IndexView, rows: list[dict[str, Any]], config: MatchConfig) -> Fit:
+    """EM on every lead: the context weights move, the rest of ``config`` stays."""
+    pairs = pair_levels(view, rows, {}, config)
+    fitted = fit_weights_em(pairs, config.weights)
+    return Fit(
+        config=MatchConfig.model_validate(
+            config.model_copy(update={"weights": fitted}).model_dump()
+        ),
+        before=None,
+        after=None,
         pairs=len(pairs),
     )
 
@@ -258,49 +369,72 @@ def _weights(
     pairs: PairLevels,
     m_weight: FloatArray,
     u_weight: FloatArray,
-    share: float,
-    base: Weights | None,
+    base: Weights,
+    comparisons: tuple[str, ...],
 ) -> Weights:
+    """``base`` with each of ``comparisons`` at its levels' ``log2(m / u)``, moved so that the
+    neutral level weighs 0, then made monotone."""
+    rising, neutral = _positions()
     tables: dict[str, dict[str, float]] = {}
-    for comparison, names in LEVELS.items():
+    weight = pairs.weights()
+    for comparison in comparisons:
+        names = LEVELS[comparison]
         chosen = pairs.levels[comparison]
-        m = np.bincount(chosen, weights=m_weight, minlength=len(names)) + SMOOTHING
-        u = np.bincount(chosen, weights=u_weight, minlength=len(names)) + SMOOTHING
+        m = np.bincount(chosen, weights=m_weight * weight, minlength=len(names)) + SMOOTHING
+        u = np.bincount(chosen, weights=u_weight * weight, minlength=len(names)) + SMOOTHING
         ratio = np.log2((m / m.sum()) / (u / u.sum()))
+        ratio -= ratio[neutral[comparison]]
+        order = rising[comparison]
+        pinned = order.index(neutral[comparison]) if neutral[comparison] in order else None
+        ratio[order] = isotonic(ratio[order].tolist(), pinned)
         tables[comparison] = {
             name: round(float(np.clip(w, -MAX_WEIGHT, MAX_WEIGHT)), 4)
             for name, w in zip(names, ratio)
         }
-    share = min(max(share, 1e-6), 1 - 1e-6)
-    prior = round(float(np.log2(share / (1 - share))), 4)
-    values: dict[str, Any] = {**(base.model_dump() if base else {}), **tables, "prior": prior}
-    values["calibration"] = ()
-    return Weights(**values)
+    return Weights(**{**base.model_dump(), **tables})
 
 
-def _totals(pairs: PairLevels, weights: Weights) -> FloatArray:
-    total = np.full(len(pairs), weights.prior, dtype=np.float64)
-    for comparison, names in LEVELS.items():
-        table = getattr(weights, comparison)
-        total += np.array([table[n] for n in names], dtype=np.float64)[pairs.levels[comparison]]
-    return total
+class Winners(NamedTuple):
+    """Per lead with a candidate: its chosen pair's score (``Scores.total``), whether it is
+    right, and the parts of the score (``Scores.raw`` and ``Scores.gap``)."""
+
+    total: FloatArray
+    right: BoolArray
+    raw: FloatArray
+    gap: FloatArray
 
 
-def _winners(
-    index: IndexView,
+def winner_scores(
+    index: AccountIndex | IndexView,
     leads: list[dict[str, Any]],
     truth: Mapping[str, frozenset[str]],
     config: MatchConfig,
-) -> tuple[FloatArray, BoolArray]:
-    """The summed weight of each lead's chosen account, and whether it is right."""
-    totals: list[FloatArray] = []
-    rights: list[BoolArray] = []
-    for ids, feats, scores, n_leads in scored_batches(index, list(leads), config):
-        decided = resolve(index, feats, scores, n_leads, config)
+) -> Winners:
+    """The score of each lead's chosen account, and whether it is right."""
+    view = view_of(index)
+    parts: list[tuple[FloatArray, BoolArray, FloatArray, FloatArray]] = []
+    for ids, feats, scores, n_leads in scored_batches(view, list(leads), config):
+        decided = resolve(view, feats, scores, n_leads, config)
         pair = decided.winner_pair[decided.winner_pair >= 0]
-        totals.append(scores.total[pair])
-        rights.append(_right(index, truth, ids, feats, pair))
-    return np.concatenate(totals), np.concatenate(rights)
+        right = _right(view, truth, ids, feats, pair)
+        parts.append((scores.total[pair], right, scores.raw[pair], scores.gap[pair]))
+    if not parts:
+        return Winners(np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0))
+    return Winners(*(np.concatenate(column) for column in zip(*parts)))
+
+
+def fit_gap(raw: FloatArray, gap: FloatArray, right: BoolArray) -> float:
+    """``Weights.gap`` from leads' chosen pairs: a logistic regression of rightness on the raw
+    score and the gap, as the gap's coefficient over the score's (within ``[0, 4]``)."""
+    x = np.stack([np.ones(len(raw)), raw, gap], axis=1)
+    beta = np.zeros(3)
+    for _ in range(50):  # Newton's method with a small ridge: 3 parameters
+        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(3)
+        beta -= np.linalg.solve(hessian, x.T @ (p - right))
+    if beta[1] <= 0:
+        return 0.0
+    return round(float(np.clip(beta[2] / beta[1], 0.0, 4.0)), 4)
 
 
 def _matches(index: IndexView, leads: list[dict[str, Any]], config: MatchConfig) -> list[Any]:

@@ -139,10 +139,11 @@ class _Columns:
         self.city.append(city_key)
         self.phone.append(phone_key_)
         self.parents.append(parent_id)
-        new_ids = _interned((domain for domain, _ in keys), self.domain_vocab, self.domains)
-        for (_, brand), idx in zip(keys, new_ids):
+        # Keys are DomainKeys, or plain tuples in the same order from worker processes.
+        new_ids = _interned((key[0] for key in keys), self.domain_vocab, self.domains)
+        for key, idx in zip(keys, new_ids):
             if idx == len(self.brands):
-                self.brands.append(brand)
+                self.brands.append(key[1])
         self.domain_ids.extend(new_ids)
         self.domain_counts.append(len(new_ids))
         for raw, ascii_name, legal, acronym, lossy in names:

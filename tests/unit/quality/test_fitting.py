@@ -24,12 +24,12 @@ from leadmatch import (
     truth_from_rows,
 )
 from leadmatch.cli import main
-from leadmatch.config import LEVELS
+from leadmatch.config import LEVELS, NEUTRAL
 from leadmatch.io.columns import open_text, read_csv
 from leadmatch.match.scoring import probability
+from leadmatch.quality import fitting, regression
 from leadmatch.quality.fitting import (
     CALIBRATION_MIN_LEADS,
-    SMOOTHING,
     PairLevels,
     calibration,
     fit_weights,
@@ -41,23 +41,50 @@ CRMs = dict[str, tuple[AccountIndex, list[dict[str, str]]]]
 
 
 def _pairs(country: list[int], match: list[bool]) -> PairLevels:
-    """Pairs that differ only in the country comparison (every other comparison: level 0)."""
-    levels = {c: np.zeros(len(match), dtype=np.int64) for c in LEVELS}
+    """Pairs that differ only in the country comparison (every other one at its neutral level,
+    which weighs 0)."""
+    levels = {c: np.full(len(match), LEVELS[c].index(NEUTRAL[c]), dtype=np.int64) for c in LEVELS}
     levels["country"] = np.array(country, dtype=np.int64)
     return PairLevels(levels=levels, match=np.array(match, dtype=bool))
 
 
-def test_weights_from_labels_are_smoothed_log2_ratios() -> None:
-    # Matches: agree 8, unknown 2; non-matches: agree 2, conflict 6, unknown 2.
-    country = [0] * 8 + [2] * 2 + [0] * 2 + [1] * 6 + [2] * 2
-    pairs = _pairs(country, [True] * 10 + [False] * 10)
+AGREE, CONFLICT, UNKNOWN = 0, 1, 2  # LEVELS["country"]
+
+
+def test_weights_from_labels_are_the_logistic_fit_of_the_levels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One comparison, levels seen apart: the fit is each level's log2 odds, the prior that of
+    # the neutral level. unknown 20 right / 80 wrong: log2(1/4) = -2; agree 80 / 20: log2(4) =
+    # 2, a weight of 2 - (-2) = 4; conflict 5 / 95: log2(5/95) = -4.2479, a weight of -2.2479.
+    country = [UNKNOWN] * 100 + [AGREE] * 100 + [CONFLICT] * 100
+    match = [True] * 20 + [False] * 80 + [True] * 80 + [False] * 20 + [True] * 5 + [False] * 95
+    pairs = _pairs(country, match)
+    monkeypatch.setattr(regression, "RIDGE", 0.0)
     weights = fit_weights(pairs)
-    m = np.array([8, 0, 2]) + SMOOTHING
-    u = np.array([2, 6, 2]) + SMOOTHING
-    expected = np.log2((m / m.sum()) / (u / u.sum()))
-    assert [weights.country[k] for k in LEVELS["country"]] == pytest.approx(expected, abs=1e-4)
-    assert weights.prior == pytest.approx(0.0)  # half the pairs are matches
+    assert weights.prior == pytest.approx(-2.0, abs=1e-3)
+    assert weights.country["agree"] == pytest.approx(4.0, abs=1e-3)
+    assert weights.country["conflict"] == pytest.approx(-2.2479, abs=1e-3)
+    assert weights.country["unknown"] == 0.0
     assert weights.calibration == ()
+    assert weights.falling() == []
+    # The shipped ridge pulls weights a little towards 0, never past it.
+    monkeypatch.setattr(regression, "RIDGE", 1e-3)
+    shrunk = fit_weights(pairs)
+    assert 0.0 < shrunk.country["agree"] < 4.0 - 1e-3
+    assert -2.2479 + 1e-3 < shrunk.country["conflict"] < 0.0
+
+
+def test_more_agreement_never_weighs_less_after_a_fit() -> None:
+    # Here agreement is rarer among matches than unknown is (1 in 4 against 1 in 2): a free fit
+    # would weigh "agree" below "unknown". The fit pools the two, and "unknown" weighs 0.
+    country = [UNKNOWN] * 100 + [AGREE] * 100
+    match = [True] * 50 + [False] * 50 + [True] * 25 + [False] * 75
+    weights = fit_weights(_pairs(country, match))
+    assert weights.country["agree"] == pytest.approx(0.0, abs=1e-6)
+    assert weights.country["unknown"] == 0.0
+    # Both levels pooled: 75 right of 200, log2(75 / 125) = -0.737.
+    assert weights.prior == pytest.approx(-0.737, abs=0.02)
 
 
 def test_weights_need_both_kinds_of_pair() -> None:
@@ -71,18 +98,44 @@ def test_em_recovers_the_weights_that_generated_the_pairs() -> None:
     match = rng.random(n) < share
     m = {"country": [0.85, 0.05, 0.10], "legal_form": [0.6, 0.1, 0.3], "city": [0.7, 0.3]}
     u = {"country": [0.25, 0.55, 0.20], "legal_form": [0.15, 0.45, 0.40], "city": [0.05, 0.95]}
-    levels = {c: np.zeros(n, dtype=np.int64) for c in LEVELS}
+    levels = {c: np.full(n, LEVELS[c].index(NEUTRAL[c]), dtype=np.int64) for c in LEVELS}
     for comparison in m:
         for rows, table in ((match, m), (~match, u)):
             levels[comparison][rows] = rng.choice(
                 len(table[comparison]), size=int(rows.sum()), p=table[comparison]
             )
-    start = Weights(country={"agree": 1.0, "conflict": -1.0, "unknown": 0.0})
+    # EM keeps the prior it is given: here the one that generated the pairs, log2(0.2 / 0.8)
+    # plus the neutral levels' log2(m / u): -2 - 1 - 0.415 - 1.663.
+    start = Weights(
+        prior=-5.078,
+        country={"agree": 1.0, "conflict": -1.0, "unknown": 0.0},
+        legal_form={"agree": 1.0, "conflict": -1.0, "unknown": 0.0},
+        city={"agree": 1.0, "unknown": 0.0},
+        calibration=(),
+    )
     fitted = fit_weights_em(PairLevels(levels, match), start, iterations=200)
-    for comparison in m:
-        true = np.log2(np.array(m[comparison]) / np.array(u[comparison]))
+    # log2(m / u), moved so that the neutral level (the last) weighs 0:
+    expected = {
+        "country": [2.7655, -2.4594, 0.0],  # log2(.85/.25) + 1, log2(.05/.55) + 1, 0
+        "legal_form": [2.415, -1.7549, 0.0],
+        "city": [5.4696, 0.0],
+    }
+    for comparison, weights in expected.items():
         got = [getattr(fitted, comparison)[k] for k in LEVELS[comparison]]
-        assert got == pytest.approx(true, abs=0.35), comparison
+        assert got == pytest.approx(weights, abs=0.35), comparison
+    assert fitted.prior == start.prior
+    assert fitted.falling() == []
+
+
+def test_em_keeps_neutral_levels_at_0_and_agreement_rising_on_any_pairs() -> None:
+    # Pairs where EM alone would read a conflict as evidence (as it did when it was given an
+    # empty truth): conflicts among the pairs its start calls likely.
+    rng = np.random.default_rng(5)
+    n = 5_000
+    levels = {c: rng.integers(0, len(LEVELS[c]), size=n) for c in LEVELS}
+    fitted = fit_weights_em(PairLevels(levels, np.zeros(n, dtype=bool)), Weights(), iterations=30)
+    assert fitted.falling() == []
+    assert all(getattr(fitted, c)[NEUTRAL[c]] == 0.0 for c in LEVELS)
 
 
 def _slow_isotonic(x: list[float], y: list[float]) -> list[tuple[list[float], float]]:
@@ -221,3 +274,65 @@ def test_a_holdout_of_everything_is_a_config_error(crms: CRMs) -> None:
 def test_em_needs_an_iteration() -> None:
     with pytest.raises(ConfigError):
         fit_weights_em(_pairs([0, 1], [True, False]), iterations=0)
+
+
+def test_em_fits_leads_without_labels_and_measures_nothing(crms: CRMs) -> None:
+    index, leads = crms["fit"]
+    unlabelled = [{k: v for k, v in lead.items() if k != "true_account_id"} for lead in leads]
+    result = fit(index, unlabelled, None, method="em")
+    assert result.before is None and result.after is None
+    assert result.report().endswith("no labels: fitted without evaluation")
+    weights = result.config.weights
+    assert weights.falling() == []
+    assert weights.calibration == MatchConfig().weights.calibration  # kept: no labels to refit
+    assert weights.domain["conflict"] <= 0.0 <= weights.domain["exact"]
+    truth = truth_from_rows(leads)
+    default = evaluate(index.match_many(leads), truth)
+    refitted = evaluate(index.with_config(result.config).match_many(leads), truth)
+    assert refitted.f1 >= default.f1 - 0.02
+
+
+def test_em_refuses_leads_that_have_labels(crms: CRMs) -> None:
+    index, leads = crms["fit"]
+    with pytest.raises(InvalidInputError, match="method 'labels'"):
+        fit(index, leads, truth_from_rows(leads), method="em")
+
+
+def test_a_fit_that_does_worse_keeps_the_config_given(
+    crms: CRMs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, leads = crms["fit"]
+    # Weights that read every agreement as evidence against: they must lose on the held-apart
+    # leads, and the config given must come back.
+    inverted = Weights(name={level: -w for level, w in Weights().name.items()})
+    monkeypatch.setattr(fitting, "fit_weights", lambda pairs, base: inverted)
+    given = MatchConfig(match_threshold=0.95)
+    result = fit(index, leads, truth_from_rows(leads), given)
+    assert result.kept
+    assert result.config == given
+    assert result.after is not None and result.before is not None
+    assert result.after.f1 < result.before.f1
+    assert "kept the config given" in result.report()
+
+
+def test_the_cli_fits_by_em_from_a_leads_file_without_labels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "crm"
+    _synthetic(folder, 23)
+    with (folder / "leads.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    plain = tmp_path / "leads.csv"
+    with plain.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, [k for k in rows[0] if k != "true_account_id"],
+                                extrasaction="ignore")  # fmt: skip
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "em.json"
+    argv = ["fit", "--accounts", str(folder / "accounts.csv"), "--leads", str(plain),
+            "--out", str(out), "--method", "em"]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "no labels: fitted without evaluation" in printed
+    assert "precision" not in printed and "F1" not in printed
+    assert MatchConfig.from_json(out).weights.falling() == []
