@@ -200,7 +200,7 @@ def pair_total(
         levels["name_cover"] = "one_word"
     else:
         levels["name_cover"] = _cut(cover, COVER_CUTS, "less")
-    if not by_domain or missing:
+    if not by_domain or missing or acronym:
         levels["name_at_domain"] = "missing"
     else:
         levels["name_at_domain"] = "exact" if exact else _cut(sim, DOMAIN_NAME_CUTS, "different")

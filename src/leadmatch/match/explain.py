@@ -61,7 +61,8 @@ def _domain_detail(
 ) -> str:
     keys = batch.company_domains[lead]
     email = batch.email[lead]
-    source = {k.domain: ("email domain" if k.domain == email.domain else "website") for k in keys}
+    from_email = {email.domain, email.host} - {""}
+    source = {k.domain: ("email domain" if k.domain in from_email else "website") for k in keys}
     if level == "exact":
         hit = next((k.domain for k in keys if k.domain in own), keys[0].domain if keys else "")
         which = "primary" if own and own[0] == hit else "alias"

@@ -64,7 +64,7 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
     elsewhere = f.name_missing | by_domain | f.acronym
     unlisted = elsewhere | (f.name_listed & ~f.name_part)
     part = f.name_part & (sim >= PART_CUT)
-    at_domain = ~by_domain | f.name_missing  # name_at_domain: neutral elsewhere
+    at_domain = ~by_domain | f.name_missing | f.acronym  # name_at_domain: neutral elsewhere
     return {
         "domain": [f.domain_exact, f.domain_family, f.domain_brand, f.domain_conflict],
         "domain_owners": [owners == 1, (owners > 1) & (owners <= FEW_OWNERS), owners > FEW_OWNERS],
