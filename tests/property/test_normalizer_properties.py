@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from leadmatch.normalize import (
     domain_key,
     fold,
+    name_parts,
     normalize_city,
     normalize_country,
     normalize_name,
@@ -15,7 +16,7 @@ from leadmatch.normalize import (
     phone_key,
     registered_domain,
 )
-from leadmatch.normalize.names import _tokens
+from leadmatch.normalize.names import MAX_NAME_PARTS, _tokens
 
 # Text from every script, with control characters, marks and odd spacing.
 any_text = st.text(st.characters(codec="utf-8"), max_size=80)
@@ -95,3 +96,24 @@ def test_country_and_city_keys_are_idempotent(raw: str) -> None:
     assert code == "" or normalize_country(code) == code
     city = normalize_city(raw)
     assert normalize_city(city) == city
+
+
+@given(st.one_of(any_text, st.lists(company_names, max_size=12).map(", ".join)))
+def test_name_parts_are_compact_distinct_and_bounded(value: str) -> None:
+    parts = name_parts(value)
+    assert len(parts) == len(set(parts))
+    assert all(len(p) >= 4 and " " not in p for p in parts)
+    # At most MAX_NAME_PARTS parts and each pair of neighbours joined.
+    assert len(parts) <= 2 * MAX_NAME_PARTS - 1
+    assert name_parts(value) == parts  # the same answer every time (it is cached)
+
+
+@given(st.lists(st.from_regex(r"[A-Z][a-z]{3,9}( [A-Z][a-z]{3,9})?", fullmatch=True),
+                min_size=2, max_size=MAX_NAME_PARTS))  # fmt: skip
+def test_each_part_of_a_list_is_found_as_its_name_would_be(names: list[str]) -> None:
+    parts = name_parts(", ".join(names))
+    for name in names:
+        compact = normalize_name(name).ascii.replace(" ", "")
+        if len(compact) >= 4:
+            assert compact in parts, (name, parts)
+    assert name_parts(names[0]) == ()  # one part: not a list

@@ -388,7 +388,7 @@ def _weights(
         pinned = order.index(neutral[comparison]) if neutral[comparison] in order else None
         ratio[order] = isotonic(ratio[order].tolist(), pinned)
         tables[comparison] = {
-            name: round(float(np.clip(w, -MAX_WEIGHT, MAX_WEIGHT)), 4)
+            name: round(float(np.clip(w, -MAX_WEIGHT, MAX_WEIGHT)), 4) + 0.0  # never -0.0
             for name, w in zip(names, ratio)
         }
     return Weights(**{**base.model_dump(), **tables})

@@ -133,7 +133,7 @@ def unpack(
     layout = _Layout(levels)
     tables = {
         name: {
-            level: round(float(theta[layout.start[name] + k]), 4)
+            level: round(float(theta[layout.start[name] + k]), 4) + 0.0  # never -0.0
             for k, level in enumerate(levels[name])
         }
         for name in layout.names
