@@ -86,7 +86,10 @@ def main() -> None:
             )
         weights = fit_weights(PairLevels.joined(parts), config.weights)
         found = winners(data, indexes, config.model_copy(update={"weights": weights}))
-        weights = weights.model_copy(update={"gap": fit_gap(found.raw, found.gap, found.right)})
+        gap = fit_gap(found.raw, found.gap, found.right)
+        if gap is None:
+            raise SystemExit("the calibration leads cannot tell the gap's weight")
+        weights = weights.model_copy(update={"gap": gap})
         found = winners(data, indexes, config.model_copy(update={"weights": weights}))
     final = Weights(
         **{**weights.model_dump(), "calibration": calibration(found.total, found.right)}

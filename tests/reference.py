@@ -26,6 +26,7 @@ from leadmatch.match.scoring import (
 from leadmatch.normalize import (
     domain_key,
     is_hosting_domain,
+    is_list,
     name_parts,
     normalize_city,
     normalize_country,
@@ -173,7 +174,7 @@ def pair_total(
     whole = max(soft, compact if long_enough and compact >= COMPACT_THRESHOLD else 0.0)
     parts = name_parts(lead.company or "") if lead.company else ()
     part = max((fuzz.ratio(p, ac) / 100.0 for p in parts), default=0.0)
-    part = part if long_enough and part >= COMPACT_THRESHOLD else 0.0
+    part = part if (long_enough and part >= COMPACT_THRESHOLD) or part >= 1.0 else 0.0
     from_part = not exact and part > whole
     sim = 1.0 if exact else max(whole, part)
     cover = _cover(index, lead_tokens, name_tokens) if lc else 0.0
@@ -184,8 +185,8 @@ def pair_total(
     missing = not lc or (not exact and is_lossy_script(ln.base) != is_lossy_script(an.base))
     by_domain = domain in ("exact", "family")
     elsewhere = missing or by_domain or acronym
-    listed = (lead.company or "").count(",") + (lead.company or "").count(";") >= 2
-    if elsewhere or (listed and not from_part):
+    listed = bool(lead.company) and is_list(lead.company or "")
+    if elsewhere or (listed and not from_part and not exact):
         levels["name"] = "missing"
     elif exact:
         levels["name"] = "exact"

@@ -98,7 +98,8 @@ class Weights(_Frozen):
     """Log2 Bayes factors of each comparison level: the confidence model.
 
     The score of a (lead, account) pair is ``prior`` plus the weight of the level each
-    comparison picks; ``calibration`` maps it to the confidence reported (without one,
+    comparison picks, plus ``gap`` times how far the pair leads its best rival;
+    ``calibration`` maps it to the confidence reported (without one,
     ``1 / (1 + 2 ** -score)``). A weight of +3 makes the pair 8 times likelier the same
     company; -3, 8 times less likely. The shipped weights were fitted jointly (a logistic
     regression, monotone in each comparison) on real and synthetic labelled leads, see
@@ -203,8 +204,10 @@ class MatchConfig(_Frozen):
     review_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
     """Confidence at or above which the decision is ``review`` (else ``unmatched``)."""
     tie_margin: float = Field(default=2.0, ge=0.0, le=64.0)
-    """Accounts within this many bits (log2 odds) of the best are weighed by the tie-break rule;
-    another company within it makes the lead ambiguous (``review``)."""
+    """Accounts within this many bits of the best score are weighed by the tie-break rule;
+    another company within it makes the lead ambiguous (``review``). The score includes the
+    gap term (``Weights.gap``), which multiplies a difference between two companies by
+    ``1 + 2 * gap``: at the shipped gap, 2 bits of score are under half a bit of evidence."""
     max_candidates: int = Field(default=20, ge=1, le=10_000)
     """Name candidates kept per lead after blocking (domain candidates are always kept)."""
     max_block_size: int = Field(default=1_000, ge=1)

@@ -46,9 +46,12 @@ def test_a_shared_config_cannot_be_changed_in_place() -> None:
 def test_weights_change_the_confidence() -> None:
     accounts = [{"account_id": "A1", "name": "Nordic Timber AB"}]
     lead = {"company": "Nordic Timber", "email": "x@gmail.com"}
-    default = AccountIndex.build(accounts).match(lead)
-    doubtful = AccountIndex.build(accounts, MatchConfig(weights=Weights(prior=-9.0))).match(lead)
-    assert doubtful.confidence < default.confidence
+    # Without a calibration (flat at the top) or a gap term the confidence is the
+    # Fellegi-Sunter probability of the score, so any change of weight shows.
+    plain = MatchConfig(weights=Weights(calibration=(), gap=0.0))
+    doubtful = MatchConfig(weights=Weights(prior=-9.0, calibration=(), gap=0.0))
+    default = AccountIndex.build(accounts, plain).match(lead)
+    assert AccountIndex.build(accounts, doubtful).match(lead).confidence < default.confidence
 
 
 def test_cli_reports_a_bad_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import fnmatch
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -24,7 +23,18 @@ def test_every_data_file_is_package_data() -> None:
         p.relative_to(PACKAGE).as_posix() for p in (PACKAGE / "data").rglob("*") if p.is_file()
     ]
     assert files, "no data files found"
-    left_out = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in patterns)]
+    left_out = [f for f in files if not _carried(f, patterns)]
     assert left_out == [], "data files a wheel would not carry: add them to package-data"
-    # The check itself: a file no pattern covers is reported.
-    assert not any(fnmatch.fnmatch("data/weights.parquet", pattern) for pattern in patterns)
+    # The check itself: a file no pattern covers is reported, and "*" stops at a "/" as in
+    # setuptools' globs.
+    assert not _carried("data/weights.parquet", patterns)
+    assert not _carried("data/sub/words.txt", ["data/*.txt"])
+    assert _carried("data/words.txt", ["data/*.txt"])
+
+
+def _carried(path: str, patterns: list[str]) -> bool:
+    return any(
+        PurePosixPath(path).match(p)
+        and len(PurePosixPath(p).parts) == len(PurePosixPath(path).parts)
+        for p in patterns
+    )

@@ -20,7 +20,7 @@ import numpy as np
 
 from leadmatch._util.arrays import FloatArray, IntArray, connected_components
 from leadmatch.config import MatchConfig
-from leadmatch.match import IndexView, probability, rival_gap, scored_batches
+from leadmatch.match import IndexView, scored_batches
 from leadmatch.models import Match
 from leadmatch.normalize import as_text, company_domains, domain_key, normalize_country, parse_email
 from leadmatch.tables import Tables, build_data, derive
@@ -129,11 +129,9 @@ def _same_company_pairs(
         lead_rows = np.array([row_of[ids[int(k)]] for k in feats.lead.tolist()], dtype=np.int64)
         agree = ~feats.country_conflict & ~feats.legal_conflict  # where both are known
         other = feats.account != lead_rows
-        # Each pair on its own evidence, as if it had no rival (``Weights.gap``): whether two
+        # Each pair on its own evidence, as if it had no rival (``Scores.alone``): whether two
         # leads are one company does not depend on which other leads are like them.
-        alone = np.arange(len(feats.lead), dtype=np.int64)
-        gap = rival_gap(alone, alone, scores.raw, plain.weights.prior)
-        confidence = probability(scores.raw + plain.weights.gap * gap, plain.weights)
+        confidence = scores.alone
         keep = (confidence >= cut) & other & agree
         left.append(lead_rows[keep])
         right.append(feats.account[keep])

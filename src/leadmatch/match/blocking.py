@@ -545,9 +545,11 @@ def _best_first(
 
 
 def _key_candidates(index: IndexView, batch: LeadBatch) -> list[tuple[IntArray, IntArray, int]]:
-    """Exact compact-name and acronym look-ups."""
+    """Exact compact-name look-ups (of the whole name and of each part of a name written as a
+    list) and acronym look-ups."""
     lk = index.lookups
-    rows = np.arange(len(batch), dtype=np.int64)
+    n = len(batch)
+    rows = np.arange(n, dtype=np.int64)
     compact = [
         key.ascii.replace(" ", "") if ok else "" for key, ok in zip(batch.name, batch.usable)
     ]
@@ -555,19 +557,27 @@ def _key_candidates(index: IndexView, batch: LeadBatch) -> list[tuple[IntArray, 
     acronym = [
         key.acronym if len(key.acronym) >= 3 and c else "" for key, c in zip(batch.name, compact)
     ]
+    parts = [p if ok else () for p, ok in zip(batch.parts, batch.usable)]
+    part_rows = rows.repeat([len(p) for p in parts])
     cap = MAX_FAMILY_ACCOUNTS
-    # Compact names and acronyms read the same table: one look-up, lead rows of the acronyms
-    # shifted by len(batch) (the found pairs come back in input order, so they split there).
-    both_leads, both_names = lk.exact_table.gather(
-        np.concatenate([rows, rows + len(batch)]), hash_keys(compact + acronym), cap
+    # Compact names, acronyms and parts read the same table: one look-up, lead rows shifted
+    # by n per kind (the found pairs come back in input order, so they split there).
+    found_leads, found_names = lk.exact_table.gather(
+        np.concatenate([rows, rows + n, part_rows + 2 * n]),
+        hash_keys(compact + acronym + [q for p in parts for q in p]),
+        cap,
     )
-    cut = int(both_leads.searchsorted(len(batch)))
+    cut, parts_at = (int(x) for x in found_leads.searchsorted([n, 2 * n]))
     word_leads, word_names = lk.acronym_table.gather(rows, hash_keys(word), cap)
     return [
-        (both_leads[:cut], both_names[:cut], _BIT["exact"]),
         (
-            np.concatenate([word_leads, both_leads[cut:] - len(batch)]),
-            np.concatenate([word_names, both_names[cut:]]),
+            np.concatenate([found_leads[:cut], found_leads[parts_at:] - 2 * n]),
+            np.concatenate([found_names[:cut], found_names[parts_at:]]),
+            _BIT["exact"],
+        ),
+        (
+            np.concatenate([word_leads, found_leads[cut:parts_at] - n]),
+            np.concatenate([word_names, found_names[cut:parts_at]]),
             _BIT["acronym"],
         ),
     ]

@@ -65,8 +65,13 @@ def _domain_detail(
     source = {k.domain: ("email domain" if k.domain in from_email else "website") for k in keys}
     if level == "exact":
         hit = next((k.domain for k in keys if k.domain in own), keys[0].domain if keys else "")
-        which = "primary" if own and own[0] == hit else "alias"
-        return f"{source.get(hit, 'domain')} {hit} = account's {which} domain"
+        if own and own[0] == hit:
+            which = "primary domain"
+        elif own and own[0].endswith("." + hit):
+            which = "primary domain's registered domain"  # lpp.cnrs.fr's cnrs.fr
+        else:
+            which = "alias domain"
+        return f"{source.get(hit, 'domain')} {hit} = account's {which}"
     if level == "family":
         hit = next((k.domain for k in keys if _in_group(index, k.domain, acct)), "")
         return f"{source.get(hit, 'domain')} {hit} belongs to the same company group"
@@ -113,11 +118,8 @@ def _other_detail(
     lead = int(f.lead[k])
     sign = "=" if level == "agree" else "≠"
     if comparison == "domain_owners":
-        return (
-            f"the lead's domain is shared by {int(f.domain_owners[k])} accounts"
-            if level != "one"
-            else "no other account has the lead's domain"
-        )
+        owners = int(f.domain_owners[k])
+        return f"the lead's domain has {owners} owner{'s' if owners > 1 else ''} among the accounts"
     if comparison == "name_cover":
         share = round(float(f.name_cover[k]) * 100)
         return f"the lead's name holds {share}% of the account name's weight"

@@ -58,8 +58,8 @@ class Features:
     name_one_word: BoolArray
     """The account's name is one word: that a lead's words hold it says little."""
     name_listed: BoolArray
-    """The lead's name is written as a list of three parts or more (an affiliation:
-    department, institution, city, country), so its similarity as a whole says little."""
+    """The lead's name is written as a list of three parts or more (``normalize.is_list``: an
+    affiliation), so its similarity as a whole says little."""
     name_cover: FloatArray
     """Share of the account name's weight that the lead's words hold (typos allowed): 1 when
     the lead adds words ("Kyoto University Hospital, Dept. of ..." for "Kyoto University")."""
@@ -316,11 +316,6 @@ def _acronym(
     return acronym
 
 
-def _is_list(company: str) -> bool:
-    """A name written as a list of three parts or more: "Dept. of X, Univ. of Y, City"."""
-    return company.count(",") + company.count(";") >= 2
-
-
 def _part_similarity(
     index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArray
 ) -> FloatArray:
@@ -356,7 +351,9 @@ def _name_features(
     long_enough = lk.name_compact_len[name_row] >= 6
     whole = np.maximum(soft, np.where(long_enough & (compact >= COMPACT_THRESHOLD), compact, 0.0))
     part = _part_similarity(index, batch, lead, name_row)
-    part = np.where(long_enough & (part >= COMPACT_THRESHOLD), part, 0.0)
+    # A part the account's name equals counts whatever its length ("Acme" in "Acme, Berlin,
+    # Germany"); a near one from 6 characters, as whole names.
+    part = np.where((long_enough & (part >= COMPACT_THRESHOLD)) | (part >= 1.0), part, 0.0)
     from_part = ~exact & (part > whole)
     sim = np.where(exact, 1.0, np.maximum(whole, part))
     lead_lossy = np.array([is_lossy_script(k.base) for k in batch.name], dtype=bool)[lead]
@@ -380,7 +377,7 @@ def compute(
     missing, incomparable, exact, sim, part, acronym, cover = _name_features(
         index, batch, ids, lead, name_row
     )
-    listed = np.array([_is_list(c) for c in batch.company], dtype=bool)[lead]
+    listed = np.array(batch.listed, dtype=bool)[lead]
     ptr = index.data.name_tok_ptr
     one_word = (ptr[name_row + 1] - ptr[name_row]) == 1
     generic = lk.name_generic[name_row]

@@ -62,7 +62,7 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
     # also neutral for a name written as a list none of whose parts is the account's.
     by_domain = f.domain_exact | f.domain_family
     elsewhere = f.name_missing | by_domain | f.acronym
-    unlisted = elsewhere | (f.name_listed & ~f.name_part)
+    unlisted = elsewhere | (f.name_listed & ~f.name_part & ~f.name_exact)
     part = f.name_part & (sim >= PART_CUT)
     at_domain = ~by_domain | f.name_missing | f.acronym  # name_at_domain: neutral elsewhere
     return {

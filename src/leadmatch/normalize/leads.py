@@ -18,7 +18,7 @@ from leadmatch.normalize.domains import (
     is_hosting_domain,
     parse_email,
 )
-from leadmatch.normalize.names import NameKey, name_parts, normalize_name
+from leadmatch.normalize.names import NameKey, is_list, name_parts, normalize_name
 from leadmatch.normalize.places import normalize_city, normalize_country, phone_key
 
 # What people type in a required "company" field when they have none to give.
@@ -59,6 +59,8 @@ class LeadBatch:
     website: list[DomainKey]
     parts: list[tuple[str, ...]]
     """The name's parts when it is written as a list (``names.name_parts``), else ``()``."""
+    listed: list[bool]
+    """The name is a list of three parts or more (``names.is_list``)."""
     company_domains: list[tuple[DomainKey, ...]]
     """Domains that may name the lead's company: corporate email domain, then website."""
     country: list[str]
@@ -129,6 +131,7 @@ def prepare_columns(
         email=emails,
         website=websites,
         parts=_per_distinct(company, lambda c: name_parts(c) if c else ()),
+        listed=_per_distinct(company, lambda c: is_list(c) if c else False),
         company_domains=[company_domains(e, w) for e, w in zip(emails, websites)],
         country=_per_distinct(column("country"), normalize_country),
         city=_per_distinct(column("city"), normalize_city),

@@ -337,30 +337,43 @@ def normalize_name(value: object) -> NameKey:
     return _normalize_folded(fold(value))
 
 
-_PART_SEPARATOR = re.compile(r"[,;|]|\s[-–—]\s|\s{2,}")
+_PART_SEPARATOR = re.compile(r"[,;|]|\s[-–—]\s")
 #: Most parts of one name compared on their own: an affiliation names a department, an
 #: institution, a city and a country; a hostile string, thousands of commas.
 MAX_NAME_PARTS = 8
 
 
 @lru_cache(maxsize=1 << 16)
+def _part_keys(value: str) -> tuple[str, ...]:
+    """The non-empty parts of a name written as a list, each normalized without spaces."""
+    pieces = _PART_SEPARATOR.split(fold(value), MAX_NAME_PARTS * 4)
+    if len(pieces) < 2:
+        return ()
+    compacts = (_normalize_folded(piece.strip()).ascii.replace(" ", "") for piece in pieces)
+    return tuple(c for c in compacts if c)[:MAX_NAME_PARTS]
+
+
 def name_parts(value: str) -> tuple[str, ...]:
     """The parts of a name written as a list ("Dept. of Physics, Kyoto University, Kyoto,
     Japan"), each normalized and without spaces (as names are compared whole), 4 characters or
     longer; ``()`` for a name of one part. An account's name can then be found as one part of
     an affiliation or a form's "company" field that adds a department or a site. Each two
     neighbouring parts are also given joined."""
-    pieces = _PART_SEPARATOR.split(fold(value), MAX_NAME_PARTS * 4)
-    if len(pieces) < 2:
-        return ()
-    compacts = [_normalize_folded(p.strip()).ascii.replace(" ", "") for p in pieces]
-    compacts = [c for c in compacts if c][:MAX_NAME_PARTS]
+    compacts = _part_keys(value)
     if len(compacts) < 2:
         return ()
     # Two neighbours joined too: a name with a comma of its own ("University of California,
     # Berkeley") is two parts of the list.
     joined = [a + b for a, b in zip(compacts, compacts[1:])]
     return tuple(dict.fromkeys(c for c in (*compacts, *joined) if len(c) >= 4))
+
+
+def is_list(value: str) -> bool:
+    """A name written as a list of three parts or more (an affiliation: department,
+    institution, city, country), whose similarity as a whole says little; "Acme, Inc." and
+    "Skadden, Arps, Slate, Meagher & Flom" are names, not lists, when an account bears them
+    whole (the name comparison checks that first)."""
+    return len(_part_keys(value)) >= 3
 
 
 def legal_form_jurisdictions(legal_form: str) -> frozenset[str]:

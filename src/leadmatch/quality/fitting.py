@@ -60,12 +60,18 @@ class PairLevels:
     weight: FloatArray | None = None
     """How much each pair counts (1 each when ``None``): sets of different sizes fitted together
     can count alike."""
+    gap: FloatArray | None = None
+    """Each pair's ``Scores.gap`` where known (0 each when ``None``): EM reads the pairs on the
+    scale its calibration was fitted on."""
 
     def __len__(self) -> int:
         return len(self.match)
 
     def weights(self) -> FloatArray:
         return np.ones(len(self.match)) if self.weight is None else self.weight
+
+    def gaps(self) -> FloatArray:
+        return np.zeros(len(self.match)) if self.gap is None else self.gap
 
     @classmethod
     def joined(cls, parts: Sequence[PairLevels]) -> PairLevels:
@@ -74,6 +80,7 @@ class PairLevels:
             levels={c: np.concatenate([p.levels[c] for p in parts]) for c in LEVELS},
             match=np.concatenate([p.match for p in parts]),
             weight=np.concatenate([p.weights() for p in parts]),
+            gap=np.concatenate([p.gaps() for p in parts]),
         )
 
 
@@ -127,16 +134,14 @@ def pair_levels(
 ) -> PairLevels:
     """The candidate pairs of ``leads`` (as blocking proposes them) with their levels and labels."""
     view = view_of(index)
-    parts: list[tuple[dict[str, IntArray], BoolArray]] = []
+    parts: list[PairLevels] = []
     for ids, feats, scores, _ in scored_batches(view, list(leads), config):
         pairs = np.arange(len(feats.lead), dtype=np.int64)
-        parts.append((scores.levels, _right(view, truth, ids, feats, pairs)))
-    return PairLevels(
-        levels={c: np.concatenate([p[0][c] for p in parts]) for c in LEVELS}
-        if parts
-        else {c: np.zeros(0, dtype=np.int64) for c in LEVELS},
-        match=np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=bool),
-    )
+        right = _right(view, truth, ids, feats, pairs) if truth else np.zeros(len(pairs), bool)
+        parts.append(PairLevels(scores.levels, right, gap=scores.gap))
+    if not parts:
+        return PairLevels({c: np.zeros(0, dtype=np.int64) for c in LEVELS}, np.zeros(0, bool))
+    return PairLevels.joined(parts)
 
 
 def _right(
@@ -193,9 +198,16 @@ def fit_weights(pairs: PairLevels, base: Weights | None = None) -> Weights:
 EM_COMPARISONS = ("legal_form", "country", "city", "phone")
 
 
+def _confidence(pairs: PairLevels, weights: Weights) -> FloatArray:
+    """Each pair's confidence under ``weights``, on the scale of their calibration: the
+    score with its gap term (the gap itself as the pairs were scored)."""
+    return probability(totals(pairs.levels, weights) + weights.gap * pairs.gaps(), weights)
+
+
 def fit_weights_em(pairs: PairLevels, base: Weights | None = None, iterations: int = 50) -> Weights:
     """Weights without labels, by the expectation-maximization of Fellegi and Sunter over the
-    candidate pairs, started from ``base``'s confidence. Only :data:`EM_COMPARISONS` move,
+    candidate pairs, started from ``base``'s confidence (the calibrated confidence of each
+    pair's score, gap included). Only :data:`EM_COMPARISONS` move,
     each to its ``log2(m / u)`` with its neutral level at 0 and more agreement never weighing
     less; everything else (the prior, and the calibration) is ``base``'s. (Moving the prior to
     the Fellegi–Sunter share of matches among candidate pairs lost half the recall on the ROR
@@ -205,11 +217,11 @@ def fit_weights_em(pairs: PairLevels, base: Weights | None = None, iterations: i
         raise ConfigError(f"EM needs at least one iteration, not {iterations}")
     if len(pairs) == 0:
         raise InvalidInputError("fitting needs candidate pairs")
-    posterior = probability(totals(pairs.levels, base), base)
+    posterior = _confidence(pairs, base)
     weights = base
     for _ in range(iterations):
         weights = _weights(pairs, posterior, 1.0 - posterior, base, EM_COMPARISONS)
-        updated = probability(totals(pairs.levels, weights), weights)
+        updated = _confidence(pairs, weights)
         if np.max(np.abs(updated - posterior)) < 1e-6:
             break
         posterior = updated
@@ -283,9 +295,11 @@ def fit(
 
     ``truth`` maps each lead id to its right account ids (empty: the lead belongs to no
     account); see :func:`leadmatch.truth_from_rows`. Leads are split by a hash of their id:
-    ``1 - holdout`` of them fit the weights, the others calibrate the confidence and measure
-    it. If the fitted config does worse than ``config`` on those leads (F1 of ``matched``),
-    ``config`` is kept (``Fit.kept``): labels never make matching worse than the defaults.
+    ``1 - holdout`` of them fit the weights; of the others, half fit the gap and the
+    calibration and half measure the result (``Fit.before`` and ``Fit.after``). If the fitted
+    config does worse than ``config`` there (F1 of ``matched``), ``config`` is kept
+    (``Fit.kept``): labels never make matching worse than what you started from, on leads no
+    step of the fit has seen.
 
     ``method="em"`` fits without labels (``truth`` empty or ``None``): EM on every lead, with
     ``config``'s calibration kept; nothing is measured (``Fit.before`` and ``Fit.after`` are
@@ -325,16 +339,26 @@ def _fit_labelled(
     truth: Mapping[str, frozenset[str]],
     config: MatchConfig,
 ) -> Fit:
+    # The held-apart leads: half fit the gap and the calibration, half measure (so that the
+    # fitted config is judged on leads no step of the fit has seen).
+    measuring = [row for row in checking if _held_apart(f"{row['lead_id']}|measure", 0.5)]
+    calibrating = [row for row in checking if not _held_apart(f"{row['lead_id']}|measure", 0.5)]
+    if not measuring or not calibrating:
+        raise InvalidInputError("too few leads to fit, calibrate and measure on separate ones")
     pairs = pair_levels(view, fitting, truth, config)
     weights = fit_weights(pairs, config.weights)
-    found = winner_scores(view, checking, truth, config.model_copy(update={"weights": weights}))
-    weights = weights.model_copy(update={"gap": fit_gap(found.raw, found.gap, found.right)})
-    found = winner_scores(view, checking, truth, config.model_copy(update={"weights": weights}))
+    found = winner_scores(view, calibrating, truth, config.model_copy(update={"weights": weights}))
+    gap = fit_gap(found.raw, found.gap, found.right)
+    if gap is not None:
+        weights = weights.model_copy(update={"gap": gap})
+        found = winner_scores(
+            view, calibrating, truth, config.model_copy(update={"weights": weights})
+        )
     weights = weights.model_copy(update={"calibration": calibration(found.total, found.right)})
     fitted = config.model_copy(update={"weights": weights})
-    held_truth = {str(row["lead_id"]): truth[str(row["lead_id"])] for row in checking}
-    before = evaluate(_matches(view, checking, config), held_truth)
-    after = evaluate(_matches(view, checking, fitted), held_truth)
+    held_truth = {str(row["lead_id"]): truth[str(row["lead_id"])] for row in measuring}
+    before = evaluate(_matches(view, measuring, config), held_truth)
+    after = evaluate(_matches(view, measuring, fitted), held_truth)
     kept = after.f1 < before.f1
     return Fit(
         config=config if kept else MatchConfig.model_validate(fitted.model_dump()),
@@ -423,17 +447,41 @@ def winner_scores(
     return Winners(*(np.concatenate(column) for column in zip(*parts)))
 
 
-def fit_gap(raw: FloatArray, gap: FloatArray, right: BoolArray) -> float:
+#: Fewest chosen pairs, of both kinds, to fit ``Weights.gap`` from; with fewer it is kept.
+GAP_MIN_LEADS = 200
+#: L2 penalty on the two slopes of :func:`fit_gap` (its intercept is free).
+GAP_RIDGE = 1e-3
+
+
+def _gap_loss(x: FloatArray, right: FloatArray, beta: FloatArray) -> float:
+    z = x @ beta
+    return float(np.sum(np.logaddexp(0.0, z) - right * z) + 0.5 * GAP_RIDGE * beta[1:] @ beta[1:])
+
+
+def fit_gap(raw: FloatArray, gap: FloatArray, right: BoolArray) -> float | None:
     """``Weights.gap`` from leads' chosen pairs: a logistic regression of rightness on the raw
-    score and the gap, as the gap's coefficient over the score's (within ``[0, 4]``)."""
+    score and the gap (Newton's method with step halving and a small ridge), as the gap's
+    coefficient over the score's, within ``[0, 4]``. ``None`` where the leads cannot tell
+    (fewer than :data:`GAP_MIN_LEADS`, all of one kind, or a score that does not rise with
+    rightness): keep the gap you have."""
+    if len(raw) < GAP_MIN_LEADS or right.all() or not right.any():
+        return None
     x = np.stack([np.ones(len(raw)), raw, gap], axis=1)
+    y = right.astype(np.float64)
+    penalty = GAP_RIDGE * np.diag([0.0, 1.0, 1.0])
     beta = np.zeros(3)
-    for _ in range(50):  # Newton's method with a small ridge: 3 parameters
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(3)
-        beta -= np.linalg.solve(hessian, x.T @ (p - right))
-    if beta[1] <= 0:
-        return 0.0
+    for _ in range(100):
+        p = 0.5 * (1.0 + np.tanh(0.5 * (x @ beta)))  # the logistic function, without overflow
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty + 1e-9 * np.eye(3)
+        step = np.linalg.solve(hessian, x.T @ (p - y) + penalty @ beta)
+        size, current = 1.0, _gap_loss(x, y, beta)
+        while _gap_loss(x, y, beta - size * step) > current and size > 1e-4:
+            size /= 2
+        beta = beta - size * step
+        if np.max(np.abs(size * step)) < 1e-9:
+            break
+    if beta[1] <= 1e-6:
+        return None
     return round(float(np.clip(beta[2] / beta[1], 0.0, 4.0)), 4)
 
 

@@ -250,3 +250,43 @@ def test_a_word_exactly_at_the_typo_threshold_counts_as_the_same_word() -> None:
     assert match.candidate_id == "D"
     cover = next(e for e in match.evidence if e.signal == "name_cover")
     assert "holds 100%" in cover.detail and cover.weight > 0  # 'edlta' holds 'delta
+
+
+def test_a_name_with_commas_of_its_own_is_still_compared_whole() -> None:
+    index = AccountIndex.build(
+        [
+            {"account_id": "SK", "name": "Skadden, Arps, Slate, Meagher & Flom", "country": "US"},
+            {"account_id": "AC", "name": "Acme Robotics", "country": "DE"},
+            {"account_id": "AX", "name": "Axiom Partners", "country": "DE"},
+        ]
+    )
+    law = index.match(Lead(company="Skadden, Arps, Slate, Meagher & Flom", email="a@gmail.com"))
+    assert (law.account_id, law.decision) == ("SK", "matched")
+    assert next(e.level for e in law.evidence if e.signal == "name") == "exact"
+    # Separators around one name make no list: the name is compared as usual.
+    stray = index.match(Lead(company=",,,Acme Robotics", email="b@gmail.com"))
+    assert next(e.level for e in stray.evidence if e.signal == "name") == "exact"
+    # A short name that is one part of a list still counts as that part.
+    listed = index.match(Lead(company="Sales Dept, Acme Robotics, Berlin, Germany"))
+    assert next(e.level for e in listed.evidence if e.signal == "name") == "part"
+
+
+def test_evidence_counts_the_owners_of_a_shared_domain() -> None:
+    index = AccountIndex.build(
+        [
+            {"account_id": "U", "name": "Université de Bordeaux", "domain": "u-bordeaux.fr"},
+            {"account_id": "L1", "name": "Institut de Recherche Montesquieu",
+             "domain": "irm.u-bordeaux.fr", "parent_id": "U"},
+            {"account_id": "L2", "name": "Interactions Culturelles et Discursives",
+             "domain": "u-bordeaux.fr", "parent_id": "U"},
+        ]
+    )  # fmt: skip
+    lab = index.match(Lead(email="a@irm.u-bordeaux.fr", company="IRM"))
+    assert lab.account_id == "L1"  # the lab's own subdomain, not the university's domain
+    owners = next(e.detail for e in lab.evidence if e.signal == "domain_owners")
+    assert owners.startswith("the lead's domain has 1 owner")
+    shared = index.match(Lead(email="b@u-bordeaux.fr"))
+    owners = next(e.detail for e in shared.evidence if e.signal == "domain_owners")
+    # The three own u-bordeaux.fr: the lab on irm.u-bordeaux.fr owns its registered domain too.
+    assert owners.startswith("the lead's domain has 3 owners")
+    assert shared.account_id == "U"  # nothing else speaks: the parent

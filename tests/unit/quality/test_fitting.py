@@ -282,10 +282,16 @@ def test_em_fits_leads_without_labels_and_measures_nothing(crms: CRMs) -> None:
     result = fit(index, unlabelled, None, method="em")
     assert result.before is None and result.after is None
     assert result.report().endswith("no labels: fitted without evaluation")
-    weights = result.config.weights
+    weights, shipped = result.config.weights, Weights()
     assert weights.falling() == []
-    assert weights.calibration == MatchConfig().weights.calibration  # kept: no labels to refit
-    assert weights.domain["conflict"] <= 0.0 <= weights.domain["exact"]
+    # Only the context comparisons move; the rest, the prior and the calibration are kept.
+    moved = [c for c in LEVELS if getattr(weights, c) != getattr(shipped, c)]
+    assert moved and set(moved) <= {"legal_form", "country", "city", "phone"}
+    assert (weights.prior, weights.gap, weights.calibration) == (
+        shipped.prior,
+        shipped.gap,
+        shipped.calibration,
+    )
     truth = truth_from_rows(leads)
     default = evaluate(index.match_many(leads), truth)
     refitted = evaluate(index.with_config(result.config).match_many(leads), truth)
@@ -336,3 +342,33 @@ def test_the_cli_fits_by_em_from_a_leads_file_without_labels(
     assert "no labels: fitted without evaluation" in printed
     assert "precision" not in printed and "F1" not in printed
     assert MatchConfig.from_json(out).weights.falling() == []
+
+
+def test_fit_gap_recovers_the_weight_of_the_lead_over_rivals() -> None:
+    rng = np.random.default_rng(11)
+    n = 20_000
+    raw = rng.normal(0.0, 3.0, n)
+    gap = np.clip(rng.normal(0.0, 3.0, n), -8, 8)
+    right = rng.random(n) < 1.0 / (1.0 + np.exp(-0.8 * (raw + 2.0 * gap)))
+    assert fitting.fit_gap(raw, gap, right) == pytest.approx(2.0, abs=0.15)
+    # Where the leads cannot tell, nothing is returned (the caller keeps its gap).
+    assert fitting.fit_gap(raw[:100], gap[:100], right[:100]) is None
+    assert fitting.fit_gap(raw, gap, np.ones(n, dtype=bool)) is None
+    falling = rng.random(n) < 1.0 / (1.0 + np.exp(0.8 * raw))  # rightness falls with the score
+    assert fitting.fit_gap(raw, gap, falling) is None
+
+
+def test_em_reads_pairs_on_the_scale_of_their_calibration() -> None:
+    # The same pairs, once with a lead over their rivals and once without: EM's posterior
+    # (and so the weights it fits) must differ, as the calibration reads the gap term.
+    rng = np.random.default_rng(4)
+    n = 4_000
+    levels = {c: np.full(n, LEVELS[c].index(NEUTRAL[c]), dtype=np.int64) for c in LEVELS}
+    levels["country"] = rng.integers(0, 3, n)
+    levels["name"] = rng.integers(0, len(LEVELS["name"]), n)
+    start = Weights(gap=2.0)
+    plain = fit_weights_em(PairLevels(levels, np.zeros(n, dtype=bool)), start, iterations=5)
+    ahead = fit_weights_em(
+        PairLevels(levels, np.zeros(n, dtype=bool), gap=np.full(n, 6.0)), start, iterations=5
+    )
+    assert plain.country != ahead.country
