@@ -120,28 +120,25 @@ def rival_gap(lead: IntArray, group: IntArray, raw: FloatArray, floor: float) ->
     crowded one (a lead among 93 patent applicants, or among 20,000 universities half of
     which are "University of ..."): the gap is what the user's own index says about it,
     without labels."""
-    if len(lead) == 0:
+    n = len(lead)
+    if n == 0:
         return np.zeros(0)
-    order = np.lexsort((group, lead))
-    starts = first_of_groups(lead[order] * (int(group.max()) + 1) + group[order]).nonzero()[0]
-    run_of = np.empty(len(lead), dtype=np.int64)
-    run_of[order] = (
-        np.cumsum(first_of_groups(lead[order] * (int(group.max()) + 1) + group[order])) - 1
-    )
-    run_best = np.maximum.reduceat(raw[order], starts)
-    run_lead = lead[order][starts]
-    ranked = np.lexsort((-run_best, run_lead))  # per lead, its groups best first
-    first = first_of_groups(run_lead[ranked])
-    second = np.zeros(len(ranked), dtype=bool)
-    second[1:] = ~first[1:] & first[:-1]
-    n = int(lead.max()) + 1
-    top = np.full(n, -np.inf)
-    top[run_lead[ranked[first]]] = run_best[ranked[first]]
-    runner = np.full(n, -np.inf)
-    runner[run_lead[ranked[second]]] = run_best[ranked[second]]
-    top_run = np.full(n, -1, dtype=np.int64)
-    top_run[run_lead[ranked[first]]] = ranked[first]
-    rival = np.maximum(np.where(run_of == top_run[lead], runner[lead], top[lead]), floor)
+    if (lead[1:] < lead[:-1]).any():  # candidate pairs come sorted by lead; others are sorted
+        order = lead.argsort(kind="stable")
+        out = np.empty(n)
+        out[order] = rival_gap(lead[order], group[order], raw[order], floor)
+        return out
+    starts = first_of_groups(lead).nonzero()[0]
+    sizes = np.diff(np.append(starts, n))
+    top = np.maximum.reduceat(raw, starts).repeat(sizes)
+    # The group of each lead's best pair (the first, where several tie: then the gap of every
+    # tied pair is 0 whichever is taken), and the best pair of any other group.
+    run = np.arange(len(starts), dtype=np.int64).repeat(sizes)
+    hits = (raw == top).nonzero()[0]
+    top_group = group[hits[first_of_groups(run[hits])]].repeat(sizes)
+    mine = group == top_group
+    runner = np.maximum.reduceat(np.where(mine, -np.inf, raw), starts).repeat(sizes)
+    rival = np.maximum(np.where(mine, runner, top), floor)
     return np.clip(raw - rival, -GAP_CAP, GAP_CAP)
 
 
