@@ -4,6 +4,7 @@
     python benchmarks/real.py --sets ror_dev --no-peers  # leadmatch alone (a quick loop)
     python benchmarks/real.py --smoke                    # what CI runs: tiny slices
     python benchmarks/real.py --sets ror_dev --no-peers --fit   # and leadmatch fit on them
+    python benchmarks/real.py --tune                     # how THRESHOLDS were chosen (~6 min)
 
 Every set is scored the same way, with :func:`leadmatch.evaluate` over every lead: precision,
 recall and F1 of ``matched``; the share of leads sent to review; average precision of each
@@ -43,7 +44,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "data"
 #: Fixed thresholds of the name peers (rapidfuzz scores, 0-100): each one's best F1 on
-#: ``synth.py --accounts 10000 --seed 11``, tuned once and never on the real sets.
+#: ``synth.py --accounts 10000 --seed 11`` (``--tune``), tuned once, never on the real sets.
 THRESHOLDS = {"WRatio": 87, "token_sort": 78}
 SUBSETS = {"rorN": "ROR names", "rorE": "email", "rorW": "website", "roraN": "affiliation"}
 
@@ -172,7 +173,9 @@ def run_exact_domain(data: DataSet) -> Run:
     )
 
 
-def brute_force(data: DataSet, scorer_name: str) -> tuple[list[str], list[float], float]:
+def brute_force(
+    data: DataSet, scorer_name: str, cut: float | None = None
+) -> tuple[list[str], list[float], float]:
     """Each lead's best account name under a rapidfuzz scorer, and its score."""
     from rapidfuzz import fuzz, process, utils
 
@@ -182,7 +185,8 @@ def brute_force(data: DataSet, scorer_name: str) -> tuple[list[str], list[float]
     companies = [utils.default_process(lead.get("company") or "") for lead in data.leads]
     best: list[str] = []
     scores: list[float] = []
-    cut = THRESHOLDS[scorer_name] - 20  # below it a score is 0: the ranking figures start there
+    if cut is None:  # below it a score is 0: the ranking figures start there
+        cut = THRESHOLDS[scorer_name] - 20
     for start in range(0, len(companies), 1000):
         block = companies[start : start + 1000]
         matrix = process.cdist(
@@ -354,6 +358,23 @@ def fit_report(folder: Path, name: str) -> None:
               f"{e.review / e.leads:.3f} | {e.average_precision:.3f} | {e.ece:.3f} |")  # fmt: skip
 
 
+def tune_thresholds(data: DataSet) -> None:
+    """Each name peer's threshold with the best F1 on ``data`` (how :data:`THRESHOLDS` were
+    chosen, on synth.py seed 11)."""
+    truth = truth_of(data)
+    with_account = sum(1 for t in truth.values() if t)
+    for scorer in THRESHOLDS:
+        best, scores, _ = brute_force(data, scorer, cut=50)
+        found = []
+        for cut in range(70, 101):
+            picked = [(b, lead) for b, s, lead in zip(best, scores, data.leads) if b and s >= cut]
+            right = sum(1 for b, lead in picked if b in truth[lead["lead_id"]])
+            p, r = right / max(len(picked), 1), right / max(with_account, 1)
+            found.append((2 * p * r / (p + r) if p + r else 0.0, cut))
+        f1, cut = max(found)
+        print(f"{scorer}: best F1 {f1:.3f} at {cut} (shipped {THRESHOLDS[scorer]})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--sets", default="ror_dev,patstat_leuven,synth")
@@ -365,11 +386,18 @@ def main() -> None:
         "--fit", action="store_true", help="also leadmatch fit on each real set's fit half"
     )
     parser.add_argument(
+        "--tune", action="store_true", help="the peers' best thresholds on synth.py seed 11"
+    )
+    parser.add_argument(
         "--half", choices=("check", "fit", "all"), default="check",
         help="leads of the real sets measured: the half the shipped weights never saw (default)",
     )  # fmt: skip
     args = parser.parse_args()
     limit = 300 if args.smoke else 0
+    if args.tune:
+        with tempfile.TemporaryDirectory() as tmp:
+            tune_thresholds(synth(300 if args.smoke else 10_000, 11, Path(tmp)))
+        return
     for name in args.sets.split(","):
         if name == "synth":
             with tempfile.TemporaryDirectory() as tmp:
