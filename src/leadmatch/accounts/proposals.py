@@ -128,14 +128,12 @@ def _same_company_pairs(
     for ids, feats, scores, _ in scored_batches(index, records, plain):
         lead_rows = np.array([row_of[ids[int(k)]] for k in feats.lead.tolist()], dtype=np.int64)
         agree = ~feats.country_conflict & ~feats.legal_conflict  # where both are known
-        other = feats.account != lead_rows
         # Each pair on its own evidence, as if it had no rival (``Scores.alone``): whether two
         # leads are one company does not depend on which other leads are like them.
-        confidence = scores.alone
-        keep = (confidence >= cut) & other & agree
+        keep = (scores.alone >= cut) & (feats.account != lead_rows) & agree
         left.append(lead_rows[keep])
         right.append(feats.account[keep])
-        weight.append(confidence[keep])
+        weight.append(scores.alone[keep])
     return np.concatenate(left), np.concatenate(right), np.concatenate(weight)
 
 

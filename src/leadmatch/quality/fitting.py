@@ -121,9 +121,10 @@ class Fit:
         """The fitted config with the lowest ``match_threshold`` whose precision on the
         held-apart leads is at least ``target`` (the review threshold lowered with it if it
         would exceed it)."""
-        if self.after is None:
+        figures = self.before if self.kept else self.after  # those of the config returned
+        if figures is None:
             raise InvalidInputError("no labelled leads: no threshold can be chosen for a precision")
-        return _threshold_for(self.config, self.after if not self.kept else self.before, target)  # type: ignore[arg-type]
+        return _threshold_for(self.config, figures, target)
 
 
 def pair_levels(
@@ -341,8 +342,9 @@ def _fit_labelled(
 ) -> Fit:
     # The held-apart leads: half fit the gap and the calibration, half measure (so that the
     # fitted config is judged on leads no step of the fit has seen).
-    measuring = [row for row in checking if _held_apart(f"{row['lead_id']}|measure", 0.5)]
-    calibrating = [row for row in checking if not _held_apart(f"{row['lead_id']}|measure", 0.5)]
+    measures = [_held_apart(f"{row['lead_id']}|measure", 0.5) for row in checking]
+    measuring = [row for row, m in zip(checking, measures) if m]
+    calibrating = [row for row, m in zip(checking, measures) if not m]
     if not measuring or not calibrating:
         raise InvalidInputError("too few leads to fit, calibrate and measure on separate ones")
     pairs = pair_levels(view, fitting, truth, config)
