@@ -13,15 +13,23 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from leadmatch import Account, AccountIndex, Lead, MatchConfig
-from leadmatch.match.features import COMPACT_THRESHOLD, TOKEN_SCORER, TOKEN_THRESHOLD
+from leadmatch.match.features import (
+    COMPACT_THRESHOLD,
+    PREFIX_LETTERS,
+    PREFIX_SHARE,
+    TOKEN_SCORER,
+    TOKEN_THRESHOLD,
+)
 from leadmatch.match.scoring import (
     AGREEING_COVER,
     AGREEING_SIM,
     COVER_CUTS,
     DOMAIN_NAME_CUTS,
+    FEW_CANDIDATES,
     GAP_CAP,
     NAME_CUTS,
     PART_CUT,
+    SOME_CANDIDATES,
 )
 from leadmatch.normalize import (
     domain_key,
@@ -54,11 +62,23 @@ def _weight(index: AccountIndex, token: str, capped: bool) -> float:
     return min(weight, GENERIC_IDF) if capped and token in common_words() else weight
 
 
+def token_sim(lead_word: str, name_word: str) -> float:
+    """A lead's word against an account's: OSA, or the threshold where the lead's word is the
+    start of the account's (4+ letters, half its length or more)."""
+    sim = float(TOKEN_SCORER(lead_word, name_word))
+    cut = (
+        len(lead_word) >= PREFIX_LETTERS
+        and name_word.startswith(lead_word)
+        and len(lead_word) >= PREFIX_SHARE * len(name_word)
+    )
+    return TOKEN_THRESHOLD if sim < TOKEN_THRESHOLD and cut else sim
+
+
 def soft_tfidf(index: AccountIndex, left: list[str], right: list[str]) -> float:
     """Capped weights, unless the lead has a word the account lacks: then also uncapped, min."""
 
     def lonely(a: list[str], b: list[str]) -> bool:
-        return any(all(TOKEN_SCORER(t, u) < TOKEN_THRESHOLD for u in b) for t in a)
+        return any(all(token_sim(t, u) < TOKEN_THRESHOLD for u in b) for t in a)
 
     capped = _soft_tfidf(index, left, right, capped=True)
     if lonely(left, right):
@@ -73,18 +93,18 @@ def _soft_tfidf(index: AccountIndex, left: list[str], right: list[str], capped: 
     if norm == 0:
         return 0.0
 
-    def one_way(a: dict[str, float], b: dict[str, float]) -> float:
+    def one_way(a: dict[str, float], b: dict[str, float], lead_first: bool) -> float:
         total = 0.0
         for token, weight in a.items():
             best = 0.0
             for other, other_weight in b.items():
-                sim = TOKEN_SCORER(token, other)
+                sim = token_sim(token, other) if lead_first else token_sim(other, token)
                 if sim >= TOKEN_THRESHOLD:
                     best = max(best, other_weight * sim)
             total += weight * best
         return total
 
-    return min(1.0, max(0.0, 0.5 * (one_way(wl, wr) + one_way(wr, wl)) / norm))
+    return min(1.0, max(0.0, 0.5 * (one_way(wl, wr, True) + one_way(wr, wl, False)) / norm))
 
 
 def _cover(index: AccountIndex, lead_tokens: list[str], name_tokens: list[str]) -> float:
@@ -92,7 +112,7 @@ def _cover(index: AccountIndex, lead_tokens: list[str], name_tokens: list[str]) 
     whole = held = 0.0
     for token in name_tokens:
         weight = _weight(index, token, capped=False)
-        sims = [TOKEN_SCORER(token, other) for other in lead_tokens]
+        sims = [token_sim(other, token) for other in lead_tokens]
         whole += weight
         held += weight if any(x >= TOKEN_THRESHOLD for x in sims) else 0.0
     return held / whole if whole > 0 else 0.0
@@ -150,9 +170,15 @@ def _cut(value: float, cuts: dict[str, float], below: str) -> str:
 
 
 def pair_total(
-    index: AccountIndex, config: MatchConfig, lead: Lead, account: Account, name: str | None
+    index: AccountIndex,
+    config: MatchConfig,
+    lead: Lead,
+    account: Account,
+    name: str | None,
+    candidates: int,
 ) -> tuple[float, bool]:
-    """Summed log2 weight of one (lead, account name) pair, and whether countries agree."""
+    """Summed log2 weight of one (lead, account name) pair, and whether countries agree
+    (``candidates``: how many accounts blocking proposed for the lead)."""
     w = config.weights
     lk = index.lookups
     levels: dict[str, str] = {}
@@ -227,6 +253,11 @@ def pair_total(
     levels["city"] = "agree" if city and city == normalize_city(account.city) else "unknown"
     phone = phone_key(lead.phone)
     levels["phone"] = "agree" if phone and phone == phone_key(account.phone) else "unknown"
+    levels["candidates"] = (
+        "one" if candidates == 1 else "two" if candidates == 2
+        else "few" if candidates <= FEW_CANDIDATES else "some" if candidates <= SOME_CANDIDATES
+        else "many"
+    )  # fmt: skip
     total = w.prior + sum(getattr(w, c)[level] for c, level in levels.items())
     return total, bool(lcountry and lcountry == acountry)
 
@@ -248,8 +279,9 @@ def resolve_one(
     index: AccountIndex, accounts: list[Account], lead: Lead, seen: set[str] | None = None
 ) -> Expected:
     """Every account scored against the lead. ``seen``: the accounts blocking proposed, when
-    given; a pair's lead over its rivals (``Weights.gap``) counts those rivals only, as the
-    fast path does (whether blocking finds the winner is still checked: it is any account)."""
+    given; a pair's lead over its rivals (``Weights.gap``) counts those rivals only, and the
+    ``candidates`` level counts them, as the fast path does (whether blocking finds the
+    winner is still checked: it is any account)."""
     config = index.config
     lk = index.lookups
 
@@ -259,7 +291,8 @@ def resolve_one(
     raw = []
     for account in accounts:
         names = [n for n in (account.name, *account.aliases) if normalize_name(n).ascii] or [""]
-        total, in_country = max(pair_total(index, config, lead, account, n) for n in names)
+        count = len(seen) if seen is not None else len(accounts)
+        total, in_country = max(pair_total(index, config, lead, account, n, count) for n in names)
         raw.append((total, in_country, account))
     if not raw:
         return Expected(None, None, 0.0, "unmatched")

@@ -58,6 +58,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "country": ("agree", "conflict", "unknown"),
     "city": ("agree", "unknown"),
     "phone": ("agree", "unknown"),
+    "candidates": ("one", "two", "few", "some", "many"),
 }  # fmt: skip
 
 #: Per comparison, the level that says nothing (its weight is 0: evidence leaves it out), and
@@ -66,6 +67,7 @@ NEUTRAL: dict[str, str] = {
     "domain": "unknown", "domain_owners": "unknown", "name": "missing", "name_cover": "missing",
     "name_at_domain": "missing", "acronym": "unknown", "name_generic": "specific",
     "legal_form": "unknown", "country": "unknown", "city": "unknown", "phone": "unknown",
+    "candidates": "many",
 }  # fmt: skip
 RISING: dict[str, tuple[str, ...]] = {
     "domain": ("conflict", "unknown", "brand", "family", "exact"),
@@ -79,6 +81,7 @@ RISING: dict[str, tuple[str, ...]] = {
     "country": ("conflict", "unknown", "agree"),
     "city": ("unknown", "agree"),
     "phone": ("unknown", "agree"),
+    "candidates": ("many", "some", "few", "two", "one"),
 }  # fmt: skip
 
 
@@ -137,6 +140,11 @@ class Weights(_Frozen):
     country: Mapping[str, float] = Field(default_factory=_table("country"))
     city: Mapping[str, float] = Field(default_factory=_table("city"))
     phone: Mapping[str, float] = Field(default_factory=_table("phone"))
+    candidates: Mapping[str, float] = Field(default_factory=_table("candidates"))
+    """How many accounts blocking proposed for the lead: 1 (``one``), 2, 3-5 (``few``), 6-12
+    (``some``) or more (``many``). The same name similarity is likelier right where the index
+    holds nothing else near it (a crowded name space lowers a name-only confidence); the
+    count depends on ``max_candidates``, which the shipped weights were fitted at."""
     gap: float = Field(default_factory=lambda: float(_shipped()["gap"]), ge=0.0, le=4.0)
     """Bits added to a pair's score per bit it leads the best account of another company group
     by (up to 8): how the user's own index moves the confidence (see ``scoring.rival_gap``)."""

@@ -133,6 +133,9 @@ def _other_detail(
         return f"country {_shown(batch.country[lead])} {sign} {_shown(theirs)}"
     if comparison == "city":
         return f"city {_shown(batch.city[lead])} = account city"
+    if comparison == "candidates":
+        count = int(f.candidates[k])
+        return f"{count} account{'s' if count > 1 else ''} of the index came near the lead"
     return "phone number = account phone"
 
 

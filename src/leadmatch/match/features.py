@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rapidfuzz import process
-from rapidfuzz.distance import OSA, Indel
+from rapidfuzz.distance import OSA, Indel, Prefix
 
 from leadmatch._util.arrays import BoolArray, FloatArray, IntArray, expand, object_array, offsets
 from leadmatch._util.keys import EMPTY, U64Array, hash_keys
@@ -31,6 +31,10 @@ TOKEN_THRESHOLD = 0.8
 #: Optimal string alignment (Damerau–Levenshtein without repeated edits), normalized: a swap
 #: of two letters is one edit, and "Electronics" / "Electric" (three edits) stay apart.
 TOKEN_SCORER = OSA.normalized_similarity
+#: A lead's word cut short ("Koninkl" for "Koninklijke", "Technol" for "Technology") is the
+#: word it begins, at :data:`TOKEN_THRESHOLD`, from this many letters and this share of the
+#: whole word up: "Gene" is not "Generation", nor "Inte" "International".
+PREFIX_LETTERS, PREFIX_SHARE = 4, 0.5
 #: A whole-name similarity (spaces removed) at or above this is taken even if tokens differ.
 COMPACT_THRESHOLD = 0.9
 #: Below this many pairs rapidfuzz runs on one thread (threads cost more than they save).
@@ -78,6 +82,20 @@ class Features:
     country_conflict: BoolArray
     city_agree: BoolArray
     phone_agree: BoolArray
+    candidates: IntArray
+    """Accounts among the pair's lead's candidates: a name that only one account of the index
+    comes near says more than the same name among twenty near ones (a crowded name space)."""
+
+
+def accounts_per_lead(lead: IntArray, acct: IntArray) -> IntArray:
+    """Per pair, how many distinct accounts its lead's pairs reach (an account's several names
+    count once)."""
+    if len(lead) == 0:
+        return np.zeros(0, dtype=np.int64)
+    width = int(acct.max()) + 1
+    distinct = np.unique(lead.astype(np.int64) * width + acct)
+    counts = np.bincount(distinct // width, minlength=int(lead.max()) + 1)
+    return counts[lead].astype(np.int64)
 
 
 def _member(keys: IntArray, sorted_keys: IntArray) -> BoolArray:
@@ -140,6 +158,26 @@ class _Alignment:
     tok_b: IntArray  # ... and the token (position in the index's name tokens)
 
 
+def _token_lengths(batch: LeadBatch) -> IntArray:
+    return np.fromiter(map(len, batch.tok_str), dtype=np.int64, count=len(batch.tok_str))
+
+
+def _truncated(sim: FloatArray, left: Any, right: Any, left_len: IntArray) -> FloatArray:
+    """``sim`` raised to :data:`TOKEN_THRESHOLD` where the lead's word ``left`` is the start
+    of the account's longer word ``right`` (see :data:`PREFIX_LETTERS`)."""
+    # A word that begins another is as many edits from it as the other has more letters, so
+    # its similarity is its share of the other's length: only those pairs are read again.
+    maybe = (
+        (sim >= PREFIX_SHARE) & (sim < TOKEN_THRESHOLD) & (left_len >= PREFIX_LETTERS)
+    ).nonzero()[0]
+    if len(maybe) == 0:
+        return sim
+    shared = _similarity(left[maybe], right[maybe], scorer=Prefix.similarity)
+    out: FloatArray = sim.copy()
+    out[maybe[shared == left_len[maybe]]] = TOKEN_THRESHOLD
+    return out
+
+
 def _align(index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArray) -> _Alignment:
     d = index.data
     a = batch.tok_ptr[lead + 1] - batch.tok_ptr[lead]
@@ -151,11 +189,10 @@ def _align(index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArra
     i, j = within // b_of, within % b_of
     lead_tok = batch.tok_ptr[lead[pair]] + i
     name_tok = d.name_tok_ptr[name_row[pair]] + j
-    sim = _similarity(
-        object_array(batch.tok_str)[lead_tok],
-        d.tokens.objects()[d.name_tok_ids[name_tok]],
-        scorer=TOKEN_SCORER,
-    )
+    left = object_array(batch.tok_str)[lead_tok]
+    right = d.tokens.objects()[d.name_tok_ids[name_tok]]
+    sim = _similarity(left, right, scorer=TOKEN_SCORER)
+    sim = _truncated(sim, left, right, _token_lengths(batch)[lead_tok])
     pair_a, tok_a = expand(batch.tok_ptr, lead)
     pair_b, tok_b = expand(d.name_tok_ptr, name_row)
     return _Alignment(
@@ -416,4 +453,5 @@ def compute(
         country_conflict=country_conflict,
         city_agree=city_agree,
         phone_agree=phone_agree,
+        candidates=accounts_per_lead(lead, acct),
     )

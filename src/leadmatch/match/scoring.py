@@ -29,6 +29,8 @@ COVER_CUTS = {"all": 0.99, "cover90": 0.9, "cover75": 0.75, "cover50": 0.5}
 AGREEING_SIM, AGREEING_COVER = 0.82, 0.9
 #: Accounts sharing the lead's exact domain: up to this many are ``few``, more are ``many``.
 FEW_OWNERS = 3
+#: Upper ends of the ``candidates`` levels ``few`` and ``some`` (``one`` and ``two``: 1 and 2).
+FEW_CANDIDATES, SOME_CANDIDATES = 5, 12
 
 
 #: Bits of lead over the best rival beyond which being further ahead says nothing more.
@@ -85,6 +87,12 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
         "country": [f.country_agree, f.country_conflict],
         "city": [f.city_agree],
         "phone": [f.phone_agree],
+        "candidates": [
+            f.candidates == 1,
+            f.candidates == 2,
+            f.candidates <= FEW_CANDIDATES,
+            f.candidates <= SOME_CANDIDATES,
+        ],
     }
 
 

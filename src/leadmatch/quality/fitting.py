@@ -232,9 +232,9 @@ def fit_weights_em(pairs: PairLevels, base: Weights | None = None, iterations: i
 def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float], ...]:
     """Isotonic regression of rightness on the summed weight (pool adjacent violators), in at
     most :data:`CALIBRATION_POINTS` steps of :data:`CALIBRATION_MIN_LEADS` leads or more, as
-    the points of :attr:`Weights.calibration`: each step's share of right leads at its
-    smallest and its largest total. Leads within one step share one confidence: what the
-    labels can tell about them.
+    the points of :attr:`Weights.calibration`: each step's share of right leads (never 0 or
+    1, see below) at its smallest and its largest total. Leads within one step share one
+    confidence: what the labels can tell about them.
 
     (Interpolating between steps' medians instead, to keep leads ranked within a step, puts
     most of a wide top step below its share: with few labels, right answers fell to
@@ -266,9 +266,12 @@ def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float
             break
         _join(merged, k)
     # Flat over each step's totals, straight between steps: as isotonic regression predicts.
+    # A step's share is counted with half a right and half a wrong lead more (Jeffreys), so
+    # that no confidence is 0 or 1: a finite step of labels cannot show certainty.
+    shares = np.maximum.accumulate([(s + 0.5) / (c + 1.0) for s, c, _ in merged])
     points: list[tuple[float, float]] = []
-    for s, c, first in merged:
-        share = round(s / c, 6)
+    for (_, c, first), exact_share in zip(merged, shares.tolist()):
+        share = round(exact_share, 6)
         for at in (int(first), int(first) + int(c) - 1):
             edge = round(float(x[at]), 6)
             if not points or edge > points[-1][0]:

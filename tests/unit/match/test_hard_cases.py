@@ -108,3 +108,43 @@ def test_other_scripts_and_their_transliterations(index: AccountIndex) -> None:
 def test_a_company_that_is_not_an_account_ends_unmatched(index: AccountIndex, company: str) -> None:
     m = index.match(Lead(company=company, email="someone@gmail.com"))
     assert m.decision == "unmatched", (company, m.account_id, m.confidence, m.reasons())
+
+
+def _level(match: object, signal: str) -> str | None:
+    return next((e.level for e in match.evidence if e.signal == signal), None)  # type: ignore[attr-defined]
+
+
+def test_a_word_cut_short_still_holds_the_word_it_begins() -> None:
+    index = AccountIndex.build(
+        [
+            {"account_id": "PH", "name": "Koninklijke Philips Electronics N.V.", "country": "NL"},
+            {"account_id": "GR", "name": "Generation Robotics Ltd", "country": "GB"},
+            {"account_id": "TT", "name": "Tokyo Institute of Technology", "country": "JP"},
+        ]
+    )
+    cut = index.match(Lead(company="KONINKL PHILIPS ELECTRON NV"))
+    assert (cut.account_id, _level(cut, "name_cover")) == ("PH", "all")
+    # Under half of the word is no cut word: "Gene" is not "Generation".
+    short = index.match(Lead(company="Gene Robotics"))
+    assert short.candidate_id == "GR" and _level(short, "name_cover") != "all"
+
+
+def test_a_crowded_name_space_lowers_a_name_only_confidence() -> None:
+    alone = [
+        {"account_id": "M", "name": "Mercury Freight Ltd", "country": "GB"},
+        *({"account_id": f"O{k}", "name": f"Orion {k} Holdings Ltd", "country": "GB"}
+          for k in range(15)),
+    ]  # fmt: skip
+    crowded = [
+        alone[0],
+        *({"account_id": f"C{k}", "name": f"Mercury Freight {word} Ltd", "country": "GB"}
+          for k, word in enumerate(["North", "South", "East", "West", "Air", "Sea", "Rail",
+                                    "Road", "Cargo", "Express", "Global", "Direct", "Hub",
+                                    "Line", "Port"])),
+    ]  # fmt: skip
+    lead = Lead(company="Mercury Freight", email="ann@gmail.com", country="GB")
+    one = AccountIndex.build(alone).match(lead)
+    many = AccountIndex.build(crowded).match(lead)
+    assert (one.candidate_id, many.candidate_id) == ("M", "M")
+    assert _level(one, "candidates") == "one" and _level(many, "candidates") is None  # neutral
+    assert one.confidence > many.confidence
