@@ -19,6 +19,7 @@ from leadmatch.match.features import (
     PREFIX_SHARE,
     TOKEN_SCORER,
     TOKEN_THRESHOLD,
+    TYPO_LETTERS,
 )
 from leadmatch.match.scoring import (
     AGREEING_COVER,
@@ -63,9 +64,12 @@ def _weight(index: AccountIndex, token: str, capped: bool) -> float:
 
 
 def token_sim(lead_word: str, name_word: str) -> float:
-    """A lead's word against an account's: OSA, or the threshold where the lead's word is the
-    start of the account's (4+ letters, half its length or more)."""
+    """A lead's word against an account's: OSA (0 for a typo between words of under 5
+    letters), or the threshold where the lead's word is the start of the account's (4+
+    letters, half its length or more)."""
     sim = float(TOKEN_SCORER(lead_word, name_word))
+    if TOKEN_THRESHOLD <= sim < 1.0 and min(len(lead_word), len(name_word)) < TYPO_LETTERS:
+        return 0.0
     cut = (
         len(lead_word) >= PREFIX_LETTERS
         and name_word.startswith(lead_word)

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 #: Two words are the same word at or above this similarity under :data:`TOKEN_SCORER`: one
 #: typo (a wrong, missing, extra or swapped letter) in a word of 5 letters or more.
 TOKEN_THRESHOLD = 0.8
+#: Both words of a typo have at least this many letters: "Tate" is not "State" misspelt.
+TYPO_LETTERS = 5
 #: Optimal string alignment (Damerau–Levenshtein without repeated edits), normalized: a swap
 #: of two letters is one edit, and "Electronics" / "Electric" (three edits) stay apart.
 TOKEN_SCORER = OSA.normalized_similarity
@@ -162,19 +164,24 @@ def _token_lengths(batch: LeadBatch) -> IntArray:
     return np.fromiter(map(len, batch.tok_str), dtype=np.int64, count=len(batch.tok_str))
 
 
-def _truncated(sim: FloatArray, left: Any, right: Any, left_len: IntArray) -> FloatArray:
-    """``sim`` raised to :data:`TOKEN_THRESHOLD` where the lead's word ``left`` is the start
-    of the account's longer word ``right`` (see :data:`PREFIX_LETTERS`)."""
+def _word_similarity(sim: FloatArray, left: Any, right: Any, left_len: IntArray) -> FloatArray:
+    """``sim`` (:data:`TOKEN_SCORER` of the lead's words ``left`` and the account's ``right``)
+    where it says "the same word": 0 for a typo between words shorter than
+    :data:`TYPO_LETTERS`, and :data:`TOKEN_THRESHOLD` where the lead's word is the start of the
+    account's longer word (see :data:`PREFIX_LETTERS`)."""
+    out: FloatArray = sim.copy()
+    typo = ((sim >= TOKEN_THRESHOLD) & (sim < 1.0)).nonzero()[0]
+    if len(typo):
+        right_len = np.fromiter(map(len, right[typo]), dtype=np.int64, count=len(typo))
+        out[typo[np.minimum(left_len[typo], right_len) < TYPO_LETTERS]] = 0.0
     # A word that begins another is as many edits from it as the other has more letters, so
     # its similarity is its share of the other's length: only those pairs are read again.
     maybe = (
         (sim >= PREFIX_SHARE) & (sim < TOKEN_THRESHOLD) & (left_len >= PREFIX_LETTERS)
     ).nonzero()[0]
-    if len(maybe) == 0:
-        return sim
-    shared = _similarity(left[maybe], right[maybe], scorer=Prefix.similarity)
-    out: FloatArray = sim.copy()
-    out[maybe[shared == left_len[maybe]]] = TOKEN_THRESHOLD
+    if len(maybe):
+        shared = _similarity(left[maybe], right[maybe], scorer=Prefix.similarity)
+        out[maybe[shared == left_len[maybe]]] = TOKEN_THRESHOLD
     return out
 
 
@@ -192,7 +199,7 @@ def _align(index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArra
     left = object_array(batch.tok_str)[lead_tok]
     right = d.tokens.objects()[d.name_tok_ids[name_tok]]
     sim = _similarity(left, right, scorer=TOKEN_SCORER)
-    sim = _truncated(sim, left, right, _token_lengths(batch)[lead_tok])
+    sim = _word_similarity(sim, left, right, _token_lengths(batch)[lead_tok])
     pair_a, tok_a = expand(batch.tok_ptr, lead)
     pair_b, tok_b = expand(d.name_tok_ptr, name_row)
     return _Alignment(

@@ -120,7 +120,7 @@ class Fit:
     def for_precision(self, target: float) -> MatchConfig:
         """The fitted config with the lowest ``match_threshold`` whose precision on the
         held-apart leads is at least ``target`` (the review threshold lowered with it if it
-        would exceed it)."""
+        would exceed it); its own threshold where that matches the same held-apart leads."""
         figures = self.before if self.kept else self.after  # those of the config returned
         if figures is None:
             raise InvalidInputError("no labelled leads: no threshold can be chosen for a precision")
@@ -505,5 +505,10 @@ def _threshold_for(config: MatchConfig, figures: Evaluation, target: float) -> M
             f"(the best is {max(precision):.4f}): ask for less, or label more leads"
         )
     threshold = min(reaching)
+    # Any threshold above the next lower confidence matches the same leads: the config's own,
+    # where it is one of them, is kept.
+    below = [t for t in thresholds if t < threshold]
+    if max(below, default=-1.0) < config.match_threshold <= threshold:
+        threshold = config.match_threshold
     review = min(config.review_threshold, threshold)
     return config.model_copy(update={"match_threshold": threshold, "review_threshold": review})

@@ -148,3 +148,17 @@ def test_a_crowded_name_space_lowers_a_name_only_confidence() -> None:
     assert (one.candidate_id, many.candidate_id) == ("M", "M")
     assert _level(one, "candidates") == "one" and _level(many, "candidates") is None  # neutral
     assert one.confidence > many.confidence
+
+
+def test_a_short_word_one_letter_from_a_common_one_is_no_typo() -> None:
+    index = AccountIndex.build(
+        [
+            {"account_id": "TATE", "name": "Tate", "country": "GB"},
+            {"account_id": "GLOBEX", "name": "Globex Corporation", "country": "US"},
+        ]
+    )
+    state = index.match(Lead(company="Belarus State University"))
+    assert (state.candidate_id, _level(state, "name_cover")) == ("TATE", "less")
+    # A typo in a longer word still holds its word.
+    typo = index.match(Lead(company="Globx Corp"))
+    assert (typo.candidate_id, _level(typo, "name_cover")) == ("GLOBEX", "one_word")
