@@ -257,8 +257,9 @@ def pair_total(
     levels["city"] = "agree" if city and city == normalize_city(account.city) else "unknown"
     phone = phone_key(lead.phone)
     levels["phone"] = "agree" if phone and phone == phone_key(account.phone) else "unknown"
+    compared = not missing or by_domain  # else nothing for the count to amplify
     levels["candidates"] = (
-        "one" if candidates == 1 else "two" if candidates == 2
+        "many" if not compared else "one" if candidates == 1 else "two" if candidates == 2
         else "few" if candidates <= FEW_CANDIDATES else "some" if candidates <= SOME_CANDIDATES
         else "many"
     )  # fmt: skip
@@ -295,7 +296,8 @@ def resolve_one(
     raw = []
     for account in accounts:
         names = [n for n in (account.name, *account.aliases) if normalize_name(n).ascii] or [""]
-        count = len(seen) if seen is not None else len(accounts)
+        # The count this pair would have had, had blocking proposed its account too.
+        count = len(seen | {account.account_id}) if seen is not None else len(accounts)
         total, in_country = max(pair_total(index, config, lead, account, n, count) for n in names)
         raw.append((total, in_country, account))
     if not raw:

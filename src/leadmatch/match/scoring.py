@@ -67,6 +67,9 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
     unlisted = elsewhere | (f.name_listed & ~f.name_part & ~f.name_exact)
     part = f.name_part & (sim >= PART_CUT)
     at_domain = ~by_domain | f.name_missing | f.acronym  # name_at_domain: neutral elsewhere
+    # The candidates count amplifies what the pair shows; a lead with no comparable name off
+    # the account's domain shows nothing for it to amplify.
+    compared = ~f.name_missing | by_domain
     return {
         "domain": [f.domain_exact, f.domain_family, f.domain_brand, f.domain_conflict],
         "domain_owners": [owners == 1, (owners > 1) & (owners <= FEW_OWNERS), owners > FEW_OWNERS],
@@ -88,10 +91,10 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
         "city": [f.city_agree],
         "phone": [f.phone_agree],
         "candidates": [
-            f.candidates == 1,
-            f.candidates == 2,
-            f.candidates <= FEW_CANDIDATES,
-            f.candidates <= SOME_CANDIDATES,
+            compared & (f.candidates == 1),
+            compared & (f.candidates == 2),
+            compared & (f.candidates <= FEW_CANDIDATES),
+            compared & (f.candidates <= SOME_CANDIDATES),
         ],
     }
 

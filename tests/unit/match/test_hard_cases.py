@@ -162,3 +162,16 @@ def test_a_short_word_one_letter_from_a_common_one_is_no_typo() -> None:
     # A typo in a longer word still holds its word.
     typo = index.match(Lead(company="Globx Corp"))
     assert (typo.candidate_id, _level(typo, "name_cover")) == ("GLOBEX", "one_word")
+
+
+def test_the_candidates_count_amplifies_evidence_and_is_none_itself() -> None:
+    # One account near a lead that gives no comparable name, off the account's domain (a
+    # brand under another suffix, which weighs nothing): nothing for the count to amplify.
+    index = AccountIndex.build(
+        [{"account_id": "S", "name": "Saehan Co., Ltd.", "domain": "saehan.com", "country": "KR"}]
+    )
+    bare = index.match(Lead(email="yejin@saehan.co.kr", country="KR"))
+    assert bare.candidate_id == "S" and _level(bare, "candidates") is None
+    assert bare.decision != "matched"
+    named = index.match(Lead(email="yejin@saehan.co.kr", company="Saehan", country="KR"))
+    assert _level(named, "candidates") == "one"
