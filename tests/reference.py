@@ -65,17 +65,19 @@ def _weight(index: AccountIndex, token: str, capped: bool) -> float:
 
 def token_sim(lead_word: str, name_word: str) -> float:
     """A lead's word against an account's: OSA (0 for a typo between words of under 5
-    letters), or the threshold where the lead's word is the start of the account's (4+
-    letters, half its length or more)."""
+    letters), or the threshold where one word is the start of the other (4+ letters, half
+    the other's length or more)."""
     sim = float(TOKEN_SCORER(lead_word, name_word))
     if TOKEN_THRESHOLD <= sim < 1.0 and min(len(lead_word), len(name_word)) < TYPO_LETTERS:
-        return 0.0
+        sim = 0.0
+    short, long = sorted((lead_word, name_word), key=len)
     cut = (
-        len(lead_word) >= PREFIX_LETTERS
-        and name_word.startswith(lead_word)
-        and len(lead_word) >= PREFIX_SHARE * len(name_word)
+        short != long
+        and len(short) >= PREFIX_LETTERS
+        and long.startswith(short)
+        and len(short) >= PREFIX_SHARE * len(long)
     )
-    return TOKEN_THRESHOLD if sim < TOKEN_THRESHOLD and cut else sim
+    return max(sim, TOKEN_THRESHOLD) if cut else sim
 
 
 def soft_tfidf(index: AccountIndex, left: list[str], right: list[str]) -> float:

@@ -157,6 +157,24 @@ class Weights(_Frozen):
     ``1 / (1 + 2 ** -score)``, which overstates confidence where comparisons are not
     independent."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_from_before_candidates(cls, data: Any) -> Any:
+        # A whole fitted set (every other table and a calibration) from before the candidates
+        # comparison would take the shipped table of it, which its calibration never saw.
+        earlier = set(LEVELS) - {"candidates"}
+        if (
+            isinstance(data, Mapping)
+            and data.get("calibration")
+            and earlier <= data.keys()
+            and "candidates" not in data
+        ):
+            raise ValueError(
+                "these weights carry a calibration but no 'candidates' table: they were fitted "
+                "before that comparison existed; refit them (leadmatch fit) or drop 'weights'"
+            )
+        return data
+
     @field_validator(*LEVELS)
     @classmethod
     def _read_only(cls, table: Mapping[str, float]) -> Mapping[str, float]:

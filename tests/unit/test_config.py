@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,13 @@ def test_cli_reports_a_bad_config_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2
     assert "match_threshold" in capsys.readouterr().err
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_fitted_weights_from_before_the_candidates_comparison_are_refused() -> None:
+    fitted = Weights().model_dump(mode="json")
+    del fitted["candidates"]
+    with pytest.raises(ConfigError, match="before that comparison existed"):
+        MatchConfig.from_json(json.dumps({"weights": fitted}))
+    # Hand-made weights without a calibration take the shipped table, as every other one.
+    partial = MatchConfig.from_json('{"weights": {"gap": 0}}')
+    assert partial.weights.candidates == Weights().candidates

@@ -33,9 +33,10 @@ TYPO_LETTERS = 5
 #: Optimal string alignment (Damerau–Levenshtein without repeated edits), normalized: a swap
 #: of two letters is one edit, and "Electronics" / "Electric" (three edits) stay apart.
 TOKEN_SCORER = OSA.normalized_similarity
-#: A lead's word cut short ("Koninkl" for "Koninklijke", "Technol" for "Technology") is the
-#: word it begins, at :data:`TOKEN_THRESHOLD`, from this many letters and this share of the
-#: whole word up: "Gene" is not "Generation", nor "Inte" "International".
+#: A word cut short ("Koninkl" for "Koninklijke", "Technol" for "Technology", "Farm" for
+#: "Farms", either side) is the word it begins, at :data:`TOKEN_THRESHOLD`, from this many
+#: letters and this share of the whole word up: "Gene" is not "Generation", nor "Inte"
+#: "International".
 PREFIX_LETTERS, PREFIX_SHARE = 4, 0.5
 #: A whole-name similarity (spaces removed) at or above this is taken even if tokens differ.
 COMPACT_THRESHOLD = 0.9
@@ -160,28 +161,30 @@ class _Alignment:
     tok_b: IntArray  # ... and the token (position in the index's name tokens)
 
 
-def _token_lengths(batch: LeadBatch) -> IntArray:
-    return np.fromiter(map(len, batch.tok_str), dtype=np.int64, count=len(batch.tok_str))
+def _lengths(words: Any) -> IntArray:
+    return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
 
 
 def _word_similarity(sim: FloatArray, left: Any, right: Any, left_len: IntArray) -> FloatArray:
     """``sim`` (:data:`TOKEN_SCORER` of the lead's words ``left`` and the account's ``right``)
     where it says "the same word": 0 for a typo between words shorter than
-    :data:`TYPO_LETTERS`, and :data:`TOKEN_THRESHOLD` where the lead's word is the start of the
-    account's longer word (see :data:`PREFIX_LETTERS`)."""
+    :data:`TYPO_LETTERS`, and at least :data:`TOKEN_THRESHOLD` where one word is the start of
+    the other (see :data:`PREFIX_LETTERS`: "Koninkl" and "Koninklijke", "Farm" and "Farms")."""
     out: FloatArray = sim.copy()
     typo = ((sim >= TOKEN_THRESHOLD) & (sim < 1.0)).nonzero()[0]
     if len(typo):
-        right_len = np.fromiter(map(len, right[typo]), dtype=np.int64, count=len(typo))
-        out[typo[np.minimum(left_len[typo], right_len) < TYPO_LETTERS]] = 0.0
+        out[typo[np.minimum(left_len[typo], _lengths(right[typo])) < TYPO_LETTERS]] = 0.0
     # A word that begins another is as many edits from it as the other has more letters, so
     # its similarity is its share of the other's length: only those pairs are read again.
-    maybe = (
-        (sim >= PREFIX_SHARE) & (sim < TOKEN_THRESHOLD) & (left_len >= PREFIX_LETTERS)
-    ).nonzero()[0]
+    maybe = ((sim >= PREFIX_SHARE) & (sim < 1.0) & (left_len >= PREFIX_LETTERS)).nonzero()[0]
     if len(maybe):
         shared = _similarity(left[maybe], right[maybe], scorer=Prefix.similarity)
-        out[maybe[shared == left_len[maybe]]] = TOKEN_THRESHOLD
+        long_start = shared >= PREFIX_LETTERS
+        lead_begins = long_start & (shared == left_len[maybe])
+        rest = maybe[long_start & ~lead_begins]  # the account's word may begin the lead's
+        account_begins = rest[_lengths(right[rest]) == shared[long_start & ~lead_begins]]
+        cut = np.concatenate([maybe[lead_begins], account_begins])
+        out[cut] = np.maximum(out[cut], TOKEN_THRESHOLD)
     return out
 
 
@@ -199,7 +202,7 @@ def _align(index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArra
     left = object_array(batch.tok_str)[lead_tok]
     right = d.tokens.objects()[d.name_tok_ids[name_tok]]
     sim = _similarity(left, right, scorer=TOKEN_SCORER)
-    sim = _word_similarity(sim, left, right, _token_lengths(batch)[lead_tok])
+    sim = _word_similarity(sim, left, right, _lengths(batch.tok_str)[lead_tok])
     pair_a, tok_a = expand(batch.tok_ptr, lead)
     pair_b, tok_b = expand(d.name_tok_ptr, name_row)
     return _Alignment(

@@ -175,3 +175,16 @@ def test_the_candidates_count_amplifies_evidence_and_is_none_itself() -> None:
     assert bare.decision != "matched"
     named = index.match(Lead(email="yejin@saehan.co.kr", company="Saehan", country="KR"))
     assert _level(named, "candidates") == "one"
+
+
+def test_a_plural_or_a_word_cut_short_holds_its_word_either_way() -> None:
+    # Farm / Farms: one letter apart, and too short for a typo; one begins the other.
+    index = AccountIndex.build(
+        [
+            {"account_id": "K", "name": "Kestrel Farms Ltd", "country": "GB"},
+            {"account_id": "B", "name": "Bank of Tokyo", "country": "JP"},
+        ]
+    )
+    for company, account in [("Kestrel Farm", "K"), ("Banks of Tokyo", "B")]:
+        found = index.match(Lead(company=company))
+        assert (found.candidate_id, _level(found, "name_cover")) == (account, "all"), company
