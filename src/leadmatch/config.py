@@ -81,7 +81,7 @@ RISING: dict[str, tuple[str, ...]] = {
     "country": ("conflict", "unknown", "agree"),
     "city": ("unknown", "agree"),
     "phone": ("unknown", "agree"),
-    "candidates": ("many", "some", "few", "two", "one"),
+    "candidates": tuple(reversed(LEVELS["candidates"])),
 }  # fmt: skip
 
 

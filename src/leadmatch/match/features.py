@@ -179,10 +179,9 @@ def _word_similarity(sim: FloatArray, left: Any, right: Any, left_len: IntArray)
     maybe = ((sim >= PREFIX_SHARE) & (sim < 1.0) & (left_len >= PREFIX_LETTERS)).nonzero()[0]
     if len(maybe):
         shared = _similarity(left[maybe], right[maybe], scorer=Prefix.similarity)
-        long_start = shared >= PREFIX_LETTERS
-        lead_begins = long_start & (shared == left_len[maybe])
-        rest = maybe[long_start & ~lead_begins]  # the account's word may begin the lead's
-        account_begins = rest[_lengths(right[rest]) == shared[long_start & ~lead_begins]]
+        lead_begins = (shared >= PREFIX_LETTERS) & (shared == left_len[maybe])
+        other = (shared >= PREFIX_LETTERS) & ~lead_begins  # the account's word may begin the lead's
+        account_begins = maybe[other][_lengths(right[maybe[other]]) == shared[other]]
         cut = np.concatenate([maybe[lead_begins], account_begins])
         out[cut] = np.maximum(out[cut], TOKEN_THRESHOLD)
     return out

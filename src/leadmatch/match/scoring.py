@@ -68,8 +68,8 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
     part = f.name_part & (sim >= PART_CUT)
     at_domain = ~by_domain | f.name_missing | f.acronym  # name_at_domain: neutral elsewhere
     # The candidates count amplifies what the pair shows; a lead with no comparable name off
-    # the account's domain shows nothing for it to amplify.
-    compared = ~f.name_missing | by_domain
+    # the account's domain shows nothing for it to amplify (and falls to the neutral level).
+    count = np.where(~f.name_missing | by_domain, f.candidates, SOME_CANDIDATES + 1)
     return {
         "domain": [f.domain_exact, f.domain_family, f.domain_brand, f.domain_conflict],
         "domain_owners": [owners == 1, (owners > 1) & (owners <= FEW_OWNERS), owners > FEW_OWNERS],
@@ -91,10 +91,10 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
         "city": [f.city_agree],
         "phone": [f.phone_agree],
         "candidates": [
-            compared & (f.candidates == 1),
-            compared & (f.candidates == 2),
-            compared & (f.candidates <= FEW_CANDIDATES),
-            compared & (f.candidates <= SOME_CANDIDATES),
+            count == 1,
+            count == 2,
+            count <= FEW_CANDIDATES,
+            count <= SOME_CANDIDATES,
         ],
     }
 
