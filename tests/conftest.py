@@ -1,10 +1,13 @@
 """Shared fixtures. No test may touch the network: sockets to anything but this machine's
 loopback (which Spark's driver and workers talk through) are refused for the whole run.
 
-Hypothesis runs under one profile that holds on a busy machine: no deadline and no ``too_slow``
-health check (a draw that takes a second under load is slow, not wrong), so the README's test
-command passes while other work runs. ``HYPOTHESIS_PROFILE=thorough`` draws ten times as many
-examples; tests that set ``max_examples`` keep their own count.
+Hypothesis runs under one profile on a laptop and in CI alike, so that a run is the same run
+anywhere: derandomized (the draws follow from each test's name, not from a random seed), no
+example database (nothing a previous run left behind changes what this one tries), no deadline
+and no ``too_slow`` health check (a draw that takes a second under load is slow, not wrong).
+``HYPOTHESIS_PROFILE=thorough`` draws ten times as many examples, still derandomized;
+``mutation`` (benchmarks/mutation.py) draws 20. Tests that set their own count scale it the
+same way (``tests.budget.examples``).
 """
 
 from __future__ import annotations
@@ -18,9 +21,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-_BUSY_MACHINE = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-settings.register_profile("leadmatch", **_BUSY_MACHINE)
-settings.register_profile("thorough", max_examples=1_000, **_BUSY_MACHINE)
+_SAME_EVERYWHERE: dict[str, Any] = {
+    "derandomize": True,
+    "database": None,
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow],
+}
+settings.register_profile("leadmatch", **_SAME_EVERYWHERE)
+settings.register_profile("thorough", max_examples=1_000, **_SAME_EVERYWHERE)
+# benchmarks/mutation.py: a mutant that survives runs every test that reaches it; fewer draws.
+settings.register_profile("mutation", max_examples=20, **_SAME_EVERYWHERE)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "leadmatch"))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

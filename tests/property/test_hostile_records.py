@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.budget import examples
 
 from leadmatch import AccountIndex, Match
 from leadmatch.cli import main
@@ -69,7 +70,7 @@ def records(fields: tuple[str, ...], id_field: str) -> Any:
 
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -99,7 +100,7 @@ def test_hostile_records_as_a_dataframe(
     assert set(out.decision) <= {"matched", "review", "unmatched", "error"}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 @given(records(ACCOUNT_FIELDS, "account_id"), records(LEAD_FIELDS, "lead_id"))
 def test_hostile_records_as_csv_files(
     tmp_path_factory: Any, accounts: list[dict[str, Any]], leads: list[dict[str, Any]]

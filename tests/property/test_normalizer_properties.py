@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.budget import examples
 
 from leadmatch.normalize import (
+    DomainKey,
+    EmailKey,
+    NameKey,
     domain_key,
     fold,
     name_parts,
@@ -33,15 +37,37 @@ suffixes = st.sampled_from(["com", "co.uk", "de", "com.br", "com.au", "fr", "co.
 domains = st.builds(lambda a, b: f"{a}.{b}", labels, suffixes)
 
 
+EMPTY = {
+    fold: "",
+    normalize_name: NameKey(base="", ascii="", legal_form="", acronym="", phonetic=""),
+    domain_key: DomainKey(domain="", brand="", host=""),
+    parse_email: EmailKey(domain="", brand="", local="", kind="missing", role=False, host=""),
+    normalize_country: "",
+    normalize_city: "",
+    phone_key: "",
+}
+KINDS = {"corporate", "freemail", "disposable", "invalid", "missing"}
+
+
 @given(anything)
 def test_every_normalizer_is_total(value: object) -> None:
-    for normalizer in (fold, normalize_name, domain_key, parse_email, normalize_country,
-                       normalize_city, phone_key):  # fmt: skip
-        normalizer(value)
+    """Any value gives a value of the promised type; no value at all gives the empty one."""
+    out = {normalizer: normalizer(value) for normalizer in EMPTY}
+    for normalizer, empty in EMPTY.items():
+        assert type(out[normalizer]) is type(empty), normalizer
+    assert out[parse_email].kind in KINDS
+    assert out[normalize_name].ascii.isascii() and out[domain_key].domain.isascii()
+    missing = value is None or isinstance(value, (bool, list)) or value != value  # NaN
+    if missing or (isinstance(value, str) and not value.strip()):
+        assert out == EMPTY, value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        assert (
+            out[parse_email].kind in ("invalid", "missing") and out[domain_key] == EMPTY[domain_key]
+        )
 
 
 @given(company_names)
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 def test_name_normalizer_is_idempotent(raw: str) -> None:
     key = normalize_name(raw)
     assert normalize_name(key.base).base == key.base

@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.budget import examples
 
 from leadmatch import Account, AccountIndex, Lead, MatchConfig
 from leadmatch.match import blocking
@@ -118,7 +119,7 @@ def _mode(mode: str, rnd: random.Random) -> Iterator[None]:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(history(), st.randoms(use_true_random=False))
 def test_an_updated_index_matches_as_one_built_from_the_final_accounts(
     mode: str,
@@ -174,7 +175,7 @@ def _saved(index: AccountIndex, reload: bool) -> AccountIndex:
         return AccountIndex.load(path, CONFIG, mmap=False) if reload else index
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(history())
 def test_an_updated_index_saves_and_loads_what_it_holds(
     case: tuple[dict[str, dict[str, object]], list[tuple[str, object]]],

@@ -241,6 +241,7 @@ def late():
     assert sorted(reached) == ["_hidden", "other._secret"]
 
 
+@pytest.mark.process
 def test_every_module_imports_in_a_fresh_interpreter() -> None:
     """What the static checks cannot see: the modules import, each one after the package."""
     script = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)"

@@ -32,6 +32,7 @@ socket.gethostbyname = _refuse
 """
 
 
+@pytest.mark.process
 def test_every_module_imports_and_the_demo_runs_in_a_process_without_network(
     tmp_path: Path,
 ) -> None:

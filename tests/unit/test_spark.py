@@ -21,6 +21,8 @@ if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
 
 from leadmatch import spark as lm_spark  # noqa: E402  (after the skips: it needs pyspark)
 
+pytestmark = pytest.mark.process  # Spark's workers are other Python processes
+
 ACCOUNTS = [
     {"account_id": "DE-1", "name": "Müller Maschinenbau GmbH", "domain": "mueller-mb.de",
      "country": "DE", "owner": "ana"},

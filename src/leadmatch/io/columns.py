@@ -7,6 +7,7 @@ and digits ("Company Name", "company_name" and "CompanyName" are one header). An
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -195,6 +196,19 @@ def kept_columns(headers: Sequence[str], keep: Sequence[str]) -> list[tuple[str,
     return [(header, name) for name, header in found.items() if header is not None]
 
 
+def _header_line(stream: IO[str], kind: str) -> str:
+    """A CSV file's first line, refused if blank or missing: the csv module reads either as a
+    header of no columns, which would be reported as every required column missing."""
+    first = stream.readline()
+    if not first.strip("\ufeff \t\r\n"):
+        raise MissingColumnError(
+            f"the {kind}s file's first line is blank (the header row belongs there)"
+            if first
+            else f"the {kind}s file is empty (no header row)"
+        )
+    return first
+
+
 def read_csv(
     stream: IO[str],
     kind: str,
@@ -208,12 +222,10 @@ def read_csv(
     where it began, since an unclosed quote would otherwise swallow every row after it.
     """
     csv.field_size_limit(MAX_FIELD_BYTES)
-    first = stream.readline()
+    first = _header_line(stream, kind)
     reader = csv.reader(itertools.chain([first], stream), delimiter=_delimiter(first))
     try:
         headers = next(reader)
-    except StopIteration as exc:
-        raise MissingColumnError(f"the {kind}s file is empty (no header row)") from exc
     except csv.Error as exc:
         raise LeadmatchError(f"the {kind}s file is not readable CSV: {exc}") from exc
     headers = [h.lstrip("\ufeff").strip() for h in headers]
@@ -267,14 +279,18 @@ def open_text(path: str) -> IO[str]:
 
 
 def _encoding(path: str) -> str:
-    """UTF-8 (with or without BOM), unless the file's first megabyte is not: then Windows-1252,
-    the Latin-1 superset that spreadsheets on Windows write, with a warning."""
+    """UTF-16 where the file starts with its BOM (Excel's "Unicode Text"); else UTF-8 (with or
+    without BOM), unless the file's first megabyte is not: then Windows-1252, the Latin-1
+    superset that spreadsheets on Windows write, with a warning."""
     with open(path, "rb") as raw:
         head = raw.read(1 << 20)
+        cut = bool(raw.read(1))  # the file goes on after the sample
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # as Windows-1252 it would be letters between NULs
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+        if not cut or exc.start < len(head) - 4:  # not just a character cut by the sample's end
             log.warning("%s is not UTF-8; reading it as Windows-1252 (Latin-1)", path)
             return "cp1252"
     return "utf-8-sig"

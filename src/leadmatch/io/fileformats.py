@@ -20,6 +20,7 @@ from typing import IO, Any, cast
 
 from leadmatch.errors import LeadmatchError, MissingColumnError
 from leadmatch.io.columns import (
+    MAX_FIELD_BYTES,
     header_key,
     kept_columns,
     open_text,
@@ -375,9 +376,25 @@ def read_records(path: str, given: str | None = None) -> tuple[list[str], Iterat
             raise LeadmatchError(f"{path} is not JSON Lines of objects")
         headers = list(dict.fromkeys(k for r in records for k in r))
         return headers, (_as_text(r) for r in records)
-    reader = csv.DictReader(io.StringIO(text))
-    rows = ({k: unescaped(v) for k, v in _as_text(r).items()} for r in reader)
-    return list(reader.fieldnames or ()), rows
+    csv.field_size_limit(MAX_FIELD_BYTES)  # this may be the first CSV file the run reads
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # lines may end in a bare \r
+    try:
+        headers = list(reader.fieldnames or ())
+    except csv.Error as exc:
+        raise LeadmatchError(f"{path} is not readable CSV: {exc}") from exc
+    return headers, _csv_records(path, reader)
+
+
+def _csv_records(path: str, reader: csv.DictReader[str]) -> Iterator[dict[str, str]]:
+    """The rows of :func:`read_records`'s CSV file; what the csv module cannot read stops the
+    run with its line, as :func:`~leadmatch.io.columns.read_csv` does."""
+    try:
+        for record in reader:
+            yield {k: unescaped(v) for k, v in _as_text(record).items()}
+    except csv.Error as exc:
+        raise LeadmatchError(
+            f"{path} is not valid CSV at line {reader.reader.line_num}: {exc}"
+        ) from exc
 
 
 def _as_text(record: Mapping[str, Any]) -> dict[str, str]:

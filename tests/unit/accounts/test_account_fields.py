@@ -85,6 +85,7 @@ def test_the_cli_keeps_and_writes_account_fields(tmp_path: Path) -> None:
     assert main([*argv_csv, "--account-fields", "industry"]) == 2
 
 
+@pytest.mark.process
 def test_worker_processes_give_the_same_fields() -> None:
     index = AccountIndex.build(ACCOUNTS * 1, CONFIG)
     leads = [{"lead_id": f"L{i}", "email": "j@acme-robotics.co.uk"} for i in range(9)]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from leadmatch._util.resources import demo_text
 
 
@@ -16,6 +18,7 @@ def _leadmatch(*args: str, seed: str) -> None:
     subprocess.run([sys.executable, "-m", "leadmatch.cli", *args, "--quiet"], env=env, check=True)
 
 
+@pytest.mark.process
 def test_the_same_files_come_out_whatever_the_hash_seed_and_workers(tmp_path: Path) -> None:
     accounts, leads = tmp_path / "accounts.csv", tmp_path / "leads.csv"
     accounts.write_text(demo_text("accounts.csv"), "utf-8")

@@ -76,4 +76,9 @@ def test_rows_made_without_records_equal_the_rows_of_the_records() -> None:
     assert rows == [result_row(m) for m in records]
     decisions = {m.decision for m in records}
     assert decisions == {"matched", "review", "unmatched", "error"}
-    assert any("another company scores alike" in m.reasons() for m in records)
+    bad, none, twin = records[-3:]
+    assert (bad.decision, none.decision, none.candidate_id) == ("error", "unmatched", None)
+    assert (twin.decision, twin.account_id) == ("review", "T1")  # a tie: the smaller id first
+    assert [(a.account_id, a.related) for a in twin.alternatives] == [("T2", False)]
+    assert twin.reasons().endswith("another company scores alike (T2)")
+    assert rows[-1]["account_id"] == "T1" and rows[-1]["decision"] == "review"

@@ -57,6 +57,7 @@ def test_chunk_size_must_be_positive() -> None:
         list(AccountIndex.build(ACCOUNTS).match_iter([{"company": "x"}], chunk_size=0))
 
 
+@pytest.mark.process
 def test_worker_processes_give_the_same_results_in_order(tmp_path: Path) -> None:
     """Two processes, chunks of 7: one index built in memory (saved to a temporary file for
     the workers), one loaded from a file (mapped by the workers)."""
@@ -72,6 +73,7 @@ def test_worker_processes_give_the_same_results_in_order(tmp_path: Path) -> None
     assert list(loaded.match_iter(_leads(60), chunk_size=7, workers=2)) == expected
 
 
+@pytest.mark.process
 def test_a_worker_error_reaches_the_caller() -> None:
     index = AccountIndex.build(ACCOUNTS, MatchConfig(strict=True))
     leads = [{"company": "Acme"}] * 10 + [{"company": ["not", "text"]}]
@@ -84,6 +86,7 @@ def test_workers_must_be_positive() -> None:
         list(AccountIndex.build(ACCOUNTS).match_iter([{"company": "x"}], workers=0))
 
 
+@pytest.mark.process
 def test_building_in_worker_processes_gives_the_same_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -109,6 +112,7 @@ def test_building_in_worker_processes_gives_the_same_index(
         AccountIndex.build(records, workers=0)
 
 
+@pytest.mark.process
 def test_workers_never_read_a_file_replaced_after_load(tmp_path: Path) -> None:
     """Saving another index over the loaded one's file (by rename) must not change what
     workers match against: they get a copy of the loaded index instead."""

@@ -196,6 +196,7 @@ def test_ids_fold_their_changes_and_forget_removed_ids() -> None:
         changed["a"]
 
 
+@pytest.mark.process
 def test_worker_processes_get_the_live_accounts_of_an_edited_index() -> None:
     index = _edited()
     index.remove(["IN-1"])

@@ -81,6 +81,7 @@ def test_views_see_changes_and_snapshots_do_not() -> None:
     assert len(frozen) == 3 and len(index) == 4
 
 
+@pytest.mark.process
 def test_a_change_detaches_the_index_from_its_file(tmp_path: Path) -> None:
     index = _index()
     path = index.save(tmp_path / "crm.lmx")
@@ -108,7 +109,9 @@ def test_bad_records_in_an_add_follow_the_strict_setting() -> None:
 
 def test_threads_match_while_one_thread_changes_the_index() -> None:
     """Each batch is matched against one version of the accounts, never a mix, and a thread
-    never sees an older version after a newer one."""
+    never sees an older version after a newer one. A barrier makes the matches and the updates
+    really interleave: after each barrier every thread starts a batch while the next account is
+    added, so batch j sees version j - 1 or j, whatever the scheduler does."""
     people = [f"{w} {s}" for w in ("Nordic", "Sakura", "Apex", "Delta", "Kraft", "Pacific")
               for s in ("Timber", "Denki", "Logic", "Energy")]  # fmt: skip
     records = [
@@ -121,27 +124,33 @@ def test_threads_match_while_one_thread_changes_the_index() -> None:
         versions.append(versions[-1] + [records[i]])
     expected = [_ids(AccountIndex.build(v).match_many(leads)) for v in versions]
     index = AccountIndex.build(versions[0])
+    rounds = records[4:]
     seen: list[list[int]] = [[] for _ in range(4)]
     failures: list[BaseException] = []
-    done = threading.Event()
+    barrier = threading.Barrier(5, timeout=120)
 
     def matcher(k: int) -> None:
         try:
-            while not done.is_set():
+            for _ in rounds:
                 seen[k].append(expected.index(_ids(index.match_many(leads))))
+                barrier.wait()
+            seen[k].append(expected.index(_ids(index.match_many(leads))))
         except BaseException as exc:  # ValueError: a batch that no version gives
             failures.append(exc)
+            barrier.abort()
 
     threads = [threading.Thread(target=matcher, args=(k,)) for k in range(4)]
     for t in threads:
         t.start()
-    for record in records[4:]:
+    for record in rounds:
+        barrier.wait()
         index.add([record])
-    done.set()
     for t in threads:
         t.join()
     assert not failures
-    assert all(s == sorted(s) for s in seen) and sum(map(len, seen)) > 0
+    for s in seen:
+        assert s[0] == 0 and len(s) == len(rounds) + 1
+        assert all(j - 1 <= v <= j for j, v in enumerate(s) if j) and s == sorted(s)
     assert _ids(index.match_many(leads)) == expected[-1]
 
 
