@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +28,6 @@ from leadmatch.io.columns import open_text, read_csv
 from leadmatch.match.scoring import probability
 from leadmatch.quality import fitting, regression
 from leadmatch.quality.fitting import (
-    CALIBRATION_MIN_LEADS,
     PairLevels,
     calibration,
     fit_weights,
@@ -162,7 +160,7 @@ def test_calibration_is_the_isotonic_fit_and_never_falls(data: list[tuple[int, b
     assert all(0.0 < p < 1.0 for p in ps)  # labels never show certainty
     weights = Weights(calibration=points)  # a valid config
     blocks = _slow_isotonic(x.tolist(), y.astype(float).tolist())
-    if all(len(totals) >= CALIBRATION_MIN_LEADS for totals, _ in blocks):
+    if all(len(totals) >= 20 for totals, _ in blocks):  # 20: the fewest leads of a step
         # No block merged for size: the isotonic fit itself, each block's share over its totals.
         fitted = probability(x, weights)
         for totals, mean in blocks:
@@ -215,11 +213,20 @@ def crms(
     }
 
 
-def test_fitting_on_one_crm_calibrates_the_confidence_on_another(crms: CRMs) -> None:
+@pytest.fixture(scope="module")
+def fitted(crms: CRMs) -> fitting.Fit:
+    """The fit of the "fit" CRM (synth.py seed 21) through the API, at the defaults."""
     index, leads = crms["fit"]
-    result = fit(index, leads, truth_from_rows(leads))
+    return fit(index, leads, truth_from_rows(leads))
+
+
+def test_fitting_on_one_crm_calibrates_the_confidence_on_another(
+    crms: CRMs, fitted: fitting.Fit
+) -> None:
+    _, leads = crms["fit"]
+    result = fitted
     assert result.pairs > len(leads)
-    assert result.after.ece <= 0.03
+    assert result.after is not None and result.after.ece <= 0.03
     other, other_leads = crms["unseen"]
     truth = truth_from_rows(other_leads)
     before = evaluate(other.match_many(other_leads), truth)
@@ -242,16 +249,19 @@ def test_fitting_refuses_leads_without_truth_or_ids(crms: CRMs) -> None:
         fit(index, [*leads, leads[0]], truth_from_rows(leads))
 
 
-def test_the_cli_fits_and_match_uses_the_result(tmp_path: Path, crms: CRMs) -> None:
+def test_the_cli_fits_and_match_uses_the_result(tmp_path: Path, fitted: fitting.Fit) -> None:
     folder = tmp_path / "crm"
-    _synthetic(folder, 21)
+    _synthetic(folder, 21)  # the CRM of ``fitted``, written again, for the command line
     config = tmp_path / "fitted.json"
     argv = ["fit", "--accounts", str(folder / "accounts.csv"), "--leads", str(folder / "leads.csv"),
             "--out", str(config), "--precision", "0.98"]  # fmt: skip
     assert main(argv) == 0
-    fitted = MatchConfig.from_json(config)
-    assert fitted.weights.calibration
-    assert json.loads(config.read_text("utf-8"))["match_threshold"] == fitted.match_threshold
+    written = MatchConfig.from_json(config)
+    # The command line and the API, each from its own reading of the same files: the same
+    # fitted weights and the same threshold for the precision asked.
+    assert written == fitted.for_precision(0.98)
+    assert written.weights.calibration
+    assert written.match_threshold < 0.98  # the held-apart leads show a lower one suffices
     out = tmp_path / "matches.csv"
     assert main(["match", "--accounts", str(folder / "accounts.csv"), "--leads",
                  str(folder / "leads.csv"), "--out", str(out), "--config", str(config),
