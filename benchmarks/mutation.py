@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -33,39 +34,59 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT = Path(__file__).resolve().parent / "mutation-equivalent.txt"
-#: Short names of the core modules (``only_mutate`` in pyproject.toml) and their mutant names.
+WORK = ROOT / "benchmarks" / "out" / "mutation"
+_MATCH_TESTS = ["tests/unit/match", "tests/property/test_resolver_properties.py",
+                "tests/property/test_scoring_properties.py"]  # fmt: skip
+#: Core module -> (its source, the tests that pin it). Each module runs in its own copy of the
+#: checkout whose ``[tool.mutmut]`` names that module and those tests only: a mutant that
+#: survives runs every selected test that reaches it, so the selection is the run's time.
 MODULES = {
-    "normalize": "leadmatch.normalize.*",
-    "blocking": "leadmatch.match.blocking.*",
-    "features": "leadmatch.match.features.*",
-    "scoring": "leadmatch.match.scoring.*",
-    "resolve": "leadmatch.match.resolve.*",
-    "fitting": "leadmatch.quality.fitting.*",
-    "records": "leadmatch.io.records.*",
-    "fileformats": "leadmatch.io.fileformats.*",
-    "edits": "leadmatch.tables.edit_in_place.*",
-}
+    "normalize": ("src/leadmatch/normalize/*", ["tests/unit/normalize",
+                  "tests/property/test_normalizer_properties.py", "tests/unit/io/test_bad_input.py",
+                  "tests/unit/match/test_matching.py"]),
+    "blocking": ("src/leadmatch/match/blocking.py", _MATCH_TESTS),
+    "features": ("src/leadmatch/match/features.py", _MATCH_TESTS),
+    "scoring": ("src/leadmatch/match/scoring.py", _MATCH_TESTS),
+    "resolve": ("src/leadmatch/match/resolve.py", _MATCH_TESTS),
+    "fitting": ("src/leadmatch/quality/fitting.py", ["tests/unit/quality"]),
+    "records": ("src/leadmatch/io/records.py", ["tests/unit/io", "tests/unit/test_cli.py"]),
+    "fileformats": ("src/leadmatch/io/fileformats.py", ["tests/unit/io", "tests/unit/test_cli.py"]),
+    "edits": ("src/leadmatch/tables/edit_in_place.py", ["tests/unit/tables",
+              "tests/property/test_update_properties.py"]),
+}  # fmt: skip
 #: mutmut's exit codes (mutmut/stats.py): 1 and 3 a failing test, 37 the type check, timeouts.
 KILLED = {1: "killed", 3: "killed", 37: "killed", 36: "timeout", 24: "timeout", -24: "timeout"}
 SURVIVED = {0: "survived", 5: "no tests", 33: "no tests"}
+_COPIED = ("src", "tests", "benchmarks/synth.py", "benchmarks/synth_data", "README.md", "docs")
 
 
-def _module_of(mutant: str) -> str:
-    """``leadmatch.match.resolve.x__sizes__mutmut_1`` -> ``leadmatch.match.resolve``."""
-    return mutant.split(".x", 1)[0] if ".x" in mutant else mutant.rsplit(".", 1)[0]
+def _prepare(module: str) -> Path:
+    """A copy of the checkout for one module's run; mutmut's results of an earlier run of the
+    same module stay in its ``mutants/`` and are reused where the code has not changed."""
+    source, tests = MODULES[module]
+    folder = WORK / module
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in _COPIED:
+        src, dst = ROOT / name, folder / name
+        if src.is_dir():
+            shutil.copytree(
+                src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        elif src.is_file():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+    # pyproject.toml ends with [tool.mutmut]: the module and its tests are appended to it.
+    lines = [f"only_mutate = {json.dumps([source])}",
+             f"pytest_add_cli_args_test_selection = {json.dumps(tests)}"]  # fmt: skip
+    text = (ROOT / "pyproject.toml").read_text("utf-8").rstrip("\n")
+    (folder / "pyproject.toml").write_text(text + "\n" + "\n".join(lines) + "\n", "utf-8")
+    return folder
 
 
-def _short(module: str) -> str | None:
-    for short, pattern in MODULES.items():
-        if module == pattern[:-2] or module.startswith(pattern[:-1]):
-            return short
-    return None
-
-
-def outcomes() -> dict[str, str]:
+def outcomes(module: str) -> dict[str, str]:
     """Mutant name -> killed / timeout / survived / no tests / not run, from mutmut's files."""
     found: dict[str, str] = {}
-    for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
+    for meta in sorted((WORK / module / "mutants").rglob("*.py.meta")):
         codes = json.loads(meta.read_text("utf-8")).get("exit_code_by_key", {})
         for mutant, code in codes.items():
             found[mutant] = KILLED.get(code) or SURVIVED.get(code) or (
@@ -86,40 +107,36 @@ def equivalents() -> dict[str, str]:
     return judged
 
 
-def report(modules: list[str]) -> list[str]:
-    """Print the table; return the survivors not judged equivalent."""
-    found, judged = outcomes(), equivalents()
-    rows: dict[str, Counter[str]] = {m: Counter() for m in modules}
-    open_survivors: list[str] = []
-    for mutant, status in found.items():
-        short = _short(_module_of(mutant))
-        if short not in rows or status == "not run":
-            continue
-        kind = "equivalent" if status != "killed" and mutant in judged else status
-        rows[short]["killed" if kind == "timeout" else kind] += 1
-        if kind in ("survived", "no tests") or kind.startswith("exit"):
-            open_survivors.append(mutant)
-    head = ("module", "mutants", "killed", "survived", "equivalent", "score")
-    print("{:12} {:>8} {:>7} {:>9} {:>11} {:>7}".format(*head))
-    for short, c in rows.items():
-        total = sum(c.values())
-        counted = total - c["equivalent"]
-        if counted == 0:
-            print(f"{short:12} {total:8} {'':>7} {'':>9} {'':>11}   (not run)")
-            continue
-        print(f"{short:12} {total:8} {c['killed']:7} {counted - c['killed']:9} "
-              f"{c['equivalent']:11} {c['killed'] / counted:7.1%}")  # fmt: skip
-    return sorted(open_survivors)
+def report(modules: list[str]) -> list[tuple[str, str]]:
+    """Print the table; return (module, mutant) of the survivors not judged equivalent."""
+    judged = equivalents()
+    head = ("module", "mutants", "killed", "survived", "equivalent", "not run", "score")
+    print("{:12} {:>8} {:>7} {:>9} {:>11} {:>8} {:>7}".format(*head))
+    survivors: list[tuple[str, str]] = []
+    for module in modules:
+        c: Counter[str] = Counter()
+        for mutant, status in outcomes(module).items():
+            kind = (
+                "equivalent" if status not in ("killed", "timeout") and mutant in judged else status
+            )
+            c["killed" if kind == "timeout" else kind] += 1
+            if kind not in ("killed", "timeout", "equivalent", "not run"):
+                survivors.append((module, mutant))
+        counted = sum(c.values()) - c["equivalent"] - c["not run"]
+        score = f"{c['killed'] / counted:7.1%}" if counted else "      -"
+        print(f"{module:12} {sum(c.values()):8} {c['killed']:7} {counted - c['killed']:9} "
+              f"{c['equivalent']:11} {c['not run']:8} {score}")  # fmt: skip
+    return survivors
 
 
-def run(modules: list[str], children: int) -> float:
+def run(module: str, children: int) -> float:
+    folder = _prepare(module)
     env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}
     started = time.perf_counter()
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)]
-    done = subprocess.run([*command, *(MODULES[m] for m in modules)], cwd=ROOT, env=env,
-                          stdout=subprocess.DEVNULL)  # fmt: skip
+    done = subprocess.run(command, cwd=folder, env=env, stdout=subprocess.DEVNULL)
     if done.returncode != 0:
-        sys.exit(f"mutmut run failed ({done.returncode}); run it by hand to see why")
+        sys.exit(f"mutmut run failed ({done.returncode}) in {folder}; run it there to see why")
     return time.perf_counter() - started
 
 
@@ -134,15 +151,14 @@ def main() -> None:
     unknown = sorted(set(modules) - set(MODULES))
     if unknown:
         sys.exit(f"unknown modules {unknown}; known: {', '.join(MODULES)}")
-    if not args.report:
-        seconds = run(modules, args.children)
-        print(f"mutmut ran {len(modules)} module(s) in {seconds / 60:.1f} min "
-              f"with {args.children} children")  # fmt: skip
+    for module in [] if args.report else modules:
+        seconds = run(module, args.children)
+        print(f"{module}: mutmut ran in {seconds / 60:.1f} min with {args.children} children")
     survivors = report(modules)
     print(f"\n{len(survivors)} survivor(s) not judged equivalent")
-    for mutant in survivors[: args.diffs]:
-        shown = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant], cwd=ROOT,
-                               capture_output=True, text=True)  # fmt: skip
+    for module, mutant in survivors[: args.diffs]:
+        shown = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant],
+                               cwd=WORK / module, capture_output=True, text=True)  # fmt: skip
         print(f"\n## {mutant}\n{shown.stdout.strip()}")
 
 
