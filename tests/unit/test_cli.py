@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from leadmatch import AccountIndex
-from leadmatch._util.processes import GC_THRESHOLD
 from leadmatch.cli import main
 
 ACCOUNTS_CSV = """account_id,name,domain,alias_domains,country,city,phone,parent_id
@@ -245,6 +244,6 @@ def test_the_cli_collects_cycles_less_often_and_the_library_leaves_that_alone(
         index.match_many([{"company": "Acme Robotics"}] * 3)
         assert gc.get_threshold() == before
         assert main(["demo"]) == 0
-        assert gc.get_threshold() == GC_THRESHOLD
+        assert gc.get_threshold() == (50_000, 20, 100)  # first generation: 50,000, not 700
     finally:
         gc.set_threshold(*before)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from leadmatch import AccountIndex, ConfigError, LeadmatchError, MatchConfig, Weights
 from leadmatch.cli import main
+
+#: The fitted weights file the package ships (read as data, apart from the code's defaults).
+SHIPPED_WEIGHTS = resources.files("leadmatch").joinpath("data").joinpath("weights.json")
 
 
 def test_json_round_trip(tmp_path: Path) -> None:
@@ -72,6 +76,10 @@ def test_fitted_weights_from_before_the_candidates_comparison_are_refused() -> N
     del fitted["candidates"]
     with pytest.raises(ConfigError, match="before that comparison existed"):
         MatchConfig.from_json(json.dumps({"weights": fitted}))
-    # Hand-made weights without a calibration take the shipped table, as every other one.
+    # Hand-made weights without a calibration take the shipped table, as every other one:
+    # the one in the weights file the package ships.
     partial = MatchConfig.from_json('{"weights": {"gap": 0}}')
-    assert partial.weights.candidates == Weights().candidates
+    shipped = json.loads(SHIPPED_WEIGHTS.read_text(encoding="utf-8"))
+    assert dict(partial.weights.candidates) == shipped["candidates"]
+    assert set(shipped["candidates"]) == {"one", "two", "few", "some", "many"}
+    assert partial.weights.gap == 0.0

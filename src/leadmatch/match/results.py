@@ -23,6 +23,8 @@ from leadmatch.normalize import LeadBatch
 #: account whatever the decision (the nearest miss of an ``unmatched`` lead; what evaluation
 #: ranks and calibrates).
 OUTPUT_COLUMNS = ("lead_id", "account_id", "confidence", "decision", "evidence", "candidate_id")
+#: Decimal places of a confidence as results show it; the thresholds compare that same value.
+PLACES = 4
 
 _NO_CANDIDATE = Evidence(
     signal="candidates",
@@ -137,7 +139,7 @@ class _Alternatives:
                 _alternative(account_id, probability, rel)
                 for account_id, probability, rel in zip(
                     d.account_id.take(acct),
-                    scores.probability[alt_pairs].round(4).tolist(),
+                    scores.probability[alt_pairs].round(PLACES).tolist(),
                     related.tolist(),
                 )
             ]
@@ -194,7 +196,8 @@ class _Scored:
         lead = (decided.winner_pair >= 0).nonzero()[0]
         won = decided.winner_pair[lead]
         acct = feats.account[won]
-        confidence = decided.confidence[lead]
+        # Decided on the confidence as shown, so that a result at the threshold reads as one.
+        confidence = decided.confidence[lead].round(PLACES)
         ambiguous = decided.ambiguous[lead]
         # An ambiguous lead is worth a person's look when one of its rivals is likely right:
         # two companies named alike each get about half the confidence.
@@ -242,7 +245,7 @@ class _Scored:
         picked = self.chosen[k]
         reasons = "; ".join(self._reasons(index, row, k))
         chosen_id = self.account_ids[k] if picked else ""
-        confidence = round(self.confidence[k], 4)
+        confidence = self.confidence[k]
         out = _row(lead_id, self.decision[k], chosen_id, confidence, reasons, self.account_ids[k])
         if parents:
             out["ultimate_parent_id"] = self.parent_ids[k] if picked else ""
@@ -258,7 +261,7 @@ class _Scored:
             lead_id,
             self.decision[k],
             account_id=self.account_ids[k] if picked else None,
-            confidence=round(self.confidence[k], 4),
+            confidence=self.confidence[k],
             evidence=tuple(self._reasons(index, row, k)),
             alternatives=self.alternatives.of_lead(row),
             ultimate_parent_id=self.parent_ids[k] if picked else None,
@@ -295,7 +298,7 @@ def _row(
 
 
 def _alternative(account_id: str, probability: float, related: Any) -> Alternative:
-    values = {"account_id": account_id, "confidence": round(probability, 4)}
+    values = {"account_id": account_id, "confidence": round(probability, PLACES)}
     return trusted(Alternative, {**values, "related": bool(related)})
 
 

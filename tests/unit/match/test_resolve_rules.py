@@ -99,10 +99,13 @@ def test_tie_margin_decides_whether_a_weaker_namesake_is_a_rival() -> None:
 
 
 def test_a_confidence_equal_to_a_threshold_reaches_it() -> None:
-    """Thresholds compare the probability itself (results show it rounded to 4 places)."""
+    """Thresholds compare the confidence as results show it (4 places), so a result shown at
+    the threshold is decided as at the threshold."""
     index = AccountIndex.build(GROUP)
     lead = Lead(lead_id="v", company="Vindkraft")
-    conf = _pairs(index, lead)["C"][0]
+    raw = _pairs(index, lead)["C"][0]
+    conf = round(raw, 4)
+    assert conf != raw  # the premise: the shown value differs from the probability
     above = math.nextafter(conf, 1.0)
     decisions = [
         index.with_config(MatchConfig(match_threshold=m, review_threshold=r)).match(lead)
@@ -111,7 +114,7 @@ def test_a_confidence_equal_to_a_threshold_reaches_it() -> None:
     assert [d.decision for d in decisions] == ["matched", "review", "review", "unmatched"]
     assert [d.account_id for d in decisions] == ["C", "C", "C", None]
     assert [d.candidate_id for d in decisions] == ["C", "C", "C", "C"]
-    assert {d.confidence for d in decisions} == {round(conf, 4)}  # also unmatched: its candidate's
+    assert {d.confidence for d in decisions} == {conf}  # also unmatched: its candidate's
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from leadmatch import AccountIndex, IndexFormatError, Lead
-from leadmatch.tables import store as _store
 
 ACCOUNTS = [
     {"account_id": "A1", "name": "Acme Robotics Ltd", "domain": "acme-robotics.co.uk",
@@ -105,7 +104,7 @@ def test_the_file_holds_no_pickle(saved: tuple[AccountIndex, Path]) -> None:
     _, path = saved
     with zipfile.ZipFile(path) as archive:
         manifest = json.loads(archive.read("manifest.json"))
-        assert manifest["format"] == _store.FORMAT
+        assert manifest["format"] == "leadmatch.account-index"
         for name in archive.namelist():
             assert name == "manifest.json" or name.endswith(".npy")
             assert b"\x80\x04\x95" not in archive.read(name)[:64]  # a pickle protocol 4 header
