@@ -135,6 +135,8 @@ def test_a_candidate_under_one_percent_is_no_alternative() -> None:
     m = index.match(lead)
     assert m.account_id == "C"
     assert _alts(m) == [("P", True)]
+    # The parent is no contender (far below, and unlikely): no tie was broken.
+    assert not any(e.signal == "tie_break" for e in m.evidence)
 
 
 def test_a_generic_name_is_penalised_from_a_similarity_of_0_82() -> None:
@@ -152,3 +154,36 @@ def test_a_generic_name_is_penalised_from_a_similarity_of_0_82() -> None:
     assert (sims, covers) == ([0.866, 0.707], [0.75, 0.5])  # the premise
     levels = [LEVELS["name_generic"][k] for k in scores.levels["name_generic"]]
     assert levels == ["generic", "specific"]
+
+
+def test_an_exact_tie_is_a_tie_even_with_no_margin() -> None:
+    index = AccountIndex.build(NAMESAKES, MatchConfig(tie_margin=0.0))
+    m = index.match(Lead(lead_id="t", company="Nordlicht Solar AB"))
+    assert (m.decision, m.account_id) == ("review", "A-1")
+    assert _alts(m)[0] == ("Z-2", False)
+
+
+def test_a_relative_exactly_as_likely_as_the_best_still_contends() -> None:
+    """With no margin the subsidiary is not near the parent's higher total, but its confidence
+    equals the parent's (one calibration step): it contends, and the lead's country picks it."""
+    index = AccountIndex.build(GROUP[:2])
+    lead = Lead(lead_id="b", company="Vindkraft", email="a@vindkraft.se", country="DE")
+    pairs = _pairs(index, lead)
+    assert pairs["P"][1] > pairs["C"][1] and pairs["P"][0] == pairs["C"][0]  # the premise
+    config = MatchConfig(tie_margin=0.0, match_threshold=1.0)
+    m = index.with_config(config).match(lead)
+    assert (m.account_id, m.decision) == ("C", "review")
+    assert any(e.signal == "tie_break" for e in m.evidence)
+
+
+def test_each_account_is_scored_by_its_best_name_and_every_candidate_kept() -> None:
+    """The account's alias beats its own name; the next account's only name ties with that
+    alias. Both accounts are weighed, each once: a tie between two companies."""
+    index = AccountIndex.build([
+        {"account_id": "A1", "name": "Barx Foods Oy", "aliases": "Barx Tech", "country": "FI"},
+        {"account_id": "A2", "name": "Barx Technologies Ltd", "country": "GB"},
+    ])  # fmt: skip
+    m = index.match(Lead(lead_id="x", company="Barx Tech"))
+    assert (m.decision, m.account_id) == ("review", "A1")
+    assert _alts(m) == [("A2", False)] and m.alternatives[0].confidence == m.confidence
+    assert "(alias)" in m.reasons() and "another company scores alike (A2)" in m.reasons()
