@@ -129,8 +129,19 @@ def report(modules: list[str]) -> list[tuple[str, str]]:
     return survivors
 
 
+def _forget_survivors(folder: Path) -> None:
+    """mutmut keeps a mutant's result while its function is unchanged: a survivor is tested
+    again, since the tests may have changed since (a killed mutant stays killed)."""
+    for meta in (folder / "mutants").rglob("*.py.meta"):
+        data = json.loads(meta.read_text("utf-8"))
+        codes = data.get("exit_code_by_key", {})
+        data["exit_code_by_key"] = {k: v if KILLED.get(v) else None for k, v in codes.items()}
+        meta.write_text(json.dumps(data, indent=4), "utf-8")
+
+
 def run(module: str, children: int) -> float:
     folder = _prepare(module)
+    _forget_survivors(folder)
     env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}
     started = time.perf_counter()
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)]
