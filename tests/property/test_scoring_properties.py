@@ -23,6 +23,7 @@ def test_rival_gap_is_the_lead_over_the_best_other_group(
     group = np.array([r[1] for r in rows], dtype=np.int64)
     raw = np.array([r[2] for r in rows], dtype=np.float64)
     got = rival_gap(lead, group, raw, float(floor))
+    assert got.shape == (len(rows),)
     for i, (lead_i, group_i, raw_i) in enumerate(rows):
         others = [r for ld, g, r in rows if ld == lead_i and g != group_i]
         rival = max([*others, floor])
