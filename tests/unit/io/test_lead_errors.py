@@ -3,6 +3,9 @@ columns of a frame, in strict mode (an exception naming the lead) and not (a per
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from typing import Any
+
 import pytest
 
 from leadmatch.errors import InvalidLeadError
@@ -91,3 +94,55 @@ def test_columns_in_strict_mode_name_the_lead_by_id_or_by_position() -> None:
     with pytest.raises(InvalidLeadError) as by_position:
         validate_columns({"company": ["ok", ["x"]]}, 2, strict=True, labels=["a", "b"])
     assert str(by_position.value) == "lead at position 1: company: company must be text, not list"
+
+
+class _ReadError(Exception):
+    """An error of the kind pydantic raises, with its list of errors, from a dict-like source."""
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [
+            {"loc": ("company", 0), "msg": "Value error, not readable"},
+            {"msg": "no place"},  # loc and msg are read where present
+            {"loc": ("city",)},
+        ]
+
+
+class _Unreadable(Mapping[str, Any]):
+    """A mapping whose company cannot be read: the error comes from the source, not pydantic."""
+
+    def __init__(self, error: Exception) -> None:
+        self._error = error
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "company":
+            raise self._error
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["company"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+def test_an_error_of_any_kind_while_reading_a_lead_is_its_row_error() -> None:
+    items = [_Unreadable(RuntimeError("the company cannot be read")), _Unreadable(_ReadError())]
+    assert validate_leads(items, strict=False)[2] == [
+        "the company cannot be read",
+        "company.0: not readable; no place; city: ",
+    ]
+
+
+def test_an_id_that_cannot_be_written_leaves_the_position() -> None:
+    huge = 10**5000  # more digits than Python writes as text
+    leads, ids, _ = validate_leads([{"lead_id": huge, "company": "Acme"}], strict=False)
+    assert (leads, ids) == ([None], ["0"])
+
+
+class _Unhashable(str):
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_a_column_value_that_cannot_be_hashed_is_still_read() -> None:
+    clean = validate_columns({"company": [_Unhashable(" Acme ")]}, 1, strict=False, labels=["a"])[0]
+    assert clean["company"] == ["Acme"]
