@@ -1,41 +1,37 @@
-"""A slow, obvious resolver: every lead against every account, one pair at a time, plain Python.
+"""A slow, obvious resolver: a lead against each account name blocking proposed, one pair at a
+time, in plain Python, from the raw ``Account`` and ``Lead`` records.
 
-It shares only the pure normalizers and the index's token weights with the fast path; blocking,
-the vectorized features, the level selection and the tie-break are written again here the
-straightforward way, so that the fast resolver can be checked against it on small data.
+It shares with the package only the pure normalizers of :mod:`leadmatch.normalize` (names,
+domains, emails, places: they have property tests of their own) and, from the caller, which
+accounts, and which of their names, blocking proposed for the lead (blocking is an
+approximation, checked apart: see :func:`best_anywhere`). Everything else is computed again
+here the straightforward way, from the rules as the package's docstrings state them: the
+records an index keeps, company groups, hierarchy depth, token weights (IDF) over the
+accounts' names, which names are generic, every comparison and its level, scores, the rival
+gap, the tie-break, decisions, alternatives and the notes on ties. The cut-offs are numbers
+written here (read once from ``match/features.py``, ``match/scoring.py``, ``match/resolve.py``
+and ``tables/lookups.py``), never imported: a constant changed there disagrees with this
+module. The weights are the caller's (``config.weights``).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
-from rapidfuzz import fuzz
-
-from leadmatch import Account, AccountIndex, Lead, MatchConfig
-from leadmatch.match.features import (
-    COMPACT_THRESHOLD,
-    PREFIX_LETTERS,
-    PREFIX_SHARE,
-    TOKEN_SCORER,
-    TOKEN_THRESHOLD,
-    TYPO_LETTERS,
-)
-from leadmatch.match.scoring import (
-    AGREEING_COVER,
-    AGREEING_SIM,
-    COVER_CUTS,
-    DOMAIN_NAME_CUTS,
-    FEW_CANDIDATES,
-    GAP_CAP,
-    NAME_CUTS,
-    PART_CUT,
-    SOME_CANDIDATES,
-)
+from leadmatch import Account, Lead, MatchConfig
 from leadmatch.normalize import (
+    DomainKey,
+    NameKey,
+    common_words,
+    company_domains,
     domain_key,
     is_hosting_domain,
     is_list,
+    is_lossy_script,
     name_parts,
     normalize_city,
     normalize_country,
@@ -43,308 +39,594 @@ from leadmatch.normalize import (
     parse_email,
     phone_key,
 )
-from leadmatch.normalize.leads import company_domains, company_name
-from leadmatch.normalize.names import common_words, is_lossy_script
-from leadmatch.tables.lookups import GENERIC_IDF
+from leadmatch.normalize.leads import company_name
+
+#: Account id -> the ASCII keys of the names of it blocking proposed (what a lead is scored on).
+Proposed = Mapping[str, Collection[str]]
+
+# Words (features.py): the same word at an OSA similarity of 0.8 or more; a typo (similar, not
+# equal) only between words of 5+ letters; a word cut short ("Farm" for "Farms") is the word it
+# begins from 4 letters and half the whole word's length.
+SAME_WORD = 0.8
+TYPO_LETTERS = 5
+CUT_SHORT_LETTERS = 4
+# Whole names without spaces (features.py): taken from a similarity of 0.9, where the account's
+# name has 6+ characters (a part of a lead's name equal to the account's name: any length).
+SAME_COMPACT = 0.9
+COMPACT_LETTERS = 6
+# Acronyms: 3+ letters; a lead's name is looked up as one when it is a word of 3 to 8 letters.
+ACRONYM_LETTERS = 3
+ACRONYM_WORD = (3, 8)
+# Levels (scoring.py and config.Weights).
+NAME_CUTS = (
+    ("sim97", 0.97), ("sim93", 0.93), ("sim90", 0.9), ("sim86", 0.86), ("sim82", 0.82),
+    ("sim76", 0.76), ("sim70", 0.7), ("sim65", 0.65), ("sim55", 0.55), ("sim45", 0.45),
+)  # fmt: skip
+PART_CUT = 0.97
+AT_DOMAIN_CUTS = (("sim90", 0.9), ("sim76", 0.76), ("sim55", 0.55))
+COVER_CUTS = (("all", 0.99), ("cover90", 0.9), ("cover75", 0.75), ("cover50", 0.5))
+AGREEING_SIM, AGREEING_COVER = 0.82, 0.9
+FEW_OWNERS = 3  # domain owners: 1 one, 2-3 few, more many
+FEW_CANDIDATES, SOME_CANDIDATES = 5, 12  # candidates: 1 one, 2 two, 3-5 few, 6-12 some
+GAP_CAP = 8.0
+# Brands (blocking.py): a brand of fewer than 3 letters is no brand.
+BRAND_LETTERS = 3
+# Alternatives (resolve.py): below this confidence not listed (a rival always is).
+MIN_ALTERNATIVE = 0.01
+# Results (results.py) show confidences to 4 decimal places, and decide on that value.
+SHOWN_PLACES = 4
+# The index's tables (lookups.py): parent chains longer than 64 are loops; a generic word
+# weighs at most 1; a word in 20+ accounts and 0.2% of them is common; a name of 3 characters
+# or fewer, or of common words only, is generic.
+MAX_DEPTH = 64
+GENERIC_WORD_CAP = 1.0
+COMMON_DF, COMMON_SHARE = 20, 0.002
+SHORT_NAME = 3
+#: The level of each comparison that says nothing (left out of the evidence).
+NEUTRAL = {
+    "domain": "unknown", "domain_owners": "unknown", "name": "missing", "name_cover": "missing",
+    "name_at_domain": "missing", "acronym": "unknown", "name_generic": "specific",
+    "legal_form": "unknown", "country": "unknown", "city": "unknown", "phone": "unknown",
+    "candidates": "many",
+}  # fmt: skip
 
 
-@dataclass
+@cache
+def osa_similarity(a: str, b: str) -> float:
+    """1 - (optimal string alignment distance) / (longer length): a swap of neighbours is one
+    edit, no substring is edited twice."""
+    d = [[i + j if not i or not j else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(
+                d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    longest = max(len(a), len(b))
+    return 1.0 - d[-1][-1] / longest if longest else 1.0
+
+
+@cache
+def indel_similarity(a: str, b: str) -> float:
+    """1 - (insertions and deletions to turn one into the other) / (both lengths)."""
+    common = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            same = common[i - 1][j - 1] + 1 if a[i - 1] == b[j - 1] else 0
+            common[i][j] = max(common[i - 1][j], common[i][j - 1], same)
+    both = len(a) + len(b)
+    return 1.0 - (both - 2 * common[-1][-1]) / both if both else 1.0
+
+
+@cache
+def word_similarity(lead_word: str, name_word: str) -> float:
+    """The lead's word against the account's: their OSA similarity where it says "the same
+    word", else 0."""
+    sim = osa_similarity(lead_word, name_word)
+    if SAME_WORD <= sim < 1.0 and min(len(lead_word), len(name_word)) < TYPO_LETTERS:
+        sim = 0.0  # "Tate" is not "State" misspelt
+    short, long = sorted((lead_word, name_word), key=len)
+    cut_short = (
+        short != long
+        and long.startswith(short)
+        and len(short) >= CUT_SHORT_LETTERS
+        and 2 * len(short) >= len(long)
+    )
+    if cut_short:
+        sim = max(sim, SAME_WORD)
+    return sim if sim >= SAME_WORD else 0.0
+
+
+@dataclass(frozen=True)
+class Name:
+    """One name's keys, as compared."""
+
+    ascii: str
+    compact: str
+    tokens: tuple[str, ...]
+    legal: str
+    acronym: str
+    lossy: bool
+
+    @classmethod
+    def of(cls, key: NameKey) -> Name:
+        return cls(
+            ascii=key.ascii,
+            compact=key.ascii.replace(" ", ""),
+            tokens=tuple(dict.fromkeys(key.ascii.split())),
+            legal=key.legal_form,
+            acronym=key.acronym,
+            lossy=is_lossy_script(key.base),
+        )
+
+
+@dataclass(frozen=True)
+class Company:
+    """One account record, normalized."""
+
+    account_id: str
+    names: tuple[Name, ...]
+    """Its name and aliases (distinct, non-empty; one empty name if it has none)."""
+    domains: tuple[str, ...]
+    """Its own domains: each domain and alias domain, its host first where it has one;
+    a hosting platform's only for the platform itself (its brand a word of the name)."""
+    brands: frozenset[str]
+    country: str
+    city: str
+    phone: str
+    parent_id: str | None
+
+    @classmethod
+    def of(cls, account: Account) -> Company:
+        primary = normalize_name(account.name)
+        words = primary.ascii.split()
+        own_words = {*words, "".join(words)}
+        keys: list[DomainKey] = []
+        for raw in (account.domain, *account.alias_domains):
+            key = domain_key(raw)
+            platform = is_hosting_domain(key.domain)
+            if key.domain and (not platform or key.brand.replace("-", "") in own_words):
+                keys += [k for k in key.variants() if k not in keys]
+        names: list[Name] = []
+        for raw in (account.name, *account.aliases):
+            name = Name.of(normalize_name(raw))
+            if name.ascii and name.ascii not in [n.ascii for n in names]:
+                names.append(name)
+        return cls(
+            account_id=account.account_id,
+            names=tuple(names) or (Name("", "", (), "", "", False),),
+            domains=tuple(dict.fromkeys(k.domain for k in keys)),
+            brands=frozenset(k.brand for k in keys),
+            country=normalize_country(account.country),
+            city=normalize_city(account.city),
+            phone=phone_key(account.phone),
+            parent_id=account.parent_id,
+        )
+
+
+class Crm:
+    """The accounts as the reference sees them: the first record of each id, company groups,
+    parent chains, owners of each domain, and the number of accounts holding each word."""
+
+    def __init__(self, accounts: Iterable[Account]) -> None:
+        self.companies: dict[str, Company] = {}
+        for account in accounts:
+            self.companies.setdefault(account.account_id, Company.of(account))
+        self.owners: dict[str, list[str]] = {}
+        self.df: Counter[str] = Counter()
+        for company in self.companies.values():
+            for domain in company.domains:
+                self.owners.setdefault(domain, []).append(company.account_id)
+            self.df.update({t for name in company.names for t in name.tokens})
+        self.group = self._groups()
+
+    def parent(self, account_id: str) -> str | None:
+        """The parent record, if ``parent_id`` names another account."""
+        parent = self.companies[account_id].parent_id
+        return parent if parent in self.companies and parent != account_id else None
+
+    def chain(self, account_id: str) -> list[str]:
+        """The account and its ancestors, nearest first; just the account where the chain loops
+        or runs deeper than ``MAX_DEPTH`` (a data error: treated as a root)."""
+        chain = [account_id]
+        while (parent := self.parent(chain[-1])) is not None:
+            if len(chain) > MAX_DEPTH:
+                return [account_id]
+            chain.append(parent)
+        return chain
+
+    def _groups(self) -> dict[str, str]:
+        """Each account's company group (named by one member): accounts are joined by a parent
+        link, a shared own domain, or the same first name in the same country (duplicates)."""
+        label = {account_id: account_id for account_id in self.companies}
+
+        def root(account_id: str) -> str:
+            while label[account_id] != account_id:
+                account_id = label[account_id]
+            return account_id
+
+        def join(a: str, b: str) -> None:
+            label[root(a)] = root(b)
+
+        first_of: dict[tuple[str, str], str] = {}
+        for company in self.companies.values():
+            account_id = company.account_id
+            if (parent := self.parent(account_id)) is not None:
+                join(account_id, parent)
+            for domain in company.domains:
+                join(account_id, self.owners[domain][0])
+            if company.names[0].ascii:
+                key = (company.names[0].ascii, company.country)
+                join(account_id, first_of.setdefault(key, account_id))
+        return {account_id: root(account_id) for account_id in self.companies}
+
+    def weight(self, token: str, capped: bool) -> float:
+        """The token's IDF over the accounts (a word no account has: as if in none); a generic
+        word at most ``GENERIC_WORD_CAP`` where ``capped``."""
+        idf = math.log((1 + len(self.companies)) / (1 + self.df[token])) + 1.0
+        return min(idf, GENERIC_WORD_CAP) if capped and token in common_words() else idf
+
+    def generic(self, name: Name) -> bool:
+        """A name that says little: short, or of common words only (generic, or in many
+        accounts)."""
+        many = max(COMMON_DF, COMMON_SHARE * len(self.companies))
+        common = [t in common_words() or self.df[t] >= many for t in name.tokens]
+        return len(name.compact) <= SHORT_NAME or all(common)
+
+
+@dataclass(frozen=True)
+class LeadKeys:
+    """One lead, normalized."""
+
+    name: Name
+    parts: tuple[str, ...]
+    listed: bool
+    domains: tuple[DomainKey, ...]
+    country: str
+    city: str
+    phone: str
+
+    @classmethod
+    def of(cls, lead: Lead) -> LeadKeys:
+        company = lead.company or ""
+        return cls(
+            name=Name.of(company_name(lead.company)),
+            parts=name_parts(company) if company else (),
+            listed=is_list(company) if company else False,
+            domains=company_domains(parse_email(lead.email), domain_key(lead.website)),
+            country=normalize_country(lead.country),
+            city=normalize_city(lead.city),
+            phone=phone_key(lead.phone),
+        )
+
+
+def soft_tfidf(crm: Crm, left: tuple[str, ...], right: tuple[str, ...], capped: bool) -> float:
+    """SoftTF-IDF cosine of two token lists, the mean of both directions: each word times the
+    best weighted similarity of a word of the other name."""
+    wl = [crm.weight(t, capped) for t in left]
+    wr = [crm.weight(t, capped) for t in right]
+    norm = math.sqrt(sum(w * w for w in wl)) * math.sqrt(sum(w * w for w in wr))
+    if norm == 0:
+        return 0.0
+    sims = [[word_similarity(a, b) for b in right] for a in left]
+    one = sum(wl[i] * max([wr[j] * s for j, s in enumerate(row)], default=0.0)
+              for i, row in enumerate(sims))  # fmt: skip
+    other = sum(wr[j] * max([wl[i] * sims[i][j] for i in range(len(left))], default=0.0)
+                for j in range(len(right)))  # fmt: skip
+    return min(1.0, max(0.0, 0.5 * (one + other) / norm))
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """What the name comparison found for one (lead, account name) pair."""
+
+    missing: bool
+    """The lead gives no comparable name (none, or one in a script the other's is not)."""
+    exact: bool
+    sim: float
+    from_part: bool
+    cover: float
+    acronym: bool
+    one_word: bool
+    listed: bool
+
+
+def compare_names(crm: Crm, lead: LeadKeys, name: Name) -> NameMatch:
+    """The name features of one pair, each rule as the features module states it."""
+    lc, nc, lt, nt = lead.name.compact, name.compact, lead.name.tokens, name.tokens
+    missing = not lc
+    exact = not missing and lc == nc
+    soft = soft_tfidf(crm, lt, nt, capped=True)
+    if any(all(word_similarity(a, b) == 0 for b in nt) for a in lt):
+        soft = min(soft, soft_tfidf(crm, lt, nt, capped=False))  # the lead adds a word
+    long_enough = len(nc) >= COMPACT_LETTERS
+    compact = indel_similarity(lc, nc)
+    whole = max(soft, compact if long_enough and compact >= SAME_COMPACT else 0.0)
+    part = max((indel_similarity(p, nc) for p in lead.parts), default=0.0)
+    part = part if (long_enough and part >= SAME_COMPACT) or part >= 1.0 else 0.0
+    held = whole_weight = 0.0
+    for b in nt:
+        weight = crm.weight(b, capped=False)
+        whole_weight += weight
+        held += weight if any(word_similarity(a, b) > 0 for a in lt) else 0.0
+    low, high = ACRONYM_WORD  # (the lead's word is 3+ letters: so is an acronym it equals)
+    acronym = not missing and (
+        (lc.isalpha() and low <= len(lc) <= high and lc == name.acronym)
+        or (len(lead.name.acronym) >= ACRONYM_LETTERS and lead.name.acronym == nc)
+    )
+    return NameMatch(
+        missing=missing or (not exact and lead.name.lossy != name.lossy),
+        exact=exact,
+        sim=1.0 if exact else max(whole, part),
+        from_part=not exact and part > whole,
+        cover=held / whole_weight if whole_weight > 0 and not missing else 0.0,
+        acronym=acronym,
+        one_word=len(nt) == 1,
+        listed=lead.listed,
+    )
+
+
+def _cut(value: float, cuts: tuple[tuple[str, float], ...], below: str) -> str:
+    return next((level for level, cut in cuts if value >= cut), below)
+
+
+def name_levels(m: NameMatch, by_domain: bool, generic: bool) -> dict[str, str]:
+    """The name comparisons' levels. At the account's own or group's domain, and where one
+    name is the other's acronym, name and cover say nothing (name_at_domain speaks there)."""
+    elsewhere = m.missing or by_domain or m.acronym
+    if elsewhere or (m.listed and not m.from_part and not m.exact):
+        name = "missing"
+    elif m.exact:
+        name = "exact"
+    elif m.from_part and m.sim >= PART_CUT:
+        name = "part"
+    else:
+        name = _cut(m.sim, NAME_CUTS, "different")
+    if elsewhere:
+        cover = "missing"
+    elif m.one_word and m.cover >= COVER_CUTS[0][1]:
+        cover = "one_word"
+    else:
+        cover = _cut(m.cover, COVER_CUTS, "less")
+    if not by_domain or m.missing or m.acronym:
+        at_domain = "missing"
+    else:
+        at_domain = "exact" if m.exact else _cut(m.sim, AT_DOMAIN_CUTS, "different")
+    agrees = m.exact or m.sim >= AGREEING_SIM or m.cover >= AGREEING_COVER
+    return {
+        "name": name,
+        "name_cover": cover,
+        "name_at_domain": at_domain,
+        "acronym": "agree" if m.acronym else "unknown",
+        "name_generic": "generic" if agrees and generic else "specific",
+    }
+
+
+def domain_levels(crm: Crm, lead: LeadKeys, company: Company) -> dict[str, str]:
+    """The lead's domains against the account's: its own (and how many accounts own it), one
+    of its company group's, the same brand, another company's, or nothing to compare."""
+    group = crm.group[company.account_id]
+    own = [len(crm.owners[k.domain]) for k in lead.domains if k.domain in company.domains]
+    family = [
+        len(crm.owners[k.domain])
+        for k in lead.domains
+        if any(crm.group[o] == group for o in crm.owners.get(k.domain, ()))
+    ]
+    owners = min(own or family or [0])
+    if own or family:
+        level = "exact" if own else "family"
+    elif any(len(k.brand) >= BRAND_LETTERS and k.brand in company.brands for k in lead.domains):
+        level = "brand"
+    else:
+        level = "conflict" if lead.domains and company.domains else "unknown"
+    by_owners = (
+        "unknown" if not owners else "one" if owners == 1
+        else "few" if owners <= FEW_OWNERS else "many"
+    )  # fmt: skip
+    return {"domain": level, "domain_owners": by_owners}
+
+
+def _agree(lead_value: str, account_value: str, conflict: str = "unknown") -> str:
+    if not lead_value or not account_value:
+        return "unknown"
+    return "agree" if lead_value == account_value else conflict
+
+
+def pair_levels(
+    crm: Crm, lead: LeadKeys, company: Company, name: Name, candidates: int
+) -> tuple[dict[str, str], bool]:
+    """Every comparison's level for one (lead, account name) pair, and whether the lead's name
+    was missing (``candidates``: how many accounts blocking proposed for the lead)."""
+    levels = domain_levels(crm, lead, company)
+    by_domain = levels["domain"] in ("exact", "family")
+    m = compare_names(crm, lead, name)
+    levels.update(name_levels(m, by_domain, crm.generic(name)))
+    levels["legal_form"] = _agree(lead.name.legal, name.legal, "conflict")
+    levels["country"] = _agree(lead.country, company.country, "conflict")
+    levels["city"] = _agree(lead.city, company.city)
+    levels["phone"] = _agree(lead.phone, company.phone)
+    count = candidates if not m.missing or by_domain else SOME_CANDIDATES + 1
+    levels["candidates"] = (
+        "one" if count == 1 else "two" if count == 2 else "few" if count <= FEW_CANDIDATES
+        else "some" if count <= SOME_CANDIDATES else "many"
+    )  # fmt: skip
+    return levels, m.missing
+
+
+def probability(config: MatchConfig, total: float) -> float:
+    """The calibration's points joined by straight lines, flat beyond them; without any,
+    ``1 / (1 + 2 ** -total)``."""
+    points = config.weights.calibration
+    if not points:
+        return 1.0 / (1.0 + math.pow(2.0, -total))
+    if total <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if total < x1:
+            return y0 + (y1 - y0) / (x1 - x0) * (total - x0)
+    return points[-1][1]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One account for a lead: its best name's levels and scores."""
+
+    company: Company
+    group: str
+    levels: dict[str, str]
+    said_missing: bool
+    """The name comparison is missing because the lead's name is (evidence says so)."""
+    raw: float
+    total: float
+    prob: float
+    alone: float
+
+    @property
+    def account_id(self) -> str:
+        return self.company.account_id
+
+
+def score_accounts(
+    crm: Crm, config: MatchConfig, lead: Lead, pool: Proposed, proposed: Collection[str]
+) -> list[Scored]:
+    """Each account of ``pool`` scored against the lead by the best of its names there; the
+    candidates level counts the ``proposed`` accounts (and the pair's own), the rival gap
+    reads the proposed accounts."""
+    w = config.weights
+    keys = LeadKeys.of(lead)
+    per_name: dict[str, list[tuple[float, dict[str, str], bool]]] = {}
+    for account_id, wanted in pool.items():
+        company = crm.companies[account_id]
+        count = len({*proposed, account_id})
+        per_name[account_id] = []
+        for name in (n for n in company.names if n.ascii in wanted):
+            levels, missing = pair_levels(crm, keys, company, name, count)
+            raw = w.prior + sum(getattr(w, c)[level] for c, level in levels.items())
+            per_name[account_id].append((raw, levels, missing))
+    best_raw = {a: max(r for r, _, _ in pairs) for a, pairs in per_name.items()}
+    out = []
+    for account_id, pairs in per_name.items():
+        group = crm.group[account_id]
+        rivals = [best_raw[a] for a in proposed if a in best_raw and crm.group[a] != group]
+        rival = max([*rivals, w.prior])
+        scored = []
+        for raw, levels, missing in pairs:
+            gap = min(max(raw - rival, -GAP_CAP), GAP_CAP)
+            ahead = min(max(raw - w.prior, -GAP_CAP), GAP_CAP)
+            total = raw + w.gap * gap
+            alone = probability(config, raw + w.gap * ahead)
+            scored.append((total, raw, levels, missing, alone))
+        total, raw, levels, missing, alone = max(scored, key=lambda s: s[0])  # first of ties
+        out.append(
+            Scored(
+                crm.companies[account_id], group, levels, missing, raw, total,
+                probability(config, total), alone,
+            )
+        )  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
 class Expected:
+    """What the fast path must return for a lead."""
+
     account_id: str | None
     candidate_id: str | None
     confidence: float
     decision: str
+    alternatives: tuple[tuple[str, bool, float], ...]
+    """(account id, of the winner's company group, confidence)."""
+    tie_note: bool
+    """Evidence carries a ``tie_break`` note (a rival, or the rule among one group's records)."""
+    rival_note: str | None
+    """The id quoted by "another company scores alike (...)", when that note is given."""
+    ultimate_parent_id: str | None
+    evidence: frozenset[tuple[str, str]]
+    """(signal, level) of the chosen pair's evidence, the tie-break note left out."""
 
 
-def _weight(index: AccountIndex, token: str, capped: bool) -> float:
-    lk = index.lookups
-    tok = {t: i for i, t in enumerate(index.data.tokens)}.get(token)
-    weight = lk.unseen_idf() if tok is None else float(lk.idf_raw[tok])
-    return min(weight, GENERIC_IDF) if capped and token in common_words() else weight
-
-
-def token_sim(lead_word: str, name_word: str) -> float:
-    """A lead's word against an account's: OSA (0 for a typo between words of under 5
-    letters), or the threshold where one word is the start of the other (4+ letters, half
-    the other's length or more)."""
-    sim = float(TOKEN_SCORER(lead_word, name_word))
-    if TOKEN_THRESHOLD <= sim < 1.0 and min(len(lead_word), len(name_word)) < TYPO_LETTERS:
-        sim = 0.0
-    short, long = sorted((lead_word, name_word), key=len)
-    cut = (
-        short != long
-        and len(short) >= PREFIX_LETTERS
-        and long.startswith(short)
-        and len(short) >= PREFIX_SHARE * len(long)
+def _decide(config: MatchConfig, winner: Scored, ambiguous: bool) -> str:
+    """matched / review / unmatched on the confidence as results show it (rounded): a result
+    shown at the threshold is decided as at the threshold. An ambiguous lead is reviewed when
+    the winner alone (without its rival) would be."""
+    shown = round(winner.prob, SHOWN_PLACES)
+    if shown >= config.match_threshold and not ambiguous:
+        return "matched"
+    reviewable = shown >= config.review_threshold or (
+        ambiguous and winner.alone >= config.review_threshold
     )
-    return max(sim, TOKEN_THRESHOLD) if cut else sim
+    return "review" if reviewable else "unmatched"
 
 
-def soft_tfidf(index: AccountIndex, left: list[str], right: list[str]) -> float:
-    """Capped weights, unless the lead has a word the account lacks: then also uncapped, min."""
-
-    def lonely(a: list[str], b: list[str]) -> bool:
-        return any(all(token_sim(t, u) < TOKEN_THRESHOLD for u in b) for t in a)
-
-    capped = _soft_tfidf(index, left, right, capped=True)
-    if lonely(left, right):
-        return min(capped, _soft_tfidf(index, left, right, capped=False))
-    return capped
+def resolve_one(crm: Crm, config: MatchConfig, lead: Lead, proposed: Proposed) -> Expected:
+    """The lead's result among the account names blocking ``proposed``."""
+    return _resolve(crm, config, lead, proposed, proposed)
 
 
-def _soft_tfidf(index: AccountIndex, left: list[str], right: list[str], capped: bool) -> float:
-    wl = {t: _weight(index, t, capped) for t in left}
-    wr = {t: _weight(index, t, capped) for t in right}
-    norm = math.sqrt(sum(w * w for w in wl.values())) * math.sqrt(sum(w * w for w in wr.values()))
-    if norm == 0:
-        return 0.0
-
-    def one_way(a: dict[str, float], b: dict[str, float], lead_first: bool) -> float:
-        total = 0.0
-        for token, weight in a.items():
-            best = 0.0
-            for other, other_weight in b.items():
-                sim = token_sim(token, other) if lead_first else token_sim(other, token)
-                if sim >= TOKEN_THRESHOLD:
-                    best = max(best, other_weight * sim)
-            total += weight * best
-        return total
-
-    return min(1.0, max(0.0, 0.5 * (one_way(wl, wr, True) + one_way(wr, wl, False)) / norm))
+def best_anywhere(crm: Crm, config: MatchConfig, lead: Lead, proposed: Proposed) -> str:
+    """The account the lead would be ``matched`` to had blocking proposed every name of every
+    account (each scored as if proposed beside those that were), or ``""``: blocking must not
+    leave it out."""
+    every_name = {a: {n.ascii for n in c.names} for a, c in crm.companies.items()}
+    every = _resolve(crm, config, lead, every_name, proposed)
+    return every.account_id or "" if every.decision == "matched" else ""
 
 
-def _cover(index: AccountIndex, lead_tokens: list[str], name_tokens: list[str]) -> float:
-    """Share of the name's (uncapped) weight whose words meet a word of the lead's."""
-    whole = held = 0.0
-    for token in name_tokens:
-        weight = _weight(index, token, capped=False)
-        sims = [token_sim(other, token) for other in lead_tokens]
-        whole += weight
-        held += weight if any(x >= TOKEN_THRESHOLD for x in sims) else 0.0
-    return held / whole if whole > 0 else 0.0
-
-
-def _own_domains(account: Account) -> list[str]:
-    own: list[str] = []
-    words = normalize_name(account.name).ascii.split()
-    for raw in (account.domain, *account.alias_domains):
-        key = domain_key(raw)
-        platform = is_hosting_domain(key.domain)
-        if not key.domain or (
-            platform and key.brand.replace("-", "") not in {*words, "".join(words)}
-        ):
-            continue
-        for variant in key.variants():
-            if variant.domain not in own:
-                own.append(variant.domain)
-    return own
-
-
-def _domain(index: AccountIndex, lead: Lead, account: Account) -> tuple[str, int]:
-    """(domain level, accounts owning the lead's domain that gave it: 0 unless exact or
-    family)."""
-    lk = index.lookups
-    lead_domains = company_domains(parse_email(lead.email), domain_key(lead.website))
-    own = _own_domains(account)
-    row = index.view().tables.row_of_id[account.account_id]
-    ids = {d: i for i, d in enumerate(index.data.domains)}
-    owners = [
-        int(lk.domain_acct_ptr[ids[k.domain] + 1] - lk.domain_acct_ptr[ids[k.domain]])
-        for k in lead_domains
-        if k.domain in own
-    ]
-    if owners:
-        return "exact", min(owners)
-    in_group = []
-    for key in lead_domains:
-        dom = ids.get(key.domain)
-        if dom is not None and lk.domain_acct_ptr[dom + 1] > lk.domain_acct_ptr[dom]:
-            owner = lk.domain_acct_rows[lk.domain_acct_ptr[dom]]
-            if lk.group[owner] == lk.group[row]:
-                in_group.append(int(lk.domain_acct_ptr[dom + 1] - lk.domain_acct_ptr[dom]))
-    if in_group:
-        return "family", min(in_group)
-    brands = {domain_key(d).brand for d in own}
-    if any(len(k.brand) >= 3 and k.brand in set(index.data.brands) and k.brand in brands
-           for k in lead_domains):  # fmt: skip
-        return "brand", 0
-    return ("conflict" if lead_domains and own else "unknown"), 0
-
-
-def _cut(value: float, cuts: dict[str, float], below: str) -> str:
-    return next((level for level, cut in cuts.items() if value >= cut), below)
-
-
-def pair_total(
-    index: AccountIndex,
-    config: MatchConfig,
-    lead: Lead,
-    account: Account,
-    name: str | None,
-    candidates: int,
-) -> tuple[float, bool]:
-    """Summed log2 weight of one (lead, account name) pair, and whether countries agree
-    (``candidates``: how many accounts blocking proposed for the lead)."""
-    w = config.weights
-    lk = index.lookups
-    levels: dict[str, str] = {}
-    domain, owners = _domain(index, lead, account)
-    levels["domain"] = domain
-    levels["domain_owners"] = (
-        "unknown" if owners == 0 else "one" if owners == 1 else "few" if owners <= 3 else "many"
-    )
-    # name
-    ln = company_name(lead.company)
-    an = normalize_name(name)
-    lc, ac = ln.ascii.replace(" ", ""), an.ascii.replace(" ", "")
-    exact = bool(lc) and lc == ac
-    lead_tokens = list(dict.fromkeys(ln.ascii.split()))
-    name_tokens = list(dict.fromkeys(an.ascii.split()))
-    soft = soft_tfidf(index, lead_tokens, name_tokens)
-    compact = fuzz.ratio(lc, ac) / 100.0
-    long_enough = len(ac) >= 6
-    whole = max(soft, compact if long_enough and compact >= COMPACT_THRESHOLD else 0.0)
-    parts = name_parts(lead.company or "") if lead.company else ()
-    part = max((fuzz.ratio(p, ac) / 100.0 for p in parts), default=0.0)
-    part = part if (long_enough and part >= COMPACT_THRESHOLD) or part >= 1.0 else 0.0
-    from_part = not exact and part > whole
-    sim = 1.0 if exact else max(whole, part)
-    cover = _cover(index, lead_tokens, name_tokens) if lc else 0.0
-    acronym = bool(lc) and (
-        (lc.isalpha() and 3 <= len(lc) <= 8 and lc == an.acronym)
-        or (len(ln.acronym) >= 3 and ln.acronym == ac)
-    )
-    missing = not lc or (not exact and is_lossy_script(ln.base) != is_lossy_script(an.base))
-    by_domain = domain in ("exact", "family")
-    elsewhere = missing or by_domain or acronym
-    listed = bool(lead.company) and is_list(lead.company or "")
-    if elsewhere or (listed and not from_part and not exact):
-        levels["name"] = "missing"
-    elif exact:
-        levels["name"] = "exact"
-    elif from_part and sim >= PART_CUT:
-        levels["name"] = "part"
-    else:
-        levels["name"] = _cut(sim, NAME_CUTS, "different")
-    one_word = len(name_tokens) == 1
-    if elsewhere:
-        levels["name_cover"] = "missing"
-    elif one_word and cover >= COVER_CUTS["all"]:
-        levels["name_cover"] = "one_word"
-    else:
-        levels["name_cover"] = _cut(cover, COVER_CUTS, "less")
-    if not by_domain or missing or acronym:
-        levels["name_at_domain"] = "missing"
-    else:
-        levels["name_at_domain"] = "exact" if exact else _cut(sim, DOMAIN_NAME_CUTS, "different")
-    levels["acronym"] = "agree" if acronym else "unknown"
-    row = index.view().tables.row_of_id[account.account_id]
-    name_row = next(
-        r
-        for r in range(lk.acct_name_ptr[row], lk.acct_name_ptr[row + 1])
-        if index.data.name_ascii[lk.acct_name_rows[r]] == an.ascii
-    )
-    generic = bool(lk.name_generic[lk.acct_name_rows[name_row]])
-    agrees = exact or sim >= AGREEING_SIM or cover >= AGREEING_COVER
-    levels["name_generic"] = "generic" if agrees and generic else "specific"
-    # legal form, country, city, phone
-    levels["legal_form"] = "unknown"
-    if ln.legal_form and an.legal_form:
-        levels["legal_form"] = "agree" if ln.legal_form == an.legal_form else "conflict"
-    lcountry, acountry = normalize_country(lead.country), normalize_country(account.country)
-    levels["country"] = "unknown"
-    if lcountry and acountry:
-        levels["country"] = "agree" if lcountry == acountry else "conflict"
-    city = normalize_city(lead.city)
-    levels["city"] = "agree" if city and city == normalize_city(account.city) else "unknown"
-    phone = phone_key(lead.phone)
-    levels["phone"] = "agree" if phone and phone == phone_key(account.phone) else "unknown"
-    compared = not missing or by_domain  # else nothing for the count to amplify
-    levels["candidates"] = (
-        "many" if not compared else "one" if candidates == 1 else "two" if candidates == 2
-        else "few" if candidates <= FEW_CANDIDATES else "some" if candidates <= SOME_CANDIDATES
-        else "many"
-    )  # fmt: skip
-    total = w.prior + sum(getattr(w, c)[level] for c, level in levels.items())
-    return total, bool(lcountry and lcountry == acountry)
-
-
-def _confidence(config: MatchConfig, total: float) -> float:
-    points = config.weights.calibration
-    if not points:
-        return 1.0 / (1.0 + 2.0**-total)
-    xs, ys = [x for x, _ in points], [y for _, y in points]
-    if total <= xs[0]:
-        return ys[0]
-    if total >= xs[-1]:
-        return ys[-1]
-    k = next(i for i in range(1, len(xs)) if xs[i] >= total)
-    return ys[k - 1] + (ys[k] - ys[k - 1]) * (total - xs[k - 1]) / (xs[k] - xs[k - 1])
-
-
-def resolve_one(
-    index: AccountIndex, accounts: list[Account], lead: Lead, seen: set[str] | None = None
+def _resolve(
+    crm: Crm, config: MatchConfig, lead: Lead, pool: Proposed, proposed: Collection[str]
 ) -> Expected:
-    """Every account scored against the lead. ``seen``: the accounts blocking proposed, when
-    given; a pair's lead over its rivals (``Weights.gap``) counts those rivals only, and the
-    ``candidates`` level counts them, as the fast path does (whether blocking finds the
-    winner is still checked: it is any account)."""
-    config = index.config
-    lk = index.lookups
-
-    def group_of(account: Account) -> int:
-        return int(lk.group[index.view().tables.row_of_id[account.account_id]])
-
-    raw = []
-    for account in accounts:
-        names = [n for n in (account.name, *account.aliases) if normalize_name(n).ascii] or [""]
-        # The count this pair would have had, had blocking proposed its account too.
-        count = len(seen | {account.account_id}) if seen is not None else len(accounts)
-        total, in_country = max(pair_total(index, config, lead, account, n, count) for n in names)
-        raw.append((total, in_country, account))
-    if not raw:
-        return Expected(None, None, 0.0, "unmatched")
-    scored = []
-    alone: dict[str, float] = {}
-    for total, in_country, account in raw:
-        rival = max(
-            [t for t, _, a in raw
-             if group_of(a) != group_of(account) and (seen is None or a.account_id in seen)],
-            default=-1e9,
-        )  # fmt: skip
-        gap = min(max(total - max(rival, config.weights.prior), -GAP_CAP), GAP_CAP)
-        adjusted = total + config.weights.gap * gap
-        scored.append((adjusted, _confidence(config, adjusted), in_country, account))
-        ahead = min(max(total - config.weights.prior, -GAP_CAP), GAP_CAP)
-        alone[account.account_id] = _confidence(config, total + config.weights.gap * ahead)
-    top = min(scored, key=lambda s: (-s[0], s[3].account_id))
-
-    def group(s: tuple[float, float, bool, Account]) -> int:
-        return group_of(s[3])
-
-    near = [s for s in scored if s[0] >= top[0] - config.tie_margin]
-    plausible = [s for s in scored if s[1] >= min(top[1], config.match_threshold)]
-    contenders = [s for s in scored if group(s) == group(top) and (s in near or s in plausible)]
+    """The rule of resolve.py over the accounts of ``pool``: the top account (highest score,
+    then smallest id); its contenders (same company group, within ``tie_margin`` of it, as
+    likely as it, or ``matched`` on their own: shown at the threshold or above); the winner by
+    the lead's country, within the margin, highest in its hierarchy, smallest id; a rival
+    (another group within the margin) makes the lead ambiguous, and is listed first among the
+    alternatives."""
+    scored = score_accounts(crm, config, lead, pool, proposed)
+    if not scored:
+        nothing = frozenset({("candidates", "none")})
+        return Expected(None, None, 0.0, "unmatched", (), False, None, None, nothing)
+    top = min(scored, key=lambda s: (-s.total, s.account_id))
+    near = {s.account_id for s in scored if s.total >= top.total - config.tie_margin}
+    plausible = {
+        s.account_id
+        for s in scored
+        if s.prob >= top.prob or round(s.prob, SHOWN_PLACES) >= config.match_threshold
+    }
+    contenders = [s for s in scored if s.group == top.group and s.account_id in near | plausible]
+    rivals = {s.account_id for s in scored if s.account_id in near and s.group != top.group}
     winner = min(
         contenders,
         key=lambda s: (
-            not s[2],
-            s not in near,
-            lk.depth[index.view().tables.row_of_id[s[3].account_id]],
-            s[3].account_id,
+            s.levels["country"] != "agree",
+            s.account_id not in near,
+            len(crm.chain(s.account_id)) - 1,
+            s.account_id,
         ),
     )
-    ambiguous = any(group(s) != group(top) for s in near)
-    confidence = winner[1]
-    if confidence >= config.match_threshold and not ambiguous:
-        decision = "matched"
-    elif confidence >= config.review_threshold or (
-        ambiguous and alone[winner[3].account_id] >= config.review_threshold
-    ):
-        decision = "review"
-    else:
-        decision = "unmatched"
-    account_id = winner[3].account_id
+    decision = _decide(config, winner, bool(rivals))
+    listed = [s for s in scored if s.prob >= MIN_ALTERNATIVE or s.account_id in rivals]
+    others = [s for s in listed if s is not winner]
+    others.sort(key=lambda s: (s.account_id not in rivals, -s.total, s.account_id))
+    alternatives = tuple(
+        (s.account_id, s.group == winner.group, s.prob) for s in others[: config.max_alternatives]
+    )
+    rival_note = None
+    if rivals and decision == "review":
+        rival_note = next((a for a, related, _ in alternatives if not related), "?")
+    picked = decision != "unmatched"
     return Expected(
-        None if decision == "unmatched" else account_id, account_id, confidence, decision
+        account_id=winner.account_id if picked else None,
+        candidate_id=winner.account_id,
+        confidence=winner.prob,
+        decision=decision,
+        alternatives=alternatives,
+        tie_note=rival_note is not None or len(contenders) > 1,
+        rival_note=rival_note,
+        ultimate_parent_id=crm.chain(winner.account_id)[-1] if picked else None,
+        evidence=frozenset(
+            (c, level)
+            for c, level in winner.levels.items()
+            if level != NEUTRAL[c] or (c == "name" and winner.said_missing)
+        ),
     )

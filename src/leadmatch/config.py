@@ -42,6 +42,10 @@ class _Frozen(BaseModel):
             raise ConfigError(f"invalid {type(self).__name__}: {exc}") from exc
 
 
+#: Decimal places of a confidence as results show it; the thresholds compare that same value,
+#: so that a result shown at the threshold reads as one.
+CONFIDENCE_PLACES = 4
+
 #: The comparisons and their levels, in the order they are tested (the last is the fallback).
 LEVELS: dict[str, tuple[str, ...]] = {
     "domain": ("exact", "family", "brand", "conflict", "unknown"),

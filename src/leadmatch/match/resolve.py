@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from leadmatch._util.arrays import BoolArray, FloatArray, IntArray, first_of_groups, rank_in_group
-from leadmatch.config import MatchConfig
+from leadmatch.config import CONFIDENCE_PLACES, MatchConfig
 from leadmatch.match.features import Features
 from leadmatch.match.scoring import Scores
 from leadmatch.tables import MAX_HIERARCHY_DEPTH
@@ -120,7 +120,10 @@ def _standing(
     top_b = top_of_lead[b.lead]
     near = b.total >= b.total[top_b] - config.tie_margin
     same_group = lk.group[b.acct] == lk.group[b.acct[top_b]]
-    plausible = b.prob >= np.minimum(b.prob[top_b], config.match_threshold)
+    # As likely as the top, or matched on its own (read on the confidence as shown, as the
+    # decision reads it).
+    shown = b.prob.round(CONFIDENCE_PLACES)
+    plausible = (b.prob >= b.prob[top_b]) | (shown >= config.match_threshold)
     return near, same_group & (near | plausible), near & ~same_group
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from leadmatch._util.arrays import BoolArray, IntArray
+from leadmatch.config import CONFIDENCE_PLACES
 from leadmatch.match.blocking import blocker_names
 from leadmatch.match.explain import evidence
 from leadmatch.match.features import Features
@@ -23,8 +24,6 @@ from leadmatch.normalize import LeadBatch
 #: account whatever the decision (the nearest miss of an ``unmatched`` lead; what evaluation
 #: ranks and calibrates).
 OUTPUT_COLUMNS = ("lead_id", "account_id", "confidence", "decision", "evidence", "candidate_id")
-#: Decimal places of a confidence as results show it; the thresholds compare that same value.
-PLACES = 4
 
 _NO_CANDIDATE = Evidence(
     signal="candidates",
@@ -139,7 +138,7 @@ class _Alternatives:
                 _alternative(account_id, probability, rel)
                 for account_id, probability, rel in zip(
                     d.account_id.take(acct),
-                    scores.probability[alt_pairs].round(PLACES).tolist(),
+                    scores.probability[alt_pairs].round(CONFIDENCE_PLACES).tolist(),
                     related.tolist(),
                 )
             ]
@@ -197,7 +196,7 @@ class _Scored:
         won = decided.winner_pair[lead]
         acct = feats.account[won]
         # Decided on the confidence as shown, so that a result at the threshold reads as one.
-        confidence = decided.confidence[lead].round(PLACES)
+        confidence = decided.confidence[lead].round(CONFIDENCE_PLACES)
         ambiguous = decided.ambiguous[lead]
         # An ambiguous lead is worth a person's look when one of its rivals is likely right:
         # two companies named alike each get about half the confidence.
@@ -298,7 +297,7 @@ def _row(
 
 
 def _alternative(account_id: str, probability: float, related: Any) -> Alternative:
-    values = {"account_id": account_id, "confidence": round(probability, PLACES)}
+    values = {"account_id": account_id, "confidence": round(probability, CONFIDENCE_PLACES)}
     return trusted(Alternative, {**values, "related": bool(related)})
 
 
