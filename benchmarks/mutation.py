@@ -1,17 +1,19 @@
 """Mutation score of the core: small bugs planted one at a time, and the share the tests catch.
 
     pip install mutmut                                # 3.x; not a dependency of the package
-    python benchmarks/mutation.py                     # every core module (see pyproject.toml)
+    python benchmarks/mutation.py                     # every core module (MODULES below)
     python benchmarks/mutation.py --modules resolve,scoring --children 2
     python benchmarks/mutation.py --report            # the last run's figures, nothing run
 
 mutmut (https://github.com/boxed/mutmut) copies ``src/`` and ``tests/`` to ``mutants/``, plants
 each mutant (a changed comparison or operator, a constant, a dropped argument...) behind a
 switch, and runs the tests that reach the mutated function, fastest first, until one fails.
-Its settings are ``[tool.mutmut]`` in pyproject.toml: the core modules, the tests left out
-(static checks of the source text, and tests that start other processes: see the ``process``
-marker). Hypothesis runs under the ``mutation`` profile of ``tests/conftest.py`` (fewer examples,
-still derandomized), so that a surviving mutant costs seconds, not minutes.
+Each module runs in its own copy of the checkout under ``benchmarks/out/mutation/``, against
+the tests that pin it (:data:`MODULES`); the settings they share are ``[tool.mutmut]`` in
+pyproject.toml, with the tests left out (static checks of the source text, and tests that start
+other processes: see the ``process`` marker). Hypothesis runs under the ``mutation`` profile
+of ``tests/conftest.py`` (fewer examples, still derandomized), so that a surviving mutant costs
+seconds, not minutes.
 
 Printed per module: mutants, killed (a test failed, the type check refused it, or it timed out),
 survived, and the score: killed over all mutants but those judged equivalent, which are listed
@@ -54,8 +56,9 @@ MODULES = {
     "edits": ("src/leadmatch/tables/edit_in_place.py", ["tests/unit/tables",
               "tests/property/test_update_properties.py"]),
 }  # fmt: skip
-#: mutmut's exit codes (mutmut/stats.py): 1 and 3 a failing test, 37 the type check, timeouts.
-KILLED = {1: "killed", 3: "killed", 37: "killed", 36: "timeout", 24: "timeout", -24: "timeout"}
+#: mutmut's exit codes (mutmut/stats.py) of a killed mutant: 1 and 3 a failing test, 37 the type
+#: check, 36 and +-24 a timeout.
+KILLED = frozenset({1, 3, 37, 36, 24, -24})
 SURVIVED = {0: "survived", 5: "no tests", 33: "no tests"}
 _COPIED = ("src", "tests", "benchmarks/synth.py", "benchmarks/synth_data", "README.md", "docs")
 
@@ -84,12 +87,12 @@ def _prepare(module: str) -> Path:
 
 
 def outcomes(module: str) -> dict[str, str]:
-    """Mutant name -> killed / timeout / survived / no tests / not run, from mutmut's files."""
+    """Mutant name -> killed / survived / no tests / not run, from mutmut's files."""
     found: dict[str, str] = {}
     for meta in sorted((WORK / module / "mutants").rglob("*.py.meta")):
         codes = json.loads(meta.read_text("utf-8")).get("exit_code_by_key", {})
         for mutant, code in codes.items():
-            found[mutant] = KILLED.get(code) or SURVIVED.get(code) or (
+            found[mutant] = "killed" if code in KILLED else SURVIVED.get(code) or (
                 "not run" if code is None else f"exit {code}"
             )  # fmt: skip
     return found
@@ -116,11 +119,9 @@ def report(modules: list[str]) -> list[tuple[str, str]]:
     for module in modules:
         c: Counter[str] = Counter()
         for mutant, status in outcomes(module).items():
-            kind = (
-                "equivalent" if status not in ("killed", "timeout") and mutant in judged else status
-            )
-            c["killed" if kind == "timeout" else kind] += 1
-            if kind not in ("killed", "timeout", "equivalent", "not run"):
+            kind = "equivalent" if status != "killed" and mutant in judged else status
+            c[kind] += 1
+            if kind not in ("killed", "equivalent", "not run"):
                 survivors.append((module, mutant))
         counted = sum(c.values()) - c["equivalent"] - c["not run"]
         score = f"{c['killed'] / counted:7.1%}" if counted else "      -"
@@ -135,7 +136,7 @@ def _forget_survivors(folder: Path) -> None:
     for meta in (folder / "mutants").rglob("*.py.meta"):
         data = json.loads(meta.read_text("utf-8"))
         codes = data.get("exit_code_by_key", {})
-        data["exit_code_by_key"] = {k: v if KILLED.get(v) else None for k, v in codes.items()}
+        data["exit_code_by_key"] = {k: v if v in KILLED else None for k, v in codes.items()}
         meta.write_text(json.dumps(data, indent=4), "utf-8")
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hypothesis import settings
 
-#: The draws of the default profile, against which a test's own count is written.
-_DEFAULT_EXAMPLES = 100
+#: The draws of the suite's default profile (tests/conftest.py), against which a test's own
+#: count is written.
+_DEFAULT_EXAMPLES = settings.get_profile("leadmatch").max_examples
 
 
 def examples(count: int) -> int:

@@ -297,7 +297,7 @@ def _row(
 
 
 def _alternative(account_id: str, probability: float, related: Any) -> Alternative:
-    values = {"account_id": account_id, "confidence": round(probability, CONFIDENCE_PLACES)}
+    values = {"account_id": account_id, "confidence": probability}  # rounded by the caller
     return trusted(Alternative, {**values, "related": bool(related)})
 
 
