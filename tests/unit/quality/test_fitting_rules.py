@@ -76,6 +76,72 @@ def test_a_calibration_with_too_many_steps_merges_the_closest_first(
     assert calibration(total, right) == ((0.0, 0.3), (1.0, 0.3), (2.0, 0.75))
 
 
+def test_too_many_steps_merge_the_closest_pair_wherever_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Steps 0/1 (total 0), 2/3 (total 1), 1/1 (total 2), at most 2 points: the shares 0, 2/3
+    # and 1 are 2/3 and 1/3 apart, so the second pair merges: 0 of 1, then 3 right of 4:
+    # (0 + 0.5) / 2 = 0.25 and (3 + 0.5) / 5 = 0.7. (The first pair merged: 0.5 and 0.75.)
+    monkeypatch.setattr(fitting, "CALIBRATION_MIN_LEADS", 1)
+    monkeypatch.setattr(fitting, "CALIBRATION_POINTS", 2)
+    total = np.array([0.0, 1.0, 1.0, 1.0, 2.0])
+    right = np.array([False, True, True, False, True])
+    assert calibration(total, right) == ((0.0, 0.25), (1.0, 0.7), (2.0, 0.7))
+
+
+def test_a_small_last_step_merges_into_the_one_before() -> None:
+    # 20 leads at total 0 (2 right), 5 at total 1 (4 right): the shares rise; the last step is
+    # too small and has no right neighbour: 6 right of 25, (6 + 0.5) / 26 = 0.25.
+    total = np.repeat([0.0, 1.0], [20, 5])
+    right = np.repeat([True, False, True, False], [2, 18, 4, 1])
+    assert calibration(total, right) == ((0.0, 0.25), (1.0, 0.25))
+
+
+def test_a_small_step_nearer_its_left_neighbour_merges_left() -> None:
+    # Shares 2/20 = 0.1, 2/5 = 0.4, 18/20 = 0.9: the middle step is 0.3 from the left one and
+    # 0.5 from the right one: 4 right of 25, 4.5 / 26 = 0.173077; then 18.5 / 21 = 0.880952.
+    # (Merged right: 2.5 / 21 = 0.119048 and 20.5 / 26 = 0.788462.)
+    total = np.repeat([0.0, 1.0, 2.0], [20, 5, 20])
+    right = np.repeat([True, False, True, False, True, False], [2, 18, 2, 3, 18, 2])
+    assert calibration(total, right) == ((0.0, 0.173077), (1.0, 0.173077), (2.0, 0.880952))
+
+
+def test_a_small_step_halfway_between_its_neighbours_merges_left() -> None:
+    # Shares 5/20 = 0.25, 2/4 = 0.5, 15/20 = 0.75: exactly as far from either (binary
+    # fractions, no rounding): the tie goes left, 7 right of 24: 7.5 / 25 = 0.3; then
+    # 15.5 / 21 = 0.738095. (Merged right: 0.261905 and 0.7.)
+    total = np.repeat([0.0, 1.0, 2.0], [20, 4, 20])
+    right = np.repeat([True, False, True, False, True, False], [5, 15, 2, 2, 15, 5])
+    assert calibration(total, right) == ((0.0, 0.3), (1.0, 0.3), (2.0, 0.738095))
+
+
+def test_a_falling_step_is_pooled_by_its_share_not_its_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Total 0: 1 right of 2 (0.5); total 1: 1 right of 4 (0.25), a fall: pooled, 2 of 6,
+    # 2.5 / 7 = 0.357143. (Unpooled, the steps would read 0.5 and 0.3, shown as 0.5 twice.)
+    monkeypatch.setattr(fitting, "CALIBRATION_MIN_LEADS", 1)
+    total = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 1.0])
+    right = np.array([True, False, True, False, False, False])
+    assert calibration(total, right) == ((0.0, 0.357143), (1.0, 0.357143))
+
+
+def test_leads_at_one_total_are_one_step_in_any_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Total 0: 0 of 1; total 1: 1 of 2 (a wrong lead first, then a right one, which must not
+    # read as a rise within the total): 0.5 / 2 = 0.25 and 1.5 / 3 = 0.5.
+    monkeypatch.setattr(fitting, "CALIBRATION_MIN_LEADS", 1)
+    total = np.array([0.0, 1.0, 1.0])
+    right = np.array([False, False, True])
+    assert calibration(total, right) == ((0.0, 0.25), (1.0, 0.5))
+
+
+def test_calibration_edges_are_rounded_to_6_places(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fitting, "CALIBRATION_MIN_LEADS", 1)
+    total = np.array([0.1234567, 2.7182818])
+    right = np.array([False, True])
+    assert calibration(total, right) == ((0.123457, 0.25), (2.718282, 0.75))
+
+
 # --- EM: smoothed log2(m / u) -------------------------------------------------------------
 
 AGREE, CONFLICT, UNKNOWN = 0, 1, 2  # LEVELS["country"]
