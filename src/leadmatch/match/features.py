@@ -218,6 +218,11 @@ def _align(index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArra
     )
 
 
+def _positive_or_inf(denominator: FloatArray | IntArray) -> FloatArray:
+    """A denominator that makes a share 0 where there is nothing to share (x / inf = 0)."""
+    return np.where(denominator > 0, denominator, np.inf)
+
+
 def _soft(
     al: _Alignment, lead_w: FloatArray, combo_w: FloatArray, slot_w: FloatArray
 ) -> FloatArray:
@@ -235,10 +240,10 @@ def _soft(
     num_b = np.bincount(al.pair_b, weights=slot_w * best_b, minlength=n)
     norm_a = np.sqrt(np.bincount(al.pair_a, weights=lead_w[al.tok_a] ** 2, minlength=n))
     norm_b = np.sqrt(np.bincount(al.pair_b, weights=slot_w**2, minlength=n))
-    denom = norm_a * norm_b
-    # Divided only where denom > 0 (0 elsewhere), then clipped to [0, 1] in place: the values
-    # of np.where(...) and np.clip, without their fixed costs (errstate, clip's wrapper).
-    score: FloatArray = np.divide(0.5 * (num_a + num_b), denom, out=np.zeros(n), where=denom > 0)
+    # 0 where either side has no weight (x / inf), then clipped to [0, 1] in place: the values
+    # of np.clip without its wrapper's fixed cost. (Not np.divide's where=: the entries it skips
+    # hold whatever the new array's memory held.)
+    score: FloatArray = 0.5 * (num_a + num_b) / _positive_or_inf(norm_a * norm_b)
     np.maximum(score, 0.0, out=score)
     np.minimum(score, 1.0, out=score)
     return score
@@ -264,7 +269,8 @@ def _cover(al: _Alignment, slot_w: FloatArray) -> FloatArray:
     # A word met with a typo is held whole: "Globx" holds all of "Globex".
     held = np.bincount(al.pair_b, weights=slot_w * (best_b > 0), minlength=al.n_pairs)
     whole = np.bincount(al.pair_b, weights=slot_w, minlength=al.n_pairs)
-    return np.divide(held, whole, out=np.zeros(al.n_pairs), where=whole > 0)
+    share: FloatArray = held / _positive_or_inf(whole)
+    return share
 
 
 def soft_tfidf(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from leadmatch import Account, AccountIndex, Lead
-from leadmatch.match import scored_batches, view_of
-from tests.reference import Company, Crm, LeadKeys, compare_names
+from leadmatch.match import Features, scored_batches, view_of
+from tests.reference import Company, Crm, LeadKeys, compare_names, domain_levels
 
 ACCOUNTS = [
     Account(account_id="A1", name="Koninklijke Philips", country="NL"),
@@ -28,6 +28,16 @@ ACCOUNTS = [
     Account(account_id="A12", name="Globex", country="CA"),
     Account(account_id="A13", name="Koninklijke Ahold", country="NL", aliases=["Ahold Delhaize"]),
     Account(account_id="A14", name="Groupe", country="FR"),
+    Account(account_id="A15", name="Alpha Beta Gamma Delta Epsilon Zeta Eta Theta", country="GR"),
+    Account(
+        account_id="A16",
+        name="Alpha Beta Gamma Delta Epsilon Zeta Eta Theta Iota",
+        domain="abgdezeti.gr",
+        country="GR",
+    ),
+    Account(account_id="P1", name="Umbrella Holdings", domain="umbrella.com", country="US"),
+    Account(account_id="P2", name="Umbrella Pharma", domain="umbrellapharma.com", parent_id="P1"),
+    Account(account_id="P3", name="Umbrella Foods", domain="umbrella.de", country="DE"),
 ]
 
 LEADS = [
@@ -48,7 +58,11 @@ LEADS = [
     Lead(lead_id="L15", company="Globex Globx Glbex", country="CA"),  # above 1 before the clip
     Lead(lead_id="L16", company="Gruppe", country="FR"),  # a weight of 1 on either side
     Lead(lead_id="L17", company="Nameless Corp", email="a@nameless.io"),  # an account of no name
-    Lead(lead_id="L18", company="", email="b@nameless.io"),  # a lead of no name, last
+    Lead(lead_id="L18", company="ABGDEZET", country="GR"),  # an acronym of 8 letters
+    Lead(lead_id="L19", company="ABGDEZETI", email="e@abgdezeti.gr"),  # 9 letters: too many
+    Lead(lead_id="L20", company="Umbrella Pharma", email="c@umbrella.com"),  # the parent's domain
+    Lead(lead_id="L21", company="Umbrella Holdings", email="d@umbrella.com"),  # own and brand
+    Lead(lead_id="L22", company="", email="b@nameless.io"),  # a lead of no name, last
 ]
 
 
@@ -66,7 +80,8 @@ def _compared(accounts: list[Account], leads: list[Lead]) -> list[tuple[str, str
         ):
             company: Company = crm.companies[account_id]
             name = next(n for n in company.names if n.ascii == ascii_name)
-            want = compare_names(crm, LeadKeys.of(by_id[ids[lead_at]]), name)
+            lead = LeadKeys.of(by_id[ids[lead_at]])
+            want = compare_names(crm, lead, name)
             got = (
                 float(feats.name_sim[k]),
                 float(feats.name_cover[k]),
@@ -83,9 +98,29 @@ def _compared(accounts: list[Account], leads: list[Lead]) -> list[tuple[str, str
                 want.acronym,
                 want.missing,
             )
-            assert got == pytest.approx(expected, abs=1e-9), (ids[lead_at], account_id, ascii_name)
+            where = (ids[lead_at], account_id, ascii_name)
+            assert got == pytest.approx(expected, abs=1e-9), where
+            assert _domain(feats, k) == domain_levels(crm, lead, company), where
             seen.append((ids[lead_at], account_id, ascii_name))
     return seen
+
+
+def _domain(feats: Features, k: int) -> dict[str, str]:
+    """The pair's domain features as the reference's levels: at most one of exact, family,
+    brand and conflict holds (the most specific speaks), with the owners of the domain."""
+    flags = {
+        "exact": bool(feats.domain_exact[k]),
+        "family": bool(feats.domain_family[k]),
+        "brand": bool(feats.domain_brand[k]),
+        "conflict": bool(feats.domain_conflict[k]),
+    }
+    held = [level for level, on in flags.items() if on]
+    assert len(held) <= 1, held
+    owners = int(feats.domain_owners[k])
+    by_owners = (
+        "unknown" if not owners else "one" if owners == 1 else "few" if owners <= 3 else "many"
+    )
+    return {"domain": held[0] if held else "unknown", "domain_owners": by_owners}
 
 
 def test_each_pairs_name_features_are_the_references() -> None:
@@ -94,7 +129,8 @@ def test_each_pairs_name_features_are_the_references() -> None:
     for pair in [("L1", "A1"), ("L2", "A2"), ("L3", "A3"), ("L4", "A4"), ("L5", "A5"),
                  ("L6", "A6"), ("L7", "A7"), ("L8", "A8"), ("L9", "A9"), ("L10", "A8"),
                  ("L11", "A10"), ("L12", "A12"), ("L13", "A13"), ("L15", "A12"),
-                 ("L16", "A14"), ("L17", "A11"), ("L18", "A11")]:  # fmt: skip
+                 ("L16", "A14"), ("L17", "A11"), ("L18", "A15"), ("L19", "A16"),
+                 ("L20", "P2"), ("L21", "P1"), ("L21", "P3"), ("L22", "A11")]:  # fmt: skip
         assert pair in {(lead, account) for lead, account, _ in seen}, pair
 
 
@@ -112,3 +148,20 @@ def test_an_index_of_no_named_account_compares_names_too() -> None:
         ("M1", "D1"),
         ("M2", "D2"),
     }
+
+
+def test_a_domain_whose_only_owner_was_removed_matches_no_account() -> None:
+    # The index still knows the domain's name, and no account holds it any more.
+    index = AccountIndex.build(
+        [
+            Account(account_id="A", name="Acme", domain="acme.com"),
+            Account(account_id="B", name="Acme Robotics", country="US"),
+        ]
+    )
+    index.remove(["A"])
+    view = view_of(index)
+    lead = Lead(lead_id="x", company="Acme Robotics", email="j@acme.com")
+    ((_, feats, _, _),) = list(scored_batches(view, [lead], index.config))
+    assert view.data.account_id.take(feats.account) == ["B"]
+    assert feats.domain_exact.dtype == bool
+    assert _domain(feats, 0) == {"domain": "unknown", "domain_owners": "unknown"}
