@@ -130,7 +130,8 @@ def _similarity(left: Any, right: Any, scorer: Any = Indel.normalized_similarity
 def _lead_token_weights(
     index: IndexView, batch: LeadBatch, ids: BatchIds
 ) -> tuple[FloatArray, FloatArray]:
-    """IDF weights of the batch's tokens: capped for common words, and uncapped."""
+    """IDF weights of the batch's tokens: capped for common words, and uncapped. (The cap is
+    the index's own, ``lookups.idf``, applied here to words no account has too.)"""
     lk = index.lookups
     common = common_words()
     tok = ids.tokens
@@ -140,9 +141,8 @@ def _lead_token_weights(
         if len(lk.idf)
         else np.full(len(tok), unseen)
     )
-    capped = np.where(known, lk.idf[np.maximum(tok, 0)], unseen) if len(lk.idf) else raw.copy()
     generic = np.fromiter((t in common for t in batch.tok_str), dtype=bool, count=len(tok))
-    return np.where(generic, np.minimum(capped, GENERIC_IDF), capped), raw
+    return np.where(generic, np.minimum(raw, GENERIC_IDF), raw), raw
 
 
 @dataclass(frozen=True)

@@ -278,25 +278,45 @@ def _newton(raw: np.ndarray, gap: np.ndarray, right: np.ndarray) -> np.ndarray:
     return b
 
 
-def _leads_scored(separable: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(7)
-    raw = rng.normal(0.0, 3.0 if separable else 2.0, 300).round(3)
+def _leads_scored(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """300 leads' scores, gaps and rightness: ``noisy`` (rightness a coin weighted by both),
+    ``separable`` (nearly: large slopes) or ``steep`` (nearly separable on a small scale,
+    where a full Newton step from 0 raises the loss and must be halved)."""
+    rng = np.random.default_rng(1 if kind == "steep" else 7)
+    if kind == "steep":
+        raw, gap = rng.normal(0.0, 1.0, 300), rng.uniform(0.0, 3.0, 300)
+        return raw, gap, raw + 0.3 * gap + rng.normal(0.0, 0.01, 300) > 0.0
+    raw = rng.normal(0.0, 3.0 if kind == "separable" else 2.0, 300).round(3)
     gap = rng.uniform(0.0, 3.0, 300).round(3)
-    if separable:  # nearly: a full Newton step from 0 overshoots
+    if kind == "separable":
         return raw, gap, raw + 0.5 * gap + rng.normal(0.0, 0.05, 300) > 1.0
     return raw, gap, rng.random(300) < 1.0 / (1.0 + np.exp(0.5 - 1.2 * raw - 0.8 * gap))
 
 
-@pytest.mark.parametrize("separable", [False, True])
-def test_fit_gap_is_the_ratio_of_the_ridge_logistic_slopes(separable: bool) -> None:
-    raw, gap, right = _leads_scored(separable)
+@pytest.mark.parametrize("kind", ["noisy", "separable", "steep"])
+def test_fit_gap_is_the_ratio_of_the_ridge_logistic_slopes(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw, gap, right = _leads_scored(kind)
     b = _newton(raw, gap, right)
     assert 0.0 < b[2] / b[1] < 4.0
+    losses: list[float] = []
+    loss = fitting._gap_loss
+
+    def counted(x: np.ndarray, y: np.ndarray, beta: np.ndarray) -> float:
+        losses.append(loss(x, y, beta))
+        return losses[-1]
+
+    monkeypatch.setattr(fitting, "_gap_loss", counted)
     assert fitting.fit_gap(raw, gap, right) == round(float(b[2] / b[1]), 4)
+    # A step that would raise the loss shows as a loss read above the one before it: only the
+    # steep leads need one halved.
+    rejected = any(later > earlier for earlier, later in zip(losses, losses[1:]))
+    assert rejected == (kind == "steep")
 
 
 def test_fit_gap_reads_200_leads_and_no_fewer() -> None:
-    raw, gap, right = _leads_scored(False)
+    raw, gap, right = _leads_scored("noisy")
     assert fitting.fit_gap(raw[:200], gap[:200], right[:200]) == round(
         float((b := _newton(raw[:200], gap[:200], right[:200]))[2] / b[1]), 4
     )
