@@ -132,7 +132,10 @@ def report(modules: list[str]) -> list[tuple[str, str]]:
 
 def _forget_survivors(folder: Path) -> None:
     """mutmut keeps a mutant's result while its function is unchanged: a survivor is tested
-    again, since the tests may have changed since (a killed mutant stays killed)."""
+    again, since the tests may have changed since (a killed mutant stays killed). Which tests
+    reach which function is collected again too: mutmut adds only new tests to its map, so a
+    new function would be tried against them alone, not against the old tests that reach it."""
+    (folder / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     for meta in (folder / "mutants").rglob("*.py.meta"):
         data = json.loads(meta.read_text("utf-8"))
         codes = data.get("exit_code_by_key", {})

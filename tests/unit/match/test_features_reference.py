@@ -7,10 +7,12 @@ batch (issue 20: a mutation run showed these rules unchecked)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from leadmatch import Account, AccountIndex, Lead
 from leadmatch.match import Features, scored_batches, view_of
+from leadmatch.match.features import accounts_per_lead
 from tests.reference import Company, Crm, LeadKeys, compare_names, domain_levels
 
 ACCOUNTS = [
@@ -35,6 +37,8 @@ ACCOUNTS = [
         domain="abgdezeti.gr",
         country="GR",
     ),
+    Account(account_id="N1", name="Nordwerk Bau", country="DE"),  # 11 letters, spaces removed
+    Account(account_id="K1", name="Kodex", country="PL"),
     Account(account_id="P1", name="Umbrella Holdings", domain="umbrella.com", country="US"),
     Account(account_id="P2", name="Umbrella Pharma", domain="umbrellapharma.com", parent_id="P1"),
     Account(account_id="P3", name="Umbrella Foods", domain="umbrella.de", country="DE"),
@@ -62,7 +66,11 @@ LEADS = [
     Lead(lead_id="L19", company="ABGDEZETI", email="e@abgdezeti.gr"),  # 9 letters: too many
     Lead(lead_id="L20", company="Umbrella Pharma", email="c@umbrella.com"),  # the parent's domain
     Lead(lead_id="L21", company="Umbrella Holdings", email="d@umbrella.com"),  # own and brand
-    Lead(lead_id="L22", company="", email="b@nameless.io"),  # a lead of no name, last
+    Lead(lead_id="L22", company="Globexx", country="CA"),  # 6 letters: long enough to compare whole
+    Lead(lead_id="L23", company="Nordwerkb", country="DE"),  # exactly 0.9 of "nordwerkbau"
+    Lead(lead_id="L24", company="Nordwerkb, Berlin", country="DE"),  # a part at exactly 0.9
+    Lead(lead_id="L25", company="Ko Dex", country="PL"),  # equal without spaces, under 6 letters
+    Lead(lead_id="L26", company="", email="b@nameless.io"),  # a lead of no name, last
 ]
 
 
@@ -130,8 +138,18 @@ def test_each_pairs_name_features_are_the_references() -> None:
                  ("L6", "A6"), ("L7", "A7"), ("L8", "A8"), ("L9", "A9"), ("L10", "A8"),
                  ("L11", "A10"), ("L12", "A12"), ("L13", "A13"), ("L15", "A12"),
                  ("L16", "A14"), ("L17", "A11"), ("L18", "A15"), ("L19", "A16"),
-                 ("L20", "P2"), ("L21", "P1"), ("L21", "P3"), ("L22", "A11")]:  # fmt: skip
+                 ("L20", "P2"), ("L21", "P1"), ("L21", "P3"), ("L22", "A12"),
+                 ("L23", "N1"), ("L24", "N1"), ("L25", "K1"), ("L26", "A11")]:  # fmt: skip
         assert pair in {(lead, account) for lead, account, _ in seen}, pair
+
+
+def test_no_pairs_give_no_counts_of_accounts() -> None:
+    counted = accounts_per_lead(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    assert counted.dtype == np.int64 and counted.shape == (0,)
+    # Lead 0 reaches account 3 by two names and account 1; lead 2 reaches account 3: the
+    # counts are per pair, as integers.
+    counted = accounts_per_lead(np.array([0, 0, 0, 2]), np.array([3, 3, 1, 3]))
+    assert counted.dtype == np.int64 and counted.tolist() == [2, 2, 2, 1]
 
 
 def test_an_index_of_no_named_account_compares_names_too() -> None:
