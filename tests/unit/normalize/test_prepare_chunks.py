@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from leadmatch._util.processes import tune_gc
 from leadmatch.normalize import accounts
 from leadmatch.normalize.accounts import PreparedAccount, prepare_account, prepare_all
 
@@ -34,6 +35,7 @@ def _in_process(
         workers: int,
         initializer: Callable[..., None],
     ) -> Generator[tuple[tuple[Any, ...], Future[Any]], None, None]:
+        assert initializer is tune_gc  # the workers collect garbage as the CLI does
         for task in tasks:
             calls.append((len(task[0]), workers))
             future: Future[Any] = Future()
