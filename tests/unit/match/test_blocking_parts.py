@@ -6,12 +6,15 @@ reached only by the few shapes that end-to-end tests happen to make)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
-from leadmatch import Account, AccountIndex, Lead
+from leadmatch import Account, AccountIndex, Lead, MatchConfig
 from leadmatch.match import blocking, scored_batches, view_of
 from leadmatch.match.blocking import BLOCKING_TOKENS, _best_first, _mask_ranks, _needed_ranks
+from leadmatch.tables import lookups
 
 
 def _pairs_to_order(
@@ -95,3 +98,47 @@ def test_a_batch_cut_into_slices_of_postings_proposes_what_it_proposes_whole(
     monkeypatch.setattr(blocking, "_SLICE", 8)  # a slice every 8 postings: a lead a slice or so
     assert _candidates(crowded, leads) == whole
     assert len({lead for lead, _, _ in whole}) == 24
+
+
+def test_a_leads_candidates_do_not_depend_on_the_other_leads_of_its_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every lead's (account, blockers) in one batch of many shapes against each lead alone:
+    # keys packed per lead (lead * tokens + token, lead * names + name) and ranges read per
+    # lead must not leak into a neighbour. The pair table starts at 4 names (scaled down):
+    # a sector word, in 8 names, reaches them through it.
+    monkeypatch.setattr(lookups, "PAIR_MIN_POSTINGS", 4)
+    monkeypatch.setattr(blocking, "PAIR_MIN_POSTINGS", 4)
+    pairs_read: list[int] = []
+    read_pairs = blocking._Overlap.pairs
+
+    def spy(self: blocking._Overlap, *args: Any) -> Any:
+        found = read_pairs(self, *args)
+        pairs_read.append(len(found[0]))
+        return found
+
+    monkeypatch.setattr(blocking._Overlap, "pairs", spy)
+    config = MatchConfig(max_candidates=3)
+    index = AccountIndex.build(
+        [
+            Account(account_id=f"A{k:02}", name=f"{w} {s}", domain=f"{w}{s}.com".lower())
+            for k, (w, s) in enumerate((w, s) for w in WORDS for s in SECTORS)
+        ],
+        config,
+    )
+    companies = ["Acme Robotics", "Acme", "Globex Mining Group", "Initek Software", "Umbrela",
+                 "Hooli Foods, Palo Alto, USA", "Stark", "Robotics", "Wayne Pharma",
+                 "Wonka Logistcs", "", "AR", "Zzyzx Quarries"]  # fmt: skip
+    leads = [
+        Lead(
+            lead_id=f"L{k}",
+            company=c,
+            email=f"x@{WORDS[k % 8].lower()}foods.com" if k % 3 else None,
+        )
+        for k, c in enumerate(companies)
+    ]
+    together = _candidates(index, leads)
+    alone = [found for lead in leads for found in _candidates(index, [lead])]
+    assert sorted(together) == sorted(alone)
+    assert len({lead for lead, _, _ in together}) >= 10
+    assert sum(pairs_read) > 0  # names were reached through the pair table
