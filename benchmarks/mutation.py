@@ -2,18 +2,18 @@
 
     pip install mutmut                                # 3.x; not a dependency of the package
     python benchmarks/mutation.py                     # every core module (MODULES below)
-    python benchmarks/mutation.py --modules resolve,scoring --children 2
+    python benchmarks/mutation.py --modules resolve,scoring --children 2   # one run: "match"
     python benchmarks/mutation.py --report            # the last run's figures, nothing run
 
 mutmut (https://github.com/boxed/mutmut) copies ``src/`` and ``tests/`` to ``mutants/``, plants
 each mutant (a changed comparison or operator, a constant, a dropped argument...) behind a
 switch, and runs the tests that reach the mutated function, fastest first, until one fails.
-Each module runs in its own copy of the checkout under ``benchmarks/out/mutation/``, against
-the tests that pin it (:data:`MODULES`); the settings they share are ``[tool.mutmut]`` in
-pyproject.toml, with the tests left out (static checks of the source text, and tests that start
-other processes: see the ``process`` marker). Hypothesis runs under the ``mutation`` profile
-of ``tests/conftest.py`` (fewer examples, still derandomized), so that a surviving mutant costs
-seconds, not minutes.
+The modules pinned by the same tests run together (:data:`RUNS`), each run in its own copy of
+the checkout under ``benchmarks/out/mutation/``, against those tests only. The settings all
+runs share are ``[tool.mutmut]`` in pyproject.toml, with the tests left out (static checks of
+the source text, and tests that start other processes: see the ``process`` marker).
+Hypothesis runs under the ``mutation`` profile of ``tests/conftest.py`` (fewer examples, still
+derandomized), so that a surviving mutant costs seconds, not minutes.
 
 Printed per module: mutants, killed (a test failed, the type check refused it, or it timed out),
 survived, and the score: killed over all mutants but those judged equivalent, which are listed
@@ -37,24 +37,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT = Path(__file__).resolve().parent / "mutation-equivalent.txt"
 WORK = ROOT / "benchmarks" / "out" / "mutation"
-_MATCH_TESTS = ["tests/unit/match", "tests/property/test_resolver_properties.py",
-                "tests/property/test_scoring_properties.py"]  # fmt: skip
-#: Core module -> (its source, the tests that pin it). Each module runs in its own copy of the
-#: checkout whose ``[tool.mutmut]`` names that module and those tests only: a mutant that
-#: survives runs every selected test that reaches it, so the selection is the run's time.
+_MATCH = "src/leadmatch/match/"
+#: Core module -> its source.
 MODULES = {
-    "normalize": ("src/leadmatch/normalize/*", ["tests/unit/normalize",
+    "normalize": "src/leadmatch/normalize/*",
+    "blocking": _MATCH + "blocking.py",
+    "features": _MATCH + "features.py",
+    "scoring": _MATCH + "scoring.py",
+    "resolve": _MATCH + "resolve.py",
+    "fitting": "src/leadmatch/quality/fitting.py",
+    "records": "src/leadmatch/io/records.py",
+    "fileformats": "src/leadmatch/io/fileformats.py",
+    "edits": "src/leadmatch/tables/edit_in_place.py",
+}
+#: Run -> (its modules, the tests that pin them). Each run is one mutmut run in its own copy of
+#: the checkout, whose ``[tool.mutmut]`` names those modules and tests only: modules pinned by
+#: the same tests share a run (one map of which test reaches which function, one warm server).
+#: A mutant that survives runs every selected test that reaches it: the selection is the time.
+RUNS = {
+    "normalize": (("normalize",), ["tests/unit/normalize",
                   "tests/property/test_normalizer_properties.py", "tests/unit/io/test_bad_input.py",
                   "tests/unit/match/test_matching.py"]),
-    "blocking": ("src/leadmatch/match/blocking.py", _MATCH_TESTS),
-    "features": ("src/leadmatch/match/features.py", _MATCH_TESTS),
-    "scoring": ("src/leadmatch/match/scoring.py", _MATCH_TESTS),
-    "resolve": ("src/leadmatch/match/resolve.py", _MATCH_TESTS),
-    "fitting": ("src/leadmatch/quality/fitting.py", ["tests/unit/quality"]),
-    "records": ("src/leadmatch/io/records.py", ["tests/unit/io", "tests/unit/test_cli.py"]),
-    "fileformats": ("src/leadmatch/io/fileformats.py", ["tests/unit/io", "tests/unit/test_cli.py"]),
-    "edits": ("src/leadmatch/tables/edit_in_place.py", ["tests/unit/tables",
-              "tests/property/test_update_properties.py"]),
+    "fitting": (("fitting",), ["tests/unit/quality"]),
+    "io": (("records", "fileformats"), ["tests/unit/io", "tests/unit/test_cli.py"]),
+    "edits": (("edits",), ["tests/unit/tables", "tests/property/test_update_properties.py"]),
+    "match": (("blocking", "features", "scoring", "resolve"), ["tests/unit/match",
+              "tests/property/test_resolver_properties.py",
+              "tests/property/test_scoring_properties.py"]),
 }  # fmt: skip
 #: mutmut's exit codes (mutmut/stats.py) of a killed mutant: 1 and 3 a failing test, 37 the type
 #: check, 36 and +-24 a timeout, 255 a test run that stopped on an error outside any test
@@ -64,11 +73,15 @@ SURVIVED = {0: "survived", 5: "no tests", 33: "no tests"}
 _COPIED = ("src", "tests", "benchmarks/synth.py", "benchmarks/synth_data", "README.md", "docs")
 
 
-def _prepare(module: str) -> Path:
-    """A copy of the checkout for one module's run; mutmut's results of an earlier run of the
-    same module stay in its ``mutants/`` and are reused where the code has not changed."""
-    source, tests = MODULES[module]
-    folder = WORK / module
+def _run_of(module: str) -> str:
+    return next(name for name, (modules, _) in RUNS.items() if module in modules)
+
+
+def _prepare(run: str, modules: list[str]) -> Path:
+    """A copy of the checkout for one run of ``modules``; mutmut's results of an earlier run
+    stay in its ``mutants/`` and are reused where the code has not changed."""
+    tests = RUNS[run][1]
+    folder = WORK / run
     folder.mkdir(parents=True, exist_ok=True)
     for name in _COPIED:
         src, dst = ROOT / name, folder / name
@@ -80,7 +93,7 @@ def _prepare(module: str) -> Path:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
     # pyproject.toml ends with [tool.mutmut]: the module and its tests are appended to it.
-    lines = [f"only_mutate = {json.dumps([source])}",
+    lines = [f"only_mutate = {json.dumps([MODULES[m] for m in modules])}",
              f"pytest_add_cli_args_test_selection = {json.dumps(tests)}"]  # fmt: skip
     text = (ROOT / "pyproject.toml").read_text("utf-8").rstrip("\n")
     (folder / "pyproject.toml").write_text(text + "\n" + "\n".join(lines) + "\n", "utf-8")
@@ -90,7 +103,8 @@ def _prepare(module: str) -> Path:
 def outcomes(module: str) -> dict[str, str]:
     """Mutant name -> killed / survived / no tests / not run, from mutmut's files."""
     found: dict[str, str] = {}
-    for meta in sorted((WORK / module / "mutants").rglob("*.py.meta")):
+    mutants = WORK / _run_of(module) / "mutants"
+    for meta in sorted(mutants.glob(MODULES[module] + ".meta")):
         codes = json.loads(meta.read_text("utf-8")).get("exit_code_by_key", {})
         for mutant, code in codes.items():
             found[mutant] = "killed" if code in KILLED else SURVIVED.get(code) or (
@@ -144,8 +158,8 @@ def _forget_survivors(folder: Path) -> None:
         meta.write_text(json.dumps(data, indent=4), "utf-8")
 
 
-def run(module: str, children: int) -> float:
-    folder = _prepare(module)
+def run(name: str, modules: list[str], children: int) -> float:
+    folder = _prepare(name, modules)
     _forget_survivors(folder)
     env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}
     started = time.perf_counter()
@@ -167,14 +181,22 @@ def main() -> None:
     unknown = sorted(set(modules) - set(MODULES))
     if unknown:
         sys.exit(f"unknown modules {unknown}; known: {', '.join(MODULES)}")
-    for module in [] if args.report else modules:
-        seconds = run(module, args.children)
-        print(f"{module}: mutmut ran in {seconds / 60:.1f} min with {args.children} children")
+    total = 0.0
+    for name, (members, _) in [] if args.report else RUNS.items():
+        chosen = [m for m in members if m in modules]
+        if chosen:
+            seconds = run(name, chosen, args.children)
+            total += seconds
+            print(f"{name} ({', '.join(chosen)}): mutmut ran in {seconds / 60:.1f} min "
+                  f"with {args.children} children")  # fmt: skip
+    if total:
+        print(f"all runs: {total / 60:.1f} min")
     survivors = report(modules)
     print(f"\n{len(survivors)} survivor(s) not judged equivalent")
     for module, mutant in survivors[: args.diffs]:
-        shown = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant],
-                               cwd=WORK / module, capture_output=True, text=True)  # fmt: skip
+        command = [sys.executable, "-m", "mutmut", "show", mutant]
+        folder = WORK / _run_of(module)
+        shown = subprocess.run(command, cwd=folder, capture_output=True, text=True)
         print(f"\n## {mutant}\n{shown.stdout.strip()}")
 
 
