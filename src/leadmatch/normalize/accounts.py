@@ -159,13 +159,16 @@ def field_values(record: Any, names: Sequence[str]) -> tuple[str, ...]:
 
 def field_text(value: Any) -> str:
     """An account field as it reads in a CSV cell: numbers as written (1001, not 1001.0),
-    booleans as True/False, dates in ISO form; missing values (None, NaN, NaT) as ''."""
+    booleans as True/False, dates in ISO form; missing values (None, NaN, NaT, pandas' NA,
+    Arrow's nulls) as ''."""
     if value is None or isinstance(value, str):
         return value or ""
     item = getattr(value, "item", None)  # a NumPy scalar: its Python value
-    if callable(item) and not hasattr(value, "isoformat"):
+    if callable(item):
         with contextlib.suppress(TypeError, ValueError):
             value = item()
+    if value is None:  # NumPy's NaT reads as None
+        return ""
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
@@ -177,5 +180,5 @@ def field_text(value: Any) -> str:
             return "" if value != value else str(value.isoformat())  # NaT != NaT
         except (TypeError, ValueError):
             return ""
-    text = str(value)
-    return "" if text in ("nan", "<NA>", "NaT") else text
+    text = str(value)  # a missing Arrow scalar reads as "None" (a string "None" is kept above)
+    return "" if text in ("nan", "<NA>", "None") else text

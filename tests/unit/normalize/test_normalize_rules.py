@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pydantic
 import pytest
 
 from leadmatch.models import Account
-from leadmatch.normalize import domain_key, is_list, is_lossy_script, normalize_name
+from leadmatch.normalize import domain_key, is_list, is_lossy_script, names, normalize_name
 from leadmatch.normalize.accounts import (
     NameRow,
     field_text,
@@ -71,6 +72,12 @@ def test_the_host_of_a_value(value: str, domain: str) -> None:
         (np.int64(7), "7"),
         (np.float64(2.0), "2"),
         (np.float32(0.5), "0.5"),
+        (np.float32(2.0), "2"),  # a NumPy scalar read as its Python value
+        (np.array([1, 2]), "[1 2]"),  # no single value: its text
+        (np.datetime64("NaT"), ""),
+        (pa.scalar(float("nan")), ""),
+        (pa.scalar(None, type=pa.int64()), ""),  # Arrow's null
+        (pa.scalar(1.5), "1.5"),
         (np.bool_(True), "True"),
         (datetime.date(2024, 1, 2), "2024-01-02"),
         (datetime.datetime(2024, 1, 2, 3, 4), "2024-01-02T03:04:00"),
@@ -210,6 +217,9 @@ def test_a_platform_domain_is_its_own_where_the_name_spells_it_in_words() -> Non
     assert [d.domain for d in platform.domains] == ["facebook.com"]
     linked = prepare_account({"account_id": "G", "name": "Acme", "domain": "facebook.com"})
     assert linked.domains == ()
+    # A platform's brand with a hyphen is its name's words joined too.
+    hyphen = prepare_account({"account_id": "K", "name": "Ko-fi", "domain": "ko-fi.com"})
+    assert [d.domain for d in hyphen.domains] == ["ko-fi.com"]
 
 
 def test_an_account_without_a_name_has_one_empty_name() -> None:
@@ -226,7 +236,7 @@ def test_lead_columns_are_prepared_row_by_row_and_unusable_rows_left_empty() -> 
         {
             "company": ["Acme, Berlin, Germany", "n/a", "Globex", "Acme"],
             "email": [None, "x@gmail.com", None, "j@acme.de"],
-            "website": ["www.acme.de", None, "globex.com", "gmail.com"],
+            "website": ["www.acme.de", "facebook.com/acme", "globex.com", "gmail.com"],
             "country": ["Germany", None, "FR", "Italia"],
             "city": ["Köln", None, "Paris", "Roma"],
             "phone": ["+49 221 7731 9902", None, "+33 1 42 68 53 00", "06 71 83 92 45"],
@@ -240,8 +250,8 @@ def test_lead_columns_are_prepared_row_by_row_and_unusable_rows_left_empty() -> 
     assert batch.tok_str == ["acme", "berlin", "germany", "acme"]
     assert batch.listed == [True, False, False, False]
     assert batch.parts[1:] == [(), (), ()]
-    assert [w.domain for w in batch.website] == ["acme.de", "", "", "gmail.com"]
-    # A free-mail website names no company; a corporate email does.
+    assert [w.domain for w in batch.website] == ["acme.de", "facebook.com", "", "gmail.com"]
+    # A free-mail or platform website names no company; a corporate email does.
     assert [[d.domain for d in found] for found in batch.company_domains] == [
         ["acme.de"],
         [],
@@ -256,3 +266,21 @@ def test_lead_columns_are_prepared_row_by_row_and_unusable_rows_left_empty() -> 
 def test_columns_a_batch_lacks_are_empty() -> None:
     batch = prepare_columns({"company": ["Acme"]}, [True])
     assert (batch.city, batch.phone, batch.country, batch.listed) == ([""], [""], [""], [False])
+
+
+@pytest.mark.parametrize(
+    ("text", "unspaced"),
+    [
+        ("株式会社", True),  # han
+        ("かぶしきがいしゃ", True),  # hiragana
+        ("カブシキガイシャ", True),  # katakana
+        ("주식회사", True),  # hangul
+        ("有限会社ab", False),  # every character must be of those scripts
+        ("gmbh", False),
+        ("", False),
+    ],
+)
+def test_the_scripts_written_without_spaces(text: str, unspaced: bool) -> None:
+    # Read once per process, when the legal forms are loaded (glued forms are these): tested
+    # here directly, since the forms are cached before any test can change the rule.
+    assert names._is_unspaced_script(text) is unspaced
