@@ -58,6 +58,12 @@ def test_a_lead_keeps_whole_ranks_until_it_has_the_names_it_wants() -> None:
     # hold them. Lead 1 has one name: never enough, every rank kept.
     kept = _needed_ranks(np.array([0, 0, 0, 1]), np.array([0, 1, 2, 0]), 2, 2)
     assert kept.tolist() == [0, 1, 3]
+    # Three wanted: lead 0 has them by rank 1; lead 1, with two names (ranks 0 and 3), never
+    # has enough and keeps every rank, whatever the other lead has.
+    kept = _needed_ranks(np.array([0, 0, 0, 1, 1]), np.array([0, 0, 1, 0, 3]), 2, 3)
+    assert kept.tolist() == [0, 1, 2, 3, 4]
+    kept = _needed_ranks(np.array([0, 0, 0, 0, 1, 1]), np.array([0, 0, 1, 2, 0, 3]), 2, 3)
+    assert kept.tolist() == [0, 1, 2, 4, 5]
     # Two names at rank 0 already make two: rank 1 is left out.
     kept = _needed_ranks(np.array([0, 0, 0]), np.array([0, 0, 1]), 1, 2)
     assert kept.tolist() == [0, 1]
@@ -142,3 +148,17 @@ def test_a_leads_candidates_do_not_depend_on_the_other_leads_of_its_batch(
     assert sorted(together) == sorted(alone)
     assert len({lead for lead, _, _ in together}) >= 10
     assert sum(pairs_read) > 0  # names were reached through the pair table
+
+
+def test_a_name_is_looked_up_as_an_acronym_of_3_to_8_letters() -> None:
+    index = AccountIndex.build(
+        [
+            Account(account_id="I", name="IBM"),
+            Account(account_id="N", name="Alpha Beta Gamma Delta Epsilon Zeta Eta Theta Iota"),
+        ]
+    )
+    # The lead's acronym (3 letters) is an account's whole name.
+    found = index.match(Lead(company="International Business Machines"))
+    assert (found.candidate_id, found.found_by) == ("I", ("acronym",))
+    # A word of 9 letters is not read as an acronym.
+    assert index.match(Lead(company="ABGDEZETI")).found_by == ()

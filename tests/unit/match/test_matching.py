@@ -227,9 +227,10 @@ def test_family_evidence_names_the_domain_that_made_the_link() -> None:
 
 def test_a_result_says_which_blockers_found_its_account(index: AccountIndex) -> None:
     by_domain = index.match(Lead(email="j.doe@acme-robotics.co.uk", company="ACME Robotics"))
-    assert {"domain", "token", "exact"} <= set(by_domain.found_by)
+    # Its own domain (so its brand, and its group's domain), its words, its exact name.
+    assert by_domain.found_by == ("domain", "brand", "family", "token", "exact")
     by_acronym = index.match(Lead(company="IBM", country="US"))
-    assert "acronym" in by_acronym.found_by
+    assert by_acronym.found_by == ("acronym",)
     assert index.match(Lead(company="Nothing Like It")).found_by == ()
 
 
