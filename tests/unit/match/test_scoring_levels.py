@@ -16,7 +16,7 @@ import pytest
 from leadmatch import Weights
 from leadmatch.config import LEVELS
 from leadmatch.match.features import Features
-from leadmatch.match.scoring import choose_levels, probability, score
+from leadmatch.match.scoring import choose_levels, probability, rival_gap, score
 
 
 def _pairs(n: int, **set_: Any) -> Features:
@@ -143,3 +143,13 @@ def test_a_lead_without_rivals_has_the_confidence_it_would_have_alone() -> None:
     assert s.total.tolist() == pytest.approx((s.raw + 0.5 * gap).tolist())
     assert s.alone.tolist() == pytest.approx(s.probability.tolist())
     assert s.probability.tolist() == pytest.approx((1 / (1 + 2.0**-s.total)).tolist())
+
+
+def test_the_rival_gap_of_pairs_not_sorted_by_lead_is_the_sorted_ones_in_place() -> None:
+    # Lead 0's pairs on either side of lead 1's (every later lead >= the first, yet unsorted):
+    # lead 0 has groups 7 (score 3) and 8 (score 1), lead 1 one group (score 2, no rival: the
+    # floor of 0 is its rival).
+    lead = np.array([0, 1, 0])
+    group = np.array([7, 9, 8])
+    raw = np.array([3.0, 2.0, 1.0])
+    assert rival_gap(lead, group, raw, 0.0).tolist() == [2.0, 2.0, -2.0]
