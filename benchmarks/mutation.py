@@ -92,7 +92,7 @@ def _prepare(run: str, modules: list[str]) -> Path:
         elif src.is_file():
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
-    # pyproject.toml ends with [tool.mutmut]: the module and its tests are appended to it.
+    # pyproject.toml ends with [tool.mutmut]: the modules and their tests are appended to it.
     lines = [f"only_mutate = {json.dumps([MODULES[m] for m in modules])}",
              f"pytest_add_cli_args_test_selection = {json.dumps(tests)}"]  # fmt: skip
     text = (ROOT / "pyproject.toml").read_text("utf-8").rstrip("\n")

@@ -420,11 +420,15 @@ def domain_levels(crm: Crm, lead: LeadKeys, company: Company) -> dict[str, str]:
         level = "brand"
     else:
         level = "conflict" if lead.domains and company.domains else "unknown"
-    by_owners = (
+    return {"domain": level, "domain_owners": owners_level(owners)}
+
+
+def owners_level(owners: int) -> str:
+    """How many accounts own the domain that linked a pair (0: none did)."""
+    return (
         "unknown" if not owners else "one" if owners == 1
         else "few" if owners <= FEW_OWNERS else "many"
     )  # fmt: skip
-    return {"domain": level, "domain_owners": by_owners}
 
 
 def _agree(lead_value: str, account_value: str, conflict: str = "unknown") -> str:

@@ -130,15 +130,15 @@ def _similarity(left: Any, right: Any, scorer: Any = Indel.normalized_similarity
 def _lead_token_weights(
     index: IndexView, batch: LeadBatch, ids: BatchIds
 ) -> tuple[FloatArray, FloatArray]:
-    """IDF weights of the batch's tokens: capped for common words, and uncapped. (The cap is
-    the index's own, ``lookups.idf``, applied here to words no account has too.)"""
+    """IDF weights of the batch's tokens: capped for common words (at :data:`GENERIC_IDF`, as
+    the index caps its own, and also for words no account has), and uncapped."""
     lk = index.lookups
     common = common_words()
     tok = ids.tokens
     known, unseen = tok >= 0, lk.unseen_idf()
     raw = (
         np.where(known, lk.idf_raw[np.maximum(tok, 0)], unseen)
-        if len(lk.idf)
+        if len(lk.idf_raw)
         else np.full(len(tok), unseen)
     )
     generic = np.fromiter((t in common for t in batch.tok_str), dtype=bool, count=len(tok))

@@ -13,7 +13,14 @@ import pytest
 from leadmatch import Account, AccountIndex, Lead
 from leadmatch.match import Features, scored_batches, view_of
 from leadmatch.match.features import accounts_per_lead
-from tests.reference import Company, Crm, LeadKeys, compare_names, domain_levels
+from tests.reference import (
+    Company,
+    Crm,
+    LeadKeys,
+    compare_names,
+    domain_levels,
+    owners_level,
+)
 
 ACCOUNTS = [
     Account(account_id="A1", name="Koninklijke Philips", country="NL"),
@@ -124,11 +131,8 @@ def _domain(feats: Features, k: int) -> dict[str, str]:
     }
     held = [level for level, on in flags.items() if on]
     assert len(held) <= 1, held
-    owners = int(feats.domain_owners[k])
-    by_owners = (
-        "unknown" if not owners else "one" if owners == 1 else "few" if owners <= 3 else "many"
-    )
-    return {"domain": held[0] if held else "unknown", "domain_owners": by_owners}
+    owners = owners_level(int(feats.domain_owners[k]))
+    return {"domain": held[0] if held else "unknown", "domain_owners": owners}
 
 
 def test_each_pairs_name_features_are_the_references() -> None:
