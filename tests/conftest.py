@@ -6,7 +6,7 @@ anywhere: derandomized (the draws follow from each test's name, not from a rando
 example database (nothing a previous run left behind changes what this one tries), no deadline
 and no ``too_slow`` health check (a draw that takes a second under load is slow, not wrong).
 ``HYPOTHESIS_PROFILE=thorough`` draws ten times as many examples, still derandomized;
-``mutation`` (benchmarks/mutation.py) draws 20. Tests that set their own count scale it the
+``mutation`` (benchmarks/mutation.py) draws 20 and neither shrinks nor explains a failure. Tests that set their own count scale it the
 same way (``tests.budget.examples``).
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 _SAME_EVERYWHERE: dict[str, Any] = {
     "derandomize": True,
@@ -29,8 +29,15 @@ _SAME_EVERYWHERE: dict[str, Any] = {
 }
 settings.register_profile("leadmatch", **_SAME_EVERYWHERE)
 settings.register_profile("thorough", max_examples=1_000, **_SAME_EVERYWHERE)
-# benchmarks/mutation.py: a mutant that survives runs every test that reaches it; fewer draws.
-settings.register_profile("mutation", max_examples=20, **_SAME_EVERYWHERE)
+# benchmarks/mutation.py: a mutant that survives runs every test that reaches it, so fewer draws;
+# a mutant that fails is caught, so its example is not shrunk or explained: shrinking a failing
+# property test (and tracing every line of its runs to explain it) held a core until the timeout.
+settings.register_profile(
+    "mutation",
+    max_examples=20,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    **_SAME_EVERYWHERE,
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "leadmatch"))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
