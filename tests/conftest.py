@@ -6,8 +6,8 @@ anywhere: derandomized (the draws follow from each test's name, not from a rando
 example database (nothing a previous run left behind changes what this one tries), no deadline
 and no ``too_slow`` health check (a draw that takes a second under load is slow, not wrong).
 ``HYPOTHESIS_PROFILE=thorough`` draws ten times as many examples, still derandomized;
-``mutation`` (benchmarks/mutation.py) draws 20 and neither shrinks nor explains a failure. Tests that set their own count scale it the
-same way (``tests.budget.examples``).
+``mutation`` (benchmarks/mutation.py) draws 20 and neither shrinks nor explains a failure.
+Tests that set their own count scale it the same way (``tests.budget.examples``).
 """
 
 from __future__ import annotations

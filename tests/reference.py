@@ -92,9 +92,9 @@ NEUTRAL = {
 
 
 @cache
-def osa_similarity(a: str, b: str) -> float:
-    """1 - (optimal string alignment distance) / (longer length): a swap of neighbours is one
-    edit, no substring is edited twice."""
+def osa_distance(a: str, b: str) -> int:
+    """The optimal string alignment distance: a swap of neighbours is one edit, no substring
+    is edited twice."""
     d = [[i + j if not i or not j else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
     for i in range(1, len(a) + 1):
         for j in range(1, len(b) + 1):
@@ -103,8 +103,14 @@ def osa_similarity(a: str, b: str) -> float:
             )
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+@cache
+def osa_similarity(a: str, b: str) -> float:
+    """1 - (optimal string alignment distance) / (longer length)."""
     longest = max(len(a), len(b))
-    return 1.0 - d[-1][-1] / longest if longest else 1.0
+    return 1.0 - osa_distance(a, b) / longest if longest else 1.0
 
 
 @cache
@@ -267,12 +273,15 @@ class Crm:
         idf = math.log((1 + len(self.companies)) / (1 + self.df[token])) + 1.0
         return min(idf, GENERIC_WORD_CAP) if capped and token in common_words() else idf
 
+    def common(self, token: str) -> bool:
+        """A word too common to say which company: generic, or in many accounts."""
+        return token in common_words() or self.df[token] >= max(
+            COMMON_DF, COMMON_SHARE * len(self.companies)
+        )
+
     def generic(self, name: Name) -> bool:
-        """A name that says little: short, or of common words only (generic, or in many
-        accounts)."""
-        many = max(COMMON_DF, COMMON_SHARE * len(self.companies))
-        common = [t in common_words() or self.df[t] >= many for t in name.tokens]
-        return len(name.compact) <= SHORT_NAME or all(common)
+        """A name that says little: short, or of common words only."""
+        return len(name.compact) <= SHORT_NAME or all(self.common(t) for t in name.tokens)
 
 
 @dataclass(frozen=True)
