@@ -23,6 +23,7 @@ from leadmatch.tables import edit_in_place as edits
 from leadmatch.tables import lookups
 from leadmatch.tables import version as table_version
 from leadmatch.tables.edit_in_place import Ids
+from tests.canonical import canonical
 
 ACCOUNTS = [
     {"account_id": "FR-1", "name": "Boulangerie Dupont SARL", "domain": "dupont.fr",
@@ -111,10 +112,18 @@ def test_a_saved_file_holds_nothing_of_a_removed_account(tmp_path: Path) -> None
     path = index.save(tmp_path / "edited.lmx")
     with zipfile.ZipFile(path) as archive:
         content = b"".join(archive.read(name) for name in archive.namelist())
-    assert b"tatasteel" not in content and b"Tata" not in content and b"IN-1" not in content
+    # Not its id, name, words ("tata", "steel") or domain.
+    assert b"IN-1" not in content and b"tata" not in content.lower() and b"steel" not in content
     loaded = AccountIndex.load(path)
     assert len(loaded) == len(index) == 4 == loaded.lookups.n_rows
     assert loaded.match_many(LEADS) == index.match_many(LEADS)
+    vale = {"account_id": "BR-1", "name": "Vale S.A.", "domain": "vale.com", "country": "BR"}
+    fresh = AccountIndex.build([*ACCOUNTS[:2], ACCOUNTS[3], vale])
+    assert canonical(loaded) == canonical(fresh)
+    # Compacted: no table holds more than the fresh build's (words, brands, domains, names).
+    for part, fresh_part in [(loaded.data, fresh.data), (loaded.lookups, fresh.lookups)]:
+        for field in dataclasses.fields(part):  # type: ignore[arg-type]
+            assert len(getattr(part, field.name)) == len(getattr(fresh_part, field.name)), field
     index.add([{"account_id": "IN-1", "name": "Tata Steel Limited", "country": "IN"}])
     assert index.match(LEADS[2]).account_id == "IN-1"  # changes go on after the save
 
@@ -256,3 +265,32 @@ def test_large_applies_snapshots_and_compaction_give_what_a_fresh_build_gives() 
         live = edited.lookups.family_rows
         assert sorted(edited.lookups.id_rank[live].tolist()) == list(range(len(live)))
         assert edited.match_many(leads) == AccountIndex.build(records).match_many(leads)
+
+
+@pytest.mark.parametrize("length", [62, 63, 64, 65, 66, 70])
+def test_a_parent_added_above_a_deep_chain_reaches_its_deepest_descendants(length: int) -> None:
+    """Chains around the depth cap (64 links; past it a chain is a data error and its
+    accounts roots). The top account names a parent that comes later: adding it relinks the
+    top, whose descendants are all recomputed, as deep as a build reads."""
+    chain = [{"account_id": f"C{k:02}", "name": f"Chain Link {k}", "parent_id": f"C{k - 1:02}"}
+             for k in range(length)]  # fmt: skip
+    chain[0] = {"account_id": "C00", "name": "Chain Link 0", "parent_id": "ROOT"}
+    index = AccountIndex.build(chain)
+    top = {"account_id": "ROOT", "name": "Root Holding"}
+    index.add([top])
+    assert index._shared.state.editor is not None  # edited in place
+    assert canonical(index) == canonical(AccountIndex.build([*chain, top]))
+    index.remove(["ROOT"])  # and back
+    assert canonical(index) == canonical(AccountIndex.build(chain))
+
+
+def test_when_a_change_is_edited_in_place_and_when_rows_are_compacted() -> None:
+    # Edited in place: up to 64 changed accounts, or a 50th of the index's rows.
+    assert edits.incremental(64, 0) and not edits.incremental(65, 0)
+    assert edits.incremental(100, 5_000) and not edits.incremental(101, 5_000)
+    assert edits.incremental(100, 5_049) and not edits.incremental(102, 5_099)
+    # Compacted: more than 1,024 removed rows and more than a quarter of all rows.
+    assert edits.COMPACT_AT == 1024
+    assert not edits.worth_compacting(2_000, 976) and edits.worth_compacting(2_000, 975)
+    assert not edits.worth_compacting(8_000, 6_000) and edits.worth_compacting(8_000, 5_999)
+    assert not edits.worth_compacting(8_003, 6_003) and edits.worth_compacting(8_003, 6_002)
