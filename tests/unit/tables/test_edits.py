@@ -201,8 +201,16 @@ def test_ids_fold_their_changes_and_forget_removed_ids() -> None:
     for k in range(5000):  # past the fold: one dictionary again
         changed = changed.changed([], {f"n{k}": 3 + k})
     assert changed["n4999"] == 5002 and "a" not in changed and len(changed) == 5002
-    with pytest.raises(KeyError):
+    assert changed["b"] == 1 and "n4999" in changed
+    with pytest.raises(KeyError, match="'a'"):
         changed["a"]
+    with pytest.raises(KeyError, match="'a'"):  # removed and not folded yet
+        ids.changed(["a"], {})["a"]
+    # The account at row 0 is kept through a fold.
+    first = Ids({"z": 0}, {}, 1)
+    for k in range(5000):
+        first = first.changed([], {f"n{k}": 1 + k})
+    assert first["z"] == 0 and "z" in first and len(first) == 5001
 
 
 @pytest.mark.process
@@ -294,3 +302,42 @@ def test_when_a_change_is_edited_in_place_and_when_rows_are_compacted() -> None:
     assert not edits.worth_compacting(2_000, 976) and edits.worth_compacting(2_000, 975)
     assert not edits.worth_compacting(8_000, 6_000) and edits.worth_compacting(8_000, 5_999)
     assert not edits.worth_compacting(8_003, 6_003) and edits.worth_compacting(8_003, 6_002)
+
+
+def test_a_relink_does_not_reach_an_older_version() -> None:
+    """Adding the parent an account named relinks it: in the newest version only."""
+    index = AccountIndex.build(
+        [*ACCOUNTS, {"account_id": "C", "name": "Child Oy", "parent_id": "P", "country": "FI"}]
+    )
+    index.add([{"account_id": "X-0", "name": "Warm Up Oy"}])  # the editor and its buffers
+    old = index.snapshot()
+    before = _copied(old)
+    index.add([{"account_id": "P", "name": "Parent Oyj", "country": "FI"}])
+    assert _copied(old) == before
+    child = index.match(Lead(company="Child Oy", country="FI"))
+    assert child.account_id == "C" and child.ultimate_parent_id == "P"
+    assert old.match(Lead(company="Child Oy", country="FI")).ultimate_parent_id == "C"
+
+
+def test_an_account_without_a_name_is_added_last() -> None:
+    """Its one name row has no words: the last row graded again has none to count."""
+    index = AccountIndex.build(ACCOUNTS)
+    nameless = {"account_id": "Z", "name": "", "domain": "zeta.fi", "country": "FI"}
+    index.add([nameless])
+    assert canonical(index) == canonical(AccountIndex.build([*ACCOUNTS, nameless]))
+    assert index.match(Lead(email="a@zeta.fi")).account_id == "Z"
+
+
+@mock.patch.object(lookups, "PAIR_MIN_POSTINGS", 2)  # a word in 3+ names has word pairs
+def test_a_word_that_becomes_frequent_or_stops_being_gets_its_word_pairs_right() -> None:
+    # Both words of "Nordic Kraft" turn frequent at once: a name none of whose words stayed
+    # as it was is paired again too.
+    nordic = [{"account_id": f"N{k}", "name": f"Nordic Kraft {w}".strip(), "country": "SE"}
+              for k, w in enumerate(["", "Sverige", "Norge"])]  # fmt: skip
+    index = AccountIndex.build([*ACCOUNTS, *nordic[:2]])
+    index.add([nordic[2]])  # "nordic" is now in 3 names: frequent
+    fresh = AccountIndex.build([*ACCOUNTS, *nordic])
+    assert canonical(index) == canonical(fresh)
+    assert any(k.startswith("pair ('nordic'") for k in canonical(index)["names"])
+    index.remove(["N0"])  # in 2 again: no pairs
+    assert canonical(index) == canonical(AccountIndex.build([*ACCOUNTS, *nordic[1:]]))
