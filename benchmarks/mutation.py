@@ -13,7 +13,8 @@ the checkout under ``benchmarks/out/mutation/``, against those tests only. The s
 runs share are ``[tool.mutmut]`` in pyproject.toml, with the tests left out (static checks of
 the source text, and tests that start other processes: see the ``process`` marker).
 Hypothesis runs under the ``mutation`` profile of ``tests/conftest.py`` (fewer examples, still
-derandomized), so that a surviving mutant costs seconds, not minutes.
+derandomized, a failing example neither shrunk nor explained), so that a surviving mutant
+costs seconds and a caught one no more than its first failure.
 
 Printed per module: mutants, killed (a test failed, the type check refused it, or it timed out),
 survived, and the score: killed over all mutants but those judged equivalent, which are listed

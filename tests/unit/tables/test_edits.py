@@ -341,3 +341,23 @@ def test_a_word_that_becomes_frequent_or_stops_being_gets_its_word_pairs_right()
     assert any(k.startswith("pair ('nordic'") for k in canonical(index)["names"])
     index.remove(["N0"])  # in 2 again: no pairs
     assert canonical(index) == canonical(AccountIndex.build([*ACCOUNTS, *nordic[1:]]))
+
+
+def test_an_account_added_before_its_parent_is_linked_when_the_parent_comes() -> None:
+    index = AccountIndex.build(ACCOUNTS)
+    index.add([{"account_id": "C", "name": "Child Oy", "parent_id": "P", "country": "FI"}])
+    index.add([{"account_id": "P", "name": "Parent Oyj", "country": "FI"}])
+    child = index.match(Lead(company="Child Oy", country="FI"))
+    assert child.account_id == "C" and child.ultimate_parent_id == "P"
+
+
+@mock.patch.object(lookups, "COMMON_TOKEN_MIN_DF", 3)  # a word in 3+ accounts is common
+def test_a_name_all_of_whose_words_turn_common_is_graded_generic() -> None:
+    nordic = [{"account_id": f"N{k}", "name": f"Nordic Kraft {w}".strip(), "country": "SE"}
+              for k, w in enumerate(["", "Zyqron", "Vellamo"])]  # fmt: skip
+    index = AccountIndex.build([*ACCOUNTS, *nordic[:2]])
+    index.add([nordic[2]])  # "nordic" and "kraft" in 3 accounts: "Nordic Kraft" says little
+    tables = canonical(index)
+    assert tables == canonical(AccountIndex.build([*ACCOUNTS, *nordic]))
+    generic = {n[0]: n[6] for account in tables["accounts"].values() for n in account["names"]}
+    assert generic[("N0", "nordic kraft")] and not generic[("N1", "nordic kraft zyqron")]
