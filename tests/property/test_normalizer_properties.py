@@ -84,6 +84,29 @@ def test_a_name_never_loses_its_whole_base_to_legal_forms(raw: str) -> None:
         assert key.base, f"{raw!r} normalized to an empty base name"
 
 
+@given(
+    st.sampled_from(["Heijmans Bouw", "Acme Robotics", "Nordwerk", "Kowalski i Synowie"]),
+    st.sampled_from(["N.V.", "NV", "Naamloze Vennootschap", "Naamlooze Vennootschap", "B.V.",
+                     "Besloten Vennootschap", "GmbH", "Ltd", "S.A."]),
+    st.booleans(),
+)  # fmt: skip
+def test_a_legal_form_before_after_or_twice_is_the_same_form(
+    name: str, form: str, before: bool
+) -> None:
+    """Dutch forms written out are read as their abbreviations, before a name or after it;
+    a form said twice is one."""
+    once = normalize_name(f"{name} {form}")
+    placed = normalize_name(
+        f"{form} {name}" if before and "Vennootschap" in form else f"{name} {form}"
+    )
+    # Dotted forms twice are another word: "N.V. N.V." reads as the initials "nvnv", as
+    # "I.B.M." reads as "ibm".
+    twice = normalize_name(f"{name} {form} {form.replace('.', '')}")
+    assert once.legal_form and " " not in once.legal_form
+    assert (placed.ascii, placed.legal_form) == (once.ascii, once.legal_form)
+    assert (twice.ascii, twice.legal_form) == (once.ascii, once.legal_form)
+
+
 @given(any_text)
 def test_fold_is_idempotent(raw: str) -> None:
     assert fold(fold(raw)) == fold(raw)

@@ -25,8 +25,9 @@ from leadmatch._util.resources import rows, word_set
 from leadmatch.normalize.text import fold
 
 #: Bump when a change to the normalizers changes any key: saved indexes record it (2: an
-#: account's subdomain is a domain of its own).
-NAME_NORMALIZER_VERSION = 2
+#: account's subdomain is a domain of its own; 3: Dutch legal forms written out in front, a
+#: legal form said twice is one).
+NAME_NORMALIZER_VERSION = 3
 
 # Everything that is neither a letter, a digit nor a combining mark separates tokens.
 _SEPARATOR = re.compile(r"[^\w]+|_")
@@ -186,7 +187,7 @@ def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
                 found_front.append(form)
                 tokens, changed = rest, True
                 break
-    return tokens, found_front + found_back
+    return tokens, list(dict.fromkeys(found_front + found_back))  # a form said twice is one
 
 
 def _has_name(tokens: list[str]) -> bool:
