@@ -23,6 +23,12 @@ from leadmatch.tables.lookups import ID_BITS
 Name = tuple[str, str]
 
 
+def _row(ptr: Any, values: Any, i: int) -> list[int]:
+    """Row ``i`` of a CSR table."""
+    row: list[int] = values[ptr[i] : ptr[i + 1]].tolist()
+    return row
+
+
 class _Reader:
     """One index version's rows read back as ids and texts."""
 
@@ -41,13 +47,13 @@ class _Reader:
         return [self.name(int(r)) for r in rows]
 
     def account_names(self, row: int) -> list[int]:
-        ptr = self.lk.acct_name_ptr
-        rows: list[int] = self.lk.acct_name_rows[ptr[row] : ptr[row + 1]].tolist()
-        return rows
+        return _row(self.lk.acct_name_ptr, self.lk.acct_name_rows, row)
+
+    def account_domains(self, row: int) -> list[str]:
+        return [self.domains[k] for k in _row(self.d.domain_ptr, self.d.domain_ids, row)]
 
     def name_words(self, name_row: int) -> list[str]:
-        ptr = self.d.name_tok_ptr
-        return [self.tokens[t] for t in self.d.name_tok_ids[ptr[name_row] : ptr[name_row + 1]]]
+        return [self.tokens[t] for t in _row(self.d.name_tok_ptr, self.d.name_tok_ids, name_row)]
 
     def live_names(self) -> list[int]:
         return [n for row in self.live.tolist() for n in self.account_names(row)]
@@ -64,21 +70,22 @@ class _Reader:
 def _accounts(r: _Reader) -> dict[str, Any]:
     d, lk = r.d, r.lk
     fields = len(d.field_names)
+    groups: dict[int, set[str]] = {}
+    for row in r.live.tolist():
+        groups.setdefault(int(lk.group[row]), set()).add(r.ids[row])
     out = {}
     for row in r.live.tolist():
         parent = int(d.parent_row[row])
-        names = r.account_names(row)
-        dom = d.domain_ids[d.domain_ptr[row] : d.domain_ptr[row + 1]].tolist()
         out[r.ids[row]] = {
             "record": (d.display_name[row], d.country[row], d.city[row], d.phone[row]),
             "parent": (d.parent_id[row], r.ids[parent] if parent >= 0 else None),
             "fields": d.field_values[row * fields : (row + 1) * fields],
-            "domains": [r.domains[k] for k in dom],
+            "domains": r.account_domains(row),
             "ultimate": r.ids[int(lk.ultimate_row[row])],
             "depth": int(lk.depth[row]),
-            "group": frozenset(r.ids[k] for k in r.live.tolist() if lk.group[k] == lk.group[row]),
+            "group": frozenset(groups[int(lk.group[row])]),
             "hashes": (lk.country_hash[row], lk.city_hash[row], lk.phone_hash[row]),
-            "names": [_name(r, n) for n in names],
+            "names": [_name(r, n) for n in r.account_names(row)],
         }
     return out
 
@@ -97,7 +104,7 @@ def _families(r: _Reader) -> dict[str, frozenset[str]]:
     lk = r.lk
     out = {}
     for group in range(len(lk.family_ptr) - 1):
-        members = lk.family_rows[lk.family_ptr[group] : lk.family_ptr[group + 1]].tolist()
+        members = _row(lk.family_ptr, lk.family_rows, group)
         for row in members:
             out[r.ids[row]] = frozenset(r.ids[k] for k in members)
     return out
@@ -111,7 +118,7 @@ def _words(r: _Reader) -> dict[str, Any]:
     for word in live:
         (t,) = at[word]
         assert r.tokens[t] == word
-        postings = lk.post_rows[lk.post_ptr[t] : lk.post_ptr[t + 1]]
+        postings = _row(lk.post_ptr, lk.post_rows, t)
         out[word] = (int(lk.token_df[t]), float(lk.idf[t]), float(lk.idf_raw[t]),
                      bool(lk.token_common[t]), r.names_of(postings))  # fmt: skip
     # The words' alphabetical ranks, in the order of the words.
@@ -128,24 +135,21 @@ def _words(r: _Reader) -> dict[str, Any]:
 
 def _domains(r: _Reader) -> dict[str, Any]:
     d, lk = r.d, r.lk
-    ptr = d.domain_ptr
-    live = sorted({r.domains[k] for row in r.live.tolist()
-                   for k in d.domain_ids[ptr[row] : ptr[row + 1]].tolist()})  # fmt: skip
+    live = sorted({domain for row in r.live.tolist() for domain in r.account_domains(row)})
     at = r.looked_up(lk.domain_table, live)
     out: dict[str, Any] = {}
     brand_text: dict[int, str] = {}
     for domain in live:
         (k,) = at[domain]
-        owners = lk.domain_acct_rows[lk.domain_acct_ptr[k] : lk.domain_acct_ptr[k + 1]]
+        owners = _row(lk.domain_acct_ptr, lk.domain_acct_rows, k)
         brand_text[int(lk.domain_brand[k])] = d.brands[k]
         first = int(lk.domain_first_owner[k])
-        out[domain] = ([r.ids[o] for o in owners.tolist()], r.ids[first], d.brands[k])
+        out[domain] = ([r.ids[o] for o in owners], r.ids[first], d.brands[k])
     brands = sorted(set(brand_text.values()) - {""})
     ids = r.looked_up(lk.brand_table, brands)
     for brand in brands:
         (b,) = ids[brand]
-        rows = lk.brand_acct_rows[lk.brand_acct_ptr[b] : lk.brand_acct_ptr[b + 1]]
-        out["brand " + brand] = [r.ids[o] for o in rows.tolist()]
+        out["brand " + brand] = [r.ids[o] for o in _row(lk.brand_acct_ptr, lk.brand_acct_rows, b)]
     mask = (1 << ID_BITS) - 1
     out["(account domains)"] = sorted(
         (r.ids[key >> ID_BITS], r.domains[key & mask]) for key in lk.acct_domain_keys.tolist()

@@ -10,7 +10,9 @@ the word-pair table, which ``tests/unit/match/test_blocking.py`` checks on its o
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 
 from tests.reference import Crm, LeadKeys, osa_distance
@@ -35,14 +37,20 @@ PAIRED_FROM = 48
 OVERLAP_PLACES = 9
 
 
-def typo_keys(word: str) -> set[str]:
+def _deletions(word: str) -> frozenset[str]:
+    """Every copy of ``word`` with one letter deleted."""
+    return frozenset(word[:i] + word[i + 1 :] for i in range(len(word)))
+
+
+@cache
+def typo_keys(word: str) -> frozenset[str]:
     """The keys under which a word is found within one edit."""
     if not word.isalpha():
-        return set()
+        return frozenset()
     low, high = TYPO_KEY_LETTERS
     if not low <= len(word) <= high:
-        return {word}
-    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+        return frozenset({word})
+    return _deletions(word) | {word}
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,7 @@ def word_matches(crm: Crm, word: str) -> list[WordMatch]:
     ]
     if found or not (TWO_EDIT_LETTERS <= len(word) <= TYPO_KEY_LETTERS[1] and word.isalpha()):
         return found
-    once = {word[:i] + word[i + 1 :] for i in range(len(word))}
-    twice = {k[:i] + k[i + 1 :] for k in once for i in range(len(k))}
+    twice = {k for once in _deletions(word) for k in _deletions(once)}
     return [
         WordMatch(t, 2, TWO_EDIT_CREDIT * crm.weight(t, True))
         for t in vocabulary
@@ -166,9 +173,5 @@ def token_block(
 def most_names_of_a_word(crm: Crm) -> int:
     """How many names the most frequent word is in (the reference covers up to
     :data:`PAIRED_FROM`)."""
-    counts: dict[str, int] = {}
-    for company in crm.companies.values():
-        for name in company.names:
-            for t in name.tokens:
-                counts[t] = counts.get(t, 0) + 1
+    counts = Counter(t for c in crm.companies.values() for name in c.names for t in name.tokens)
     return max(counts.values(), default=0)

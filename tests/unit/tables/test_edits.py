@@ -304,15 +304,17 @@ def test_when_a_change_is_edited_in_place_and_when_rows_are_compacted() -> None:
     assert not edits.worth_compacting(8_003, 6_003) and edits.worth_compacting(8_003, 6_002)
 
 
+CHILD = {"account_id": "C", "name": "Child Oy", "parent_id": "P", "country": "FI"}
+PARENT = {"account_id": "P", "name": "Parent Oyj", "country": "FI"}
+
+
 def test_a_relink_does_not_reach_an_older_version() -> None:
     """Adding the parent an account named relinks it: in the newest version only."""
-    index = AccountIndex.build(
-        [*ACCOUNTS, {"account_id": "C", "name": "Child Oy", "parent_id": "P", "country": "FI"}]
-    )
+    index = AccountIndex.build([*ACCOUNTS, CHILD])
     index.add([{"account_id": "X-0", "name": "Warm Up Oy"}])  # the editor and its buffers
     old = index.snapshot()
     before = _copied(old)
-    index.add([{"account_id": "P", "name": "Parent Oyj", "country": "FI"}])
+    index.add([PARENT])
     assert _copied(old) == before
     child = index.match(Lead(company="Child Oy", country="FI"))
     assert child.account_id == "C" and child.ultimate_parent_id == "P"
@@ -328,36 +330,38 @@ def test_an_account_without_a_name_is_added_last() -> None:
     assert index.match(Lead(email="a@zeta.fi")).account_id == "Z"
 
 
+#: Both words of "Nordic Kraft" reach a third account with the third record: a name none of
+#: whose words stays as it was.
+NORDIC = [{"account_id": f"N{k}", "name": f"Nordic Kraft {w}".strip(), "country": "SE"}
+          for k, w in enumerate(["", "Zyqron", "Vellamo"])]  # fmt: skip
+
+
 @mock.patch.object(lookups, "PAIR_MIN_POSTINGS", 2)  # a word in 3+ names has word pairs
 def test_a_word_that_becomes_frequent_or_stops_being_gets_its_word_pairs_right() -> None:
-    # Both words of "Nordic Kraft" turn frequent at once: a name none of whose words stayed
-    # as it was is paired again too.
-    nordic = [{"account_id": f"N{k}", "name": f"Nordic Kraft {w}".strip(), "country": "SE"}
-              for k, w in enumerate(["", "Sverige", "Norge"])]  # fmt: skip
-    index = AccountIndex.build([*ACCOUNTS, *nordic[:2]])
-    index.add([nordic[2]])  # "nordic" is now in 3 names: frequent
-    fresh = AccountIndex.build([*ACCOUNTS, *nordic])
-    assert canonical(index) == canonical(fresh)
-    assert any(k.startswith("pair ('nordic'") for k in canonical(index)["names"])
+    # Both words turn frequent at once: a name none of whose words stayed as it was is paired
+    # again too.
+    index = AccountIndex.build([*ACCOUNTS, *NORDIC[:2]])
+    index.add([NORDIC[2]])  # "nordic" is now in 3 names: frequent
+    tables = canonical(index)
+    assert tables == canonical(AccountIndex.build([*ACCOUNTS, *NORDIC]))
+    assert any(k.startswith("pair ('nordic'") for k in tables["names"])
     index.remove(["N0"])  # in 2 again: no pairs
-    assert canonical(index) == canonical(AccountIndex.build([*ACCOUNTS, *nordic[1:]]))
+    assert canonical(index) == canonical(AccountIndex.build([*ACCOUNTS, *NORDIC[1:]]))
 
 
 def test_an_account_added_before_its_parent_is_linked_when_the_parent_comes() -> None:
     index = AccountIndex.build(ACCOUNTS)
-    index.add([{"account_id": "C", "name": "Child Oy", "parent_id": "P", "country": "FI"}])
-    index.add([{"account_id": "P", "name": "Parent Oyj", "country": "FI"}])
+    index.add([CHILD])
+    index.add([PARENT])
     child = index.match(Lead(company="Child Oy", country="FI"))
     assert child.account_id == "C" and child.ultimate_parent_id == "P"
 
 
 @mock.patch.object(lookups, "COMMON_TOKEN_MIN_DF", 3)  # a word in 3+ accounts is common
 def test_a_name_all_of_whose_words_turn_common_is_graded_generic() -> None:
-    nordic = [{"account_id": f"N{k}", "name": f"Nordic Kraft {w}".strip(), "country": "SE"}
-              for k, w in enumerate(["", "Zyqron", "Vellamo"])]  # fmt: skip
-    index = AccountIndex.build([*ACCOUNTS, *nordic[:2]])
-    index.add([nordic[2]])  # "nordic" and "kraft" in 3 accounts: "Nordic Kraft" says little
+    index = AccountIndex.build([*ACCOUNTS, *NORDIC[:2]])
+    index.add([NORDIC[2]])  # "nordic" and "kraft" in 3 accounts: "Nordic Kraft" says little
     tables = canonical(index)
-    assert tables == canonical(AccountIndex.build([*ACCOUNTS, *nordic]))
+    assert tables == canonical(AccountIndex.build([*ACCOUNTS, *NORDIC]))
     generic = {n[0]: n[6] for account in tables["accounts"].values() for n in account["names"]}
     assert generic[("N0", "nordic kraft")] and not generic[("N1", "nordic kraft zyqron")]
