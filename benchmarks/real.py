@@ -322,10 +322,29 @@ def ror_targets(data: DataSet, runs: list[Run]) -> None:
     )
 
 
+def best_threshold_f1(run: Run, truth: dict[str, frozenset[str]]) -> tuple[float, float] | None:
+    """The best F1 of matching every lead whose best candidate is at a confidence threshold or
+    above, over all thresholds, and that threshold: how good the ranking is, whatever the
+    calibration makes of it; ``None`` without a lead that has an account."""
+    positives = sum(1 for t in truth.values() if t)
+    if not positives:
+        return None
+    rows = sorted(run.rows, key=lambda r: -r["confidence"])
+    confidence = np.array([r["confidence"] for r in rows], dtype=np.float64)
+    right = np.cumsum([r["candidate_id"] in truth[r["lead_id"]] for r in rows])
+    last = np.r_[confidence[1:] != confidence[:-1], True]  # cut only between distinct values
+    f1 = np.where(last, 2 * right / (np.arange(1, len(rows) + 1) + positives), 0.0)
+    best = int(np.argmax(f1))
+    return float(f1[best]), float(confidence[best])
+
+
 def report(data: DataSet, with_peers: bool) -> None:
     lm, build_seconds = run_leadmatch(data)
     runs = [lm, *(peers(data) if with_peers else [])]
     summary_table(data, runs, build_seconds)
+    if best := best_threshold_f1(lm, truth_of(data)):
+        print(f"\nleadmatch's best F1 over all confidence thresholds: {best[0]:.3f} "
+              f"(at {best[1]:.4f})")  # fmt: skip
     if data.meta:
         slice_table(data, runs, "subset", _slices(data, subset_of))
         slice_table(

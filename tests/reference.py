@@ -356,7 +356,7 @@ def compare_names(crm: Crm, lead: LeadKeys, name: Name) -> NameMatch:
     part = part if (long_enough and part >= SAME_COMPACT) or part >= 1.0 else 0.0
     held = whole_weight = 0.0
     for b in nt:
-        weight = crm.weight(b, capped=False)
+        weight = crm.weight(b, capped=True)
         whole_weight += weight
         held += weight if any(word_similarity(a, b) > 0 for a in lt) else 0.0
     low, high = ACRONYM_WORD  # (the lead's word is 3+ letters: so is an acronym it equals)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from leadmatch import Weights
+from leadmatch import Account, AccountIndex, Lead, Weights
 from leadmatch.config import LEVELS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "scoring.md"
@@ -53,3 +53,68 @@ def test_a_wrong_or_missing_weight_in_the_table_is_caught() -> None:
     ]
     lines = [line for line in text.splitlines() if "`sim93`" not in line]
     assert _mismatches("\n".join(lines)) == ["('name', 'sim93') missing or extra"]
+
+
+WORKED_INDEX = [
+    Account(account_id="ACME", name="Acme Robotics Ltd", domain="acme-robotics.co.uk",
+            country="GB"),
+    Account(account_id="GLOBEX", name="Globex Corporation", country="US"),
+    Account(account_id="INITECH", name="Initech Systems", domain="initech.com", country="US"),
+    Account(account_id="IBM", name="International Business Machines Corp.", country="US"),
+    Account(account_id="KYOTO", name="Kyoto University", country="JP"),
+    Account(account_id="CNRS", name="Centre National de la Recherche Scientifique",
+            domain="cnrs.fr", country="FR"),
+    Account(account_id="LPP", name="Laboratoire de Physique des Plasmas", domain="lpp.cnrs.fr",
+            country="FR", parent_id="CNRS"),
+    Account(account_id="LKB", name="Laboratoire Kastler Brossel", domain="cnrs.fr", country="FR",
+            parent_id="CNRS"),
+]  # fmt: skip
+WORKED_LEADS = {
+    '`j.doe@acme-robotics.co.uk`, "ACME Robotics"':
+        Lead(email="j.doe@acme-robotics.co.uk", company="ACME Robotics"),
+    '`jane@gmail.com`, "Acme Robotics"': Lead(email="jane@gmail.com", company="Acme Robotics"),
+    '`jane@gmail.com`, "Acme Robotcs"': Lead(email="jane@gmail.com", company="Acme Robotcs"),
+    '`bob@hotmail.com`, "Globx Corp"': Lead(email="bob@hotmail.com", company="Globx Corp"),
+    '`kim@initech.com`, "IBM"': Lead(email="kim@initech.com", company="IBM"),
+    '`kim@gmail.com`, "IBM"': Lead(email="kim@gmail.com", company="IBM"),
+    'no email, "Department of Physics, Kyoto University, Kyoto, Japan"':
+        Lead(company="Department of Physics, Kyoto University, Kyoto, Japan"),
+    '`marie@lpp.cnrs.fr`, "LPP"': Lead(email="marie@lpp.cnrs.fr", company="LPP"),
+    "`marie@cnrs.fr`": Lead(email="marie@cnrs.fr"),
+    '`x@other-firm.com`, "Acme Robotics"':
+        Lead(email="x@other-firm.com", company="Acme Robotics", country="US"),
+    'no email, "Universidad de Kioto"': Lead(company="Universidad de Kioto"),
+}  # fmt: skip
+
+
+def _worked_row(lead: Lead) -> str:
+    m = AccountIndex.build(WORKED_INDEX).match(lead)
+    return f"{m.account_id or ''} | {m.confidence:.3f} | {m.decision} | {m.reasons()} |"
+
+
+def test_the_worked_examples_are_what_matching_gives() -> None:
+    """Each row of the page's worked examples, as the shipped weights give it today."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## Worked examples") : text.index("## How the shipped weights")]
+    rows = {
+        line.split(" | ", 1)[0][2:]: line.split(" | ", 1)[1]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith(("| lead ", "|---"))
+    }
+    expected = {shown: _worked_row(lead) for shown, lead in WORKED_LEADS.items()}
+    assert rows == expected
+
+
+def test_every_weight_the_pages_quote_is_a_shipped_weight() -> None:
+    """Results quoted in the README and docs show each signal's weight in brackets
+    (``[+2.213]``): after a refit, a page quoting the weights before it is caught here."""
+    weights = Weights()
+    shipped = {0.0} | {round(v, 4) for c in LEVELS for v in getattr(weights, c).values()}
+    root = DOC.parents[1]
+    stale = [
+        (page.name, quoted)
+        for page in [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+        for quoted in re.findall(r"\[([+-]\d+(?:\.\d+)?)\]", page.read_text(encoding="utf-8"))
+        if round(float(quoted), 4) not in shipped
+    ]
+    assert stale == []

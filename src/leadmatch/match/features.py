@@ -69,7 +69,9 @@ class Features:
     affiliation), so its similarity as a whole says little."""
     name_cover: FloatArray
     """Share of the account name's weight that the lead's words hold (typos allowed): 1 when
-    the lead adds words ("Kyoto University Hospital, Dept. of ..." for "Kyoto University")."""
+    the lead adds words ("Kyoto University Hospital, Dept. of ..." for "Kyoto University").
+    Generic words weigh at most :data:`GENERIC_IDF`, so a lead that leaves out "Group" or
+    "Holding" still holds most of the name."""
     acronym: BoolArray
     name_generic: BoolArray
     legal_agree: BoolArray
@@ -131,7 +133,7 @@ def _lead_token_weights(
     index: IndexView, batch: LeadBatch, ids: BatchIds
 ) -> tuple[FloatArray, FloatArray]:
     """IDF weights of the batch's tokens: capped for common words (at :data:`GENERIC_IDF`, as
-    the index caps its own, and also for words no account has), and uncapped."""
+    the index caps its own), and uncapped."""
     lk = index.lookups
     common = common_words()
     tok = ids.tokens
@@ -289,7 +291,7 @@ def soft_tfidf(
     combo_ids = index.data.name_tok_ids[al.name_tok]
     slot_ids = index.data.name_tok_ids[al.tok_b]
     capped = _soft(al, lead_capped, lk.idf[combo_ids], lk.idf[slot_ids])
-    cover = _cover(al, lk.idf_raw[slot_ids])
+    cover = _cover(al, lk.idf[slot_ids])
     conflict = _lead_adds_words(al)
     if not conflict.any():
         return capped, cover

@@ -187,3 +187,19 @@ def test_a_domain_whose_only_owner_was_removed_matches_no_account() -> None:
     assert view.data.account_id.take(feats.account) == ["B"]
     assert feats.domain_exact.dtype == bool
     assert _domain(feats, 0) == {"domain": "unknown", "domain_owners": "unknown"}
+
+
+def test_a_generic_word_the_lead_leaves_out_weighs_at_most_the_cap() -> None:
+    """The lead "Umbrella" holds ln(4/3) + 1 of "Umbrella Holdings", whose "Holdings" adds
+    the capped 1.0 (in two names of three, its uncapped weight would equal Umbrella's: a cover
+    of one half)."""
+    index = AccountIndex.build([
+        Account(account_id="U1", name="Umbrella Holdings"),
+        Account(account_id="U2", name="Umbrella Pharma"),
+        Account(account_id="K", name="Kodex Holdings"),
+    ])  # fmt: skip
+    view = view_of(index)
+    ((_, feats, _, _),) = list(scored_batches(view, [Lead(company="Umbrella")], index.config))
+    umbrella = np.log(4 / 3) + 1
+    assert view.data.account_id.take(feats.account) == ["U1", "U2"]
+    assert feats.name_cover.tolist() == pytest.approx([umbrella / (umbrella + 1.0)] * 2)

@@ -34,7 +34,7 @@ GROUP = [
     {"account_id": "P", "name": "Vindkraft Holding AB", "domain": "vindkraft.se", "country": "SE"},
     {"account_id": "C", "name": "Vindkraft GmbH", "domain": "vindkraft.de", "country": "DE",
      "parent_id": "P"},
-    {"account_id": "R", "name": "Vindkraft Systems Inc", "domain": "vindkraft-systems.com",
+    {"account_id": "R", "name": "Vindkraft Turbines Inc", "domain": "vindkraft-systems.com",
      "country": "US"},
     {"account_id": "Q", "name": "Vind Foods Ltd", "domain": "vindfoods.co.uk", "country": "GB"},
 ]  # fmt: skip
@@ -167,7 +167,7 @@ def test_a_relative_exactly_as_likely_as_the_best_still_contends() -> None:
     """With no margin the subsidiary is not near the parent's higher total, but its confidence
     equals the parent's (one calibration step): it contends, and the lead's country picks it."""
     index = AccountIndex.build(GROUP[:2])
-    lead = Lead(lead_id="b", company="Vindkraft", email="a@vindkraft.se", country="DE")
+    lead = Lead(lead_id="b", company="Vindkraft Holdings", email="a@vindkraft.de", country="DE")
     pairs = _pairs(index, lead)
     assert pairs["P"][1] > pairs["C"][1] and pairs["P"][0] == pairs["C"][0]  # the premise
     config = MatchConfig(tie_margin=0.0, match_threshold=1.0)
