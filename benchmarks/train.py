@@ -8,9 +8,10 @@ The data, and only it: the *fit* half of each real set in ``../shared/data`` (``
 ``real.in_fit_half``: ``benchmarks/real.py`` measures on the other half) and synth.py's CRM
 with seed 11 (the measurements use seed 7). Within each, 70% of the leads (by a hash of the
 lead id) fit the weights and 30% the calibration. Every set counts alike, whatever its size:
-a pair weighs one over its set's number of leads, and the calibration leads are repeated to
-equal numbers. The weights are :func:`leadmatch.quality.fit_weights` (the same fit
-``leadmatch fit`` runs on a user's labels), started from the weights shipped before.
+a pair weighs one over its set's number of leads, and a calibration lead as many leads as
+make its set count as much as the largest. The weights are
+:func:`leadmatch.quality.fit_weights` (the same fit ``leadmatch fit`` runs on a user's
+labels), started from the weights shipped before.
 """
 
 from __future__ import annotations
@@ -53,18 +54,18 @@ def sets(tmp: Path) -> list[DataSet]:
     return [*found, synth(10_000, 11, tmp)]
 
 
-def winners(data: list[DataSet], indexes: list[AccountIndex], config: MatchConfig) -> Winners:
-    """The chosen pairs of every set's calibration leads, each set repeated to equal numbers."""
+def winners(
+    data: list[DataSet], indexes: list[AccountIndex], config: MatchConfig
+) -> tuple[Winners, np.ndarray]:
+    """The chosen pairs of every set's calibration leads, and how many leads each counts for:
+    every set as much as the largest."""
     found = []
     for d, index in zip(data, indexes):
         leads = [lead for lead in d.leads if _calibrating(lead["lead_id"])]
         found.append(winner_scores(index, leads, truth_from_rows(d.leads), config))
     most = max(len(w.total) for w in found)
-    repeat = [max(round(most / len(w.total)), 1) for w in found]
-    return Winners(*(
-        np.concatenate([np.repeat(column, r) for column, r in zip(columns, repeat)])
-        for columns in zip(*found)
-    ))  # fmt: skip
+    weight = np.concatenate([np.full(len(w.total), most / len(w.total)) for w in found])
+    return Winners(*(np.concatenate(columns) for columns in zip(*found))), weight
 
 
 def main() -> None:
@@ -85,14 +86,14 @@ def main() -> None:
                 f"{d.name}: {len(leads):,} leads, {len(found):,} pairs, {found.match.sum():,} right"
             )
         weights = fit_weights(PairLevels.joined(parts), config.weights)
-        found = winners(data, indexes, config.model_copy(update={"weights": weights}))
-        gap = fit_gap(found.raw, found.gap, found.right)
+        found, weight = winners(data, indexes, config.model_copy(update={"weights": weights}))
+        gap = fit_gap(found.raw, found.gap, found.right, weight)
         if gap is None:
             raise SystemExit("the calibration leads cannot tell the gap's weight")
         weights = weights.model_copy(update={"gap": gap})
-        found = winners(data, indexes, config.model_copy(update={"weights": weights}))
+        found, weight = winners(data, indexes, config.model_copy(update={"weights": weights}))
     final = Weights(
-        **{**weights.model_dump(), "calibration": calibration(found.total, found.right)}
+        **{**weights.model_dump(), "calibration": calibration(found.total, found.right, weight)}
     )
     values = final.model_dump(mode="json")
     lines = [f" {json.dumps(k)}: {json.dumps(v)}" for k, v in values.items()]

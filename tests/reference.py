@@ -65,6 +65,7 @@ NAME_CUTS = (
 PART_CUT = 0.97
 AT_DOMAIN_CUTS = (("sim90", 0.9), ("sim76", 0.76), ("sim55", 0.55))
 COVER_CUTS = (("all", 0.99), ("cover90", 0.9), ("cover75", 0.75), ("cover50", 0.5))
+SHORTER_COVER = 0.5  # name_cover "shorter": a lead adding no word, holding this much or more
 AGREEING_SIM, AGREEING_COVER = 0.82, 0.9
 FEW_OWNERS = 3  # domain owners: 1 one, 2-3 few, more many
 FEW_CANDIDATES, SOME_CANDIDATES = 5, 12  # candidates: 1 one, 2 two, 3-5 few, 6-12 some
@@ -336,6 +337,8 @@ class NameMatch:
     sim: float
     from_part: bool
     cover: float
+    adds: bool
+    """The lead's name has a word that meets no word of the account's name."""
     acronym: bool
     one_word: bool
     listed: bool
@@ -347,7 +350,8 @@ def compare_names(crm: Crm, lead: LeadKeys, name: Name) -> NameMatch:
     missing = not lc
     exact = not missing and lc == nc
     soft = soft_tfidf(crm, lt, nt, capped=True)
-    if any(all(word_similarity(a, b) == 0 for b in nt) for a in lt):
+    adds = any(all(word_similarity(a, b) == 0 for b in nt) for a in lt)
+    if adds:
         soft = min(soft, soft_tfidf(crm, lt, nt, capped=False))  # the lead adds a word
     long_enough = len(nc) >= COMPACT_LETTERS
     compact = indel_similarity(lc, nc)
@@ -370,6 +374,7 @@ def compare_names(crm: Crm, lead: LeadKeys, name: Name) -> NameMatch:
         sim=1.0 if exact else max(whole, part),
         from_part=not exact and part > whole,
         cover=held / whole_weight if whole_weight > 0 and not missing else 0.0,
+        adds=adds,
         acronym=acronym,
         one_word=len(nt) == 1,
         listed=lead.listed,
@@ -380,11 +385,16 @@ def _cut(value: float, cuts: tuple[tuple[str, float], ...], below: str) -> str:
     return next((level for level, cut in cuts if value >= cut), below)
 
 
-def name_levels(m: NameMatch, by_domain: bool, generic: bool) -> dict[str, str]:
-    """The name comparisons' levels. At the account's own or group's domain, and where one
-    name is the other's acronym, name and cover say nothing (name_at_domain speaks there)."""
-    elsewhere = m.missing or by_domain or m.acronym
-    if elsewhere or (m.listed and not m.from_part and not m.exact):
+def name_levels(
+    m: NameMatch, domain: dict[str, str], generic: bool, same_country: bool, elsewhere: bool
+) -> dict[str, str]:
+    """The name comparisons' levels (``domain``: the pair's domain levels; ``elsewhere``:
+    another candidate account has exactly the lead's name). At the account's own or group's
+    domain, and where one name is the other's acronym, name and cover say nothing
+    (name_at_domain speaks there)."""
+    by_domain = domain["domain"] in ("exact", "family")
+    neutral = m.missing or by_domain or m.acronym
+    if neutral or (m.listed and not m.from_part and not m.exact):
         name = "missing"
     elif m.exact:
         name = "exact"
@@ -392,22 +402,28 @@ def name_levels(m: NameMatch, by_domain: bool, generic: bool) -> dict[str, str]:
         name = "part"
     else:
         name = _cut(m.sim, NAME_CUTS, "different")
-    if elsewhere:
+    if neutral:
         cover = "missing"
     elif m.one_word and m.cover >= COVER_CUTS[0][1]:
         cover = "one_word"
+    elif m.cover < COVER_CUTS[0][1] and not m.adds and m.cover >= SHORTER_COVER:
+        cover = "shorter"
     else:
         cover = _cut(m.cover, COVER_CUTS, "less")
+    # A name unlike the account's at a domain the account alone owns says little against it,
+    # unless it is exactly another candidate's name.
+    alone = domain["domain"] == "exact" and domain["domain_owners"] == "one" and not elsewhere
     if not by_domain or m.missing or m.acronym:
         at_domain = "missing"
     else:
-        at_domain = "exact" if m.exact else _cut(m.sim, AT_DOMAIN_CUTS, "different")
+        unlike = "different" if alone else "shared"
+        at_domain = "exact" if m.exact else _cut(m.sim, AT_DOMAIN_CUTS, unlike)
     agrees = m.exact or m.sim >= AGREEING_SIM or m.cover >= AGREEING_COVER
     return {
         "name": name,
         "name_cover": cover,
         "name_at_domain": at_domain,
-        "acronym": "agree" if m.acronym else "unknown",
+        "acronym": ("agree_country" if same_country else "agree") if m.acronym else "unknown",
         "name_generic": "generic" if agrees and generic else "specific",
     }
 
@@ -447,16 +463,18 @@ def _agree(lead_value: str, account_value: str, conflict: str = "unknown") -> st
 
 
 def pair_levels(
-    crm: Crm, lead: LeadKeys, company: Company, name: Name, candidates: int
+    crm: Crm, lead: LeadKeys, company: Company, name: Name, candidates: int, elsewhere: bool
 ) -> tuple[dict[str, str], bool]:
     """Every comparison's level for one (lead, account name) pair, and whether the lead's name
-    was missing (``candidates``: how many accounts blocking proposed for the lead)."""
+    was missing (``candidates``: how many accounts blocking proposed for the lead;
+    ``elsewhere``: another of them has exactly the lead's name)."""
     levels = domain_levels(crm, lead, company)
     by_domain = levels["domain"] in ("exact", "family")
     m = compare_names(crm, lead, name)
-    levels.update(name_levels(m, by_domain, crm.generic(name)))
-    levels["legal_form"] = _agree(lead.name.legal, name.legal, "conflict")
     levels["country"] = _agree(lead.country, company.country, "conflict")
+    same_country = levels["country"] == "agree"
+    levels.update(name_levels(m, levels, crm.generic(name), same_country, elsewhere))
+    levels["legal_form"] = _agree(lead.name.legal, name.legal, "conflict")
     levels["city"] = _agree(lead.city, company.city)
     levels["phone"] = _agree(lead.phone, company.phone)
     count = candidates if not m.missing or by_domain else SOME_CANDIDATES + 1
@@ -508,13 +526,20 @@ def score_accounts(
     reads the proposed accounts."""
     w = config.weights
     keys = LeadKeys.of(lead)
+    lead_name = keys.name.compact
+    exact_at = {
+        a for a in {*proposed} & pool.keys()
+        if lead_name and any(n.compact == lead_name for n in crm.companies[a].names
+                             if n.ascii in pool[a])
+    }  # fmt: skip
     per_name: dict[str, list[tuple[float, dict[str, str], bool]]] = {}
     for account_id, wanted in pool.items():
         company = crm.companies[account_id]
         count = len({*proposed, account_id})
+        elsewhere = bool(exact_at - {account_id})
         per_name[account_id] = []
         for name in (n for n in company.names if n.ascii in wanted):
-            levels, missing = pair_levels(crm, keys, company, name, count)
+            levels, missing = pair_levels(crm, keys, company, name, count, elsewhere)
             raw = w.prior + sum(getattr(w, c)[level] for c, level in levels.items())
             per_name[account_id].append((raw, levels, missing))
     best_raw = {a: max(r for r, _, _ in pairs) for a, pairs in per_name.items()}
@@ -592,7 +617,8 @@ def _resolve(
     """The rule of resolve.py over the accounts of ``pool``: the top account (highest score,
     then smallest id); its contenders (same company group, within ``tie_margin`` of it, as
     likely as it, or ``matched`` on their own: shown at the threshold or above); the winner by
-    the lead's country, within the margin, highest in its hierarchy, smallest id; a rival
+    the lead's country, within the margin, the lead's domain its own, highest in its
+    hierarchy, smallest id; a rival
     (another group within the margin) makes the lead ambiguous, and is listed first among the
     alternatives."""
     scored = score_accounts(crm, config, lead, pool, proposed)
@@ -613,6 +639,7 @@ def _resolve(
         key=lambda s: (
             s.levels["country"] != "agree",
             s.account_id not in near,
+            s.levels["domain"] != "exact",
             len(crm.chain(s.account_id)) - 1,
             s.account_id,
         ),

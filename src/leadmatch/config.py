@@ -54,9 +54,11 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "missing", "exact", "part", "sim97", "sim93", "sim90", "sim86", "sim82", "sim76", "sim70",
         "sim65", "sim55", "sim45", "different",
     ),
-    "name_cover": ("missing", "one_word", "all", "cover90", "cover75", "cover50", "less"),
-    "name_at_domain": ("missing", "exact", "sim90", "sim76", "sim55", "different"),
-    "acronym": ("agree", "unknown"),
+    "name_cover": (
+        "missing", "one_word", "all", "shorter", "cover90", "cover75", "cover50", "less",
+    ),
+    "name_at_domain": ("missing", "exact", "sim90", "sim76", "sim55", "shared", "different"),
+    "acronym": ("agree_country", "agree", "unknown"),
     "name_generic": ("generic", "specific"),
     "legal_form": ("agree", "conflict", "unknown"),
     "country": ("agree", "conflict", "unknown"),
@@ -79,7 +81,7 @@ RISING: dict[str, tuple[str, ...]] = {
     "name": tuple(reversed([level for level in LEVELS["name"][1:] if level != "part"])),
     "name_cover": ("less", "cover50", "cover75", "cover90", "all"),
     "name_at_domain": ("different", "sim55", "sim76", "sim90", "exact"),
-    "acronym": ("unknown", "agree"),
+    "acronym": ("unknown", "agree", "agree_country"),
     "name_generic": ("generic", "specific"),
     "legal_form": ("conflict", "unknown", "agree"),
     "country": ("conflict", "unknown", "agree"),
@@ -130,14 +132,17 @@ class Weights(_Frozen):
     none of which is the account's name)."""
     name_cover: Mapping[str, float] = Field(default_factory=_table("name_cover"))
     """Share of the account name's weight that the lead's words hold (``one_word``: all of an
-    account name of one word)."""
+    account name of one word; ``shorter``: half or more, by a lead with no word the account's
+    name lacks, a shortened name rather than another company's)."""
     name_at_domain: Mapping[str, float] = Field(default_factory=_table("name_at_domain"))
     """Name similarity where the lead's domain is the account's own or its company group's:
     there ``name`` and ``name_cover`` stay neutral and this coarser scale applies, because at
     the right domain an acronym, alias or translation of the name is no evidence against the
-    account."""
+    account. A name unlike the account's is ``different`` at the account's own domain and
+    ``shared`` at its group's or at one several accounts share (where the name has to choose)."""
     acronym: Mapping[str, float] = Field(default_factory=_table("acronym"))
-    """One name is the other's acronym (3+ letters)."""
+    """One name is the other's acronym (3+ letters), in the same country (``agree_country``:
+    the country tells apart the many organisations an acronym names) or not."""
     name_generic: Mapping[str, float] = Field(default_factory=_table("name_generic"))
     """The agreeing name is short or made of common words only."""
     legal_form: Mapping[str, float] = Field(default_factory=_table("legal_form"))

@@ -47,13 +47,14 @@ LEVEL_WEIGHTS: dict[str, dict[str, float]] = {
         "sim45": -2.0, "different": -3.0,
     },
     "name_cover": {
-        "missing": 0.0, "one_word": 0.25, "all": 1.5, "cover90": 0.5, "cover75": 0.0,
-        "cover50": -1.0, "less": -2.0,
+        "missing": 0.0, "one_word": 0.25, "all": 1.5, "shorter": 0.25, "cover90": 0.5,
+        "cover75": 0.0, "cover50": -1.0, "less": -2.0,
     },
     "name_at_domain": {
-        "missing": 0.0, "exact": 1.5, "sim90": 1.0, "sim76": 0.5, "sim55": 0.25, "different": -2.0,
+        "missing": 0.0, "exact": 1.5, "sim90": 1.0, "sim76": 0.5, "sim55": 0.25, "shared": -2.0,
+        "different": -0.5,
     },
-    "acronym": {"agree": 1.0, "unknown": 0.0},
+    "acronym": {"agree_country": 1.5, "agree": 1.0, "unknown": 0.0},
     "name_generic": {"generic": -1.0, "specific": 0.0},
     "legal_form": {"agree": 0.5, "conflict": -0.5, "unknown": 0.0},
     "country": {"agree": 1.0, "conflict": -1.0, "unknown": 0.0},

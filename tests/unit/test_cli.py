@@ -143,12 +143,12 @@ def test_an_oversized_field_is_that_rows_error_not_the_files(tmp_path: Path) -> 
     assert main(["match", "--accounts", str(accounts), "--leads", str(leads), "--out", str(out),
                  "--quiet"]) == 0  # fmt: skip
     rows = _rows(out)
-    # The row after the oversized one is still read and matched on its own ("Acme" alone is
-    # too little for a match, so it stays unmatched with its best candidate).
+    # The row after the oversized one is still read and matched on its own ("Acme" alone, a
+    # shortened name, is too little for a match: a person looks at it).
     assert [(r["lead_id"], r["decision"]) for r in rows] == [
         ("L1", "matched"),
         ("L2", "error"),
-        ("L3", "unmatched"),
+        ("L3", "review"),
     ]
     assert [r["candidate_id"] for r in rows] == ["A1", "", "A1"]
     assert "200,000 characters" in rows[1]["evidence"]

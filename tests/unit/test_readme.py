@@ -64,7 +64,7 @@ def demo_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_the_first_example_gives_the_values_it_shows(demo_folder: Path) -> None:
     checked, namespace = _run(BLOCKS[0])
-    assert checked == [(("A1", 1.0, "matched"), ("A1", 1.0, "matched"))]
+    assert checked == [(("A1", 0.9999, "matched"), ("A1", 0.9999, "matched"))]
     assert (demo_folder / "accounts.lmx").is_file()
     assert namespace["m"].reasons().startswith("1 account of the index came near the lead")
 

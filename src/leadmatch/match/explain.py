@@ -122,9 +122,11 @@ def _other_detail(
         return f"the lead's domain has {owners} owner{'s' if owners > 1 else ''} among the accounts"
     if comparison == "name_cover":
         share = round(float(f.name_cover[k]) * 100)
-        return f"the lead's name holds {share}% of the account name's weight"
+        shorter = ", and no word it lacks" if level == "shorter" else ""
+        return f"the lead's name holds {share}% of the account name's weight{shorter}"
     if comparison == "acronym":
-        return "one name is the other's acronym"
+        here = ", in the same country" if level == "agree_country" else ""
+        return f"one name is the other's acronym{here}"
     if comparison == "name_generic":
         return "the agreeing name is short or made of common words"
     if comparison == "legal_form":

@@ -10,7 +10,7 @@ comparisons go through ``rapidfuzz.process.cpdist`` in one call per feature.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from rapidfuzz import process
@@ -72,6 +72,14 @@ class Features:
     the lead adds words ("Kyoto University Hospital, Dept. of ..." for "Kyoto University").
     Generic words weigh at most :data:`GENERIC_IDF`, so a lead that leaves out "Group" or
     "Holding" still holds most of the name."""
+    name_elsewhere: BoolArray
+    """Another account among the lead's candidates has exactly the lead's name: at an account's
+    domain, a name unlike that account's then contradicts the domain (someone at Sakura Denki
+    writing "Müller Maschinenbau", an account of its own, is no plain Sakura lead)."""
+    name_adds: BoolArray
+    """The lead's name has a word that meets no word of the account's. A lead without one that
+    holds half the account's name is a shorter form of it ("Navy General Hospital" for "PLA
+    Navy General Hospital"); one with such a word more often names another company."""
     acronym: BoolArray
     name_generic: BoolArray
     legal_agree: BoolArray
@@ -277,9 +285,10 @@ def _cover(al: _Alignment, slot_w: FloatArray) -> FloatArray:
 
 def soft_tfidf(
     index: IndexView, batch: LeadBatch, ids: BatchIds, lead: IntArray, name_row: IntArray
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, BoolArray]:
     """Symmetric SoftTF-IDF cosine of each (lead, name) pair, in [0, 1], and the share of the
-    name's weight the lead's words hold (:attr:`Features.name_cover`).
+    name's weight the lead's words hold (:attr:`Features.name_cover`), and whether the lead
+    has a word the account's name lacks (:attr:`Features.name_adds`).
 
     Common words weigh little when the account's name merely adds them ("Cisco" ~ "Cisco
     Systems"); when the lead's name has words the account's lacks, every word counts at its
@@ -292,11 +301,11 @@ def soft_tfidf(
     slot_ids = index.data.name_tok_ids[al.tok_b]
     capped = _soft(al, lead_capped, lk.idf[combo_ids], lk.idf[slot_ids])
     cover = _cover(al, lk.idf[slot_ids])
-    conflict = _lead_adds_words(al)
-    if not conflict.any():
-        return capped, cover
+    adds = _lead_adds_words(al)
+    if not adds.any():
+        return capped, cover, adds
     raw = _soft(al, lead_raw, lk.idf_raw[combo_ids], lk.idf_raw[slot_ids])
-    return np.where(conflict, np.minimum(capped, raw), capped), cover
+    return np.where(adds, np.minimum(capped, raw), capped), cover, adds
 
 
 def _domain_features(
@@ -388,11 +397,22 @@ def _part_similarity(
     return best
 
 
+class _Names(NamedTuple):
+    """The name features of the pairs (see :class:`Features`)."""
+
+    missing: BoolArray
+    incomparable: BoolArray
+    exact: BoolArray
+    sim: FloatArray
+    part: BoolArray
+    acronym: BoolArray
+    cover: FloatArray
+    adds: BoolArray
+
+
 def _name_features(
     index: IndexView, batch: LeadBatch, ids: BatchIds, lead: IntArray, name_row: IntArray
-) -> tuple[BoolArray, BoolArray, BoolArray, FloatArray, BoolArray, BoolArray, FloatArray]:
-    """(missing, incomparable, exact, similarity, from a part, acronym, cover) of the pairs'
-    names."""
+) -> _Names:
     d, lk = index.data, index.lookups
     # Per-lead and per-name values are computed once and gathered per pair.
     compact_of_lead = [k.ascii.replace(" ", "") for k in batch.name]
@@ -400,7 +420,7 @@ def _name_features(
     name_compact = lk.name_compact.objects()[name_row]
     missing = lead_compact == ""
     exact = ~missing & (lead_compact == name_compact)
-    soft, cover = soft_tfidf(index, batch, ids, lead, name_row)
+    soft, cover, adds = soft_tfidf(index, batch, ids, lead, name_row)
     compact = _similarity(lead_compact, name_compact)
     long_enough = lk.name_compact_len[name_row] >= 6
     whole = np.maximum(soft, np.where(long_enough & (compact >= COMPACT_THRESHOLD), compact, 0.0))
@@ -413,7 +433,22 @@ def _name_features(
     lead_lossy = np.array([is_lossy_script(k.base) for k in batch.name], dtype=bool)[lead]
     incomparable = ~missing & ~exact & (lead_lossy != d.name_lossy[name_row])
     acronym = ~missing & _acronym(index, batch, compact_of_lead, lead, name_row)
-    return missing, incomparable, exact, sim, from_part, acronym, np.where(missing, 0.0, cover)
+    cover = np.where(missing, 0.0, cover)
+    return _Names(missing, incomparable, exact, sim, from_part, acronym, cover, adds)
+
+
+def _exact_elsewhere(lead: IntArray, acct: IntArray, exact: BoolArray) -> BoolArray:
+    """Per pair, whether another account among its lead's candidates has the lead's exact name."""
+    n_leads = int(lead.max()) + 1 if len(lead) else 0
+    # Per lead, the smallest and the largest account with an exact name: another one exists
+    # where either differs from the pair's own account.
+    none = np.iinfo(np.int64).max
+    low = np.full(n_leads, none, dtype=np.int64)
+    high = np.full(n_leads, -1, dtype=np.int64)
+    np.minimum.at(low, lead[exact], acct[exact])
+    np.maximum.at(high, lead[exact], acct[exact])
+    found = high[lead] >= 0
+    return found & ((low[lead] != acct) | (high[lead] != acct))  # type: ignore[no-any-return]
 
 
 def compute(
@@ -428,9 +463,7 @@ def compute(
     ``blocking.batch_ids`` (those blocking read)."""
     lk = index.lookups
     acct = index.data.name_owner[name_row]
-    missing, incomparable, exact, sim, part, acronym, cover = _name_features(
-        index, batch, ids, lead, name_row
-    )
+    names = _name_features(index, batch, ids, lead, name_row)
     listed = np.array(batch.listed, dtype=bool)[lead]
     ptr = index.data.name_tok_ptr
     one_word = (ptr[name_row + 1] - ptr[name_row]) == 1
@@ -449,15 +482,17 @@ def compute(
         name_row=name_row,
         account=acct,
         blockers=blockers,
-        name_missing=missing | incomparable,
-        name_incomparable=incomparable,
-        name_exact=exact,
-        name_sim=sim,
-        name_part=part,
+        name_missing=names.missing | names.incomparable,
+        name_incomparable=names.incomparable,
+        name_exact=names.exact,
+        name_sim=names.sim,
+        name_part=names.part,
         name_one_word=one_word,
         name_listed=listed,
-        name_cover=cover,
-        acronym=acronym,
+        name_cover=names.cover,
+        name_elsewhere=_exact_elsewhere(lead, acct, names.exact),
+        name_adds=names.adds,
+        acronym=names.acronym,
         name_generic=generic,
         legal_agree=legal_agree,
         legal_conflict=legal_conflict,

@@ -5,10 +5,12 @@ The tie-break rule applies to the contenders: the accounts of the best one's com
 the best, or that would be ``matched`` on their own. Among them, in order:
 
 1. an account in the lead's country ("the subsidiary in the lead's country"), then
-2. an account within the margin of the best (specific evidence, such as the lead's email
-   domain being this very account's, beats a mere family tie), then
-3. the account highest in its hierarchy (the ultimate parent before a subsidiary), then
-4. the smallest account id — so the answer never depends on the order accounts were loaded in.
+2. an account within the margin of the best (specific evidence, such as the lead's name being
+   exactly this account's, beats a mere family tie), then
+3. an account whose own domain the lead writes from (the subsidiary's domain names the
+   subsidiary, not its parent), then
+4. the account highest in its hierarchy (the ultimate parent before a subsidiary), then
+5. the smallest account id — so the answer never depends on the order accounts were loaded in.
 
 Accounts within the margin that belong to *another* company make the lead ambiguous: it goes
 to ``review`` however high the confidence, and the rival is listed first among alternatives.
@@ -131,11 +133,12 @@ def _winners(
     index: IndexView, features: Features, b: _Best, near: BoolArray, contenders: BoolArray
 ) -> IntArray:
     """Position in ``b`` of each lead's winner. Tie-break among contenders: lead's country,
-    near the top, shallowest, smallest id, as one integer per pair whose smallest value per
-    lead wins (ids are unique: one winner)."""
+    near the top, the lead's domain the account's own, shallowest, smallest id, as one integer
+    per pair whose smallest value per lead wins (ids are unique: one winner)."""
     lk = index.lookups
     in_country = features.country_agree[b.pair]
-    flags = (~contenders).astype(np.int64) * 4 + (~in_country) * 2 + (~near)
+    own_domain = features.domain_exact[b.pair]
+    flags = (~contenders).astype(np.int64) * 8 + (~in_country) * 4 + (~near) * 2 + (~own_domain)
     tie_key = (flags * (MAX_HIERARCHY_DEPTH + 1) + lk.depth[b.acct]) * max(lk.n_rows, 1) + b.rank
     winner_key = np.minimum.reduceat(tie_key, b.starts).repeat(b.sizes)
     winners: IntArray = (tie_key == winner_key).nonzero()[0]

@@ -35,7 +35,7 @@ _NO_CANDIDATE = Evidence(
 
 _TIE_RULE = (
     "chosen among records of one company group: the lead's country, then the strongest "
-    "evidence, then the ultimate parent, then the smallest id"
+    "evidence, then the account's own domain, then the ultimate parent, then the smallest id"
 )
 
 

@@ -25,6 +25,9 @@ PART_CUT = 0.97
 DOMAIN_NAME_CUTS = {"sim90": 0.9, "sim76": 0.76, "sim55": 0.55}
 #: Cut-offs of the ``name_cover`` levels, highest first.
 COVER_CUTS = {"all": 0.99, "cover90": 0.9, "cover75": 0.75, "cover50": 0.5}
+#: The ``shorter`` level: a lead none of whose words the account's name lacks, holding this
+#: share of it or more (a name shortened, not another company's).
+SHORTER_COVER = 0.5
 #: A name agrees (for the generic-name penalty) from this similarity or this cover up.
 AGREEING_SIM, AGREEING_COVER = 0.82, 0.9
 #: Accounts sharing the lead's exact domain: up to this many are ``few``, more are ``many``.
@@ -77,14 +80,17 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
         "name_cover": [
             elsewhere,
             f.name_one_word & (cover >= COVER_CUTS["all"]),
-            *(cover >= cut for cut in COVER_CUTS.values()),
+            cover >= COVER_CUTS["all"],
+            ~f.name_adds & (cover >= SHORTER_COVER),
+            *(cover >= COVER_CUTS[level] for level in ("cover90", "cover75", "cover50")),
         ],
         "name_at_domain": [
             at_domain,
             f.name_exact,
             *(sim >= cut for cut in DOMAIN_NAME_CUTS.values()),
+            ~f.domain_exact | (owners > 1) | f.name_elsewhere,
         ],
-        "acronym": [f.acronym],
+        "acronym": [f.acronym & f.country_agree, f.acronym],
         "name_generic": [agrees_by_name & f.name_generic],
         "legal_form": [f.legal_agree, f.legal_conflict],
         "country": [f.country_agree, f.country_conflict],

@@ -229,33 +229,39 @@ def fit_weights_em(pairs: PairLevels, base: Weights | None = None, iterations: i
     return weights
 
 
-def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float], ...]:
+def calibration(
+    total: FloatArray, right: BoolArray, weight: FloatArray | None = None
+) -> tuple[tuple[float, float], ...]:
     """Isotonic regression of rightness on the summed weight (pool adjacent violators), in at
     most :data:`CALIBRATION_POINTS` steps of :data:`CALIBRATION_MIN_LEADS` leads or more, as
     the points of :attr:`Weights.calibration`: each step's share of right leads (never 0 or
     1, see below) at its smallest and its largest total. Leads within one step share one
-    confidence: what the labels can tell about them.
+    confidence: what the labels can tell about them. ``weight``: how many leads each one
+    counts for (1 each by default), so that sets of different sizes can count alike.
 
     (Interpolating between steps' medians instead, to keep leads ranked within a step, puts
     most of a wide top step below its share: with few labels, right answers fell to
     ``review``.)"""
     if len(total) == 0:
         raise InvalidInputError("calibration needs scored leads")
+    _check_weight(weight, len(total))
     order = np.argsort(total, kind="stable")
-    x, y = total[order], right[order].astype(np.float64)
+    w = np.ones(len(total)) if weight is None else np.asarray(weight, dtype=np.float64)[order]
+    x, y = total[order], right[order] * w
     # One block per distinct total, then merge neighbouring blocks that fall.
     starts = np.flatnonzero(np.append(True, x[1:] != x[:-1]))
     sums = np.add.reduceat(y, starts).tolist()
-    counts = np.diff(np.append(starts, len(x))).tolist()
-    merged: list[list[float]] = []  # [right, leads, first position in x]
-    for block in zip(sums, counts, starts.tolist()):
+    counts = np.add.reduceat(w, starts).tolist()
+    sizes = np.diff(np.append(starts, len(x))).tolist()
+    merged: list[list[float]] = []  # [right, leads, first position in x, positions]
+    for block in zip(sums, counts, starts.tolist(), sizes):
         merged.append(list(block))
         while len(merged) > 1 and merged[-2][0] / merged[-2][1] >= merged[-1][0] / merged[-1][1]:
             _join(merged, len(merged) - 2)
     # Join neighbours (closest in value first) while a block is too small or there are too
     # many; joining neighbours of a rising sequence keeps it rising.
     while len(merged) > 1:
-        gaps = np.diff([s / c for s, c, _ in merged])
+        gaps = np.diff([s / c for s, c, _, _ in merged])
         small = [k for k, block in enumerate(merged) if block[1] < CALIBRATION_MIN_LEADS]
         if small:
             k = small[0]
@@ -268,22 +274,28 @@ def calibration(total: FloatArray, right: BoolArray) -> tuple[tuple[float, float
     # Flat over each step's totals, straight between steps: as isotonic regression predicts.
     # A step's share is counted with half a right and half a wrong lead more (Jeffreys), so
     # that no confidence is 0 or 1: a finite step of labels cannot show certainty.
-    shares = np.maximum.accumulate([(s + 0.5) / (c + 1.0) for s, c, _ in merged])
+    shares = np.maximum.accumulate([(s + 0.5) / (c + 1.0) for s, c, _, _ in merged])
     points: list[tuple[float, float]] = []
-    for (_, c, first), exact_share in zip(merged, shares.tolist()):
+    for (_, _, first, size), exact_share in zip(merged, shares.tolist()):
         share = round(exact_share, 6)
-        for at in (int(first), int(first) + int(c) - 1):
+        for at in (int(first), int(first) + int(size) - 1):
             edge = round(float(x[at]), 6)
             if not points or edge > points[-1][0]:
                 points.append((edge, share))
     return tuple(points)
 
 
+def _check_weight(weight: FloatArray | None, n: int) -> None:
+    if weight is not None and (len(weight) != n or not np.all(np.isfinite(weight) & (weight > 0))):
+        raise InvalidInputError("weights: one positive finite number per lead")
+
+
 def _join(blocks: list[list[float]], k: int) -> None:
     """Merge block ``k + 1`` into block ``k``."""
-    s, c, _ = blocks.pop(k + 1)
+    s, c, _, size = blocks.pop(k + 1)
     blocks[k][0] += s
     blocks[k][1] += c
+    blocks[k][3] += size
 
 
 def fit(
@@ -458,29 +470,34 @@ GAP_MIN_LEADS = 200
 GAP_RIDGE = 1e-3
 
 
-def _gap_loss(x: FloatArray, right: FloatArray, beta: FloatArray) -> float:
+def _gap_loss(x: FloatArray, right: FloatArray, beta: FloatArray, w: FloatArray) -> float:
     z = x @ beta
-    return float(np.sum(np.logaddexp(0.0, z) - right * z) + 0.5 * GAP_RIDGE * beta[1:] @ beta[1:])
+    loss = np.sum(w * (np.logaddexp(0.0, z) - right * z))
+    return float(loss + 0.5 * GAP_RIDGE * beta[1:] @ beta[1:])
 
 
-def fit_gap(raw: FloatArray, gap: FloatArray, right: BoolArray) -> float | None:
+def fit_gap(
+    raw: FloatArray, gap: FloatArray, right: BoolArray, weight: FloatArray | None = None
+) -> float | None:
     """``Weights.gap`` from leads' chosen pairs: a logistic regression of rightness on the raw
     score and the gap (Newton's method with step halving and a small ridge), as the gap's
     coefficient over the score's, within ``[0, 4]``. ``None`` where the leads cannot tell
     (fewer than :data:`GAP_MIN_LEADS`, all of one kind, or a score that does not rise with
-    rightness): keep the gap you have."""
+    rightness): keep the gap you have. ``weight``: how many leads each one counts for."""
+    _check_weight(weight, len(raw))
     if len(raw) < GAP_MIN_LEADS or right.all() or not right.any():
         return None
     x = np.stack([np.ones(len(raw)), raw, gap], axis=1)
     y = right.astype(np.float64)
+    w = np.ones(len(raw)) if weight is None else np.asarray(weight, dtype=np.float64)
     penalty = GAP_RIDGE * np.diag([0.0, 1.0, 1.0])
     beta = np.zeros(3)
     for _ in range(100):
         p = 0.5 * (1.0 + np.tanh(0.5 * (x @ beta)))  # the logistic function, without overflow
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty + 1e-9 * np.eye(3)
-        step = np.linalg.solve(hessian, x.T @ (p - y) + penalty @ beta)
-        size, current = 1.0, _gap_loss(x, y, beta)
-        while _gap_loss(x, y, beta - size * step) > current and size > 1e-4:
+        hessian = (x * (w * p * (1 - p))[:, None]).T @ x + penalty + 1e-9 * np.eye(3)
+        step = np.linalg.solve(hessian, x.T @ (w * (p - y)) + penalty @ beta)
+        size, current = 1.0, _gap_loss(x, y, beta, w)
+        while _gap_loss(x, y, beta - size * step, w) > current and size > 1e-4:
             size /= 2
         beta = beta - size * step
         if np.max(np.abs(size * step)) < 1e-9:

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from leadmatch import Account, AccountIndex, Lead
+from leadmatch.config import LEVELS
 from leadmatch.match import Features, scored_batches, view_of
-from leadmatch.match.features import accounts_per_lead
+from leadmatch.match.features import _exact_elsewhere, accounts_per_lead
 from tests.reference import (
     Company,
     Crm,
@@ -104,6 +105,7 @@ def _compared(accounts: list[Account], leads: list[Lead]) -> list[tuple[str, str
                 bool(feats.name_part[k]),
                 bool(feats.acronym[k]),
                 bool(feats.name_missing[k]),
+                bool(feats.name_adds[k]),
             )
             expected = (
                 want.sim,
@@ -112,6 +114,7 @@ def _compared(accounts: list[Account], leads: list[Lead]) -> list[tuple[str, str
                 want.from_part,
                 want.acronym,
                 want.missing,
+                want.adds,
             )
             where = (ids[lead_at], account_id, ascii_name)
             assert got == pytest.approx(expected, abs=1e-9), where
@@ -203,3 +206,39 @@ def test_a_generic_word_the_lead_leaves_out_weighs_at_most_the_cap() -> None:
     umbrella = np.log(4 / 3) + 1
     assert view.data.account_id.take(feats.account) == ["U1", "U2"]
     assert feats.name_cover.tolist() == pytest.approx([umbrella / (umbrella + 1.0)] * 2)
+
+
+def test_a_lead_named_exactly_as_another_candidate_says_so_on_every_other_pair() -> None:
+    # Lead 0: the exact name is account 3's; lead 1: accounts 2 and 4 both carry it; lead 2:
+    # two names of account 6 are exact, and no other account's.
+    lead = np.array([0, 0, 1, 1, 2, 2, 2])
+    acct = np.array([3, 5, 2, 4, 6, 6, 7])
+    exact = np.array([True, False, True, True, True, True, False])
+    got = _exact_elsewhere(lead, acct, exact)
+    assert got.tolist() == [False, True, True, True, False, False, True]
+    assert _exact_elsewhere(lead[:0], acct[:0], exact[:0]).tolist() == []
+
+
+def test_at_a_domain_a_name_that_is_another_accounts_contradicts_it() -> None:
+    index = AccountIndex.build([
+        Account(account_id="DE-1", name="Müller Maschinenbau GmbH", domain="mueller-mb.de",
+                country="DE"),
+        Account(account_id="JP-1", name="Sakura Denki", domain="sakura-denki.co.jp",
+                country="JP"),
+    ])  # fmt: skip
+    other = index.match(Lead(company="Müller Maschinenbau", email="p@sakura-denki.co.jp"))
+    assert other.decision != "matched"
+    acronym = index.match(Lead(company="SD", email="p@sakura-denki.co.jp"))
+    assert (acronym.account_id, acronym.decision) == ("JP-1", "matched")
+    view = view_of(index)
+    leads = [
+        Lead(lead_id="other", company="Müller Maschinenbau", email="p@sakura-denki.co.jp"),
+        Lead(lead_id="unlike", company="Denki Holdings", email="p@sakura-denki.co.jp"),
+    ]
+    ((ids, feats, scores, _),) = list(scored_batches(view, leads, index.config))
+    at_jp = view.data.account_id.take(feats.account) == np.array("JP-1", dtype=object)
+    levels = {
+        ids[int(feats.lead[k])]: LEVELS["name_at_domain"][scores.levels["name_at_domain"][k]]
+        for k in at_jp.nonzero()[0]
+    }
+    assert levels == {"other": "shared", "unlike": "different"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadmatch import AccountIndex, Lead, MatchConfig
+from leadmatch.config import CONFIDENCE_PLACES
 from leadmatch.match import scored_batches, view_of
 
 ACCOUNTS = [
@@ -107,7 +108,10 @@ def test_acronym_and_legal_forms_of_other_jurisdictions(index: AccountIndex) -> 
     assert index.match(Lead(company="IBM", email="a@ibm.com")).account_id == "IBM"
     acronym_only = index.match(Lead(company="IBM", country="US"))
     assert acronym_only.candidate_id == "IBM"
-    assert any(e.signal == "acronym" and e.level == "agree" for e in acronym_only.evidence)
+    assert any(e.signal == "acronym" and e.level == "agree_country" for e in acronym_only.evidence)
+    abroad = index.match(Lead(company="IBM", country="France"))
+    assert any(e.signal == "acronym" and e.level == "agree" for e in abroad.evidence)
+    assert abroad.confidence < acronym_only.confidence
     m = index.match(Lead(company="Panificadora Azteca SA de CV", country="Mexico"))
     assert (m.account_id, m.decision) == ("BIMBO", "matched")
 
@@ -134,10 +138,12 @@ def test_typos_in_a_distinctive_name_still_find_the_account(index: AccountIndex)
 
 
 def test_thresholds_come_from_the_config(index: AccountIndex) -> None:
-    lead = Lead(company="Nexora", email="x@gmail.com")  # 0.9526 with the shipped weights
+    lead = Lead(company="Nexora", email="x@gmail.com")
+    shown = index.match(lead).confidence  # on either side of it, by a step of what results show
+    step = 10.0**-CONFIDENCE_PLACES
     decisions = [
         index.with_config(MatchConfig(match_threshold=m, review_threshold=r)).match(lead).decision
-        for m, r in [(0.9, 0.6), (0.96, 0.95), (0.97, 0.96)]
+        for m, r in [(shown, shown - step), (shown + step, shown), (shown + 2 * step, shown + step)]
     ]
     assert decisions == ["matched", "review", "unmatched"]
 

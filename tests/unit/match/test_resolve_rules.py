@@ -1,8 +1,8 @@
 """One example per rule of the decision (``leadmatch.match.resolve`` and the thresholds), each
 with literal expectations, so that a changed comparison or a dropped rule fails here.
 
-The tie-break steps among records of one company group (country, strongest evidence, ultimate
-parent, smallest id) have their examples in ``test_matching.py``; this file holds the rules
+The tie-break steps among records of one company group (country, strongest evidence, own domain,
+ultimate parent, smallest id) have their examples in ``test_matching.py``; this file holds the rules
 between companies, the thresholds, the margin and the alternatives.
 """
 
@@ -12,7 +12,7 @@ import math
 
 import pytest
 
-from leadmatch import AccountIndex, Lead, Match, MatchConfig
+from leadmatch import AccountIndex, Lead, Match, MatchConfig, Weights
 from leadmatch.config import LEVELS
 from leadmatch.match import scored_batches, view_of
 
@@ -164,15 +164,17 @@ def test_an_exact_tie_is_a_tie_even_with_no_margin() -> None:
 
 
 def test_a_relative_exactly_as_likely_as_the_best_still_contends() -> None:
-    """With no margin the subsidiary is not near the parent's higher total, but its confidence
-    equals the parent's (one calibration step): it contends, and the lead's country picks it."""
-    index = AccountIndex.build(GROUP[:2])
-    lead = Lead(lead_id="b", company="Vindkraft Holdings", email="a@vindkraft.de", country="DE")
+    """With no margin the parent is not near the subsidiary's higher total (the lead writes
+    from the subsidiary's domain), but its confidence equals the subsidiary's (a calibration
+    flat at 0.9): it contends, and the lead's country picks it."""
+    flat = Weights().model_copy(update={"calibration": ((-50.0, 0.9), (50.0, 0.9))})
+    config = MatchConfig(tie_margin=0.0, match_threshold=1.0, weights=flat)
+    index = AccountIndex.build(GROUP[:2], config)
+    lead = Lead(lead_id="b", company="Vindkraft", email="a@vindkraft.de", country="SE")
     pairs = _pairs(index, lead)
-    assert pairs["P"][1] > pairs["C"][1] and pairs["P"][0] == pairs["C"][0]  # the premise
-    config = MatchConfig(tie_margin=0.0, match_threshold=1.0)
-    m = index.with_config(config).match(lead)
-    assert (m.account_id, m.decision) == ("C", "review")
+    assert pairs["C"][1] > pairs["P"][1] and pairs["P"][0] == pairs["C"][0]  # the premise
+    m = index.match(lead)
+    assert (m.account_id, m.decision) == ("P", "review")
     assert any(e.signal == "tie_break" for e in m.evidence)
 
 

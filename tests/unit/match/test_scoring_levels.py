@@ -61,13 +61,25 @@ def test_a_part_of_a_listed_name_counts_from_0_97() -> None:
 
 
 def test_name_cover_levels_start_at_their_cuts() -> None:
+    # A lead that adds a word of its own: the share of the account's name alone speaks.
     covers = [1.0, 0.99, 0.9, 0.8999, 0.75, 0.7499, 0.5, 0.4999]
-    f = _pairs(len(covers), name_cover=covers, name_one_word=[True] * 2 + [False] * 6)
+    f = _pairs(
+        len(covers), name_cover=covers, name_one_word=[True] * 2 + [False] * 6,
+        name_adds=[True] * len(covers),
+    )  # fmt: skip
     assert _levels(f, "name_cover") == [
         "one_word", "one_word", "cover90", "cover75", "cover75", "cover50", "cover50", "less"
     ]  # fmt: skip
     many_words = _pairs(2, name_cover=[1.0, 0.99])
     assert _levels(many_words, "name_cover") == ["all", "all"]
+
+
+def test_a_lead_adding_no_word_and_holding_half_the_name_is_shorter() -> None:
+    covers = [1.0, 0.9899, 0.9, 0.5, 0.4999]
+    alone = _pairs(len(covers), name_cover=covers)
+    assert _levels(alone, "name_cover") == ["all", "shorter", "shorter", "shorter", "less"]
+    adding = _pairs(len(covers), name_cover=covers, name_adds=[True] * len(covers))
+    assert _levels(adding, "name_cover") == ["all", "cover90", "cover90", "cover50", "less"]
 
 
 def test_the_name_at_the_accounts_own_domain_starts_at_its_cuts() -> None:
@@ -76,6 +88,25 @@ def test_the_name_at_the_accounts_own_domain_starts_at_its_cuts() -> None:
     expected = ["sim90", "sim76", "sim76", "sim55", "sim55", "different"]
     assert _levels(f, "name_at_domain") == expected
     assert set(_levels(f, "name")) == {"missing"}  # the name itself is neutral at the domain
+
+
+def test_an_unlike_name_says_less_where_the_domain_is_the_accounts_alone() -> None:
+    # Own domain, one owner: "different"; shared by two accounts, or a group member's: "shared".
+    f = _pairs(
+        4, name_sim=[0.5] * 4, domain_exact=[True, True, False, True],
+        domain_family=[False, False, True, False], domain_owners=[1, 2, 1, 0],
+    )  # fmt: skip
+    assert _levels(f, "name_at_domain") == ["different", "shared", "shared", "different"]
+    near = _pairs(2, name_sim=[0.55, 0.55], domain_family=[True, True], domain_owners=[1, 4])
+    assert _levels(near, "name_at_domain") == ["sim55", "sim55"]
+
+
+def test_an_acronym_in_the_accounts_country() -> None:
+    f = _pairs(
+        4, acronym=[True, True, True, False], country_agree=[True, False, False, True],
+        country_conflict=[False, True, False, False],
+    )  # fmt: skip
+    assert _levels(f, "acronym") == ["agree_country", "agree", "agree", "unknown"]
 
 
 def test_owners_of_the_leads_domain() -> None:

@@ -168,6 +168,28 @@ def test_calibration_is_the_isotonic_fit_and_never_falls(data: list[tuple[int, b
             assert fitted[inside] == pytest.approx(mean, abs=1e-6)
 
 
+@given(
+    st.lists(st.tuples(st.integers(-40, 40), st.booleans(), st.integers(1, 4)), min_size=1,
+             max_size=200)
+)  # fmt: skip
+def test_a_weighted_lead_counts_as_that_many_leads(data: list[tuple[int, bool, int]]) -> None:
+    x = np.array([a / 4 for a, _, _ in data])
+    y = np.array([b for _, b, _ in data])
+    k = np.array([c for _, _, c in data])
+    repeated = calibration(np.repeat(x, k), np.repeat(y, k))
+    weighted = calibration(x, y, k.astype(np.float64))
+    assert [p for p, _ in weighted] == [p for p, _ in repeated]
+    assert [q for _, q in weighted] == pytest.approx([q for _, q in repeated], abs=2e-6)
+
+
+@pytest.mark.parametrize("weight", [[1.0, 0.0], [1.0, -1.0], [1.0, np.nan], [1.0]])
+def test_a_weight_that_is_no_count_of_leads_is_refused(weight: list[float]) -> None:
+    with pytest.raises(InvalidInputError, match="weights"):
+        calibration(np.array([0.0, 1.0]), np.array([True, False]), np.array(weight))
+    with pytest.raises(InvalidInputError, match="weights"):
+        fitting.fit_gap(np.zeros(2), np.zeros(2), np.array([True, False]), np.array(weight))
+
+
 def test_a_calibration_maps_totals_flat_beyond_its_ends() -> None:
     weights = Weights(calibration=((-2.0, 0.1), (2.0, 0.9)))
     assert probability(np.array([-9.0, -2.0, 0.0, 2.0, 9.0]), weights) == pytest.approx(
@@ -364,6 +386,9 @@ def test_fit_gap_recovers_the_weight_of_the_lead_over_rivals() -> None:
     right = rng.random(n) < 1.0 / (1.0 + np.exp(-0.8 * (raw + 2.0 * gap)))
     assert fitting.fit_gap(raw, gap, right) == pytest.approx(2.0, abs=0.15)
     # Where the leads cannot tell, nothing is returned (the caller keeps its gap).
+    # Each lead counted twice over, by repeating it or by its weight: the same fit.
+    twice = fitting.fit_gap(np.repeat(raw, 2), np.repeat(gap, 2), np.repeat(right, 2))
+    assert fitting.fit_gap(raw, gap, right, np.full(n, 2.0)) == pytest.approx(twice, abs=1e-3)
     assert fitting.fit_gap(raw[:100], gap[:100], right[:100]) is None
     assert fitting.fit_gap(raw, gap, np.ones(n, dtype=bool)) is None
     falling = rng.random(n) < 1.0 / (1.0 + np.exp(0.8 * raw))  # rightness falls with the score

@@ -153,7 +153,10 @@ def test_the_gap_loss_is_the_log_loss_plus_half_the_ridge_on_the_slopes() -> Non
     x = np.array([[1.0, -1.0], [1.0, 1.0]])
     right = np.array([0.0, 1.0])
     beta = np.array([0.0, 2.0])
-    assert fitting._gap_loss(x, right, beta) == pytest.approx(0.2558560221, abs=1e-10)
+    assert fitting._gap_loss(x, right, beta, np.ones(2)) == pytest.approx(0.2558560221, abs=1e-10)
+    # The right pair counted three times: its log loss log(1 + e^-2) = 0.1269280110 twice more.
+    thrice = fitting._gap_loss(x, right, beta, np.array([1.0, 3.0]))
+    assert thrice == pytest.approx(0.2558560221 + 2 * 0.1269280110, abs=1e-9)
 
 
 # --- fit_weights: started from base ---------------------------------------------------------
@@ -244,10 +247,11 @@ def test_fit_by_em_starts_from_and_keeps_the_config_weights() -> None:
         {"lead_id": f"L{k}", "company": a["name"], "country": a["country"]}
         for k, a in enumerate(ACCOUNTS)
     ]
-    given = Weights().model_copy(update={"acronym": {"agree": 2.5, "unknown": 0.0}})
+    acronym = {"agree_country": 3.0, "agree": 2.5, "unknown": 0.0}
+    given = Weights().model_copy(update={"acronym": acronym})
     config = MatchConfig(weights=given)
     fitted = fit(index, leads, config=config, method="em").config.weights
-    assert dict(fitted.acronym) == {"agree": 2.5, "unknown": 0.0}
+    assert dict(fitted.acronym) == acronym
     assert dict(fitted.name) == dict(given.name)
     assert fitted.prior == given.prior
 

@@ -303,8 +303,8 @@ def test_fit_gap_is_the_ratio_of_the_ridge_logistic_slopes(
     losses: list[float] = []
     loss = fitting._gap_loss
 
-    def counted(x: np.ndarray, y: np.ndarray, beta: np.ndarray) -> float:
-        losses.append(loss(x, y, beta))
+    def counted(x: np.ndarray, y: np.ndarray, beta: np.ndarray, w: np.ndarray) -> float:
+        losses.append(loss(x, y, beta, w))
         return losses[-1]
 
     monkeypatch.setattr(fitting, "_gap_loss", counted)
