@@ -38,6 +38,7 @@ from leadmatch.normalize import (
     normalize_name,
     parse_email,
     phone_key,
+    qualifier_words,
 )
 from leadmatch.normalize.leads import company_name
 
@@ -338,7 +339,8 @@ class NameMatch:
     from_part: bool
     cover: float
     adds: bool
-    """The lead's name has a word that meets no word of the account's name."""
+    """The lead's name has a word that meets no word of the account's name, other than a
+    qualifier (a country, a region, a part of a company)."""
     acronym: bool
     one_word: bool
     listed: bool
@@ -350,8 +352,8 @@ def compare_names(crm: Crm, lead: LeadKeys, name: Name) -> NameMatch:
     missing = not lc
     exact = not missing and lc == nc
     soft = soft_tfidf(crm, lt, nt, capped=True)
-    adds = any(all(word_similarity(a, b) == 0 for b in nt) for a in lt)
-    if adds:
+    lacked = [a for a in lt if all(word_similarity(a, b) == 0 for b in nt)]
+    if lacked:
         soft = min(soft, soft_tfidf(crm, lt, nt, capped=False))  # the lead adds a word
     long_enough = len(nc) >= COMPACT_LETTERS
     compact = indel_similarity(lc, nc)
@@ -374,7 +376,7 @@ def compare_names(crm: Crm, lead: LeadKeys, name: Name) -> NameMatch:
         sim=1.0 if exact else max(whole, part),
         from_part=not exact and part > whole,
         cover=held / whole_weight if whole_weight > 0 and not missing else 0.0,
-        adds=adds,
+        adds=any(a not in qualifier_words() for a in lacked),
         acronym=acronym,
         one_word=len(nt) == 1,
         listed=lead.listed,
@@ -404,8 +406,8 @@ def name_levels(
         name = _cut(m.sim, NAME_CUTS, "different")
     if neutral:
         cover = "missing"
-    elif m.one_word and m.cover >= COVER_CUTS[0][1]:
-        cover = "one_word"
+    elif m.one_word and m.adds and m.cover >= COVER_CUTS[0][1]:
+        cover = "one_word"  # the lead's own words hold the one word: the name says little
     elif m.cover < COVER_CUTS[0][1] and not m.adds and m.cover >= SHORTER_COVER:
         cover = "shorter"
     else:

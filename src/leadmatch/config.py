@@ -132,8 +132,9 @@ class Weights(_Frozen):
     none of which is the account's name)."""
     name_cover: Mapping[str, float] = Field(default_factory=_table("name_cover"))
     """Share of the account name's weight that the lead's words hold (``one_word``: all of an
-    account name of one word; ``shorter``: half or more, by a lead with no word the account's
-    name lacks, a shortened name rather than another company's)."""
+    account name of one word, by a lead with words of its own beside it; ``shorter``: half or
+    more, by a lead with no word the account's name lacks but a country, region or part of a
+    company: a shortened name rather than another company's)."""
     name_at_domain: Mapping[str, float] = Field(default_factory=_table("name_at_domain"))
     """Name similarity where the lead's domain is the account's own or its company group's:
     there ``name`` and ``name_cover`` stay neutral and this coarser scale applies, because at

@@ -9,6 +9,7 @@ comparisons go through ``rapidfuzz.process.cpdist`` in one call per feature.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -19,7 +20,7 @@ from rapidfuzz.distance import OSA, Indel, Prefix
 from leadmatch._util.arrays import BoolArray, FloatArray, IntArray, expand, object_array, offsets
 from leadmatch._util.keys import EMPTY, U64Array, hash_keys
 from leadmatch.match.blocking import BatchIds
-from leadmatch.normalize import LeadBatch, common_words, is_lossy_script
+from leadmatch.normalize import LeadBatch, common_words, is_lossy_script, qualifier_words
 from leadmatch.tables import GENERIC_IDF, ID_BITS
 
 if TYPE_CHECKING:
@@ -77,9 +78,11 @@ class Features:
     domain, a name unlike that account's then contradicts the domain (someone at Sakura Denki
     writing "Müller Maschinenbau", an account of its own, is no plain Sakura lead)."""
     name_adds: BoolArray
-    """The lead's name has a word that meets no word of the account's. A lead without one that
-    holds half the account's name is a shorter form of it ("Navy General Hospital" for "PLA
-    Navy General Hospital"); one with such a word more often names another company."""
+    """The lead's name has a word that meets no word of the account's, other than a country, a
+    region or a part of a company (:func:`~leadmatch.normalize.qualifier_words`). A lead
+    without one that holds half the account's name is a shorter form of it ("Navy General
+    Hospital" for "PLA Navy General Hospital", "Whirlpool Europe" for "Whirlpool
+    International"); one with such a word more often names another company."""
     acronym: BoolArray
     name_generic: BoolArray
     legal_agree: BoolArray
@@ -137,6 +140,11 @@ def _similarity(left: Any, right: Any, scorer: Any = Indel.normalized_similarity
     return np.asarray(scores, dtype=np.float64)
 
 
+def _in_words(tokens: Sequence[str], words: frozenset[str]) -> BoolArray:
+    """Per token of the batch, whether it is one of ``words``."""
+    return np.fromiter((t in words for t in tokens), dtype=bool, count=len(tokens))
+
+
 def _lead_token_weights(
     index: IndexView, batch: LeadBatch, ids: BatchIds
 ) -> tuple[FloatArray, FloatArray]:
@@ -151,7 +159,7 @@ def _lead_token_weights(
         if len(lk.idf_raw)
         else np.full(len(tok), unseen)
     )
-    generic = np.fromiter((t in common for t in batch.tok_str), dtype=bool, count=len(tok))
+    generic = _in_words(batch.tok_str, common)
     return np.where(generic, np.minimum(raw, GENERIC_IDF), raw), raw
 
 
@@ -259,16 +267,24 @@ def _soft(
     return score
 
 
-def _lead_adds_words(al: _Alignment) -> BoolArray:
-    """Pairs where the lead's name has a word the account's lacks.
+def _lead_adds_words(al: _Alignment, qualifier: BoolArray) -> tuple[BoolArray, BoolArray]:
+    """Pairs where the lead's name has a word the account's lacks: any word, and any but a
+    qualifier (``qualifier``: per batch token, :func:`~leadmatch.normalize.qualifier_words`).
 
     People shorten company names ("Cisco" for "Cisco Systems, Inc."); they rarely lengthen them.
     A word of the lead's that the account lacks ("Sunrise Properties" against "Sunrise
-    Industries", "Mossway Properties" against "Mossway") more often names another company.
+    Industries", "Mossway Properties" against "Mossway") more often names another company;
+    a country, a region or a department ("Whirlpool Europe", "Acme IT Dept") does not.
     """
     best_a = np.zeros(len(al.pair_a))
     np.maximum.at(best_a, al.slot_a, al.sim)
-    return np.bincount(al.pair_a, weights=best_a == 0, minlength=al.n_pairs) > 0
+    lacked = best_a == 0
+    beyond = lacked & ~qualifier[al.tok_a]
+    n = al.n_pairs
+    return (
+        np.bincount(al.pair_a, weights=lacked, minlength=n) > 0,
+        np.bincount(al.pair_a, weights=beyond, minlength=n) > 0,
+    )
 
 
 def _cover(al: _Alignment, slot_w: FloatArray) -> FloatArray:
@@ -301,11 +317,12 @@ def soft_tfidf(
     slot_ids = index.data.name_tok_ids[al.tok_b]
     capped = _soft(al, lead_capped, lk.idf[combo_ids], lk.idf[slot_ids])
     cover = _cover(al, lk.idf[slot_ids])
-    adds = _lead_adds_words(al)
+    qualifier = _in_words(batch.tok_str, qualifier_words())
+    adds, adds_beyond = _lead_adds_words(al, qualifier)
     if not adds.any():
-        return capped, cover, adds
+        return capped, cover, adds_beyond
     raw = _soft(al, lead_raw, lk.idf_raw[combo_ids], lk.idf_raw[slot_ids])
-    return np.where(adds, np.minimum(capped, raw), capped), cover, adds
+    return np.where(adds, np.minimum(capped, raw), capped), cover, adds_beyond
 
 
 def _domain_features(

@@ -79,7 +79,7 @@ def _conditions(f: Features) -> dict[str, list[BoolArray]]:
         "name": [unlisted, f.name_exact, part, *(sim >= cut for cut in NAME_CUTS.values())],
         "name_cover": [
             elsewhere,
-            f.name_one_word & (cover >= COVER_CUTS["all"]),
+            f.name_one_word & f.name_adds & (cover >= COVER_CUTS["all"]),
             cover >= COVER_CUTS["all"],
             ~f.name_adds & (cover >= SHORTER_COVER),
             *(cover >= COVER_CUTS[level] for level in ("cover90", "cover75", "cover50")),

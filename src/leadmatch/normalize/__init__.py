@@ -29,6 +29,7 @@ from leadmatch.normalize.names import (
     is_lossy_script,
     name_parts,
     normalize_name,
+    qualifier_words,
 )
 from leadmatch.normalize.places import normalize_city, normalize_country, phone_key
 from leadmatch.normalize.text import as_text, fold
@@ -60,5 +61,6 @@ __all__ = [
     "prepare",
     "prepare_all",
     "prepare_columns",
+    "qualifier_words",
     "registered_domain",
 ]

@@ -321,6 +321,10 @@ def is_lossy_script(text: str) -> bool:
     )
 
 
+#: Shortest one-word country name read as a qualifier: codes ("de", "it", "can") are words too.
+COUNTRY_WORD_LETTERS = 4
+
+
 @cache
 def common_words() -> frozenset[str]:
     """Tokens that say little about which company is meant: sector and filler words, and
@@ -330,6 +334,21 @@ def common_words() -> frozenset[str]:
         words.update(_expand(_tokens(fold(word))))
     forms = _legal_forms()
     words.update(t[0] for t in (*forms.suffix, *forms.prefix) if len(t) == 1 and t[0].isascii())
+    return frozenset(words)
+
+
+@cache
+def qualifier_words() -> frozenset[str]:
+    """Tokens that say which part or place of a company is meant (a country, a region, a
+    department, a site) rather than which company: a lead that adds only these to an account's
+    name still writes that account's name, shortened (``qualifier_words.txt``, and every
+    one-word country name of 4 letters or more in ``countries.tsv``)."""
+    # Each as the name normalizer writes it ("HQ" as "headquarters"), as leads' words are.
+    words = {_normalize_folded(fold(word)).ascii for word in word_set("qualifier_words.txt")}
+    for alias, _ in rows("countries.tsv"):
+        tokens = _normalize_folded(fold(alias)).ascii.split()
+        if len(tokens) == 1 and len(tokens[0]) >= COUNTRY_WORD_LETTERS and tokens[0].isalpha():
+            words.add(tokens[0])
     return frozenset(words)
 
 

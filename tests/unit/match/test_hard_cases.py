@@ -159,9 +159,12 @@ def test_a_short_word_one_letter_from_a_common_one_is_no_typo() -> None:
     )
     state = index.match(Lead(company="Belarus State University"))
     assert (state.candidate_id, _level(state, "name_cover")) == ("TATE", "less")
-    # A typo in a longer word still holds its word.
+    # A typo in a longer word still holds its word: the lead's one word holds the whole name.
     typo = index.match(Lead(company="Globx Corp"))
-    assert (typo.candidate_id, _level(typo, "name_cover")) == ("GLOBEX", "one_word")
+    assert (typo.candidate_id, _level(typo, "name_cover")) == ("GLOBEX", "all")
+    # With a word of its own beside it, holding a one-word name says less.
+    more = index.match(Lead(company="Globx Mining Corp"))
+    assert (more.candidate_id, _level(more, "name_cover")) == ("GLOBEX", "one_word")
 
 
 def test_the_candidates_count_amplifies_evidence_and_is_none_itself() -> None:

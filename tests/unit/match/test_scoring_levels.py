@@ -80,6 +80,9 @@ def test_a_lead_adding_no_word_and_holding_half_the_name_is_shorter() -> None:
     assert _levels(alone, "name_cover") == ["all", "shorter", "shorter", "shorter", "less"]
     adding = _pairs(len(covers), name_cover=covers, name_adds=[True] * len(covers))
     assert _levels(adding, "name_cover") == ["all", "cover90", "cover90", "cover50", "less"]
+    # An account name of one word, held whole: "one_word" only beside words of the lead's own.
+    one = _pairs(2, name_cover=[1.0, 1.0], name_one_word=[True, True], name_adds=[False, True])
+    assert _levels(one, "name_cover") == ["all", "one_word"]
 
 
 def test_the_name_at_the_accounts_own_domain_starts_at_its_cuts() -> None:

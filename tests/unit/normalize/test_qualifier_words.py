@@ -1,0 +1,57 @@
+"""Words that say which part or place of a company is meant (issue 17): the list, and what a
+lead adding only such words to an account's name is read as."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from leadmatch import Account, AccountIndex, Lead
+from leadmatch._util.resources import word_set
+from leadmatch.config import LEVELS
+from leadmatch.match import scored_batches, view_of
+from leadmatch.normalize import normalize_name, qualifier_words
+
+
+def test_the_list_is_sorted_unique_tokens_as_names_write_them() -> None:
+    listed = word_set("qualifier_words.txt")
+    assert {"hq", "dept"} <= listed  # read as names write them: headquarters, department
+    for word in qualifier_words():
+        assert word.isascii() and word.isalpha() and word == word.lower(), word
+        assert normalize_name(word).ascii == word, word  # a name's token, as leads give it
+
+
+def test_countries_of_four_letters_or_more_regions_and_parts_but_no_codes() -> None:
+    words = qualifier_words()
+    assert {"germany", "deutschland", "nederland", "japan", "brasil", "uk", "usa"} <= words
+    assert {"europe", "emea", "department", "sales", "headquarters"} <= words
+    assert not {"de", "it", "can", "per", "gab"} & words  # country codes that are words too
+    assert not {"acme", "philips", "university"} & words
+
+
+def test_a_lead_adding_a_place_or_a_department_is_the_name_shortened() -> None:
+    index = AccountIndex.build([
+        Account(account_id="W", name="Whirlpool International B.V."),
+        Account(account_id="S", name="Sunrise Industries"),
+        Account(account_id="K", name="Kodex Holdings"),
+    ])  # fmt: skip
+    view = view_of(index)
+    leads = [Lead(lead_id="place", company="Whirlpool Europe B.V."),
+             Lead(lead_id="dept", company="Whirlpool IT Dept"),
+             Lead(lead_id="word", company="Whirlpool Kitchens"),
+             Lead(lead_id="other", company="Sunrise Properties")]  # fmt: skip
+    ((ids, feats, scores, _),) = list(scored_batches(view, leads, index.config))
+    got = {
+        ids[int(feats.lead[k])]: (
+            bool(feats.name_adds[k]),
+            LEVELS["name_cover"][scores.levels["name_cover"][k]],
+        )
+        for k in range(len(feats.lead))
+    }
+    # "IT" is a word no account has, not a qualifier: it still adds.
+    assert got == {
+        "place": (False, "shorter"),
+        "dept": (True, "cover50"),
+        "word": (True, "cover50"),
+        "other": (True, "cover50"),
+    }
+    assert np.all(feats.name_cover[feats.lead == 0] >= 0.5)
