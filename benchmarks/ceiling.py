@@ -61,9 +61,11 @@ def ranking(score: np.ndarray, p: dict[str, Any]) -> tuple[float, float]:
     order = np.lexsort((-score, p["lead"]))
     first = np.r_[True, p["lead"][order][1:] != p["lead"][order][:-1]]
     best = order[first]
-    right = p["right"][best][np.argsort(-score[best], kind="stable")]
+    by_score = np.argsort(-score[best], kind="stable")
+    right, ranked = p["right"][best][by_score], score[best][by_score]
     hits = np.cumsum(right)
-    f1 = 2 * hits / (np.arange(1, len(right) + 1) + p["positives"])
+    last = np.r_[ranked[1:] != ranked[:-1], True]  # a threshold cuts between distinct scores
+    f1 = np.where(last, 2 * hits / (np.arange(1, len(right) + 1) + p["positives"]), 0.0)
     precision = hits / np.arange(1, len(right) + 1)
     return float(f1.max()), float(np.sum(precision * right) / p["positives"])
 

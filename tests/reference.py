@@ -346,6 +346,15 @@ class NameMatch:
     listed: bool
 
 
+def _adds(lt: tuple[str, ...], nt: tuple[str, ...], lacked: list[str]) -> bool:
+    """Whether the lead adds a word the account's name lacks other than a qualifier: a country,
+    region or part of a company, not the lead's first word, where the account's name lacks no
+    qualifier of its own."""
+    words = qualifier_words()
+    swapped = any(b in words and all(word_similarity(a, b) == 0 for a in lt) for b in nt)
+    return any(a not in words or a == lt[0] or swapped for a in lacked)
+
+
 def compare_names(crm: Crm, lead: LeadKeys, name: Name) -> NameMatch:
     """The name features of one pair, each rule as the features module states it."""
     lc, nc, lt, nt = lead.name.compact, name.compact, lead.name.tokens, name.tokens
@@ -376,7 +385,7 @@ def compare_names(crm: Crm, lead: LeadKeys, name: Name) -> NameMatch:
         sim=1.0 if exact else max(whole, part),
         from_part=not exact and part > whole,
         cover=held / whole_weight if whole_weight > 0 and not missing else 0.0,
-        adds=any(a not in qualifier_words() for a in lacked),
+        adds=_adds(lead.name.tokens, nt, lacked),
         acronym=acronym,
         one_word=len(nt) == 1,
         listed=lead.listed,

@@ -118,3 +118,11 @@ def test_every_weight_the_pages_quote_is_a_shipped_weight() -> None:
         if round(float(quoted), 4) not in shipped
     ]
     assert stale == []
+
+
+def test_the_gap_the_pages_quote_is_the_shipped_gap() -> None:
+    gap = f"{Weights().gap:.2f}"
+    how = (DOC.parent / "how-it-works.md").read_text(encoding="utf-8")
+    quoted = re.findall(r"the shipped (\d\.\d\d), so a bit", DOC.read_text(encoding="utf-8"))
+    quoted += re.findall(r"gap is\s+about (\d\.\d\d):", how)
+    assert quoted == [gap, gap]

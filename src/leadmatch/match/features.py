@@ -269,7 +269,7 @@ def _soft(
 
 def _lead_adds_words(al: _Alignment, qualifier: BoolArray) -> tuple[BoolArray, BoolArray]:
     """Pairs where the lead's name has a word the account's lacks: any word, and any but a
-    qualifier (``qualifier``: per batch token, :func:`~leadmatch.normalize.qualifier_words`).
+    qualifier (``qualifier``: per (pair, lead word) slot, see :func:`_qualifiers`).
 
     People shorten company names ("Cisco" for "Cisco Systems, Inc."); they rarely lengthen them.
     A word of the lead's that the account lacks ("Sunrise Properties" against "Sunrise
@@ -279,12 +279,29 @@ def _lead_adds_words(al: _Alignment, qualifier: BoolArray) -> tuple[BoolArray, B
     best_a = np.zeros(len(al.pair_a))
     np.maximum.at(best_a, al.slot_a, al.sim)
     lacked = best_a == 0
-    beyond = lacked & ~qualifier[al.tok_a]
     n = al.n_pairs
     return (
         np.bincount(al.pair_a, weights=lacked, minlength=n) > 0,
-        np.bincount(al.pair_a, weights=beyond, minlength=n) > 0,
+        np.bincount(al.pair_a, weights=lacked & ~qualifier, minlength=n) > 0,
     )
+
+
+def _qualifiers(
+    index: IndexView, batch: LeadBatch, al: _Alignment, lead: IntArray, slot_ids: IntArray
+) -> BoolArray:
+    """Per (pair, lead word) slot, whether the word only qualifies the name
+    (:func:`~leadmatch.normalize.qualifier_words`): not the lead's first word ("American
+    Express", "China Mobile" are names), and not where the account's name lacks a qualifier of
+    its own ("Air China" for "Air India" swaps a country, it does not add one)."""
+    words = qualifier_words()
+    first = al.tok_a == batch.tok_ptr[lead[al.pair_a]]
+    lead_word = _in_words(batch.tok_str, words)[al.tok_a] & ~first
+    best_b = np.zeros(len(al.pair_b))
+    np.maximum.at(best_b, al.slot_b, al.sim)
+    distinct, slot_of = np.unique(slot_ids, return_inverse=True)
+    account_word = _in_words(index.data.tokens.objects()[distinct], words)[slot_of]
+    swapped = np.bincount(al.pair_b, weights=(best_b == 0) & account_word, minlength=al.n_pairs)
+    return lead_word & (swapped[al.pair_a] == 0)  # type: ignore[no-any-return]
 
 
 def _cover(al: _Alignment, slot_w: FloatArray) -> FloatArray:
@@ -317,8 +334,7 @@ def soft_tfidf(
     slot_ids = index.data.name_tok_ids[al.tok_b]
     capped = _soft(al, lead_capped, lk.idf[combo_ids], lk.idf[slot_ids])
     cover = _cover(al, lk.idf[slot_ids])
-    qualifier = _in_words(batch.tok_str, qualifier_words())
-    adds, adds_beyond = _lead_adds_words(al, qualifier)
+    adds, adds_beyond = _lead_adds_words(al, _qualifiers(index, batch, al, lead, slot_ids))
     if not adds.any():
         return capped, cover, adds_beyond
     raw = _soft(al, lead_raw, lk.idf_raw[combo_ids], lk.idf_raw[slot_ids])

@@ -346,8 +346,11 @@ def qualifier_words() -> frozenset[str]:
     # Each as the name normalizer writes it ("HQ" as "headquarters"), as leads' words are.
     words = {_normalize_folded(fold(word)).ascii for word in word_set("qualifier_words.txt")}
     for alias, _ in rows("countries.tsv"):
-        tokens = _normalize_folded(fold(alias)).ascii.split()
-        if len(tokens) == 1 and len(tokens[0]) >= COUNTRY_WORD_LETTERS and tokens[0].isalpha():
+        folded = fold(alias)
+        if len(folded) < COUNTRY_WORD_LETTERS or not folded.isalpha():
+            continue  # a code ("fin" would be read as "financial"), or several words
+        tokens = _normalize_folded(folded).ascii.split()
+        if len(tokens) == 1 and tokens[0].isalpha():
             words.add(tokens[0])
     return frozenset(words)
 

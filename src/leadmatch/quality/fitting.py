@@ -237,7 +237,8 @@ def calibration(
     the points of :attr:`Weights.calibration`: each step's share of right leads (never 0 or
     1, see below) at its smallest and its largest total. Leads within one step share one
     confidence: what the labels can tell about them. ``weight``: how many leads each one
-    counts for (1 each by default), so that sets of different sizes can count alike.
+    counts for (1 each by default), so that sets of different sizes can count alike; the
+    fewest leads of a step and the added half lead are counted in that unit too.
 
     (Interpolating between steps' medians instead, to keep leads ranked within a step, puts
     most of a wide top step below its share: with few labels, right answers fell to

@@ -88,6 +88,18 @@ def test_parent_and_subsidiary_choose_the_one_in_the_lead_country(index: Account
     assert at_child.account_id == "ACME-DE"
 
 
+def test_within_the_margin_the_accounts_own_domain_breaks_the_tie(index: AccountIndex) -> None:
+    # A margin wide enough that parent and subsidiary are both near the top: no country, the
+    # lead writes from one of their own domains, and that one wins over the hierarchy.
+    wide = index.with_config(MatchConfig(tie_margin=30.0))
+    at_child = wide.match(Lead(company="Acme Robotics", email="k@acme-robotics.de"))
+    at_parent = wide.match(Lead(company="Acme Robotics", email="k@acme-robotics.co.uk"))
+    assert (at_child.account_id, at_parent.account_id) == ("ACME-DE", "ACME-UK")
+    assert all(any(e.signal == "tie_break" for e in m.evidence) for m in (at_child, at_parent))
+    # Neither domain: the ultimate parent.
+    assert wide.match(Lead(company="Acme Robotics", email="k@gmail.com")).account_id == "ACME-UK"
+
+
 def test_duplicate_account_records_resolve_by_rule_not_by_luck(index: AccountIndex) -> None:
     m = index.match(Lead(company="Nexora", email="p@nexora.se", country="SE"))
     assert m.account_id == "NEXORA-1"  # the record with the lead's domain scores higher

@@ -25,6 +25,8 @@ def test_countries_of_four_letters_or_more_regions_and_parts_but_no_codes() -> N
     assert {"germany", "deutschland", "nederland", "japan", "brasil", "uk", "usa"} <= words
     assert {"europe", "emea", "department", "sales", "headquarters"} <= words
     assert not {"de", "it", "can", "per", "gab"} & words  # country codes that are words too
+    # A code the name normalizer would write out ("fin" as "financial") is no country either.
+    assert "financial" not in words and "finland" in words
     assert not {"acme", "philips", "university"} & words
 
 
@@ -55,3 +57,19 @@ def test_a_lead_adding_a_place_or_a_department_is_the_name_shortened() -> None:
         "other": (True, "cover50"),
     }
     assert np.all(feats.name_cover[feats.lead == 0] >= 0.5)
+
+
+def test_a_country_first_or_in_place_of_the_accounts_own_is_a_word_of_the_name() -> None:
+    index = AccountIndex.build([
+        Account(account_id="IN", name="Air India Limited"),
+        Account(account_id="ES", name="Express Scripts"),
+        Account(account_id="K", name="Kodex Holdings"),
+    ])  # fmt: skip
+    view = view_of(index)
+    leads = [Lead(lead_id="swap", company="Air China Limited"),
+             Lead(lead_id="first", company="American Express")]  # fmt: skip
+    ((ids, feats, scores, _),) = list(scored_batches(view, leads, index.config))
+    got = {ids[int(feats.lead[k])]: bool(feats.name_adds[k]) for k in range(len(feats.lead))}
+    assert got == {"swap": True, "first": True}
+    assert "shorter" not in {LEVELS["name_cover"][x] for x in scores.levels["name_cover"]}
+    assert all(m.decision != "matched" for m in index.match_many(leads))
