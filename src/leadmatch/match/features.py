@@ -177,6 +177,8 @@ class _Alignment:
     tok_a: IntArray  # ... and the token (position in the batch's tokens)
     pair_b: IntArray  # per (pair, name token) slot: the pair
     tok_b: IntArray  # ... and the token (position in the index's name tokens)
+    held_a: BoolArray  # per (pair, lead token) slot: it meets a word of the name
+    held_b: BoolArray  # per (pair, name token) slot: a word of the lead's meets it
 
 
 def _lengths(words: Any) -> IntArray:
@@ -222,17 +224,25 @@ def _align(index: IndexView, batch: LeadBatch, lead: IntArray, name_row: IntArra
     sim = _word_similarity(sim, left, right, _lengths(batch.tok_str)[lead_tok])
     pair_a, tok_a = expand(batch.tok_ptr, lead)
     pair_b, tok_b = expand(d.name_tok_ptr, name_row)
+    slot_a, slot_b = offsets(a)[:-1][pair] + i, offsets(b)[:-1][pair] + j
+    meets = sim >= TOKEN_THRESHOLD
+    held_a = np.zeros(len(pair_a), dtype=bool)
+    held_a[slot_a[meets]] = True
+    held_b = np.zeros(len(pair_b), dtype=bool)
+    held_b[slot_b[meets]] = True
     return _Alignment(
         n_pairs=len(lead),
         lead_tok=lead_tok,
         name_tok=name_tok,
-        slot_a=offsets(a)[:-1][pair] + i,
-        slot_b=offsets(b)[:-1][pair] + j,
-        sim=np.where(sim >= TOKEN_THRESHOLD, sim, 0.0),
+        slot_a=slot_a,
+        slot_b=slot_b,
+        sim=np.where(meets, sim, 0.0),
         pair_a=pair_a,
         tok_a=tok_a,
         pair_b=pair_b,
         tok_b=tok_b,
+        held_a=held_a,
+        held_b=held_b,
     )
 
 
@@ -276,9 +286,7 @@ def _lead_adds_words(al: _Alignment, qualifier: BoolArray) -> tuple[BoolArray, B
     Industries", "Mossway Properties" against "Mossway") more often names another company;
     a country, a region or a department ("Whirlpool Europe", "Acme IT Dept") does not.
     """
-    best_a = np.zeros(len(al.pair_a))
-    np.maximum.at(best_a, al.slot_a, al.sim)
-    lacked = best_a == 0
+    lacked = ~al.held_a
     n = al.n_pairs
     return (
         np.bincount(al.pair_a, weights=lacked, minlength=n) > 0,
@@ -296,21 +304,17 @@ def _qualifiers(
     words = qualifier_words()
     first = al.tok_a == batch.tok_ptr[lead[al.pair_a]]
     lead_word = _in_words(batch.tok_str, words)[al.tok_a] & ~first
-    best_b = np.zeros(len(al.pair_b))
-    np.maximum.at(best_b, al.slot_b, al.sim)
     distinct, slot_of = np.unique(slot_ids, return_inverse=True)
     account_word = _in_words(index.data.tokens.objects()[distinct], words)[slot_of]
-    swapped = np.bincount(al.pair_b, weights=(best_b == 0) & account_word, minlength=al.n_pairs)
+    swapped = np.bincount(al.pair_b, weights=~al.held_b & account_word, minlength=al.n_pairs)
     return lead_word & (swapped[al.pair_a] == 0)  # type: ignore[no-any-return]
 
 
 def _cover(al: _Alignment, slot_w: FloatArray) -> FloatArray:
     """Per pair, the weighted share of the name's words that meet a word of the lead's (at
     :data:`TOKEN_THRESHOLD` or more)."""
-    best_b = np.zeros(len(al.pair_b))
-    np.maximum.at(best_b, al.slot_b, al.sim)
     # A word met with a typo is held whole: "Globx" holds all of "Globex".
-    held = np.bincount(al.pair_b, weights=slot_w * (best_b > 0), minlength=al.n_pairs)
+    held = np.bincount(al.pair_b, weights=slot_w * al.held_b, minlength=al.n_pairs)
     whole = np.bincount(al.pair_b, weights=slot_w, minlength=al.n_pairs)
     share: FloatArray = held / _positive_or_inf(whole)
     return share

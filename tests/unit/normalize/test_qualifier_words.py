@@ -3,6 +3,8 @@ lead adding only such words to an account's name is read as."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from leadmatch import Account, AccountIndex, Lead
@@ -30,18 +32,22 @@ def test_countries_of_four_letters_or_more_regions_and_parts_but_no_codes() -> N
     assert not {"acme", "philips", "university"} & words
 
 
+def _scored(names: dict[str, str], leads: list[Lead]) -> tuple[AccountIndex, Any, Any, Any]:
+    """The index of ``names`` (with an unrelated account beside them), and the leads' one
+    scored batch: (index, lead ids, features, scores)."""
+    accounts = [Account(account_id=i, name=n) for i, n in {**names, "K": "Kodex Holdings"}.items()]
+    index = AccountIndex.build(accounts)
+    ((ids, feats, scores, _),) = list(scored_batches(view_of(index), leads, index.config))
+    return index, ids, feats, scores
+
+
 def test_a_lead_adding_a_place_or_a_department_is_the_name_shortened() -> None:
-    index = AccountIndex.build([
-        Account(account_id="W", name="Whirlpool International B.V."),
-        Account(account_id="S", name="Sunrise Industries"),
-        Account(account_id="K", name="Kodex Holdings"),
-    ])  # fmt: skip
-    view = view_of(index)
     leads = [Lead(lead_id="place", company="Whirlpool Europe B.V."),
              Lead(lead_id="dept", company="Whirlpool IT Dept"),
              Lead(lead_id="word", company="Whirlpool Kitchens"),
              Lead(lead_id="other", company="Sunrise Properties")]  # fmt: skip
-    ((ids, feats, scores, _),) = list(scored_batches(view, leads, index.config))
+    names = {"W": "Whirlpool International B.V.", "S": "Sunrise Industries"}
+    _, ids, feats, scores = _scored(names, leads)
     got = {
         ids[int(feats.lead[k])]: (
             bool(feats.name_adds[k]),
@@ -60,15 +66,9 @@ def test_a_lead_adding_a_place_or_a_department_is_the_name_shortened() -> None:
 
 
 def test_a_country_first_or_in_place_of_the_accounts_own_is_a_word_of_the_name() -> None:
-    index = AccountIndex.build([
-        Account(account_id="IN", name="Air India Limited"),
-        Account(account_id="ES", name="Express Scripts"),
-        Account(account_id="K", name="Kodex Holdings"),
-    ])  # fmt: skip
-    view = view_of(index)
     leads = [Lead(lead_id="swap", company="Air China Limited"),
              Lead(lead_id="first", company="American Express")]  # fmt: skip
-    ((ids, feats, scores, _),) = list(scored_batches(view, leads, index.config))
+    index, ids, feats, scores = _scored({"IN": "Air India Limited", "ES": "Express Scripts"}, leads)
     got = {ids[int(feats.lead[k])]: bool(feats.name_adds[k]) for k in range(len(feats.lead))}
     assert got == {"swap": True, "first": True}
     assert "shorter" not in {LEVELS["name_cover"][x] for x in scores.levels["name_cover"]}
