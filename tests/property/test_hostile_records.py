@@ -94,7 +94,9 @@ def test_hostile_records_as_a_dataframe(
     import pandas as pd
 
     index = AccountIndex.build(accounts)
-    frame = pd.DataFrame(leads, columns=["lead_id", "email", "company", "website", "country"])
+    # As object columns: pandas' own type inference overflows on 10**5000 before we see it.
+    columns = ["lead_id", "email", "company", "website", "country"]
+    frame = pd.DataFrame(leads, columns=columns, dtype=object)
     out = index.match_many(frame)
     assert len(out) == len(frame) and list(out.index) == list(frame.index)
     assert set(out.decision) <= {"matched", "review", "unmatched", "error"}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from leadmatch._util.arrays import IntArray, expand
+from leadmatch._util.arrays import FloatArray, IntArray, expand, offsets
 from leadmatch.config import LEVELS, NEUTRAL, Weights
 from leadmatch.match.blocking import domain_ids
 from leadmatch.match.features import Features
@@ -153,42 +153,67 @@ def evidence(
     """For each of ``pairs``: every non-neutral level, strongest first, as :class:`Evidence`
     (or with ``as_text`` its sentence alone: what a results file writes)."""
     accounts = _Accounts.of(index, f, pairs)
-    # Per comparison, the level of every pair and its weight, gathered in one step each.
-    table = []
-    for comparison, names in LEVELS.items():
+    # One comparison at a time over the pairs that say something in it (sentences are written
+    # per pair, the rest is done on whole columns); then each pair's, strongest first.
+    item: list[IntArray] = []
+    rank: list[IntArray] = []
+    strength: list[FloatArray] = []
+    said_as: list[tuple[str, str, float, str]] = []
+    for position, (comparison, names) in enumerate(LEVELS.items()):
+        levels = s.levels[comparison][pairs]
+        # A neutral level says nothing (a lead without a usable name is worth saying); any
+        # other is said, even where the weights give it nothing.
+        said = levels != names.index(NEUTRAL[comparison])
+        if comparison == "name":
+            said |= f.name_missing[pairs]
+        at = said.nonzero()[0]
         by_level = [float(getattr(weights, comparison)[name]) for name in names]
-        table.append((comparison, names, by_level, s.levels[comparison][pairs].tolist()))
-    out: list[list[Any]] = []
-    for i, k in enumerate(pairs.tolist()):
-        lead, acct = int(f.lead[k]), int(f.account[k])
-        found: list[tuple[float, str, str, str]] = []
-        for comparison, names, by_level, levels in table:
-            level_index = levels[i]
-            weight = by_level[level_index]
-            level = names[level_index]
-            # A neutral level says nothing (a lead without a usable name is worth saying); any
-            # other is said, even where the weights give it nothing.
-            said = level != NEUTRAL[comparison] or (
-                comparison == "name" and bool(f.name_missing[k])
+        item.append(at)
+        rank.append(np.full(len(at), position))
+        strength.append(np.array(by_level)[levels[at]])
+        said_as.extend(
+            (comparison, names[level], by_level[level], f"{detail} [{by_level[level]:+g}]")
+            for level, detail in zip(
+                levels[at].tolist(),
+                _details(comparison, names, levels[at], at, pairs, index, batch, f, accounts),
             )
-            if not said:
-                continue
-            if comparison == "domain":
-                detail = _domain_detail(level, index, batch, lead, acct, accounts.domains[i])
-            elif comparison in ("name", "name_at_domain"):
-                detail = _name_detail(level, batch, f, k, accounts, i)
-            else:
-                theirs = accounts.country[i] if comparison == "country" else accounts.legal[i]
-                detail = _other_detail(comparison, level, batch, f, k, theirs)
-            found.append((weight, comparison, level, f"{detail} [{weight:+g}]"))
-        found.sort(key=lambda e: -abs(e[0]))
-        if as_text:
-            out.append([text for _, _, _, text in found])
-        else:
-            out.append(
-                [
-                    trusted(Evidence, {"signal": c, "level": lv, "weight": w, "detail": text})
-                    for w, c, lv, text in found
-                ]
-            )
-    return out
+        )
+    every = np.concatenate(item)
+    # Strongest first; equally strong ones in the order of the comparisons (a stable sort).
+    order = np.lexsort((np.concatenate(rank), -np.abs(np.concatenate(strength)), every))
+    cuts = offsets(np.bincount(every, minlength=len(pairs))).tolist()
+    if as_text:
+        texts = [said_as[k][3] for k in order.tolist()]
+        return [texts[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+    found = [
+        trusted(Evidence, {"signal": c, "level": lv, "weight": w, "detail": text})
+        for c, lv, w, text in (said_as[k] for k in order.tolist())
+    ]
+    return [found[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def _details(
+    comparison: str,
+    names: tuple[str, ...],
+    levels: IntArray,
+    at: IntArray,
+    pairs: IntArray,
+    index: IndexView,
+    batch: LeadBatch,
+    f: Features,
+    accounts: _Accounts,
+) -> list[str]:
+    """The sentences of one comparison for the pairs ``pairs[at]`` (``at``: their positions
+    among the pairs the accounts were read for), in levels ``levels``."""
+    said = zip(levels.tolist(), at.tolist(), pairs[at].tolist())
+    if comparison == "domain":
+        lead = f.lead[pairs[at]].tolist()
+        acct = f.account[pairs[at]].tolist()
+        return [
+            _domain_detail(names[level], index, batch, lead[n], acct[n], accounts.domains[i])
+            for n, (level, i, _) in enumerate(said)
+        ]
+    if comparison in ("name", "name_at_domain"):
+        return [_name_detail(names[level], batch, f, k, accounts, i) for level, i, k in said]
+    theirs = accounts.country if comparison == "country" else accounts.legal
+    return [_other_detail(comparison, names[level], batch, f, k, theirs[i]) for level, i, k in said]
