@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from leadmatch.errors import InvalidLeadError
-from leadmatch.models import LEAD_FIELDS, Lead, text_or_none
+from leadmatch.models import LEAD_FIELDS, MAX_INPUT_CHARS, Lead, text_or_none, trusted
 
 LeadInput = Iterable[Lead | Mapping[str, Any]] | Any
 """Leads as accepted by ``match_many``: Lead objects, dicts, or a DataFrame or Arrow table
@@ -40,7 +40,7 @@ def validate_leads(
     errors: list[str | None] = []
     for position, item in enumerate(items, start=offset):
         try:
-            lead = item if isinstance(item, Lead) else Lead.model_validate(item)
+            lead = item if isinstance(item, Lead) else _plain(item) or Lead.model_validate(item)
         except Exception as exc:  # pydantic.ValidationError, or an item that is no mapping
             message = _error_text(exc)
             raw_id = item.get("lead_id") if isinstance(item, Mapping) else None
@@ -55,6 +55,23 @@ def validate_leads(
         ids.append(lead.lead_id if lead.lead_id is not None else str(position))
         errors.append(None)
     return leads, ids, errors
+
+
+def _plain(item: Any) -> Lead | None:
+    """The lead of a row whose fields are all text within bounds or missing, as CSV readers
+    give them, as validation would make it but without a validator call per field (which cost
+    a tenth of a batch); ``None`` for any other row, which is validated the long way."""
+    if not isinstance(item, dict):
+        return None
+    values: dict[str, str | None] = {}
+    for name in LEAD_FIELDS:
+        value = item.get(name)
+        if value is not None:
+            if type(value) is not str or len(value) > MAX_INPUT_CHARS:
+                return None
+            value = value.strip() or None
+        values[name] = value
+    return trusted(Lead, values)
 
 
 def validate_columns(
