@@ -29,6 +29,7 @@ from leadmatch.errors import (
     MissingExtraError,
 )
 from leadmatch.index import AccountIndex
+from leadmatch.io import Label, LabelBook, Labels, LabelsFileError, LabelsInUseError
 from leadmatch.models import Account, Alternative, Evidence, Lead, Match
 from leadmatch.quality import Evaluation, Fit, evaluate, fit, truth_from_rows
 
@@ -46,6 +47,11 @@ __all__ = [
     "InvalidAccountError",
     "InvalidInputError",
     "InvalidLeadError",
+    "Label",
+    "LabelBook",
+    "Labels",
+    "LabelsFileError",
+    "LabelsInUseError",
     "Lead",
     "LeadmatchError",
     "Match",

@@ -23,6 +23,8 @@ from typing import Any
 
 from leadmatch import (
     AccountIndex,
+    LabelBook,
+    Labels,
     LeadmatchError,
     MatchConfig,
     MissingColumnError,
@@ -181,9 +183,19 @@ def _write_results(writer: Any, results: Sequence[Match]) -> None:
 
 def _summary(counts: Counter[str], seconds: float) -> str:
     total = sum(counts.values())
-    parts = ", ".join(f"{counts[d]:,} {d}" for d in ("matched", "review", "unmatched", "error"))
+    shown = ["matched", "review", "unmatched", "error"] + ["labelled"] * bool(counts["labelled"])
+    parts = ", ".join(f"{counts[d]:,} {d}" for d in shown)
     rate = total / seconds if seconds > 0 else 0.0
     return f"{total:,} leads in {seconds:.1f} s ({rate:,.0f}/s): {parts}"
+
+
+def _labels(path: str | None) -> LabelBook | None:
+    """The answers in force in a labels file (a missing file is a mistyped name)."""
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"labels file {path} not found")
+    return Labels(path).book()
 
 
 def _match(args: argparse.Namespace) -> int:
@@ -197,9 +209,12 @@ def _match(args: argparse.Namespace) -> int:
         )
     lead_maps, account_maps = _split_maps(args.map)
     _check_output_dir(args.out)
+    labels = _labels(args.labels)
     index, used = _load_accounts(args.accounts, account_maps, config, args.workers)
     if not args.quiet:
         print(f"indexed {index!r} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        if labels is not None:
+            print(f"{len(labels):,} labels in force in {args.labels}", file=sys.stderr)
     counts: Counter[str] = Counter()
     columns = [*OUTPUT_COLUMNS, *field_columns(index.config.account_fields)]
     with (
@@ -218,6 +233,7 @@ def _match(args: argparse.Namespace) -> int:
             progress=progress,
             workers=args.workers,
             rows=True,
+            labels=labels,
         )
         for row in rows_out:
             writer.writerow(row)
@@ -482,6 +498,11 @@ _COMMANDS: dict[str, _Command] = {
                 "hold them"
             ),
             _option("--strict", action="store_true", help="stop at the first unusable row"),
+            _option(
+                "--labels",
+                help="labels file (JSON Lines, one answer per line; see docs/labels.md): a "
+                "lead a label finds gets its label, decision 'labelled'",
+            ),
             _FORMAT,
             _option("--quiet", action="store_true", help="no progress or summary on stderr"),
             _workers("match in N processes (default 1; use the number of cores for large files)"),

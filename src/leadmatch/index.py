@@ -15,7 +15,7 @@ import numpy as np
 
 from leadmatch.config import MatchConfig
 from leadmatch.errors import InvalidAccountError
-from leadmatch.io import frame_kind, frame_records
+from leadmatch.io import frame_kind, frame_records, label_book
 from leadmatch.match import IndexView, match_leads, match_stream
 from leadmatch.models import Account, Lead, Match
 from leadmatch.tables import IndexData, Lookups, Tables, build_data, derive, fields_held
@@ -228,12 +228,15 @@ class AccountIndex:
         """What the index holds of one account (normalized), for inspection and debugging."""
         return self._shared.state.account(account_id)
 
-    def match(self, lead: Lead | Mapping[str, Any]) -> Match:
-        """Match one lead: a batch of one, through the same code path as :meth:`match_many`."""
-        results: list[Match] = self.match_many([lead])
+    def match(self, lead: Lead | Mapping[str, Any], *, labels: Any = None) -> Match:
+        """Match one lead: a batch of one, through the same code path as :meth:`match_many`
+        (a service that gives ``labels`` builds a :class:`~leadmatch.LabelBook` once)."""
+        results: list[Match] = self.match_many([lead], labels=labels)
         return results[0]
 
-    def match_many(self, leads: LeadInput, *, columns: Mapping[str, str] | None = None) -> Any:
+    def match_many(
+        self, leads: LeadInput, *, columns: Mapping[str, str] | None = None, labels: Any = None
+    ) -> Any:
         """Match many leads: a list in gives a list of :class:`Match` out, same order and length.
 
         A DataFrame or Arrow table in (pandas, polars, pyarrow ``Table`` or ``RecordBatch``)
@@ -243,8 +246,12 @@ class AccountIndex:
         such as a DuckDB relation) gives a ``RecordBatchReader`` out, matched as it is read.
         Its columns are read as the CLI reads a file's headers, or as ``columns`` maps them
         (``{"Work Email": "email"}``); a row that cannot be read gets decision ``error``.
+
+        ``labels`` (a :class:`~leadmatch.Labels` file or its path, a
+        :class:`~leadmatch.LabelBook`, or label records) win over the model: a lead a
+        label finds (by lead id, email, or company and domain) gets decision ``labelled``.
         """
-        return match_leads(self.view(), leads, columns)
+        return match_leads(self.view().with_labels(label_book(labels)), leads, columns)
 
     @overload
     def match_iter(
@@ -255,6 +262,7 @@ class AccountIndex:
         progress: Callable[[int], None] | None = ...,
         workers: int = ...,
         rows: Literal[False] = ...,
+        labels: Any = ...,
     ) -> Iterator[Match]: ...
 
     @overload
@@ -266,6 +274,7 @@ class AccountIndex:
         progress: Callable[[int], None] | None = ...,
         workers: int = ...,
         rows: Literal[True],
+        labels: Any = ...,
     ) -> Iterator[dict[str, Any]]: ...
 
     def match_iter(
@@ -276,6 +285,7 @@ class AccountIndex:
         progress: Callable[[int], None] | None = None,
         workers: int = 1,
         rows: bool = False,
+        labels: Any = None,
     ) -> Iterator[Match] | Iterator[dict[str, Any]]:
         """Match a stream of leads of any length, ``chunk_size`` at a time, yielding one
         :class:`Match` per lead in order; memory holds one chunk, not the stream.
@@ -286,14 +296,16 @@ class AccountIndex:
         ``workers > 1`` matches chunks in that many processes, each mapping the saved index
         file (an index built in memory is saved to a temporary file first): the same results
         in the same order, with up to ``2 * workers`` chunks in flight. It pays for streams
-        of several chunks; a stream of one chunk is matched in this process.
+        of several chunks; a stream of one chunk is matched in this process. ``labels`` win
+        as in :meth:`match_many`.
 
         >>> index = AccountIndex.build([{"account_id": "A1", "name": "Nordic Timber AB"}])
         >>> results = index.match_iter(iter([{"company": "Nordic Timber"}] * 3), chunk_size=2)
         >>> " ".join(m.account_id or "-" for m in results)
         'A1 A1 A1'
         """
-        return match_stream(self.view(), leads, chunk_size, progress, workers, rows)
+        view = self.view().with_labels(label_book(labels))
+        return match_stream(view, leads, chunk_size, progress, workers, rows)
 
     def save(self, path: str | Path) -> Path:
         """Write the index to one file (arrays + JSON in an uncompressed zip; no pickle),

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 #: A field longer than this is not a name, an email or a URL: the row is reported as an error.
 MAX_INPUT_CHARS = 10_000
 
-Decision = Literal["matched", "review", "unmatched", "error"]
+Decision = Literal["matched", "review", "unmatched", "error", "labelled"]
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -60,6 +60,16 @@ def test_the_examples_of_a_page_run(
             )
     if page.name == "accounts.md":
         _check_accounts_walkthrough(namespace)
+    if page.name == "labels.md":  # the printed results are what the run gives
+        shown = re.search(r"```text\n(W1 .*?)```", page.read_text("utf-8"), re.S)
+        assert shown is not None
+        results = namespace["index"].match_many(  # type: ignore[attr-defined]
+            namespace["leads"], labels=namespace["labels"]
+        )
+        printed = [
+            f"{m.lead_id} {m.decision} {m.account_id} | {m.evidence[0].detail}" for m in results
+        ]
+        assert printed == shown.group(1).splitlines()
 
 
 def _check_accounts_walkthrough(ns: dict[str, Any]) -> None:

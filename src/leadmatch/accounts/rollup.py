@@ -42,11 +42,12 @@ def rollup(
     date_field: str | None = None,
 ) -> list[dict[str, Any]]:
     """One row per account with a ``matched`` or ``review`` lead (per ultimate parent with
-    ``level="parent"``): its matched and review leads, and, from the matched leads' fields
-    when ``leads`` are given, distinct contacts (by normalized email, else first and last
-    name), their countries and the first and last value of ``date_field``; then the account
-    fields the index holds. Most matched leads first, then by account id; rows with the keys
-    of :data:`ROLLUP_COLUMNS` and the field names (``pandas.DataFrame(rows)`` for a frame)."""
+    ``level="parent"``): its matched leads (those labelled with it too) and review leads,
+    and, from the matched leads' fields when ``leads`` are given, distinct contacts (by
+    normalized email, else first and last name), their countries and the first and last
+    value of ``date_field``; then the account fields the index holds. Most matched leads
+    first, then by account id; rows with the keys of :data:`ROLLUP_COLUMNS` and the field
+    names (``pandas.DataFrame(rows)`` for a frame)."""
     view = view_of(index)  # one version of the accounts throughout
     rows, accounts, decisions = _resolved(results, view)
     key = _level_rows(view, accounts, level)
@@ -295,7 +296,7 @@ def _resolved(
             lead_id = as_text(result.get("lead_id"))
             account_id = as_text(result.get("account_id"))
             decision = as_text(result.get("decision"))
-        code = {"matched": 1, "review": 2}.get(decision)
+        code = {"matched": 1, "labelled": 1, "review": 2}.get(decision)
         if code is None or not account_id:
             continue
         row = row_of.get(account_id)

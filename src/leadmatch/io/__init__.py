@@ -30,6 +30,15 @@ from leadmatch.io.frames import (
     results_like,
     sliced,
 )
+from leadmatch.io.labels import (
+    Label,
+    LabelBook,
+    Labels,
+    LabelsFileError,
+    LabelsInUseError,
+    book_of_text,
+    label_book,
+)
 from leadmatch.io.records import LeadInput, validate_columns, validate_leads
 
 __all__ = [
@@ -38,13 +47,20 @@ __all__ = [
     "PROPOSAL_TYPES",
     "RESULT_TYPES",
     "ROLLUP_TYPES",
+    "Label",
+    "LabelBook",
+    "Labels",
+    "LabelsFileError",
+    "LabelsInUseError",
     "LeadInput",
     "arrow_schema",
     "batches_of",
+    "book_of_text",
     "check_named",
     "frame_kind",
     "frame_records",
     "header_key",
+    "label_book",
     "open_rows",
     "open_text",
     "parse_map",

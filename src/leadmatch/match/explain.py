@@ -87,7 +87,7 @@ def _domain_detail(
 ECHO_CHARS = 80
 
 
-def _shown(text: str) -> str:
+def shown(text: str) -> str:
     """``text`` as evidence quotes it: cut to :data:`ECHO_CHARS` with an ellipsis."""
     return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1] + "…"
 
@@ -96,8 +96,8 @@ def _name_detail(
     level: str, batch: LeadBatch, f: Features, k: int, accounts: _Accounts, i: int
 ) -> str:
     lead = int(f.lead[k])
-    typed = _shown(batch.company[lead])
-    account_name = _shown(accounts.name[i])
+    typed = shown(batch.company[lead])
+    account_name = shown(accounts.name[i])
     if level == "missing" and f.name_incomparable[k]:
         return f"'{typed}' and '{account_name}' are in scripts that cannot be compared"
     if level == "missing":
@@ -106,8 +106,8 @@ def _name_detail(
     legal = " after legal form" if batch.name[lead].legal_form or accounts.legal[i] else ""
     alias = " (alias)" if accounts.alias[i] else ""
     part = " (one part of the lead's name)" if f.name_part[k] else ""
-    shown = 100 if level == "exact" else score
-    return f"name '{typed}' ~ '{account_name}'{alias}{legal}{part}: {shown}"
+    said = 100 if level == "exact" else score
+    return f"name '{typed}' ~ '{account_name}'{alias}{legal}{part}: {said}"
 
 
 def _other_detail(
@@ -132,9 +132,9 @@ def _other_detail(
     if comparison == "legal_form":
         return f"legal form {batch.name[lead].legal_form} {sign} {theirs}"
     if comparison == "country":
-        return f"country {_shown(batch.country[lead])} {sign} {_shown(theirs)}"
+        return f"country {shown(batch.country[lead])} {sign} {shown(theirs)}"
     if comparison == "city":
-        return f"city {_shown(batch.city[lead])} = account city"
+        return f"city {shown(batch.city[lead])} = account city"
     if comparison == "candidates":
         count = int(f.candidates[k])
         return f"{count} account{'s' if count > 1 else ''} of the index came near the lead"

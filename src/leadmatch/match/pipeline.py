@@ -11,6 +11,7 @@ from typing import Any
 
 from leadmatch.config import MatchConfig
 from leadmatch.io import (
+    Label,
     arrow_schema,
     batches_of,
     frame_kind,
@@ -22,7 +23,7 @@ from leadmatch.io import (
 )
 from leadmatch.match import blocking, features, scoring
 from leadmatch.match.resolve import resolve
-from leadmatch.match.results import assemble, result_names
+from leadmatch.match.results import assemble, result_names, with_labels
 from leadmatch.match.view import IndexView
 from leadmatch.models import Lead
 from leadmatch.normalize import LeadBatch, prepare, prepare_columns
@@ -79,6 +80,9 @@ def match_frame(
         feats, scores = _scored_batch(index, batch, config)
         decided = resolve(index, feats, scores, read.rows, config)
         rows = assemble(index, batch, feats, scores, decided, ids, errors, True, True)
+        if index.labels:
+            found = _found(index, [clean[f] for f in LABEL_FIELDS], usable)
+            rows = with_labels(index, found, rows, True, True)
         for name in names:  # rows carry no key for what a lead has none of
             out[name] += [row.get(name, "") for row in rows]
     return results_like(frame, out)
@@ -97,7 +101,26 @@ def match_records(
     valid, ids, errors = validate_leads(items, strict=config.strict, offset=offset)
     batch, feats, scores = _scored(index, valid, config)
     decided = resolve(index, feats, scores, len(valid), config)
-    return assemble(index, batch, feats, scores, decided, ids, errors, rows)
+    out = assemble(index, batch, feats, scores, decided, ids, errors, rows)
+    if not index.labels:
+        return out
+    columns = [[None if lead is None else getattr(lead, f) for lead in valid] for f in LABEL_FIELDS]
+    found = _found(index, columns, [lead is not None for lead in valid])
+    return with_labels(index, found, out, rows, False)
+
+
+#: The lead fields a label is found by (see :meth:`LabelBook.find`), in its arguments' order.
+LABEL_FIELDS = ("lead_id", "email", "company", "website")
+
+
+def _found(
+    index: IndexView, columns: Sequence[Sequence[str | None]], usable: Sequence[bool]
+) -> list[tuple[Label, str] | None]:
+    """Per lead, its label and what found it (``None`` for none, and for an unusable row)."""
+    book = index.labels
+    if book is None:
+        return [None] * len(usable)
+    return [book.find(*fields) if ok else None for ok, *fields in zip(usable, *columns)]
 
 
 def _scored(

@@ -3,6 +3,7 @@ flat row of a results file (CSV, DataFrame) made straight from the arrays."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,14 +12,17 @@ import numpy as np
 
 from leadmatch._util.arrays import BoolArray, IntArray
 from leadmatch.config import CONFIDENCE_PLACES
+from leadmatch.io import Label
 from leadmatch.match.blocking import blocker_names
-from leadmatch.match.explain import evidence
+from leadmatch.match.explain import evidence, shown
 from leadmatch.match.features import Features
 from leadmatch.match.resolve import Resolution
 from leadmatch.match.scoring import Scores
 from leadmatch.match.view import IndexView
 from leadmatch.models import Alternative, Decision, Evidence, Match, trusted
 from leadmatch.normalize import LeadBatch
+
+log = logging.getLogger("leadmatch")
 
 #: Columns of a result table (CSV or DataFrame), in order. ``candidate_id`` is the best-scored
 #: account whatever the decision (the nearest miss of an ``unmatched`` lead; what evaluation
@@ -327,3 +331,84 @@ def result_names(fields: Sequence[str]) -> list[str]:
     """The columns of a result table: :data:`OUTPUT_COLUMNS`, ``ultimate_parent_id``, then
     the account fields."""
     return [*OUTPUT_COLUMNS, "ultimate_parent_id", *field_columns(fields)]
+
+
+def with_labels(
+    index: IndexView,
+    found: Sequence[tuple[Label, str] | None],
+    out: list[Any],
+    rows: bool,
+    parents: bool,
+) -> list[Any]:
+    """``out`` (one result per lead, as :func:`assemble` made them, ``rows`` or records) with
+    each labelled lead's result made its label's: decision ``labelled``, the label's account
+    at confidence 1, or no account at 0 for "none of them" (as for a lead without candidates).
+    A label that names an account the index does not hold is not applied: the model's result
+    stays and says so, and a warning counts them."""
+    live, row_of_id = index.lookups.live(), index.tables.row_of_id
+    missing = 0
+    for i, hit in enumerate(found):
+        if hit is None:
+            continue
+        label, how = hit
+        said = (
+            f"labelled {label.account_id or 'none of the accounts'} by "
+            f"{shown(label.by) or 'a reviewer'} on {label.at[:10]} (found by {how})"
+        )
+        row = row_of_id.get(label.account_id) if label.account_id else None
+        if label.account_id and (row is None or not live[row]):
+            missing += 1
+            out[i] = _noted(out[i], f"{said}: no such account in the index, not applied", rows)
+        else:
+            out[i] = _labelled(index, out[i], label.account_id, row, said, rows, parents)
+    if missing:
+        log.warning("%s labels name accounts the index does not hold: not applied", missing)
+    return out
+
+
+def _labelled(
+    index: IndexView,
+    model: Any,
+    account_id: str | None,
+    row: int | None,
+    said: str,
+    rows: bool,
+    parents: bool,
+) -> Any:
+    """The result of a lead its label settles (``model``: the model's, quoted as evidence)."""
+    before = result_row(model) if not rows else model
+    answer = before["account_id"] or before["candidate_id"] or "no account"
+    quoted = f"the model said {before['decision']} {answer} at {before['confidence']:.2f}"
+    confidence = 1.0 if account_id else 0.0
+    fields = _account_fields(index, np.array([row])) if row is not None else []
+    names = index.config.account_fields
+    if rows:
+        out = _row(before["lead_id"], "labelled", account_id or "", confidence,
+                   f"{said}; {quoted}", account_id or "")  # fmt: skip
+        if parents:
+            out["ultimate_parent_id"] = _parent_id(index, row)
+        if fields:
+            out.update(zip(field_columns(names), fields[0]))
+        return out
+    return _match(
+        before["lead_id"],
+        "labelled",
+        account_id=account_id,
+        confidence=confidence,
+        evidence=(_evidence("label", "labelled", said), _evidence("model", "quoted", quoted)),
+        ultimate_parent_id=_parent_id(index, row) or None,
+        candidate_id=account_id,
+        account_fields=tuple(zip(names, fields[0])) if fields else (),
+    )
+
+
+def _parent_id(index: IndexView, row: int | None) -> str:
+    return "" if row is None else str(index.data.account_id[index.lookups.ultimate_row[row]])
+
+
+def _noted(result: Any, note: str, rows: bool) -> Any:
+    """``result`` with ``note`` added to its evidence."""
+    if rows:
+        return {**result, "evidence": f"{result['evidence']}; {note}"}
+    noted = (*result.evidence, _evidence("label", "unknown_account", note))
+    return result.model_copy(update={"evidence": noted})

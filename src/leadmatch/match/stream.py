@@ -19,6 +19,7 @@ from typing import Any
 
 from leadmatch._util.processes import in_order, tune_gc
 from leadmatch.config import MatchConfig
+from leadmatch.io import book_of_text
 from leadmatch.match.pipeline import match_records
 from leadmatch.match.view import IndexView
 from leadmatch.models import Lead
@@ -57,10 +58,11 @@ def match_stream(
         chunk = list(islice(stream, chunk_size))
 
 
-def _start_worker(path: str, config_json: str) -> None:
+def _start_worker(path: str, config_json: str, labels: str) -> None:
     global _worker_view
     tune_gc()
-    _worker_view = IndexView(Tables.load(path), MatchConfig.from_json(config_json))
+    config = MatchConfig.from_json(config_json)
+    _worker_view = IndexView(Tables.load(path), config, book_of_text(labels))
 
 
 def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int, rows: bool) -> list[Any]:
@@ -93,7 +95,8 @@ def _in_workers(
         path = tables.path if tables.file_unchanged() else None
         if path is None:  # built in memory, or its file replaced since: workers need this one
             path = tables.write(Path(tmp) / "index.lmx")
-        setup = (str(path), view.config.to_json())
+        labels = view.labels.to_jsonl() if view.labels else ""
+        setup = (str(path), view.config.to_json(), labels)
         tasks = _chunks(leads, chunk_size, rows)
         done = 0
         # Closed here, before the folder goes: a reader that stops early ends the pool first.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from leadmatch.config import MatchConfig
+from leadmatch.io import LabelBook
 from leadmatch.tables import IndexData, Lookups, Tables, fields_held
 
 if TYPE_CHECKING:
@@ -21,6 +22,9 @@ class IndexView:
 
     tables: Tables
     config: MatchConfig
+    labels: LabelBook | None = None
+    """People's answers, which win over the model for the leads they find (see
+    :mod:`leadmatch.io.labels`)."""
 
     @property
     def data(self) -> IndexData:
@@ -32,12 +36,16 @@ class IndexView:
 
     def with_config(self, config: MatchConfig) -> IndexView:
         """These tables under another config, if they hold the account fields it asks for."""
-        return IndexView(self.tables, fields_held(self.data, config))
+        return IndexView(self.tables, fields_held(self.data, config), self.labels)
+
+    def with_labels(self, labels: LabelBook | None) -> IndexView:
+        """These tables and config, with ``labels`` winning over the model."""
+        return IndexView(self.tables, self.config, labels)
 
     def whole(self) -> IndexView:
         """This view without the rows removed accounts leave behind, for code that reads
         every account (duplicates, evaluation) rather than looking leads up."""
-        return IndexView(self.tables.whole.shared(), self.config)
+        return IndexView(self.tables.whole.shared(), self.config, self.labels)
 
 
 def view_of(index: AccountIndex | IndexView) -> IndexView:

@@ -18,6 +18,7 @@ from leadmatch.normalize.leads import (
     MAX_LEAD_DOMAINS,
     LeadBatch,
     company_domains,
+    company_name,
     prepare,
     prepare_columns,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "as_text",
     "common_words",
     "company_domains",
+    "company_name",
     "domain_key",
     "field_text",
     "field_values",

@@ -63,7 +63,8 @@ class ReliabilityBin:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Results against the truth. ``precision``, ``recall`` and ``f1`` are of ``matched``."""
+    """Results against the truth. ``precision``, ``recall`` and ``f1`` are of ``matched``
+    (and of ``labelled`` leads with an account: what the CRM would receive)."""
 
     leads: int
     with_account: int
@@ -214,7 +215,9 @@ def evaluate(
         [row["account_id"] in right for row, right in zip(rows, right_sets)], dtype=bool
     )
     has_account = np.array([bool(right) for right in right_sets], dtype=bool)
-    is_matched = np.array([d == "matched" for d in decision], dtype=bool)
+    has_named = np.array([bool(row["account_id"]) for row in rows], dtype=bool)
+    # A labelled lead counts as the model's decisions would: its account matched, else none.
+    is_matched = np.isin(decision, ["matched", "labelled"]) & has_named
     is_review = np.array([d == "review" for d in decision], dtype=bool)
     candidate_right, has_candidate = _candidates(rows, right_sets)
     confidence = np.array([row["confidence"] for row in rows], dtype=np.float64)
@@ -229,7 +232,7 @@ def evaluate(
         review=int(is_review.sum()),
         review_right=int((is_review & named_right).sum()),
         no_account_unmatched=int(
-            sum(1 for d, a in zip(decision, has_account) if d == "unmatched" and not a)
+            (np.isin(decision, ["unmatched", "labelled"]) & ~has_named & ~has_account).sum()
         ),
         errors=int(wrong.sum()),
         decisions=dict(Counter(decision)),

@@ -70,7 +70,7 @@ def test_rows_made_without_records_equal_the_rows_of_the_records() -> None:
               {"lead_id": "twin", "company": "Nordwind Logistik"}]  # fmt: skip
     accounts += [{"account_id": "T1", "name": "Nordwind Logistik GmbH", "country": "DE"},
                  {"account_id": "T2", "name": "Nordwind Logistik AG", "country": "CH"}]  # fmt: skip
-    index = AccountIndex.build(accounts)
+    index = AccountIndex.build(accounts).view()
     records = match_records(index, leads)  # type: ignore[arg-type]
     rows = match_records(index, leads, rows=True)  # type: ignore[arg-type]
     assert rows == [result_row(m) for m in records]
