@@ -24,7 +24,6 @@ from typing import Any
 from leadmatch import (
     AccountIndex,
     LabelBook,
-    Labels,
     LeadmatchError,
     MatchConfig,
     MissingColumnError,
@@ -47,6 +46,7 @@ from leadmatch.io import (
     RESULT_TYPES,
     ROLLUP_TYPES,
     header_key,
+    label_book,
     open_rows,
     parse_map,
     read_csv,
@@ -189,13 +189,15 @@ def _summary(counts: Counter[str], seconds: float) -> str:
     return f"{total:,} leads in {seconds:.1f} s ({rate:,.0f}/s): {parts}"
 
 
-def _labels(path: str | None) -> LabelBook | None:
-    """The answers in force in a labels file (a missing file is a mistyped name)."""
-    if path is None:
-        return None
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"labels file {path} not found")
-    return Labels(path).book()
+def _say_labels(book: LabelBook | None, path: str, index: AccountIndex) -> None:
+    """How many answers a labels file has in force, and how many of them name an account the
+    index does not hold (those are not applied)."""
+    held = index.view().tables.row_of_id
+    labels = book.labels if book else ()
+    lost = sum(1 for label in labels if label.account_id and label.account_id not in held)
+    print(f"{len(labels):,} labels in force in {path}", file=sys.stderr)
+    if lost:
+        print(f"  {lost:,} name accounts the index does not hold: not applied", file=sys.stderr)
 
 
 def _match(args: argparse.Namespace) -> int:
@@ -209,12 +211,12 @@ def _match(args: argparse.Namespace) -> int:
         )
     lead_maps, account_maps = _split_maps(args.map)
     _check_output_dir(args.out)
-    labels = _labels(args.labels)
+    labels = label_book(args.labels) if args.labels else None  # a mistyped path: before the work
     index, used = _load_accounts(args.accounts, account_maps, config, args.workers)
     if not args.quiet:
         print(f"indexed {index!r} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        if labels is not None:
-            print(f"{len(labels):,} labels in force in {args.labels}", file=sys.stderr)
+        if args.labels:
+            _say_labels(labels, args.labels, index)
     counts: Counter[str] = Counter()
     columns = [*OUTPUT_COLUMNS, *field_columns(index.config.account_fields)]
     with (

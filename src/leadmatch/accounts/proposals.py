@@ -83,12 +83,19 @@ def propose_accounts(
 
 
 def _unmatched_ids(results: Iterable[Match | Mapping[str, Any]]) -> set[str]:
-    """The ids of the leads whose result is ``unmatched``: only they may propose accounts."""
-    return {
-        (r.lead_id if isinstance(r, Match) else as_text(r.get("lead_id")))
-        for r in results
-        if (r.decision if isinstance(r, Match) else as_text(r.get("decision"))) == "unmatched"
-    }
+    """The ids of the leads whose result is ``unmatched``, or labelled "none of the accounts"
+    by a person: only they may propose accounts."""
+    ids = set()
+    decision: str
+    for r in results:
+        if isinstance(r, Match):
+            lead, decision, account = r.lead_id, r.decision, r.account_id or ""
+        else:
+            lead, decision = as_text(r.get("lead_id")), as_text(r.get("decision"))
+            account = as_text(r.get("account_id"))
+        if decision == "unmatched" or (decision == "labelled" and not account):
+            ids.add(lead)
+    return ids
 
 
 def _pseudo_accounts(

@@ -3,13 +3,14 @@ a JSON Lines file that only ever grows, and found again for the same leads in la
 
 One answer is one line, appended and flushed to disk before the next is taken, so a crash
 loses at most the answer being written: a torn last line is skipped when the file is read, and
-cut before the next answer is written. A later answer about the same lead replaces an
-earlier one, and ``{"undo": true, ...}`` withdraws the latest. One writer at a time: a second
-process that appends while another holds the file gets :class:`LabelsInUseError`.
+cut before the next answer is written. A later answer about the same lead replaces an earlier
+one, and ``{"undo": true, ...}`` withdraws the latest. One writer at a time: threads of one
+process take turns, and a second process gets :class:`LabelsInUseError`.
 
 A lead finds its label by, in this order: its own ``lead_id``; its email address (the same
 person, under a new lead id in next week's export); its company name and a company domain
 from its email or website (the same company; a free-mail address is no company domain).
+Where several labels find a lead the same way, the latest answer wins.
 """
 
 from __future__ import annotations
@@ -19,16 +20,25 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from leadmatch.errors import LeadmatchError
-from leadmatch.normalize import company_domains, company_name, domain_key, parse_email
+from leadmatch.models import text_or_none
+from leadmatch.normalize import (
+    DomainKey,
+    EmailKey,
+    company_domains,
+    company_name,
+    domain_key,
+    parse_email,
+)
 
 log = logging.getLogger("leadmatch")
 
@@ -47,7 +57,10 @@ def _now() -> str:
 
 class Label(BaseModel):
     """One answer: the lead (its id and the fields that find it again), the account it belongs
-    to (``None``: none of the accounts), who answered and when, and what the model said then."""
+    to (``None``: none of the accounts), who answered and when, and what the model said then.
+
+    ``account_id`` must be given, ``None`` included: a misspelt key must not read as "none of
+    the accounts". Other keys are ignored (labels written by later versions stay readable)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -67,53 +80,67 @@ class Label(BaseModel):
     undo: bool = False
     """Withdraws the latest answer about the same lead instead of giving one."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _gives_its_answer(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and not data.get("undo") and "account_id" not in data:
+            raise ValueError("a label must give account_id (null: none of the accounts)")
+        return data
+
+    @field_validator("lead_id", "email", "company", "website", "account_id", mode="before")
+    @classmethod
+    def _text(cls, value: Any, info: Any) -> str | None:
+        return text_or_none(value, info.field_name)  # as a lead's fields are read
+
     @model_validator(mode="after")
     def _findable(self) -> Label:
         if not (self.lead_id or self.email or self.company):
             raise ValueError("a label needs a lead_id, an email or a company to be found by")
         return self
 
-    def lead(self) -> str:
-        """The lead the answer is about: its id, else its email, company and website."""
+    def lead(self) -> tuple[str, ...]:
+        """The lead the answer is about: its id, else what finds it (normalized, so that an
+        undo need not repeat the fields letter for letter)."""
         if self.lead_id:
-            return f"id:{self.lead_id}"
-        return "|".join(("fields", self.email or "", self.company or "", self.website or ""))
+            return ("id", self.lead_id)
+        email = parse_email(self.email)
+        name, domains = _company_of(self.company, email, self.website)
+        return ("fields", _email_key(email), name, *sorted({key.domain for key in domains}))
 
 
-def _email_key(email: str | None) -> str:
-    key = parse_email(email)
-    return f"{key.local}@{key.domain}" if key.local and key.domain else ""
+def _email_key(email: EmailKey) -> str:
+    return f"{email.local}@{email.domain}" if email.local and email.domain else ""
 
 
-def _company_keys(company: str | None, email: str | None, website: str | None) -> list[str]:
-    """The lead's company name with each company domain it gives ([] without both)."""
-    name = company_name(company).ascii
-    if not name:
-        return []
-    domains = company_domains(parse_email(email), domain_key(website))
-    return [f"{name}@{key.domain}" for key in domains]
+def _company_of(
+    company: str | None, email: EmailKey, website: str | None
+) -> tuple[str, tuple[DomainKey, ...]]:
+    return company_name(company).ascii, company_domains(email, domain_key(website))
 
 
 @dataclass(frozen=True)
 class LabelBook:
-    """Labels looked up by what finds a lead (see the module's doc): the latest answer wins."""
+    """Labels looked up by what finds a lead (see the module's doc), each with its place in
+    the order given: where several find a lead the same way, the latest wins."""
 
     labels: tuple[Label, ...]
-    by_id: dict[str, Label] = field(default_factory=dict)
-    by_email: dict[str, Label] = field(default_factory=dict)
-    by_company: dict[str, Label] = field(default_factory=dict)
+    by_id: dict[str, tuple[int, Label]] = field(default_factory=dict)
+    by_email: dict[str, tuple[int, Label]] = field(default_factory=dict)
+    by_company: dict[tuple[str, str], tuple[int, Label]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, labels: Iterable[Label]) -> LabelBook:
-        """The current answers of ``labels`` in file order (undos applied)."""
+        """The current answers of ``labels`` (undos applied), later ones over earlier ones."""
         book = cls(current(labels))
-        for label in book.labels:
+        for position, label in enumerate(book.labels):
+            email = parse_email(label.email)
             if label.lead_id:
-                book.by_id[label.lead_id] = label
-            if email := _email_key(label.email):
-                book.by_email[email] = label
-            for key in _company_keys(label.company, label.email, label.website):
-                book.by_company[key] = label
+                book.by_id[label.lead_id] = (position, label)
+            if key := _email_key(email):
+                book.by_email[key] = (position, label)
+            name, domains = _company_of(label.company, email, label.website)
+            for domain in domains if name else ():
+                book.by_company[(name, domain.domain)] = (position, label)
         return book
 
     def __len__(self) -> int:
@@ -124,15 +151,23 @@ class LabelBook:
     ) -> tuple[Label, str] | None:
         """The label of a lead with these fields, and what found it ("lead id", "email" or
         "company and domain"); ``None`` if none does."""
-        if lead_id and (label := self.by_id.get(lead_id)) is not None:
-            return label, "lead id"
-        if self.by_email and (label := self.by_email.get(_email_key(email))) is not None:
-            return label, "email"
-        if self.by_company:
-            for key in _company_keys(company, email, website):
-                if (label := self.by_company.get(key)) is not None:
-                    return label, "company and domain"
-        return None
+        key = parse_email(email)
+        return self.find_keys(lead_id, key, *_company_of(company, key, website))
+
+    def find_keys(
+        self, lead_id: str | None, email: EmailKey, name: str, domains: Sequence[DomainKey]
+    ) -> tuple[Label, str] | None:
+        """:meth:`find` for a lead's fields as matching has normalized them already (its email
+        key, company name key and company domains): no field is normalized twice."""
+        if lead_id and (hit := self.by_id.get(lead_id)) is not None:
+            return hit[1], "lead id"
+        if self.by_email and (hit := self.by_email.get(_email_key(email))) is not None:
+            return hit[1], "email"
+        if not (self.by_company and name):
+            return None
+        hits = [self.by_company.get((name, key.domain)) for key in domains]
+        latest = max((hit for hit in hits if hit is not None), default=None, key=lambda h: h[0])
+        return None if latest is None else (latest[1], "company and domain")
 
     def to_jsonl(self) -> str:
         """The current answers as the text of a labels file (for worker processes)."""
@@ -142,20 +177,27 @@ class LabelBook:
 def current(labels: Iterable[Label]) -> tuple[Label, ...]:
     """The answers in force, in the order given: per lead the latest, none where the latest
     was withdrawn (a later answer then wins in every lookup)."""
-    history: dict[str, list[tuple[int, Label]]] = {}
+    history: dict[tuple[str, ...], list[tuple[int, Label]]] = {}
     for position, label in enumerate(labels):
         answers = history.setdefault(label.lead(), [])
         if not label.undo:
             answers.append((position, label))
         elif answers:
             answers.pop()
+        else:
+            log.warning("an undo about %s finds no answer to withdraw", label.lead())
     latest = sorted((answers[-1] for answers in history.values() if answers), key=lambda a: a[0])
     return tuple(label for _, label in latest)
 
 
-def parse_lines(lines: Iterable[str], source: str) -> Iterator[Label]:
-    """The labels of a labels file's lines; a torn last line (a crash while writing it) is
-    skipped with a warning, any other bad line raises :class:`LabelsFileError`."""
+def _label_of(line: bytes) -> Label:
+    return Label.model_validate(json.loads(line.decode("utf-8").removeprefix("\ufeff")))
+
+
+def parse_lines(lines: Iterable[bytes], source: str) -> Iterator[Label]:
+    """The labels of a labels file's lines (as bytes, each with its ``\\n``): a torn last
+    line (a crash while writing it) is skipped with a warning, any other bad line raises
+    :class:`LabelsFileError` naming it."""
     pending: tuple[int, str] | None = None
     for number, line in enumerate(lines, start=1):
         if pending is not None:
@@ -163,10 +205,10 @@ def parse_lines(lines: Iterable[str], source: str) -> Iterator[Label]:
         if not line.strip():
             continue
         try:
-            yield Label.model_validate(json.loads(line))
-        except (ValueError, ValidationError) as exc:
+            yield _label_of(line)
+        except (ValueError, ValidationError) as exc:  # JSON, UTF-8 and validation errors
             problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if line.endswith("\n"):
+            if line.endswith(b"\n"):
                 raise LabelsFileError(f"{source}:{number}: {problem}") from exc
             pending = (number, problem)
     if pending is not None:
@@ -190,7 +232,7 @@ class Labels:
         """The answers in force, in the order given (none if the file does not exist yet)."""
         if not self.path.exists():
             return ()
-        with self.path.open(encoding="utf-8", newline="") as f:
+        with self.path.open("rb") as f:
             return current(tuple(parse_lines(f, str(self.path))))
 
     def book(self) -> LabelBook:
@@ -203,13 +245,14 @@ class Labels:
                 write(label)
 
     @contextlib.contextmanager
-    def writing(self) -> Iterator[Any]:
-        """Hold the file for writing (a second writer gets :class:`LabelsInUseError`) and
-        give a function that appends one answer, flushed to disk before it returns."""
+    def writing(self) -> Iterator[Callable[[Label], None]]:
+        """Hold the file for writing (threads of this process wait their turn; another
+        process gets :class:`LabelsInUseError`) and give a function that appends one answer,
+        flushed to disk before it returns."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock = self.path.with_name(self.path.name + ".lock")
-        with _locked(lock), self.path.open("a+b") as f:
-            _drop_torn_tail(f)
+        with _thread_lock(lock), _locked(lock), self.path.open("a+b") as f:
+            _end_last_line(f)
 
             def write(label: Label) -> None:
                 f.write(label.model_dump_json().encode("utf-8") + b"\n")
@@ -219,24 +262,40 @@ class Labels:
             yield write
 
 
-def _drop_torn_tail(f: IO[bytes]) -> None:
-    """Cut a torn last line (an answer a crash interrupted, never complete) so that the next
-    answer starts a line of its own and the file stays one answer per line."""
+def _end_last_line(f: IO[bytes]) -> None:
+    """Make the file end with a whole line before an answer is appended: a last line without
+    its newline is ended if it is an answer (a crash between the two), else cut (an answer a
+    crash interrupted, which reading skips too)."""
     end = f.seek(0, os.SEEK_END)
     cut = end
     while cut > 0:
         start = max(cut - 65_536, 0)
         f.seek(start)
-        block = f.read(cut - start)
-        newline = block.rfind(b"\n")
+        newline = f.read(cut - start).rfind(b"\n")
         if newline >= 0:
             cut = start + newline + 1
             break
         cut = start
-    if cut < end:
+    if cut == end:
+        return
+    f.seek(cut)
+    try:
+        _label_of(f.read(end - cut))
+    except (ValueError, ValidationError):
         log.warning("dropped a torn last line of %d bytes from the labels file", end - cut)
         f.truncate(cut)
+    else:
+        f.write(b"\n")
     f.seek(0, os.SEEK_END)
+
+
+_THREAD_LOCKS: dict[Path, threading.RLock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(path: Path) -> threading.RLock:
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(path.resolve(), threading.RLock())
 
 
 @contextlib.contextmanager
@@ -247,8 +306,8 @@ def _locked(path: Path) -> Iterator[None]:
             _lock(f)
         except OSError as exc:
             raise LabelsInUseError(
-                f"{path.name[: -len('.lock')]} is being written by another process (a review "
-                "server?); stop it, or give this one a labels file of its own"
+                f"{path.name.removesuffix('.lock')} is being written by another process (a "
+                "review server?); stop it, or give this one a labels file of its own"
             ) from exc
         try:
             yield
@@ -260,6 +319,7 @@ if sys.platform == "win32":  # pragma: no cover - the CI machine is Linux
     import msvcrt
 
     def _lock(f: IO[bytes]) -> None:
+        f.seek(0)  # the first byte, locked and unlocked alike
         msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
 
     def _unlock(f: IO[bytes]) -> None:
@@ -277,20 +337,24 @@ else:
 
 
 def label_book(labels: Any) -> LabelBook | None:
-    """The book of what ``match_many(labels=...)`` accepts: a :class:`Labels` file or its
-    path, a :class:`LabelBook` (build it once where many calls share it), or labels as
-    records; ``None`` (or no answers) for none."""
+    """The book of what ``match_many(labels=...)`` accepts: a :class:`Labels` file or the
+    path of one (which must exist), a :class:`LabelBook` (build it once where many calls share
+    it), or labels as records; ``None`` (or no answers) for none."""
     if labels is None or isinstance(labels, LabelBook):
         return labels or None
     if isinstance(labels, (str, Path)):
+        if not Path(labels).is_file():
+            raise FileNotFoundError(f"labels file {labels} not found")
         labels = Labels(labels)
     if isinstance(labels, Labels):
         return labels.book() or None
-    if isinstance(labels, (dict, Label)):
+    if isinstance(labels, (Mapping, Label)):
         raise TypeError("labels= takes a collection of labels (or a labels file), not one")
     return LabelBook.of(Label.model_validate(label) for label in labels) or None
 
 
 def book_of_text(text: str) -> LabelBook | None:
-    """The book of a labels file's text (what :meth:`LabelBook.to_jsonl` writes)."""
-    return LabelBook.of(parse_lines(text.splitlines(keepends=True), "labels")) or None
+    """The book of a labels file's text (what :meth:`LabelBook.to_jsonl` writes), split at
+    ``\\n`` only: JSON text may hold other line separators (U+2028) unescaped."""
+    lines = [line.encode("utf-8") for line in text.split("\n")]
+    return LabelBook.of(parse_lines((line + b"\n" for line in lines), "labels")) or None

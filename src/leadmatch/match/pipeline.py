@@ -12,6 +12,7 @@ from typing import Any
 from leadmatch.config import MatchConfig
 from leadmatch.io import (
     Label,
+    LabelBook,
     arrow_schema,
     batches_of,
     frame_kind,
@@ -81,8 +82,9 @@ def match_frame(
         decided = resolve(index, feats, scores, read.rows, config)
         rows = assemble(index, batch, feats, scores, decided, ids, errors, True, True)
         if index.labels:
-            found = _found(index, [clean[f] for f in LABEL_FIELDS], usable)
-            rows = with_labels(index, found, rows, True, True)
+            rows = with_labels(
+                index, _found(index.labels, clean["lead_id"], batch), rows, True, True
+            )
         for name in names:  # rows carry no key for what a lead has none of
             out[name] += [row.get(name, "") for row in rows]
     return results_like(frame, out)
@@ -104,23 +106,21 @@ def match_records(
     out = assemble(index, batch, feats, scores, decided, ids, errors, rows)
     if not index.labels:
         return out
-    columns = [[None if lead is None else getattr(lead, f) for lead in valid] for f in LABEL_FIELDS]
-    found = _found(index, columns, [lead is not None for lead in valid])
-    return with_labels(index, found, out, rows, False)
-
-
-#: The lead fields a label is found by (see :meth:`LabelBook.find`), in its arguments' order.
-LABEL_FIELDS = ("lead_id", "email", "company", "website")
+    own_ids = [None if lead is None else lead.lead_id for lead in valid]
+    return with_labels(index, _found(index.labels, own_ids, batch), out, rows, False)
 
 
 def _found(
-    index: IndexView, columns: Sequence[Sequence[str | None]], usable: Sequence[bool]
+    book: LabelBook, own_ids: Sequence[str | None], batch: LeadBatch
 ) -> list[tuple[Label, str] | None]:
-    """Per lead, its label and what found it (``None`` for none, and for an unusable row)."""
-    book = index.labels
-    if book is None:
-        return [None] * len(usable)
-    return [book.find(*fields) if ok else None for ok, *fields in zip(usable, *columns)]
+    """Per lead, its label and what found it (``None`` for none, and for an unusable row),
+    from the keys the batch holds already (``own_ids``: the leads' own ids, not positions)."""
+    return [
+        book.find_keys(own, batch.email[i], batch.name[i].ascii, batch.company_domains[i])
+        if batch.usable[i]
+        else None
+        for i, own in enumerate(own_ids)
+    ]
 
 
 def _scored(

@@ -345,6 +345,8 @@ def with_labels(
     at confidence 1, or no account at 0 for "none of them" (as for a lead without candidates).
     A label that names an account the index does not hold is not applied: the model's result
     stays and says so, and a warning counts them."""
+    if not any(found):
+        return out
     live, row_of_id = index.lookups.live(), index.tables.row_of_id
     missing = 0
     for i, hit in enumerate(found):
@@ -352,8 +354,8 @@ def with_labels(
             continue
         label, how = hit
         said = (
-            f"labelled {label.account_id or 'none of the accounts'} by "
-            f"{shown(label.by) or 'a reviewer'} on {label.at[:10]} (found by {how})"
+            f"labelled {shown(label.account_id or 'none of the accounts')} by "
+            f"{shown(label.by) or 'a reviewer'} on {shown(label.at[:10])} (found by {how})"
         )
         row = row_of_id.get(label.account_id) if label.account_id else None
         if label.account_id and (row is None or not live[row]):

@@ -201,6 +201,8 @@ def evaluate(
     ids, empty for a lead that belongs to no account; see :func:`truth_from_rows`).
 
     With the ``leads`` (their fields) and the ``index``, errors are also broken down by cause.
+    Results matched with labels count the labels as answers (confidence 1, or 0 for "none
+    of the accounts"): measure the model on results matched without them.
     A result whose lead the truth does not know raises :class:`InvalidInputError`: a silently
     smaller evaluation would look better than it is.
     """

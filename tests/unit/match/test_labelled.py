@@ -151,7 +151,9 @@ def test_labelled_leads_count_as_matched_in_evaluation_and_rollup(index: Account
     assert report.matched_right == 2 + (out[2].decision == "matched")
     assert report.no_account_unmatched == 1
     rolled = {row["account_id"]: row for row in rollup(out, index)}
-    assert rolled["DE-1"]["matched_leads"] >= 1 and rolled["BR-1"]["matched_leads"] == 1
+    # The model puts L1 with the subsidiary DE-2; its label, with the parent DE-1.
+    assert index.match(LEADS[0]).account_id == "DE-2" and "DE-2" not in rolled
+    assert rolled["DE-1"]["matched_leads"] == 1 and rolled["BR-1"]["matched_leads"] == 1
 
 
 def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
