@@ -7,6 +7,7 @@
 'matched'
 """
 
+from leadmatch import review
 from leadmatch._version import __version__
 from leadmatch.accounts import (
     Coverage,
@@ -66,6 +67,7 @@ __all__ = [
     "find_duplicate_accounts",
     "fit",
     "propose_accounts",
+    "review",
     "rollup",
     "truth_from_rows",
 ]

@@ -23,6 +23,7 @@ from typing import Any
 
 from leadmatch import (
     AccountIndex,
+    InvalidInputError,
     LabelBook,
     LeadmatchError,
     MatchConfig,
@@ -298,18 +299,35 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    try:
+        lead = json.loads(args.lead)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"--lead is not JSON: {exc}") from exc
+    if not isinstance(lead, dict):
+        raise InvalidInputError("--lead must be a JSON object of lead fields")
+    labels = label_book(args.labels) if args.labels else None
+    config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
+    index, _ = _load_accounts(args.accounts, {}, config)
+    explained = index.explain(lead, labels=labels)
+    print(json.dumps(explained.as_dict(), ensure_ascii=False, indent=1) if args.json
+          else explained.report())  # fmt: skip
+    return 0
+
+
 def _fit(args: argparse.Namespace) -> int:
     _check_output_dir(args.out)
     config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
+    if not (args.leads or args.labels):
+        raise InvalidInputError("give --leads (leads with their accounts), --labels, or both")
+    labels = label_book(args.labels) if args.labels else None  # a mistyped path: before the work
     index, _ = _load_accounts(args.accounts, {}, config)
-    truth = _read_truth(args.leads, required=args.method == "labels")
+    leads = _leads_of(args.leads) if args.leads else []
+    truth = _read_truth(args.leads, required=args.method == "labels") if args.leads else {}
+    if labels is not None:
+        print(f"{len(labels):,} labels in force in {args.labels}")
     result = fit(
-        index,
-        _leads_of(args.leads),
-        truth,
-        config,
-        method=args.method,
-        holdout=args.holdout,
+        index, leads, truth, config, method=args.method, holdout=args.holdout, labels=labels
     )
     fitted = result.for_precision(args.precision) if args.precision else result.config
     fitted.to_json(args.out)
@@ -553,8 +571,12 @@ _COMMANDS: dict[str, _Command] = {
             _ACCOUNTS,
             _option(
                 "--leads",
-                required=True,
                 help=f"labelled leads: {_TRUTH_HELP} (--method em: any leads, no labels needed)",
+            ),
+            _option(
+                "--labels",
+                help="labels file (JSON Lines, as leadmatch review writes it): people's answers, "
+                "fitted on alone or with --leads (an answer replaces a lead's account)",
             ),
             _option("--out", required=True, help="MatchConfig JSON to write (for --config)"),
             _option("--config", help="MatchConfig JSON to start from (thresholds, limits)"),
@@ -624,6 +646,21 @@ _COMMANDS: dict[str, _Command] = {
             _FORMAT,
         ),
         _dedupe,
+    ),
+    "explain": _Command(
+        "show why one lead gets its result: every candidate and what each signal gave it",
+        (
+            _ACCOUNTS,
+            _option(
+                "--lead",
+                required=True,
+                help='the lead as JSON: \'{"email": "j.doe@acme.com", "company": "Acme"}\'',
+            ),
+            _option("--config", help="MatchConfig JSON (as --config of match)"),
+            _option("--labels", help="labels file: a label that finds the lead wins"),
+            _option("--json", action="store_true", help="print the explanation as JSON"),
+        ),
+        _explain,
     ),
     "demo": _Command(
         "match the bundled demo data and print a summary",

@@ -16,7 +16,7 @@ import numpy as np
 from leadmatch.config import MatchConfig
 from leadmatch.errors import InvalidAccountError
 from leadmatch.io import frame_kind, frame_records, label_book
-from leadmatch.match import IndexView, match_leads, match_stream
+from leadmatch.match import Explanation, IndexView, explain_lead, match_leads, match_stream
 from leadmatch.models import Account, Lead, Match
 from leadmatch.tables import IndexData, Lookups, Tables, build_data, derive, fields_held
 
@@ -233,6 +233,12 @@ class AccountIndex:
         (a service that gives ``labels`` builds a :class:`~leadmatch.LabelBook` once)."""
         results: list[Match] = self.match_many([lead], labels=labels)
         return results[0]
+
+    def explain(self, lead: Lead | Mapping[str, Any], *, labels: Any = None) -> Explanation:
+        """Why ``lead`` gets its result: every candidate blocking found with what each signal
+        gave it, the rule that decided, and what would change the decision
+        (``print(index.explain(lead).report())`` in a terminal)."""
+        return explain_lead(self.view().with_labels(label_book(labels)), lead)
 
     def match_many(
         self, leads: LeadInput, *, columns: Mapping[str, str] | None = None, labels: Any = None

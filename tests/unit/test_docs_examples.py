@@ -70,6 +70,21 @@ def test_the_examples_of_a_page_run(
             f"{m.lead_id} {m.decision} {m.account_id} | {m.evidence[0].detail}" for m in results
         ]
         assert printed == shown.group(1).splitlines()
+    if page.name == "review.md":  # the printed queue is what the run gives
+        shown = re.search(r"```text\n(L-.*?)```", page.read_text("utf-8"), re.S)
+        assert shown is not None
+        items = namespace["items"]
+        printed = [
+            " ".join(map(str, (i.lead.lead_id, i.band, i.account_id, i.confidence, i.worth,
+                               i.lead.company)))
+            for i in items[:6]  # type: ignore[index]
+        ]  # fmt: skip
+        assert printed == shown.group(1).splitlines()
+        report = namespace["explained"].report().splitlines()  # type: ignore[attr-defined]
+        told = re.search(r"```text\n(lead 0: .*?)\n\.\.\.\n```", page.read_text("utf-8"), re.S)
+        assert told is not None and report[: len(told.group(1).splitlines())] == (
+            told.group(1).splitlines()
+        )
 
 
 def _check_accounts_walkthrough(ns: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "leadmatch.index": 6,  # AccountIndex, the engine
     "leadmatch.accounts": 5,
     "leadmatch.quality": 5,
+    "leadmatch.review": 5,
     "leadmatch.match": 4,
     "leadmatch.tables": 3,
     "leadmatch.io": 3,

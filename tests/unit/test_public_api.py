@@ -24,6 +24,7 @@ FACES = (
     "leadmatch.io",
     "leadmatch.quality",
     "leadmatch.accounts",
+    "leadmatch.review",
     "leadmatch.spark",
 )
 

@@ -36,8 +36,10 @@ from leadmatch.io.labels import (
     Labels,
     LabelsFileError,
     LabelsInUseError,
+    answer_key,
     book_of_text,
     label_book,
+    labelled_leads,
 )
 from leadmatch.io.records import LeadInput, validate_columns, validate_leads
 
@@ -53,6 +55,7 @@ __all__ = [
     "LabelsFileError",
     "LabelsInUseError",
     "LeadInput",
+    "answer_key",
     "arrow_schema",
     "batches_of",
     "book_of_text",
@@ -61,6 +64,7 @@ __all__ = [
     "frame_records",
     "header_key",
     "label_book",
+    "labelled_leads",
     "open_rows",
     "open_text",
     "parse_map",

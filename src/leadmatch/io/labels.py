@@ -118,6 +118,17 @@ def _company_of(
     return company_name(company).ascii, company_domains(email, domain_key(website))
 
 
+def answer_key(company: str | None, email: str | None, website: str | None) -> tuple[str, ...]:
+    """Leads with the same key find each other's labels, so one answer settles them all: the
+    same company name at the same company domains, else (no company name or domain) the same
+    email address. ``()`` for a lead found by its id alone."""
+    key = parse_email(email)
+    name, domains = _company_of(company, key, website)
+    if name and domains:
+        return ("company", name, *sorted({domain.domain for domain in domains}))
+    return ("email", _email_key(key)) if _email_key(key) else ()
+
+
 @dataclass(frozen=True)
 class LabelBook:
     """Labels looked up by what finds a lead (see the module's doc), each with its place in
@@ -172,6 +183,19 @@ class LabelBook:
     def to_jsonl(self) -> str:
         """The current answers as the text of a labels file (for worker processes)."""
         return "".join(label.model_dump_json() + "\n" for label in self.labels)
+
+
+def labelled_leads(book: LabelBook) -> tuple[list[dict[str, Any]], dict[str, frozenset[str]]]:
+    """The answers as labelled leads, to fit on: each answer's lead (under its lead id, else
+    an id made of what finds it) and its truth, the account or none of them."""
+    rows: list[dict[str, Any]] = []
+    truth: dict[str, frozenset[str]] = {}
+    for label in book.labels:
+        lead_id = label.lead_id or "label:" + "|".join(label.lead()[1:])
+        rows.append({"lead_id": lead_id, "email": label.email, "company": label.company,
+                     "website": label.website})  # fmt: skip
+        truth[lead_id] = frozenset([label.account_id] if label.account_id else [])
+    return rows, truth
 
 
 def current(labels: Iterable[Label]) -> tuple[Label, ...]:

@@ -131,6 +131,11 @@ def _scored(
     return (batch, *_scored_batch(index, batch, config))
 
 
+def scored_one(index: IndexView, lead: Lead) -> tuple[LeadBatch, features.Features, scoring.Scores]:
+    """One lead prepared, blocked, compared and scored (its pairs' lead row is 0)."""
+    return _scored(index, [lead], index.config)
+
+
 def _scored_batch(
     index: IndexView, batch: LeadBatch, config: MatchConfig
 ) -> tuple[features.Features, scoring.Scores]:

@@ -4,14 +4,16 @@ flat row of a results file (CSV, DataFrame) made straight from the arrays."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from leadmatch._util.arrays import BoolArray, IntArray
+from leadmatch._util.text import cell_text
 from leadmatch.config import CONFIDENCE_PLACES
+from leadmatch.errors import InvalidInputError
 from leadmatch.io import Label
 from leadmatch.match.blocking import blocker_names
 from leadmatch.match.explain import evidence, shown
@@ -324,6 +326,34 @@ def result_row(match: Match) -> dict[str, Any]:
                 [v for _, v in match.account_fields],
             )
         ),
+    }
+
+
+def result_fields(result: Match | Mapping[str, Any]) -> dict[str, Any]:
+    """What a result says about its lead, from a record or a row of a results file: its
+    ``lead_id``, ``account_id`` and ``candidate_id`` (``""`` for none), ``confidence`` and
+    ``decision``."""
+    if isinstance(result, Match):
+        return {
+            "lead_id": result.lead_id,
+            "account_id": result.account_id or "",
+            "candidate_id": result.candidate_id or "",
+            "confidence": result.confidence,
+            "decision": result.decision,
+        }
+    try:
+        confidence = float(cell_text(result.get("confidence")) or 0.0)
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"result {result.get('lead_id')!r}: confidence {result.get('confidence')!r} is not "
+            "a number"
+        ) from exc
+    return {
+        "lead_id": cell_text(result.get("lead_id")),
+        "account_id": cell_text(result.get("account_id")),
+        "candidate_id": cell_text(result.get("candidate_id")),
+        "confidence": confidence,
+        "decision": cell_text(result.get("decision")),
     }
 
 

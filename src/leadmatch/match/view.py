@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,11 @@ class IndexView:
     def with_labels(self, labels: LabelBook | None) -> IndexView:
         """These tables and config, with ``labels`` winning over the model."""
         return IndexView(self.tables, self.config, labels)
+
+    def holds(self, account_ids: Iterable[str]) -> list[bool]:
+        """Per id, whether this version of the index holds the account (not removed)."""
+        live, row_of_id = self.lookups.live(), self.tables.row_of_id
+        return [(row := row_of_id.get(i)) is not None and bool(live[row]) for i in account_ids]
 
     def whole(self) -> IndexView:
         """This view without the rows removed accounts leave behind, for code that reads

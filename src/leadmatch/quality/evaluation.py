@@ -19,8 +19,9 @@ import numpy as np
 from rapidfuzz.distance import Indel
 
 from leadmatch._util.arrays import BoolArray
+from leadmatch._util.text import cell_text
 from leadmatch.errors import InvalidInputError, MissingExtraError
-from leadmatch.match import IndexView, view_of
+from leadmatch.match import IndexView, result_fields, view_of
 from leadmatch.models import Match
 from leadmatch.normalize import company_domains, domain_key, normalize_name, parse_email
 
@@ -209,7 +210,7 @@ def evaluate(
     view = view_of(index) if index is not None else None
     if bins < 1:
         raise ValueError("bins must be at least 1")
-    rows = [_as_row(r) for r in results]
+    rows = [result_fields(r) for r in results]
     _check_evaluable(rows, truth)
     right_sets = [truth[row["lead_id"]] for row in rows]
     decision = [row["decision"] for row in rows]
@@ -290,36 +291,10 @@ def truth_from_rows(rows: Iterable[Mapping[str, Any]]) -> dict[str, frozenset[st
     ``acceptable_account_ids`` (``;``-separated)."""
     truth: dict[str, frozenset[str]] = {}
     for row in rows:
-        ids = {_text(row.get("true_account_id"))}
-        ids.update(_text(row.get("acceptable_account_ids")).split(";"))
-        truth[_text(row.get("lead_id"))] = frozenset(i.strip() for i in ids if i.strip())
+        ids = {cell_text(row.get("true_account_id"))}
+        ids.update(cell_text(row.get("acceptable_account_ids")).split(";"))
+        truth[cell_text(row.get("lead_id"))] = frozenset(i.strip() for i in ids if i.strip())
     return truth
-
-
-def _as_row(result: Match | Mapping[str, Any]) -> dict[str, Any]:
-    """What evaluation reads of a result: a record, or a row of a results file."""
-    if isinstance(result, Match):
-        return {
-            "lead_id": result.lead_id,
-            "account_id": result.account_id or "",
-            "candidate_id": result.candidate_id or "",
-            "confidence": result.confidence,
-            "decision": result.decision,
-        }
-    try:
-        confidence = float(_text(result.get("confidence")) or 0.0)
-    except ValueError as exc:
-        raise InvalidInputError(
-            f"result {result.get('lead_id')!r}: confidence {result.get('confidence')!r} is not "
-            "a number"
-        ) from exc
-    return {
-        "lead_id": _text(result.get("lead_id")),
-        "account_id": _text(result.get("account_id")),
-        "candidate_id": _text(result.get("candidate_id")),
-        "confidence": confidence,
-        "decision": _text(result.get("decision")),
-    }
 
 
 def _pr_curve(
@@ -373,7 +348,7 @@ def _causes(
     index: IndexView,
 ) -> dict[str, tuple[int, int]]:
     """Per cause, the leads that show it and how many of them went wrong."""
-    fields = {_text(lead.get("lead_id")): lead for lead in leads}
+    fields = {cell_text(lead.get("lead_id")): lead for lead in leads}
     d = index.whole().data
     in_hierarchy = set(d.account_id.take(d.parent_row[d.parent_row >= 0]))
     in_hierarchy.update(d.account_id.take(np.flatnonzero(d.parent_row >= 0)))
@@ -408,10 +383,3 @@ def _causes(
             shown[cause] += 1
             failed[cause] += bool(bad)
     return {cause: (failed[cause], shown[cause]) for cause in CAUSES}
-
-
-def _text(value: object) -> str:
-    """Cells as text; missing values (None, NaN from a DataFrame) as ''."""
-    return (
-        value if isinstance(value, str) else "" if value is None or value != value else str(value)
-    )

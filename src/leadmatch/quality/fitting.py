@@ -12,6 +12,7 @@ measured where it matters: among the accounts a lead could be confused with.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -21,6 +22,7 @@ import numpy as np
 from leadmatch._util.arrays import BoolArray, FloatArray, IntArray
 from leadmatch.config import LEVELS, NEUTRAL, RISING, MatchConfig, Weights
 from leadmatch.errors import ConfigError, InvalidInputError
+from leadmatch.io import LabelBook, label_book, labelled_leads
 from leadmatch.match import (
     Features,
     IndexView,
@@ -37,12 +39,19 @@ from leadmatch.quality.regression import isotonic, monotone_logistic, pack, unpa
 if TYPE_CHECKING:
     from leadmatch.index import AccountIndex
 
+log = logging.getLogger("leadmatch")
+
 #: Added to every level's count among matches and among non-matches (a level never seen in
 #: one class must not get an infinite weight).
 SMOOTHING = 0.5
 #: EM weights are kept within this many bits of 0: no single level may decide alone against
 #: everything else.
 MAX_WEIGHT = 12.0
+#: Accounts whose own name and domain, as leads, a fitted config must still match to them.
+SELF_CHECK_ACCOUNTS = 1_000
+#: Share of those it may match less often than the config given (differences in tie-breaks
+#: among duplicate accounts).
+SELF_CHECK_SLACK = 0.01
 #: Most points of a calibration (neighbouring steps of the isotonic fit are merged beyond it).
 CALIBRATION_POINTS = 64
 #: Fewest leads behind a calibration point: a step of the isotonic fit over a handful of leads
@@ -99,7 +108,10 @@ class Fit:
     """Candidate pairs the weights were fitted on."""
     kept: bool = False
     """The fitted weights did worse (F1 of ``matched``) than the config given on the
-    held-apart leads, so the config given was kept."""
+    held-apart leads, or matched accounts to themselves less often (``why``), so the config
+    given was kept."""
+    why: str = ""
+    """Why the config given was kept (``""`` where it was not)."""
 
     def report(self) -> str:
         """What the fit did, for a terminal: the figures before and after, or why there are
@@ -112,9 +124,7 @@ class Fit:
             f"after:\n{self.after.summary()}\n",
         ]
         if self.kept:
-            lines.append(
-                "the fitted weights did worse than the config given: kept the config given"
-            )
+            lines.append(f"kept the config given: the fitted one {self.why}")
         return "\n".join(lines)
 
     def for_precision(self, target: float) -> MatchConfig:
@@ -301,12 +311,13 @@ def _join(blocks: list[list[float]], k: int) -> None:
 
 def fit(
     index: AccountIndex,
-    leads: Iterable[Mapping[str, Any]],
+    leads: Iterable[Mapping[str, Any]] = (),
     truth: Mapping[str, frozenset[str]] | None = None,
     config: MatchConfig | None = None,
     *,
     method: Literal["labels", "em"] = "labels",
     holdout: float = 0.5,
+    labels: Any = None,
 ) -> Fit:
     """Fit the confidence model to labelled leads and calibrate it on leads it did not see.
 
@@ -318,6 +329,11 @@ def fit(
     (``Fit.kept``): labels never make matching worse than what you started from, on leads no
     step of the fit has seen.
 
+    ``labels`` (a :class:`~leadmatch.Labels` file or what ``match_many`` takes) are people's
+    answers, fitted on as labelled leads, alone or beside ``leads``: an answer about a lead
+    of ``leads`` replaces its truth. An answer naming an account the index does not hold is
+    left out, with a warning.
+
     ``method="em"`` fits without labels (``truth`` empty or ``None``): EM on every lead, with
     ``config``'s calibration kept; nothing is measured (``Fit.before`` and ``Fit.after`` are
     ``None``).
@@ -327,16 +343,17 @@ def fit(
     if not 0.0 < holdout < 1.0:
         raise ConfigError(f"holdout must be between 0 and 1 (both excluded), not {holdout}")
     rows = [dict(lead) for lead in leads]
-    ids = [str(row.get("lead_id") or "") for row in rows]
-    if any(not i for i in ids) or len(set(ids)) != len(ids):
-        raise InvalidInputError("fitting needs a distinct lead_id on every lead")
+    book = label_book(labels)
     if method == "em":
-        if truth and any(truth.values()):
+        if book is not None or (truth and any(truth.values())):
             raise InvalidInputError(
                 "method 'em' fits without labels and these leads have some: fit from them "
                 "with method 'labels', or give no truth"
             )
-        return _fit_unlabelled(view, rows, config)
+        return _fit_unlabelled(view, _with_ids(rows), config)
+    if book is not None:
+        rows, truth = _with_answers(view, rows, truth or {}, book)
+    ids = [str(row["lead_id"]) for row in _with_ids(rows)]
     truth = truth or {}
     unknown = [i for i in ids if i not in truth]
     if unknown:  # the calibration needs the labels of every held-apart lead
@@ -347,6 +364,32 @@ def fit(
     if not fitting or not checking:
         raise InvalidInputError("too few leads to fit on some and calibrate on the others")
     return _fit_labelled(view, fitting, checking, truth, config)
+
+
+def _with_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = [str(row.get("lead_id") or "") for row in rows]
+    if any(not i for i in ids) or len(set(ids)) != len(ids):
+        raise InvalidInputError("fitting needs a distinct lead_id on every lead")
+    return rows
+
+
+def _with_answers(
+    view: IndexView,
+    rows: list[dict[str, Any]],
+    truth: Mapping[str, frozenset[str]],
+    book: LabelBook,
+) -> tuple[list[dict[str, Any]], dict[str, frozenset[str]]]:
+    """``rows`` and ``truth`` with people's answers in: an answer replaces a lead's truth."""
+    answered, said = labelled_leads(book)
+    held = view.holds(account for answer in said.values() for account in answer)
+    named = [lead_id for lead_id, answer in said.items() for _ in answer]
+    unknown = {lead_id for lead_id, ok in zip(named, held) if not ok}
+    if unknown:
+        log.warning("%s labels name accounts the index does not hold: left out", len(unknown))
+    answer_of = {row["lead_id"]: row for row in answered if row["lead_id"] not in unknown}
+    merged = [answer_of.pop(str(row.get("lead_id") or ""), row) for row in rows]
+    merged += answer_of.values()  # answers about leads not among ``rows``
+    return merged, {**truth, **{i: said[i] for i in said if i not in unknown}}
 
 
 def _fit_labelled(
@@ -377,14 +420,54 @@ def _fit_labelled(
     held_truth = {str(row["lead_id"]): truth[str(row["lead_id"])] for row in measuring}
     before = evaluate(_matches(view, measuring, config), held_truth)
     after = evaluate(_matches(view, measuring, fitted), held_truth)
-    kept = after.f1 < before.f1
+    why = "" if after.f1 >= before.f1 else "did worse on the held-apart leads"
+    why = why or _forgets_accounts(view, config, fitted)
     return Fit(
-        config=config if kept else MatchConfig.model_validate(fitted.model_dump()),
+        config=config if why else MatchConfig.model_validate(fitted.model_dump()),
         before=before,
         after=after,
         pairs=len(pairs),
-        kept=kept,
+        kept=bool(why),
+        why=why,
     )
+
+
+def _forgets_accounts(view: IndexView, config: MatchConfig, fitted: MatchConfig) -> str:
+    """Why the fitted config must not replace ``config`` although it did as well on the
+    held-apart leads, or ``""``. Leads chosen by a person (a review queue's) are no sample of
+    all leads: a fit on them alone can do well on more of them and unlearn the plain matches
+    they lack. So the fitted config must also match accounts to themselves (a lead made of
+    each of up to :data:`SELF_CHECK_ACCOUNTS` accounts' name and first domain) about as often
+    as ``config`` does."""
+    leads, truth = _accounts_as_leads(view)
+    if not leads:
+        return ""
+    given = evaluate(_matches(view, leads, config), truth).matched_right
+    now = evaluate(_matches(view, leads, fitted), truth).matched_right
+    if now >= given - SELF_CHECK_SLACK * len(leads):
+        return ""
+    return (
+        f"matched {now:,} of {len(leads):,} accounts' own name and domain to them, against "
+        f"{given:,} for the config given"
+    )
+
+
+def _accounts_as_leads(view: IndexView) -> tuple[list[dict[str, Any]], dict[str, frozenset[str]]]:
+    d = view.data
+    live = view.lookups.live().nonzero()[0]
+    rows = live[:: max(len(live) // SELF_CHECK_ACCOUNTS, 1)][:SELF_CHECK_ACCOUNTS]
+    first, end = d.domain_ptr[rows], d.domain_ptr[rows + 1]
+    has = end > first
+    domains = iter(d.domains.take(d.domain_ids[first[has]]))
+    leads, truth = [], {}
+    for account_id, name, with_domain in zip(
+        d.account_id.take(rows), d.display_name.take(rows), has.tolist()
+    ):
+        lead_id = f"account:{account_id}"
+        website = next(domains) if with_domain else None
+        leads.append({"lead_id": lead_id, "company": name or None, "website": website})
+        truth[lead_id] = frozenset([account_id])
+    return leads, truth
 
 
 def _fit_unlabelled(view: IndexView, rows: list[dict[str, Any]], config: MatchConfig) -> Fit:
@@ -498,7 +581,8 @@ def fit_gap(
         hessian = (x * (w * p * (1 - p))[:, None]).T @ x + penalty + 1e-9 * np.eye(3)
         step = np.linalg.solve(hessian, x.T @ (w * (p - y)) + penalty @ beta)
         size, current = 1.0, _gap_loss(x, y, beta, w)
-        while _gap_loss(x, y, beta - size * step, w) > current and size > 1e-4:
+        # A rise within rounding (the last steps, on another machine's arithmetic) is no rise.
+        while _gap_loss(x, y, beta - size * step, w) > current * (1 + 1e-12) and size > 1e-4:
             size /= 2
         beta = beta - size * step
         if np.max(np.abs(size * step)) < 1e-9:

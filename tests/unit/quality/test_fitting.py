@@ -16,6 +16,8 @@ from leadmatch import (
     AccountIndex,
     ConfigError,
     InvalidInputError,
+    Label,
+    Labels,
     MatchConfig,
     Weights,
     evaluate,
@@ -409,3 +411,87 @@ def test_em_reads_pairs_on_the_scale_of_their_calibration() -> None:
         PairLevels(levels, np.zeros(n, dtype=bool), gap=np.full(n, 6.0)), start, iterations=5
     )
     assert plain.country != ahead.country
+
+
+_FOUND_BY = ("lead_id", "email", "company", "website")
+
+
+def _answers(
+    leads: list[dict[str, str]],
+) -> tuple[list[dict[str, str]], dict[str, frozenset[str]], list[Label]]:
+    """Leads cut to what a label keeps of them, their truth (one account: a label names one),
+    and a person's answer for each, the same."""
+    slim = [{k: lead[k] for k in _FOUND_BY} for lead in leads]
+    truth = {lead["lead_id"]: frozenset(filter(None, [lead["true_account_id"]])) for lead in leads}
+    labels = [Label(**lead, account_id=min(truth[lead["lead_id"]], default=None)) for lead in slim]
+    return slim, truth, labels
+
+
+def test_labels_fit_as_the_leads_they_answer(crms: CRMs, tmp_path: Path) -> None:
+    index, leads = crms["fit"]
+    leads = leads[:2400]
+    slim, truth, labels = _answers(leads)
+    from_leads = fit(index, slim, truth)
+    assert from_leads.after is not None  # what the fitted weights do, kept or not
+    for labelled in (labels, Labels(path := tmp_path / "labels.jsonl")):
+        if isinstance(labelled, Labels):
+            labelled.append(*labels)
+        result = fit(index, labels=labelled)
+        assert (result.config, result.after, result.pairs) == (
+            from_leads.config,
+            from_leads.after,
+            from_leads.pairs,
+        )
+    out = tmp_path / "fitted.json"
+    assert main(["fit", "--accounts", _saved(index, tmp_path), "--labels", str(path),
+                 "--out", str(out)]) == 0  # fmt: skip
+    assert MatchConfig.from_json(out) == from_leads.config
+
+
+def _saved(index: AccountIndex, folder: Path) -> str:
+    return str(index.save(folder / "accounts.lmx"))
+
+
+def test_an_answer_replaces_a_leads_truth_and_one_naming_no_account_is_left_out(
+    crms: CRMs, caplog: pytest.LogCaptureFixture
+) -> None:
+    index, leads = crms["fit"]
+    slim, truth, labels = _answers(leads[:2400])
+    # The CRM says the first 300 leads belong to no account; people said which they do.
+    wrong = {lead["lead_id"]: frozenset[str]() for lead in slim[:300]}
+    plain = fit(index, slim, truth)
+    answered = fit(index, slim, {**truth, **wrong}, labels=labels[:300])
+    assert (answered.after, answered.before) == (plain.after, plain.before)
+    unknown = [labels[0].model_copy(update={"account_id": "NO-SUCH-ACCOUNT"})]
+    with caplog.at_level("WARNING", logger="leadmatch"):
+        kept = fit(index, slim, truth, labels=unknown)
+    assert "1 labels name accounts the index does not hold" in caplog.text
+    assert (kept.after, kept.before) == (plain.after, plain.before)
+
+
+def test_em_refuses_labels_and_the_cli_needs_leads_or_labels(crms: CRMs, tmp_path: Path) -> None:
+    index, leads = crms["fit"]
+    *_, labels = _answers(leads[:50])
+    with pytest.raises(InvalidInputError, match="method 'em' fits without labels"):
+        fit(index, leads[:50], method="em", labels=labels)
+    out = tmp_path / "c.json"
+    assert main(["fit", "--accounts", _saved(index, tmp_path), "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_a_fit_that_no_longer_matches_accounts_to_themselves_is_not_taken(
+    crms: CRMs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index, leads = crms["fit"]
+    view = index.view()
+    given = MatchConfig()
+    assert fitting._forgets_accounts(view, given, given) == ""
+    # What fitting on a review queue's answers alone can make: every confidence one value, so
+    # nothing is matched; it may still do as well on the answers held apart (none matched).
+    flat = given.weights.model_copy(update={"calibration": ((-30.0, 0.68), (30.0, 0.68))})
+    why = fitting._forgets_accounts(view, given, given.model_copy(update={"weights": flat}))
+    assert why.startswith("matched 0 of 1,000 accounts' own name and domain to them, against 9")
+    monkeypatch.setattr(fitting, "_forgets_accounts", lambda *_: "forgot them")
+    result = fit(index, leads[:2400], truth_from_rows(leads[:2400]))
+    assert (result.kept, result.why, result.config) == (True, "forgot them", given)
+    assert result.report().endswith("kept the config given: the fitted one forgot them")
