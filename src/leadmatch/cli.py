@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import io
 import json
 import logging
 import os
 import sys
 import time
+import webbrowser
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from leadmatch import (
     AccountIndex,
     InvalidInputError,
     LabelBook,
+    Labels,
     LeadmatchError,
     MatchConfig,
     MissingColumnError,
@@ -56,6 +59,7 @@ from leadmatch.io import (
 )
 from leadmatch.match import OUTPUT_COLUMNS, field_columns, result_row
 from leadmatch.models import ACCOUNT_FIELDS, LEAD_FIELDS, Match
+from leadmatch.review import REFIT_EVERY, ReviewServer, Session
 
 __all__ = ["main"]
 
@@ -296,6 +300,46 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.plots:
         folder = Path(args.plots)
         figures.plot(str(folder / "pr_curve.png"), str(folder / "reliability.png"))
+    return 0
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return ""
+
+
+def _review(args: argparse.Namespace) -> int:
+    labels = Labels(args.labels)
+    book = labels.book()  # a damaged labels file: before the work
+    config = MatchConfig(account_fields=args.account_fields)
+    index, _ = _load_accounts(args.accounts, {}, config)
+    leads = _leads_of(args.leads)
+    results: Sequence[Any] = (
+        _matches_file(args.matches, ("lead_id", "decision", "confidence"))
+        if args.matches
+        else index.match_many(leads)
+    )
+    with labels.writing() as write:  # a second reviewer on the file: LabelsInUseError
+        session = Session(index, leads, results, write, labels=book, by=args.by,
+                          bands=args.bands, audit=args.audit, account_fields=args.account_fields,
+                          refit_every=args.refit_every)  # fmt: skip
+        server = ReviewServer(session, args.port)
+        print(f"{session.state()['left']:,} questions; {len(book):,} answers in force in "
+              f"{args.labels}; Ctrl-C stops", file=sys.stderr)  # fmt: skip
+        print(f"review page: {server.url}", flush=True)
+        if not args.no_browser and sys.stdout.isatty():
+            webbrowser.open(server.url)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    answered = session.state()["answered"]
+    print(f"stopped: {answered:,} answers this session, each written to {args.labels} as it "
+          "was given", file=sys.stderr)  # fmt: skip
     return 0
 
 
@@ -646,6 +690,36 @@ _COMMANDS: dict[str, _Command] = {
             _FORMAT,
         ),
         _dedupe,
+    ),
+    "review": _Command(
+        "serve the review page: the uncertain leads, most useful first, answers kept as labels",
+        (
+            _ACCOUNTS,
+            _option("--leads", required=True, help="the leads matched (CSV, JSONL, Parquet)"),
+            _option("--matches", help="their results from 'leadmatch match' (default: match now)"),
+            _option("--labels", required=True, help="labels file the answers are appended to"),
+            _option("--by", default=_user(), help="reviewer name written with each answer"),
+            _option(
+                "--bands",
+                type=_names,
+                default=("review",),
+                metavar="A,B",
+                help="what the queue holds: review (default), unmatched (with a candidate)",
+            ),
+            _option("--audit", type=int, default=0, metavar="N", help="also N matched leads"),
+            _account_fields("account columns shown beside each candidate (owner,type)"),
+            _option(
+                "--refit-every",
+                type=int,
+                default=REFIT_EVERY,
+                metavar="N",
+                help=f"fit the model on the answers every N of them and show what it would "
+                f"change (default {REFIT_EVERY}; 0: never)",
+            ),
+            _option("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free)"),
+            _option("--no-browser", action="store_true", help="print the address only"),
+        ),
+        _review,
     ),
     "explain": _Command(
         "show why one lead gets its result: every candidate and what each signal gave it",

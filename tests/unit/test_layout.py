@@ -27,7 +27,7 @@ LAYERS: dict[str, int] = {
     "leadmatch.index": 6,  # AccountIndex, the engine
     "leadmatch.accounts": 5,
     "leadmatch.quality": 5,
-    "leadmatch.review": 5,
+    "leadmatch.review": 6,  # the review queue and page, beside the index (and fitting below)
     "leadmatch.match": 4,
     "leadmatch.tables": 3,
     "leadmatch.io": 3,

@@ -14,7 +14,7 @@ import numpy as np
 
 from leadmatch.config import CONFIDENCE_PLACES, MatchConfig
 from leadmatch.io import validate_leads
-from leadmatch.match.blocking import blocker_names
+from leadmatch.match.blocking import blocker_names, token_ids
 from leadmatch.match.explain import evidence
 from leadmatch.match.pipeline import match_records, scored_one
 from leadmatch.match.scoring import probability
@@ -111,7 +111,19 @@ def explain_lead(index: IndexView, lead: Lead | Mapping[str, Any]) -> Explanatio
             acct.tolist(), order.tolist(), said,
         )
     )  # fmt: skip
-    return Explanation(match, candidates, _notes(match, candidates, index.config))
+    notes = _notes(match, candidates, index.config) + _too_common(index, batch.tok_str)
+    return Explanation(match, candidates, notes)
+
+
+def _too_common(index: IndexView, words: list[str]) -> tuple[str, ...]:
+    """The lead's words that blocking passes over: in too many account names to tell any."""
+    cap = index.config.max_block_size
+    df = index.lookups.token_df
+    common = [w for w, t in zip(words, token_ids(index, words).tolist()) if t >= 0 and df[t] > cap]
+    if not common:
+        return ()
+    return (f"words in more than {cap} account names find no candidates (max_block_size): "
+            f"{', '.join(dict.fromkeys(common))}",)  # fmt: skip
 
 
 def score_for(confidence: float, config: MatchConfig) -> float | None:

@@ -158,7 +158,14 @@ class Tables:
             "country": d.country[row],
             "parent_id": None if d.parent_row[row] < 0 else d.account_id[d.parent_row[row]],
             "ultimate_parent_id": d.account_id[lk.ultimate_row[row]],
+            "fields": self._fields_of(row),
         }
+
+    def _fields_of(self, row: int) -> dict[str, str]:
+        """The account fields the index holds (``MatchConfig.account_fields`` at build)."""
+        names = self.data.field_names.objects() if len(self.data.field_names) else []
+        width = len(names)
+        return {name: self.data.field_values[row * width + i] for i, name in enumerate(names)}
 
     def file_unchanged(self) -> bool:
         """Whether :attr:`path` still holds these tables (not replaced since load or save)."""

@@ -96,6 +96,13 @@ def test_a_capped_candidate_list_says_so() -> None:
     capped = nordwind.with_config(MatchConfig(max_candidates=2)).explain({"company": "Nordwind"})
     assert len(capped.candidates) == 2
     assert any("(max_candidates): other accounts may" in n for n in capped.notes)
+    common = nordwind.with_config(MatchConfig(max_block_size=2)).explain(
+        {"company": "Nordwind Reisen"}
+    )
+    assert [c.account_id for c in common.candidates] == ["DE-2"]  # found by "reisen" alone
+    assert common.notes[-1] == (
+        "words in more than 2 account names find no candidates (max_block_size): nordwind"
+    )
 
 
 def test_an_unreadable_lead_and_a_labelled_one(index: AccountIndex) -> None:

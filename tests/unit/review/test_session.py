@@ -1,0 +1,243 @@
+"""A reviewer's session, without a browser: each answer written before the next question, skip
+and undo, search, resume, and a server that answers only its own page on this machine."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadmatch import AccountIndex, InvalidInputError, Labels
+from leadmatch.review import ReviewServer, Session, queue
+
+ACCOUNTS = [
+    {"account_id": "DE-1", "name": "Stadtwerke Köln GmbH", "domain": "stadtwerke-koeln.de",
+     "country": "DE", "owner": "ana"},
+    {"account_id": "DE-2", "name": "Nordwind Logistik GmbH", "domain": "nordwind.de",
+     "country": "DE", "owner": "bo"},
+    {"account_id": "BR-1", "name": "Grupo Goldpeak ME", "domain": "goldpeak.com.br",
+     "country": "BR", "owner": "caio"},
+    {"account_id": "ID-1", "name": "PT Goldpeak", "domain": "goldpeak.co.id", "country": "ID",
+     "owner": "dewi"},
+]  # fmt: skip
+LEADS = [
+    {"lead_id": "L1", "email": "lucas@gmail.com", "company": "Grupo Goldpeak"},  # unmatched
+    {"lead_id": "L2", "email": "m.roth@gmail.com", "company": "Nordwind"},  # matched
+    {"lead_id": "L3", "email": "a.weber@stadtwerke-koeln.de", "company": "Stadtwerke Köln"},
+    {"lead_id": "L4", "email": "w@gmail.com", "company": "Goldpeak Indonesia"},  # review
+    {"lead_id": "L5", "email": "z@gmail.com", "company": "Nordwind Logistics"},  # unmatched
+    {"lead_id": "L6", "company": "Goldpeak Brasil"},  # review
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> AccountIndex:
+    from leadmatch import MatchConfig
+
+    return AccountIndex.build(ACCOUNTS, config=MatchConfig(account_fields=("owner",)))
+
+
+def _session(index: AccountIndex, labels: Labels, write: Any) -> Session:
+    results = index.match_many(LEADS)
+    return Session(index, LEADS, results, write, labels=labels.book(), by="ana",
+                   bands=["review", "unmatched"], account_fields=("owner",))  # fmt: skip
+
+
+def test_answers_are_written_as_given_and_a_new_session_resumes(
+    index: AccountIndex, tmp_path: Path
+) -> None:
+    labels = Labels(tmp_path / "labels.jsonl")
+    with labels.writing() as write:
+        session = _session(index, labels, write)
+        first = session.state()
+        asked = first["item"]["lead"]["lead_id"]
+        total = first["left"]
+        assert total >= 3 and first["answered"] == 0 and first["settled_share"] == 0.0
+        account = first["item"]["candidates"][0]
+        assert set(account) >= {"account_id", "name", "domains", "country", "confidence"}
+        assert account["fields"]["owner"] in {"ana", "bo", "caio", "dewi"}
+        after = session.answer(asked, account["account_id"])
+        assert after["answered"] == 1 and after["left"] == total - 1
+        assert [(x.lead_id, x.account_id, x.by) for x in labels.read()] == [
+            (asked, account["account_id"], "ana")
+        ]
+        written = labels.read()[0]
+        assert written.model_decision == first["item"]["decision"]
+        with pytest.raises(InvalidInputError, match="not the question at hand"):
+            session.answer(asked, None)  # a page showing an old question
+        with pytest.raises(InvalidInputError, match="no account 'XX-9'"):
+            session.answer(after["item"]["lead"]["lead_id"], "XX-9")
+    with labels.writing() as write:
+        resumed = _session(index, labels, write).state()
+    assert resumed["left"] == total - 1 and resumed["answered"] == 0
+    assert resumed["item"]["lead"]["lead_id"] == after["item"]["lead"]["lead_id"]
+    assert resumed["settled_share"] == after["settled_share"] > 0
+
+
+def test_skip_goes_to_the_end_and_undo_withdraws_the_latest(
+    index: AccountIndex, tmp_path: Path
+) -> None:
+    labels = Labels(tmp_path / "labels.jsonl")
+    with labels.writing() as write:
+        session = _session(index, labels, write)
+        order = []
+        state = session.state()
+        for _ in range(state["left"]):
+            order.append(state["item"]["lead"]["lead_id"])
+            state = session.skip(order[-1])
+        assert state["item"]["lead"]["lead_id"] == order[0]  # round the queue once
+        state = session.answer(order[0], None)
+        assert state["item"]["lead"]["lead_id"] == order[1]
+        back = session.undo()
+        assert back["item"]["lead"]["lead_id"] == order[0] and back["answered"] == 0
+        with pytest.raises(InvalidInputError, match="nothing to undo"):
+            session.undo()
+    assert labels.read() == ()
+    lines = (tmp_path / "labels.jsonl").read_text("utf-8").splitlines()
+    assert [json.loads(line)["undo"] for line in lines] == [False, True]
+
+
+def test_search_finds_by_id_domain_and_name(index: AccountIndex, tmp_path: Path) -> None:
+    labels = Labels(tmp_path / "labels.jsonl")
+    session = _session(index, labels, lambda label: None)
+    assert [a["account_id"] for a in session.search("DE-2")] == ["DE-2"]
+    assert [a["account_id"] for a in session.search("nordwind.de")][:1] == ["DE-2"]
+    assert {a["account_id"] for a in session.search(" goldpeak ")} == {"BR-1", "ID-1"}
+    assert session.search("") == [] and session.search("<script>") == []
+
+
+@pytest.fixture
+def served(index: AccountIndex, tmp_path: Path) -> Iterator[ReviewServer]:
+    labels = Labels(tmp_path / "labels.jsonl")
+    with labels.writing() as write:
+        server = ReviewServer(_session(index, labels, write))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield server
+        server.shutdown()
+        server.server_close()
+
+
+def _ask(server: ReviewServer, method: str, path: str, body: Any = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    sent = {"X-Leadmatch-Token": server.token, **(headers or {})}
+    data = (
+        None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    )
+    if data is not None:
+        sent.setdefault("Content-Type", "application/json")
+    conn.request(method, path, body=data, headers=sent)
+    response = conn.getresponse()
+    return response.status, dict(response.getheaders()), response.read()
+
+
+def test_the_server_answers_its_own_page_only(served: ReviewServer) -> None:
+    assert served.url.startswith(f"http://127.0.0.1:{served.port}/?token=")
+    status, headers, page = _ask(served, "GET", f"/?token={served.token}")
+    assert status == 200 and b"<title>leadmatch review</title>" in page
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "Access-Control-Allow-Origin" not in headers
+    assert _ask(served, "GET", "/?token=wrong")[0] == 403
+    assert _ask(served, "GET", "/api/state", headers={"X-Leadmatch-Token": "x"})[0] == 403
+    assert _ask(served, "GET", "/api/state", headers={"Host": "attacker.example:80"})[0] == 421
+    status, _, body = _ask(served, "GET", "/api/state")
+    lead = json.loads(body)["item"]["lead"]["lead_id"]
+    # A form from another site can post text without our header: refused, nothing written.
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert _ask(served, "POST", "/api/answer", b"lead_id=L1", headers=form)[0] == 415
+    assert _ask(served, "POST", "/api/answer", {"lead_id": lead, "account_id": None},
+                headers={"X-Leadmatch-Token": ""})[0] == 403  # fmt: skip
+    assert _ask(served, "POST", "/api/answer", b"[1]")[0] == 400
+    assert _ask(served, "POST", "/api/answer", {"lead_id": lead, "account_id": 7})[0] == 400
+    assert _ask(served, "POST", "/api/answer", b"x" * 70_000)[0] == 413
+    assert _ask(served, "POST", "/api/answer", {"lead_id": "nope", "account_id": None})[0] == 409
+    assert _ask(served, "POST", "/api/nothing", {})[0] == 404
+    assert _ask(served, "GET", "/static/../../etc/passwd")[0] == 404
+    status, _, body = _ask(served, "POST", "/api/answer", {"lead_id": lead, "account_id": None})
+    assert status == 200 and json.loads(body)["answered"] == 1
+    status, _, body = _ask(served, "GET", "/api/search?q=Nordwind")
+    assert json.loads(body)["accounts"][0]["account_id"] == "DE-2"
+
+
+def test_a_refit_every_n_answers_says_what_it_would_change(
+    index: AccountIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadmatch import Fit, MatchConfig, evaluate
+    from leadmatch.review import session as module
+
+    fitted_on: list[int] = []
+    eager = MatchConfig(account_fields=("owner",), match_threshold=0.4, review_threshold=0.3)
+    measured = evaluate([index.match(LEADS[2])], {"L3": frozenset({"DE-1"})})
+
+    def fake_fit(_: AccountIndex, *, labels: Any) -> Fit:
+        fitted_on.append(len(labels))
+        return Fit(eager, before=measured, after=measured, pairs=10)
+
+    monkeypatch.setattr(module, "fit", fake_fit)
+    labels = Labels(tmp_path / "labels.jsonl")
+    with labels.writing() as write:
+        results = index.match_many(LEADS)
+        session = Session(index, LEADS, results, write, by="ana", bands=["review", "unmatched"],
+                          account_fields=("owner",), refit_every=2)  # fmt: skip
+        state = session.state()
+        assert state["refit"] is None
+        left = state["left"]
+        for _ in range(2):
+            state = session.answer(state["item"]["lead"]["lead_id"], None)
+        thread = session._refitting
+        assert thread is not None
+        thread.join(30)
+        said = session.state()["refit"]
+    assert fitted_on == [2]
+    assert said["used"] is True and said["answers"] == 2 and said["precision"] == 1.0
+    left_ids = {i.lead.lead_id for i in queue(results, LEADS, bands=["review", "unmatched"],
+                                              labels=labels)}  # fmt: skip
+    asked = [lead for lead in LEADS if lead["lead_id"] in left_ids]
+    eager_results = index.with_config(eager).match_many(asked)
+    assert said["of"] == left - 2 == len(asked)
+    assert said["would_match"] == sum(r.decision == "matched" for r in eager_results) > 0
+    assert said["would_unmatch"] == sum(r.decision == "unmatched" for r in eager_results)
+
+
+def test_a_refit_on_too_few_answers_says_why(index: AccountIndex, tmp_path: Path) -> None:
+    labels = Labels(tmp_path / "labels.jsonl")
+    with labels.writing() as write:
+        session = _session(index, labels, write)
+        said = session.refit([])
+    assert said["used"] is False and "too few" in said["why"]
+
+
+@pytest.mark.process
+def test_a_second_server_on_the_same_labels_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import subprocess
+    import sys
+
+    from leadmatch.cli import main
+
+    for name, rows in (("accounts.csv", ACCOUNTS), ("leads.csv", LEADS)):
+        with (tmp_path / name).open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=sorted({k for row in rows for k in row}))
+            writer.writeheader()
+            writer.writerows(rows)
+    argv = ["review", "--accounts", str(tmp_path / "accounts.csv"), "--leads",
+            str(tmp_path / "leads.csv"), "--labels", str(tmp_path / "labels.jsonl"),
+            "--no-browser"]  # fmt: skip
+    command = [sys.executable, "-m", "leadmatch.cli", *argv]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().startswith("review page: http://127.0.0.1:")
+        assert main(argv) == 2
+        assert "is being written by another process" in capsys.readouterr().err
+    finally:
+        first.kill()
+        first.wait()
