@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import csv
 import getpass
+import html
 import io
 import json
 import logging
 import os
 import sys
+import tempfile
 import time
 import webbrowser
 from collections import Counter
@@ -57,7 +59,7 @@ from leadmatch.io import (
     read_records,
     row_writer,
 )
-from leadmatch.match import OUTPUT_COLUMNS, field_columns, result_row
+from leadmatch.match import OUTPUT_COLUMNS, field_columns, result_fields, result_row
 from leadmatch.models import ACCOUNT_FIELDS, LEAD_FIELDS, Match
 from leadmatch.review import REFIT_EVERY, ReviewServer, Session
 
@@ -173,11 +175,16 @@ def _check_maps(maps: Sequence[str], used: set[str]) -> None:
         raise MissingColumnError(f"--map names columns no input file has: {', '.join(unused)}")
 
 
-def _named(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """The rows, a row without a lead id named by its row number in the file."""
+def _named(
+    rows: Iterator[dict[str, Any]], invented: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """The rows, a row without a lead id named by its row number in the file (each such name
+    also appended to ``invented``)."""
     for position, row in enumerate(rows, start=1):
         if not str(row.get("lead_id") or "").strip():
             row["lead_id"] = f"row-{position}"
+            if invented is not None:
+                invented.append(row["lead_id"])
         yield row
 
 
@@ -275,10 +282,12 @@ def _read_truth(path: str, required: bool = True) -> dict[str, frozenset[str]]:
     return truth_from_rows(list(rows))
 
 
-def _leads_of(path: str, keep: Sequence[str] = ()) -> list[dict[str, Any]]:
+def _leads_of(
+    path: str, keep: Sequence[str] = (), invented: list[str] | None = None
+) -> list[dict[str, Any]]:
     """A leads file's rows, each named (see :func:`_named`)."""
     with open_rows(path, "lead", keep=keep) as (_, rows):
-        return list(_named(rows))
+        return list(_named(rows, invented))
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -310,37 +319,71 @@ def _user() -> str:
         return ""
 
 
+def _field_weights(index: AccountIndex, results: Sequence[Any], field: str) -> dict[str, float]:
+    """Per account a result names (its account or best candidate), the number its ``field``
+    holds (1 where empty: a lead of an account without a figure counts as one lead)."""
+    weights: dict[str, float] = {}
+    for result in results:
+        said = result_fields(result)
+        account = said["account_id"] or said["candidate_id"]
+        if account and account not in weights:
+            value = index.account(account)["fields"].get(field, "").strip()
+            try:
+                weights[account] = float(value.replace(",", "")) if value else 1.0
+            except ValueError as exc:
+                raise InvalidInputError(
+                    f"--weight-field {field}: account {account!r} holds {value!r}, not a number"
+                ) from exc
+    return weights
+
+
 def _review(args: argparse.Namespace) -> int:
     labels = Labels(args.labels)
-    book = labels.book()  # a damaged labels file: before the work
-    config = MatchConfig(account_fields=args.account_fields)
-    index, _ = _load_accounts(args.accounts, {}, config)
-    leads = _leads_of(args.leads)
-    results: Sequence[Any] = (
-        _matches_file(args.matches, ("lead_id", "decision", "confidence"))
-        if args.matches
-        else index.match_many(leads)
-    )
-    with labels.writing() as write:  # a second reviewer on the file: LabelsInUseError
+    with labels.writing() as write:  # a second reviewer on the file: LabelsInUseError, at once
+        book = labels.book()
+        held = tuple(dict.fromkeys([*args.account_fields, *filter(None, [args.weight_field])]))
+        config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
+        config = config.model_copy(update={"account_fields": held})
+        index, _ = _load_accounts(args.accounts, {}, config)
+        invented: list[str] = []
+        leads = _leads_of(args.leads, invented=invented)
+        results: Sequence[Any] = (
+            _matches_file(args.matches, ("lead_id", "decision", "confidence"))
+            if args.matches
+            else index.match_many(leads)
+        )
+        weights = _field_weights(index, results, args.weight_field) if args.weight_field else None
         session = Session(index, leads, results, write, labels=book, by=args.by,
-                          bands=args.bands, audit=args.audit, account_fields=args.account_fields,
-                          refit_every=args.refit_every)  # fmt: skip
-        server = ReviewServer(session, args.port)
-        print(f"{session.state()['left']:,} questions; {len(book):,} answers in force in "
-              f"{args.labels}; Ctrl-C stops", file=sys.stderr)  # fmt: skip
-        print(f"review page: {server.url}", flush=True)
-        if not args.no_browser and sys.stdout.isatty():
-            webbrowser.open(server.url)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+                          bands=args.bands, audit=args.audit, weights=weights,
+                          account_fields=args.account_fields, refit_every=args.refit_every,
+                          unnamed=invented)  # fmt: skip
+        _serve(ReviewServer(session, args.port), session, args)
     answered = session.state()["answered"]
     print(f"stopped: {answered:,} answers this session, each written to {args.labels} as it "
           "was given", file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _serve(server: ReviewServer, session: Session, args: argparse.Namespace) -> None:
+    """Serve until Ctrl-C. The browser is sent to a file that only this user can read, which
+    forwards it to the page: the token never shows in a process list."""
+    print(f"{session.state()['left']:,} questions; answers go to {args.labels}; Ctrl-C stops",
+          file=sys.stderr)  # fmt: skip
+    print(f"review page: {server.url}", flush=True)
+    opener = None
+    if not args.no_browser and sys.stdout.isatty():
+        fd, opener = tempfile.mkstemp(suffix=".html", prefix="leadmatch-review-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f'<meta http-equiv="refresh" content="0;url={html.escape(server.url)}">')
+        webbrowser.open(Path(opener).as_uri())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        if opener:
+            Path(opener).unlink(missing_ok=True)
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -698,6 +741,7 @@ _COMMANDS: dict[str, _Command] = {
             _option("--leads", required=True, help="the leads matched (CSV, JSONL, Parquet)"),
             _option("--matches", help="their results from 'leadmatch match' (default: match now)"),
             _option("--labels", required=True, help="labels file the answers are appended to"),
+            _option("--config", help="MatchConfig JSON the matches were made with (--config)"),
             _option("--by", default=_user(), help="reviewer name written with each answer"),
             _option(
                 "--bands",
@@ -708,6 +752,12 @@ _COMMANDS: dict[str, _Command] = {
             ),
             _option("--audit", type=int, default=0, metavar="N", help="also N matched leads"),
             _account_fields("account columns shown beside each candidate (owner,type)"),
+            _option(
+                "--weight-field",
+                metavar="FIELD",
+                help="an account column of numbers (deal size, a 5 for target accounts): a "
+                "lead counts that many times when ranking the questions",
+            ),
             _option(
                 "--refit-every",
                 type=int,

@@ -274,14 +274,21 @@ class Labels:
         process gets :class:`LabelsInUseError`) and give a function that appends one answer,
         flushed to disk before it returns."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = self.path.with_name(self.path.name + ".lock")
+        # One lock per file, whatever name it is given by (a symbolic link, a relative path).
+        real = self.path.resolve()
+        lock = real.with_name(real.name + ".lock")
         with _thread_lock(lock), _locked(lock), self.path.open("a+b") as f:
             _end_last_line(f)
 
             def write(label: Label) -> None:
-                f.write(label.model_dump_json().encode("utf-8") + b"\n")
-                f.flush()
-                os.fsync(f.fileno())
+                end = f.seek(0, os.SEEK_END)
+                try:
+                    f.write(label.model_dump_json().encode("utf-8") + b"\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+                except OSError:  # a full disk: no half answer for the next one to follow
+                    f.truncate(end)
+                    raise
 
             yield write
 

@@ -50,13 +50,16 @@ class Item:
     weight (see the module's doc)."""
     settles: tuple[str, ...] = ()
     """The other leads of the batch the answer settles too (same company and domains)."""
+    id_given: bool = True
+    """The lead came with its ``lead_id`` (else it is named by its position in the batch,
+    which names another lead in the next one: its answer then finds it by its fields)."""
 
     def answer(self, account_id: str | None, by: str = "") -> Label:
         """A person's answer to this question (``None``: none of the accounts), as a label
         that finds the lead again and keeps what the model said."""
         lead = self.lead
         return Label(
-            lead_id=lead.lead_id,
+            lead_id=lead.lead_id if self.id_given else None,
             email=lead.email,
             company=lead.company,
             website=lead.website,
@@ -76,6 +79,7 @@ class _Row:
     result: dict[str, Any]
     key: tuple[str, ...]
     weight: float
+    id_given: bool
 
     @property
     def candidate(self) -> str:
@@ -154,9 +158,11 @@ def _open_rows(
             continue
         candidate = result["account_id"] or result["candidate_id"]
         weight = _weight(weights, candidate)
-        if lead.lead_id is None:
+        given = lead.lead_id is not None
+        if not given:
             lead = lead.model_copy(update={"lead_id": lead_id})
-        rows.append(_Row(lead, result, answer_key(lead.company, lead.email, lead.website), weight))
+        key = answer_key(lead.company, lead.email, lead.website)
+        rows.append(_Row(lead, result, key, weight, given))
     return rows
 
 
@@ -204,4 +210,5 @@ def _item(rows: list[_Row], members: list[int], asked: dict[int, Band]) -> Item:
         confidence=float(row.result["confidence"]),
         worth=round(sum(worth.values()), 6),
         settles=tuple(str(rows[m].lead.lead_id) for m in members if m != first),
+        id_given=row.id_given,
     )

@@ -59,6 +59,9 @@ class ReviewServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("review page: a connection from %s failed", client_address, exc_info=True)
+
     def __init__(self, session: Session, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.session = session
@@ -77,6 +80,7 @@ class ReviewServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: ReviewServer
     protocol_version = "HTTP/1.1"
+    timeout = 30  # a connection left open holds a thread: not forever
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("review page: " + format, *args)
@@ -118,9 +122,12 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/api/skip":
                 return self._json(session.skip(str(body["lead_id"])))
             if path == "/api/undo":
-                return self._json(session.undo())
+                last = body.get("lead_id")
+                return self._json(session.undo(None if last is None else str(last)))
         except (LeadmatchError, KeyError, TypeError) as exc:
             return self._error(HTTPStatus.CONFLICT, str(exc))
+        except OSError as exc:  # the labels file could not be written: nothing was saved
+            return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"not saved: {exc}")
         self._error(HTTPStatus.NOT_FOUND, "no such action")
 
     def _body(self) -> dict[str, Any] | None:
@@ -128,7 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
             size = int(self.headers.get("Content-Length", "0"))
         except ValueError:
             size = -1
-        if not 0 <= size <= MAX_BODY:
+        if "Transfer-Encoding" in self.headers or not 0 <= size <= MAX_BODY:
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large or unsized")
             return None
         try:
@@ -158,10 +165,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, body, "application/json")
 
     def _error(self, status: HTTPStatus, message: str) -> None:
+        # A body left unread must not be read as the next request: close after an error.
+        self.close_connection = True
         self._send(status, json.dumps({"error": message}).encode(), "application/json")
 
     def _send(self, status: HTTPStatus, body: bytes, kind: str) -> None:
         self.send_response(status)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         for name, value in _HEADERS.items():

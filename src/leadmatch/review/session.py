@@ -8,12 +8,16 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from leadmatch.errors import InvalidInputError
 from leadmatch.io import Label, LabelBook, validate_leads
 from leadmatch.models import LEAD_FIELDS, Lead, Match
+from leadmatch.normalize import registered_domain
 from leadmatch.quality import fit
 from leadmatch.review.items import Band, Item, queue
 
@@ -26,7 +30,8 @@ SHOWN = 9
 MAX_SEARCH = 200
 #: Answers between two refits of the model on the answers (0: never).
 REFIT_EVERY = 25
-_DOMAIN = re.compile(r"^[\w.-]+\.[\w-]+$")
+#: Text that reads as a web address or host (searched as a website, not a name).
+_WEB = re.compile(r"^(?:https?://)?[\w.-]+\.[\w-]+(?:[/:?#]\S*)?$", re.IGNORECASE)
 
 
 def _named_leads(leads: Sequence[Lead | Mapping[str, Any]]) -> list[Lead]:
@@ -58,11 +63,13 @@ class Session:
         weights: Mapping[str, float] | None = None,
         account_fields: Sequence[str] = (),
         refit_every: int = REFIT_EVERY,
+        unnamed: Collection[str] = (),
     ) -> None:
         self._index, self._write, self._by = index, write, by
         self._fields = tuple(account_fields)
         self._lock = threading.Lock()
-        self._book, self._refit_every = labels, refit_every
+        self._book, self._refit_every, self._unnamed = labels, refit_every, frozenset(unnamed)
+        self._skipped: set[str] = set()
         self._refit: dict[str, Any] | None = None
         self._refitting: threading.Thread | None = None
 
@@ -81,7 +88,8 @@ class Session:
         with self._lock:
             item = self._pending[0] if self._pending else None
             shown = None if item is None else self._shown(item)
-            return {"item": shown, **self._progress(), "refit": self._refit}
+            last = self._answered[-1][0].lead.lead_id if self._answered else None
+            return {"item": shown, **self._progress(), "refit": self._refit, "last": last}
 
     def answer(self, lead_id: str, account_id: str | None) -> dict[str, Any]:
         """Answer the question at hand (which must be about ``lead_id``: a page showing an old
@@ -90,7 +98,7 @@ class Session:
             item = self._at_hand(lead_id)
             if account_id is not None and account_id not in self._index:
                 raise InvalidInputError(f"no account {account_id!r} in the index")
-            label = item.answer(account_id, by=self._by)
+            label = self._label(item, account_id)
             self._write(label)
             self._answered.append((self._pending.popleft(), label))
             due = self._refit_every and len(self._answered) % self._refit_every == 0
@@ -107,7 +115,7 @@ class Session:
         answers the fit held apart). Where the fit is taken, the queue is ranked by it."""
         book = LabelBook.of([*(self._book.labels if self._book else ()), *answers])
         try:
-            result = fit(self._index, labels=book)
+            result = fit(self._index, labels=book, config=self._index.config)
         except InvalidInputError as exc:
             said: dict[str, Any] = {"answers": len(book), "used": False, "why": str(exc)}
         else:
@@ -134,24 +142,32 @@ class Session:
         }
         with self._lock:
             items = list(self._pending)  # the question at hand stays where the reviewer is
-            rest = sorted(items[1:], key=lambda i: ranked.get(str(i.lead.lead_id), len(ranked)))
-            self._pending = deque(items[:1] + rest)
+
+            def place(item: Item) -> tuple[bool, int]:  # skipped ones stay behind the rest
+                lead = str(item.lead.lead_id)
+                return lead in self._skipped, ranked.get(lead, len(ranked))
+
+            self._pending = deque(items[:1] + sorted(items[1:], key=place))
         return {"would_match": decided["matched"], "would_unmatch": decided["unmatched"],
                 "of": len(leads)}  # fmt: skip
 
     def skip(self, lead_id: str) -> dict[str, Any]:
-        """Put the question at hand at the end of the queue."""
+        """Put the question at hand at the end of the queue (a refit ranks it there too)."""
         with self._lock:
             self._at_hand(lead_id)
+            self._skipped.add(lead_id)
             self._pending.rotate(-1)
         return self.state()
 
-    def undo(self) -> dict[str, Any]:
+    def undo(self, lead_id: str | None = None) -> dict[str, Any]:
         """Withdraw this session's latest answer (an undo line in the labels file) and ask
-        its question again."""
+        its question again; with ``lead_id``, only if that is the lead it answered (a page
+        that has not seen the latest answer must not withdraw it)."""
         with self._lock:
             if not self._answered:
                 raise InvalidInputError("nothing to undo: no answer given in this session")
+            if lead_id is not None and self._answered[-1][0].lead.lead_id != lead_id:
+                raise InvalidInputError(f"the latest answer is not about {lead_id!r}: reload")
             item, label = self._answered.pop()
             self._write(label.model_copy(update={"undo": True, "by": self._by}))
             self._pending.appendleft(item)
@@ -164,9 +180,26 @@ class Session:
             return []
         if text in self._index:
             return [self._account(text)]
-        lead = {"website": text} if _DOMAIN.match(text) else {"company": text}
+        if "@" in text and " " not in text:
+            lead = {"email": text}
+        elif _WEB.match(text) and registered_domain(text):
+            lead = {"website": text}
+        else:
+            lead = {"company": text}
         found = self._index.explain(lead).candidates[:SHOWN]
         return [self._account(c.account_id) for c in found]
+
+    def _label(self, item: Item, account_id: str | None) -> Label:
+        """The answer as a label; a lead named by its place in this batch is not labelled by
+        that name (in the next batch it names another lead)."""
+        if item.lead.lead_id in self._unnamed:
+            item = replace(item, id_given=False)
+        try:
+            return item.answer(account_id, by=self._by)
+        except ValidationError as exc:
+            raise InvalidInputError(
+                "this lead has no lead id, email or company to find its answer by"
+            ) from exc
 
     def _at_hand(self, lead_id: str) -> Item:
         if not self._pending:

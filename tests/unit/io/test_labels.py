@@ -4,6 +4,7 @@ last line survived, one writer at a time; and the book that finds a lead's label
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -146,6 +147,34 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_file(tmp_path: Pat
             Labels(tmp_path / "labels.jsonl").append(Label(lead_id="L2", account_id="A2"))
     labels.append(Label(lead_id="L2", account_id="A2"))  # free again
     assert _pairs(labels) == [("L1", "A1"), ("L2", "A2")]
+
+
+def test_a_second_writer_by_another_name_of_the_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "link.jsonl").symlink_to(tmp_path / "labels.jsonl")
+    with Labels(tmp_path / "labels.jsonl").writing() as write:
+        write(Label(lead_id="L1", account_id="A1"))
+        with pytest.raises(LabelsInUseError, match="another process"):
+            Labels(tmp_path / "link.jsonl").append(Label(lead_id="L2", account_id="A2"))
+
+
+def test_a_failed_write_leaves_no_half_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    labels = Labels(tmp_path / "labels.jsonl")
+    labels.append(Label(lead_id="L1", account_id="A1"))
+    before = labels.path.read_bytes()
+
+    def full(_: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with labels.writing() as write:
+        monkeypatch.setattr(os, "fsync", full)
+        with pytest.raises(OSError, match="No space"):
+            write(Label(lead_id="L2", account_id="A2"))
+        monkeypatch.undo()
+        assert labels.path.read_bytes() == before
+        write(Label(lead_id="L3", account_id="A3"))
+    assert _pairs(labels) == [("L1", "A1"), ("L3", "A3")]
 
 
 def test_a_writer_that_dies_leaves_the_file_free(tmp_path: Path) -> None:

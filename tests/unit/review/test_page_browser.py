@@ -137,7 +137,9 @@ def test_a_reviewer_clears_20_questions_by_keyboard(
         page = Page(browser, url)
         # The colleagues with hostile names are one question, asked first (4 leads settle).
         assert page.lead_id() == "X0"
-        assert page.text("fields").count(HOSTILE) == 1 and TRICKY in page.text("fields")
+        assert page.text("fields").count(HOSTILE) == 1
+        # A right-to-left override is shown as what it is, not obeyed.
+        assert TRICKY.replace("\u202e", "⟨U+202E⟩") in page.text("fields")
         assert (
             browser.execute_script(
                 "return document.querySelectorAll('img,script:not([src])').length"
@@ -146,8 +148,13 @@ def test_a_reviewer_clears_20_questions_by_keyboard(
         )
         assert "also settles 3 other leads" in page.text("settles")
         _shoot(browser, "review-page.png")
-        expected: dict[str, str | None] = {}
-        for n in range(20):
+        # Two quick presses answer the question on screen once, not the next one unseen.
+        page.press("nn")
+        _wait(lambda: page.answered() == 1, "the first answer")
+        time.sleep(0.5)
+        assert page.answered() == 1
+        expected: dict[str, str | None] = {"X0": None}
+        for n in range(1, 20):
             lead, listed = page.lead_id(), page.listed()
             answer = _act(page, n, listed)
             expected[lead] = answer

@@ -175,7 +175,7 @@ def test_a_refit_every_n_answers_says_what_it_would_change(
     eager = MatchConfig(account_fields=("owner",), match_threshold=0.4, review_threshold=0.3)
     measured = evaluate([index.match(LEADS[2])], {"L3": frozenset({"DE-1"})})
 
-    def fake_fit(_: AccountIndex, *, labels: Any) -> Fit:
+    def fake_fit(_: AccountIndex, *, labels: Any, config: Any) -> Fit:
         fitted_on.append(len(labels))
         return Fit(eager, before=measured, after=measured, pairs=10)
 
@@ -241,3 +241,87 @@ def test_a_second_server_on_the_same_labels_file_is_refused(
     finally:
         first.kill()
         first.wait()
+
+
+def test_a_weight_field_counts_a_lead_as_its_accounts_number() -> None:
+    from leadmatch import MatchConfig
+    from leadmatch.cli import _field_weights
+
+    deals = {"DE-1": "", "DE-2": "1,200", "BR-1": "5", "ID-1": "n/a"}
+    rows = [{**a, "deal": deals[a["account_id"]]} for a in ACCOUNTS]
+    built = AccountIndex.build(rows, config=MatchConfig(account_fields=("deal",)))
+    results = built.match_many(LEADS[:3])  # candidates BR-1, DE-2, DE-1
+    assert _field_weights(built, results, "deal") == {"BR-1": 5.0, "DE-2": 1200.0, "DE-1": 1.0}
+    with pytest.raises(InvalidInputError, match="account 'ID-1' holds 'n/a', not a number"):
+        _field_weights(built, built.match_many(LEADS[3:4]), "deal")
+
+
+def test_undo_names_the_answer_it_withdraws(index: AccountIndex, tmp_path: Path) -> None:
+    labels = Labels(tmp_path / "labels.jsonl")
+    with labels.writing() as write:
+        session = _session(index, labels, write)
+        first = session.state()["item"]["lead"]["lead_id"]
+        assert session.state()["last"] is None
+        state = session.answer(first, None)
+        assert state["last"] == first
+        with pytest.raises(InvalidInputError, match="the latest answer is not about 'L9'"):
+            session.undo("L9")  # a page that has not seen the latest answer
+        assert session.undo(first)["item"]["lead"]["lead_id"] == first
+
+
+def test_a_lead_named_by_its_place_is_labelled_by_its_fields(
+    index: AccountIndex, tmp_path: Path
+) -> None:
+    from leadmatch.review import queue
+
+    leads = [{k: v for k, v in lead.items() if k != "lead_id"} for lead in LEADS]
+    results = index.match_many(leads)
+    items = queue(results, leads, bands=["review", "unmatched"])
+    assert items and not any(item.id_given for item in items)
+    label = items[0].answer(None, by="ana")
+    assert label.lead_id is None and (label.email or label.company)
+    # The command line names such rows "row-N" and says so: the label leaves the name out.
+    labels = Labels(tmp_path / "labels.jsonl")
+    named = [{**lead, "lead_id": f"row-{n}"} for n, lead in enumerate(leads, start=1)]
+    with labels.writing() as write:
+        session = Session(index, named, index.match_many(named), write, by="ana",
+                          bands=["review", "unmatched"], unnamed=["row-1"])  # fmt: skip
+        for _ in range(session.state()["left"]):
+            session.answer(session.state()["item"]["lead"]["lead_id"], None)
+    written = {(x.lead_id, x.company) for x in labels.read()}
+    assert (None, "Grupo Goldpeak") in written
+    assert all(lead_id != "row-1" for lead_id, _ in written)
+    assert ("row-4", "Goldpeak Indonesia") in written
+
+
+def test_a_lead_with_nothing_to_find_it_by_cannot_be_answered(
+    index: AccountIndex, tmp_path: Path
+) -> None:
+    from leadmatch import Match
+
+    leads = [{"lead_id": "row-1", "website": "goldpeak-brasil.com.br"}]
+    results = [Match(lead_id="row-1", account_id=None, candidate_id="BR-1", confidence=0.7,
+                     decision="review")]  # fmt: skip
+    with Labels(tmp_path / "labels.jsonl").writing() as write:
+        session = Session(index, leads, results, write, bands=["review", "unmatched"],
+                          unnamed=["row-1"])  # fmt: skip
+        with pytest.raises(InvalidInputError, match="no lead id, email or company"):
+            session.answer("row-1", None)
+
+
+def test_search_reads_an_email_or_a_web_address_as_such(
+    index: AccountIndex, tmp_path: Path
+) -> None:
+    session = _session(index, Labels(tmp_path / "labels.jsonl"), lambda label: None)
+    for text in ("j.doe@nordwind.de", "https://www.nordwind.de/kontakt", "www.nordwind.de"):
+        assert [a["account_id"] for a in session.search(text)][:1] == ["DE-2"], text
+
+
+def test_chunked_bodies_are_refused_and_an_error_closes_the_connection(
+    served: ReviewServer,
+) -> None:
+    status, headers, _ = _ask(served, "POST", "/api/skip", b"{}",
+                              headers={"Transfer-Encoding": "chunked"})  # fmt: skip
+    assert status == 413 and headers.get("Connection") == "close"
+    status, headers, _ = _ask(served, "GET", "/api/state", headers={"X-Leadmatch-Token": "x"})
+    assert status == 403 and headers.get("Connection") == "close"

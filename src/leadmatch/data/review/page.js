@@ -9,10 +9,17 @@ let shown = []; // the accounts listed now: candidates, or search results
 let active = 0; // the highlighted one, for Enter in the search box
 let searchSeq = 0; // answers to older searches are dropped
 let listedFor = ""; // the search text the list shows accounts for ("": the candidates)
+let typing = null; // the search waiting for the reviewer to stop typing
+let busy = false; // an answer is on its way: keys and clicks wait for the next question
+// Controls that turn text around (right-to-left overrides, isolates, marks) are shown as what
+// they are, so that a value cannot reorder the text around it.
+const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g;
+const visible = (text) =>
+  text.replace(BIDI, (c) => `⟨U+${c.codePointAt(0).toString(16).toUpperCase()}⟩`);
 
 function el(tag, text, cls) {
   const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (text !== undefined && text !== null) node.textContent = visible(String(text));
   if (cls) node.className = cls;
   return node;
 }
@@ -30,7 +37,7 @@ async function call(method, path, body) {
 }
 
 function say(text, isError) {
-  $("status").textContent = text;
+  $("status").textContent = visible(text);
   $("status").className = isError ? "error" : "";
 }
 
@@ -44,8 +51,8 @@ function showLead(item) {
   const lead = item.lead;
   $("band").textContent = item.band;
   const model = item.account_id ? `${item.decision}, ${item.account_id} at ${item.confidence}` : item.decision;
-  $("model").textContent = model;
-  $("company").textContent = lead.company || lead.email || lead.website || lead.lead_id;
+  $("model").textContent = visible(model);
+  $("company").textContent = visible(lead.company || lead.email || lead.website || lead.lead_id);
   const fields = $("fields");
   fields.replaceChildren();
   for (const [name, value] of Object.entries(lead)) {
@@ -101,10 +108,17 @@ function showRefit(refit) {
   } else if (refit) {
     said = `Refit on ${refit.answers} answers: the model stays as it is (${refit.why}).`;
   }
-  $("refit").textContent = said;
+  $("refit").textContent = visible(said);
 }
 
 function render(s) {
+  // Whatever was under way belongs to the question before: a search typed for it, a button
+  // clicked for it (which Enter or Space would press again).
+  clearTimeout(typing);
+  searchSeq++;
+  if (document.activeElement && document.activeElement !== document.body) {
+    document.activeElement.blur();
+  }
   state = s;
   showProgress(s);
   showRefit(s.refit);
@@ -120,34 +134,43 @@ function render(s) {
 }
 
 async function act(path, body, message) {
+  if (busy) return;
+  busy = true;
   try {
     render(await call("POST", path, body));
     say(message, false);
   } catch (error) {
     say(error.message, true);
+  } finally {
+    busy = false;
   }
 }
 
-function pick(accountId) {
-  if (!state || !state.item) return;
-  const lead = state.item.lead.lead_id;
+const atHand = () => (state && state.item ? state.item.lead.lead_id : null);
+
+// Each answer names the lead it is about, as it was on screen when the key was pressed: the
+// server refuses it if another question is at hand by the time it arrives.
+function pick(accountId, lead = atHand()) {
+  if (lead === null || lead !== atHand()) return;
   act("/api/answer", { lead_id: lead, account_id: accountId }, `${lead}: ${accountId}`);
 }
 
 function none() {
-  if (!state || !state.item) return;
-  const lead = state.item.lead.lead_id;
-  act("/api/answer", { lead_id: lead, account_id: null }, `${lead}: none of the accounts`);
+  const lead = atHand();
+  if (lead !== null) {
+    act("/api/answer", { lead_id: lead, account_id: null }, `${lead}: none of the accounts`);
+  }
 }
 
 function skip() {
-  if (!state || !state.item) return;
-  const lead = state.item.lead.lead_id;
-  act("/api/skip", { lead_id: lead }, `${lead}: skipped`);
+  const lead = atHand();
+  if (lead !== null) act("/api/skip", { lead_id: lead }, `${lead}: skipped`);
 }
 
 function undo() {
-  act("/api/undo", {}, "the last answer is withdrawn");
+  if (state && state.last !== null) {
+    act("/api/undo", { lead_id: state.last }, `the answer about ${state.last} is withdrawn`);
+  }
 }
 
 async function search(text) {
@@ -179,10 +202,12 @@ function onSearchKey(event) {
     event.preventDefault();
     clearTimeout(typing);
     const text = event.target.value;
-    // Pick from the accounts found for what is typed now, never from an older list.
+    const lead = atHand();
+    // Pick from the accounts found for what is typed now, never from an older list, and for
+    // the question on screen now, never the next one.
     const ready = text === listedFor ? Promise.resolve() : search(text);
     ready.then(() => {
-      if (text === listedFor && text.trim() && shown[active]) pick(shown[active].account_id);
+      if (text === listedFor && text.trim() && shown[active]) pick(shown[active].account_id, lead);
     });
   } else if (event.key === "Escape") {
     event.target.value = "";
@@ -196,6 +221,10 @@ function onSearchKey(event) {
 
 function onKey(event) {
   if (event.target === $("search") || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.repeat || event.isComposing || busy) {  // a held key answers one question, not ten
+    if (/^[1-9nsu]$/.test(event.key)) event.preventDefault();
+    return;
+  }
   if (/^[1-9]$/.test(event.key)) {
     const account = shown[Number(event.key) - 1];
     if (account) pick(account.account_id);
@@ -209,7 +238,6 @@ function onKey(event) {
   event.preventDefault();
 }
 
-let typing = null;
 document.addEventListener("DOMContentLoaded", async () => {
   $("none").addEventListener("click", none);
   $("skip").addEventListener("click", skip);
