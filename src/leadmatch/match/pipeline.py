@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,15 @@ log = logging.getLogger("leadmatch")
 
 #: Leads per batch of :func:`scored_batches` (memory stays bounded for any number of leads).
 SCORED_BATCH = 20_000
+#: Leads matched in one turn (see :data:`_TURN`): a thread matching many leads lets the others
+#: in between its turns.
+TURN_LEADS = 2_000
+#: Threads of a process take turns through the stages, a chunk of leads at a time. The stages
+#: are many short NumPy and rapidfuzz calls, each of which lets go of the GIL and takes it
+#: back: threads matching at once hand the GIL to each other between every two calls, and four
+#: threads did half the work of one (``benchmarks/threads.py``). Taking turns keeps the pace of
+#: one thread whatever the number of threads. Re-entrant: a stage may match again.
+_TURN = threading.RLock()
 
 
 def match_leads(index: IndexView, leads: Any, columns: Mapping[str, str] | None = None) -> Any:
@@ -73,21 +83,29 @@ def match_frame(
     names = result_names(config.account_fields)
     out: dict[str, list[Any]] = {name: [] for name in names}
     for start, part in sliced(frame):
-        read = read_frame(part, "lead", columns, offset=offset + start)
-        clean, usable, ids, errors = validate_columns(
-            read.fields, read.rows, strict=config.strict, labels=read.labels
-        )
-        batch = prepare_columns(clean, usable)
-        feats, scores = _scored_batch(index, batch, config)
-        decided = resolve(index, feats, scores, read.rows, config)
-        rows = assemble(index, batch, feats, scores, decided, ids, errors, True, True)
-        if index.labels:
-            rows = with_labels(
-                index, _found(index.labels, clean["lead_id"], batch), rows, True, True
-            )
+        with _TURN:
+            rows = _frame_slice(index, part, columns, offset + start)
         for name in names:  # rows carry no key for what a lead has none of
             out[name] += [row.get(name, "") for row in rows]
     return results_like(frame, out)
+
+
+def _frame_slice(
+    index: IndexView, part: Any, columns: Mapping[str, str] | None, offset: int
+) -> list[dict[str, Any]]:
+    """The result rows of one slice of a frame."""
+    config = index.config
+    read = read_frame(part, "lead", columns, offset=offset)
+    clean, usable, ids, errors = validate_columns(
+        read.fields, read.rows, strict=config.strict, labels=read.labels
+    )
+    batch = prepare_columns(clean, usable)
+    feats, scores = _scored_batch(index, batch, config)
+    decided = resolve(index, feats, scores, read.rows, config)
+    rows = assemble(index, batch, feats, scores, decided, ids, errors, True, True)
+    if index.labels:
+        rows = with_labels(index, _found(index.labels, clean["lead_id"], batch), rows, True, True)
+    return rows
 
 
 def match_records(
@@ -99,6 +117,17 @@ def match_records(
     """Match validated or raw lead records; one :class:`Match` per item, in order (with
     ``rows``: the row :func:`~leadmatch.match.results.result_row` makes of it). A lead without
     an id is named by its position, counted from ``offset``."""
+    items = items if isinstance(items, Sequence) else list(items)
+    out: list[Any] = []
+    for start in range(0, len(items), TURN_LEADS):
+        with _TURN:
+            out += _records(index, items[start : start + TURN_LEADS], offset + start, rows)
+    return out
+
+
+def _records(
+    index: IndexView, items: Sequence[Lead | Mapping[str, Any]], offset: int, rows: bool
+) -> list[Any]:
     config = index.config
     valid, ids, errors = validate_leads(items, strict=config.strict, offset=offset)
     batch, feats, scores = _scored(index, valid, config)
