@@ -3,12 +3,17 @@ and undo, search, resume, and a server that answers only its own page on this ma
 
 from __future__ import annotations
 
+import csv
 import http.client
 import json
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -213,24 +218,25 @@ def test_a_refit_on_too_few_answers_says_why(index: AccountIndex, tmp_path: Path
     assert said["used"] is False and "too few" in said["why"]
 
 
+def _review_argv(folder: Path) -> list[str]:
+    """``leadmatch review`` over ACCOUNTS and LEADS written to ``folder``."""
+    for name, rows in (("accounts.csv", ACCOUNTS), ("leads.csv", LEADS)):
+        with (folder / name).open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=sorted({k for row in rows for k in row}))
+            writer.writeheader()
+            writer.writerows(rows)
+    return ["review", "--accounts", str(folder / "accounts.csv"), "--leads",
+            str(folder / "leads.csv"), "--labels", str(folder / "labels.jsonl"), "--no-browser",
+            "--by", "ana"]  # fmt: skip
+
+
 @pytest.mark.process
 def test_a_second_server_on_the_same_labels_file_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import csv
-    import subprocess
-    import sys
-
     from leadmatch.cli import main
 
-    for name, rows in (("accounts.csv", ACCOUNTS), ("leads.csv", LEADS)):
-        with (tmp_path / name).open("w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=sorted({k for row in rows for k in row}))
-            writer.writeheader()
-            writer.writerows(rows)
-    argv = ["review", "--accounts", str(tmp_path / "accounts.csv"), "--leads",
-            str(tmp_path / "leads.csv"), "--labels", str(tmp_path / "labels.jsonl"),
-            "--no-browser"]  # fmt: skip
+    argv = _review_argv(tmp_path)
     command = [sys.executable, "-m", "leadmatch.cli", *argv]
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
@@ -325,3 +331,29 @@ def test_chunked_bodies_are_refused_and_an_error_closes_the_connection(
     assert status == 413 and headers.get("Connection") == "close"
     status, headers, _ = _ask(served, "GET", "/api/state", headers={"X-Leadmatch-Token": "x"})
     assert status == 403 and headers.get("Connection") == "close"
+
+
+@pytest.mark.process
+def test_ctrl_c_stops_the_server_with_every_answer_on_disk(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "leadmatch.cli", *_review_argv(tmp_path)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = urlsplit(server.stdout.readline().split(": ", 1)[1].strip())
+        token = url.query.removeprefix("token=")
+        conn = http.client.HTTPConnection("127.0.0.1", url.port, timeout=10)
+        conn.request("GET", "/api/state", headers={"X-Leadmatch-Token": token})
+        lead = json.loads(conn.getresponse().read())["item"]["lead"]["lead_id"]
+        answer = json.dumps({"lead_id": lead, "account_id": None})
+        sent = {"X-Leadmatch-Token": token, "Content-Type": "application/json"}
+        conn.request("POST", "/api/answer", body=answer, headers=sent)
+        assert conn.getresponse().status == 200
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    assert server.returncode == 0
+    assert "stopped: 1 answers this session" in err
+    assert [(x.lead_id, x.account_id, x.by) for x in Labels(tmp_path / "labels.jsonl").read()] == [
+        (lead, None, "ana")
+    ]
