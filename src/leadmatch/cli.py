@@ -286,8 +286,15 @@ def _leads_of(
     path: str, keep: Sequence[str] = (), invented: list[str] | None = None
 ) -> list[dict[str, Any]]:
     """A leads file's rows, each named (see :func:`_named`)."""
-    with open_rows(path, "lead", keep=keep) as (_, rows):
-        return list(_named(rows, invented))
+    return _mapped_leads(path, {}, keep, invented)[0]
+
+
+def _mapped_leads(
+    path: str, maps: dict[str, str], keep: Sequence[str] = (), invented: list[str] | None = None
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """:func:`_leads_of` with --map pairs, and the columns of the file they named."""
+    with open_rows(path, "lead", maps, keep=keep) as (mapping, rows):
+        return list(_named(rows, invented)), set(mapping)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -343,10 +350,12 @@ def _review(args: argparse.Namespace) -> int:
         book = labels.book()
         held = tuple(dict.fromkeys([*args.account_fields, *filter(None, [args.weight_field])]))
         config = MatchConfig.from_json(Path(args.config)) if args.config else MatchConfig()
-        config = config.model_copy(update={"account_fields": held})
-        index, _ = _load_accounts(args.accounts, {}, config)
+        config = MatchConfig.model_validate({**config.model_dump(), "account_fields": held})
+        lead_maps, account_maps = _split_maps(args.map)
+        index, used = _load_accounts(args.accounts, account_maps, config)
         invented: list[str] = []
-        leads = _leads_of(args.leads, invented=invented)
+        leads, mapped = _mapped_leads(args.leads, lead_maps, invented=invented)
+        _check_maps(args.map, used | mapped)
         results: Sequence[Any] = (
             _matches_file(args.matches, ("lead_id", "decision", "confidence"))
             if args.matches
@@ -742,6 +751,13 @@ _COMMANDS: dict[str, _Command] = {
             _option("--matches", help="their results from 'leadmatch match' (default: match now)"),
             _option("--labels", required=True, help="labels file the answers are appended to"),
             _option("--config", help="MatchConfig JSON the matches were made with (--config)"),
+            _option(
+                "--map",
+                action="append",
+                default=[],
+                metavar="COLUMN=FIELD",
+                help="use a column of either file as a field (repeatable), as for match",
+            ),
             _option("--by", default=_user(), help="reviewer name written with each answer"),
             _option(
                 "--bands",

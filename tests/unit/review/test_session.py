@@ -357,3 +357,36 @@ def test_ctrl_c_stops_the_server_with_every_answer_on_disk(tmp_path: Path) -> No
     assert [(x.lead_id, x.account_id, x.by) for x in Labels(tmp_path / "labels.jsonl").read()] == [
         (lead, None, "ana")
     ]
+
+
+@pytest.mark.process
+def test_review_reads_columns_by_map_as_match_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from leadmatch.cli import main
+
+    argv = _review_argv(tmp_path)
+    renamed = {"company": "Firma", "email": "Mail"}
+    rows = [{renamed.get(k, k): v for k, v in lead.items()} for lead in LEADS]
+    with (tmp_path / "leads.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["lead_id", "Firma", "Mail"])
+        writer.writeheader()
+        writer.writerows(rows)
+    maps = ["--map", "Firma=company", "--map", "Mail=email"]
+    assert main([*argv]) == 2  # the leads' columns are not known without the map
+    assert "no column for company or email" in capsys.readouterr().err
+    assert main([*argv, *maps, "--map", "Nope=phone"]) == 2
+    assert "--map names columns no input file has: Nope" in capsys.readouterr().err
+    command = [sys.executable, "-m", "leadmatch.cli", *argv, *maps]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        url = urlsplit(server.stdout.readline().split(": ", 1)[1].strip())
+        conn = http.client.HTTPConnection("127.0.0.1", url.port, timeout=10)
+        conn.request("GET", "/api/state", headers={"X-Leadmatch-Token": url.query[6:]})
+        lead = json.loads(conn.getresponse().read())["item"]["lead"]
+    finally:
+        server.kill()
+        server.wait()
+    assert lead["company"] and lead["email"]
+    assert (lead["company"], lead["email"]) in {(x["company"], x.get("email")) for x in LEADS}
