@@ -90,6 +90,8 @@ class Evaluation:
 
     @property
     def precision(self) -> float:
+        """Of ``matched``; 1.0 over none (so that F1 reads 0 where recall is 0): reports say
+        "n/a" instead (:meth:`summary`; ``None`` in :meth:`to_dict`)."""
         return self.matched_right / self.matched if self.matched else 1.0
 
     @property
@@ -110,9 +112,11 @@ class Evaluation:
     def summary(self) -> str:
         """A few lines for a terminal or a log."""
         at = ", ".join(f"{p:.3f} at {r:.2f}" for r, p in self.precision_at_recall.items())
+        # A precision over no matched lead is no figure: it is said so, not printed as 1.
+        precision = f"{self.precision:.3f}" if self.matched else "n/a (nothing matched)"
         lines = [
             f"{self.leads:,} leads, {self.with_account:,} with an account: "
-            f"precision {self.precision:.3f}, recall {self.recall:.3f}, F1 {self.f1:.3f} of "
+            f"precision {precision}, recall {self.recall:.3f}, F1 {self.f1:.3f} of "
             f"'matched' ({self.matched_right:,}/{self.matched:,} right)",
             f"review {self.review:,} ({self.review_right:,} right); leads of no account left "
             f"unmatched {self.no_account_accuracy:.3f}",
@@ -142,7 +146,7 @@ class Evaluation:
         return {
             "leads": self.leads,
             "with_account": self.with_account,
-            "precision": self.precision,
+            "precision": self.precision if self.matched else None,
             "recall": self.recall,
             "f1": self.f1,
             "matched": self.matched,

@@ -122,7 +122,8 @@ class Session:
             said = {"answers": len(book), "used": not result.kept, "why": result.why}
             if not result.kept and result.after is not None:
                 said.update(self._would_change(result.config, book))
-                said["precision"] = round(result.after.precision, 4)
+                matched = result.after.matched  # a precision over none is no estimate
+                said["precision"] = round(result.after.precision, 4) if matched else None
         with self._lock:
             self._refit = said
         return said

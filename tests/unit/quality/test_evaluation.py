@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadmatch import AccountIndex, InvalidInputError, evaluate, truth_from_rows
+from leadmatch import AccountIndex, InvalidInputError, Match, evaluate, truth_from_rows
 from leadmatch.cli import main
 
 
@@ -239,3 +239,15 @@ def test_a_confidence_on_a_bin_edge_falls_in_the_bin_it_starts() -> None:
     rows = [_row(f"L{i}", "matched", c, "A") for i, c in enumerate((0.3, 0.6, 0.7))]
     bins = evaluate(rows, truth).reliability
     assert [b.leads for b in bins[3:8]] == [1, 0, 0, 1, 1]
+
+
+def test_a_precision_over_no_matched_lead_is_reported_as_none() -> None:
+    results = [Match(lead_id="L1", account_id=None, confidence=0.4, decision="review",
+                     candidate_id="A1")]  # fmt: skip
+    figures = evaluate(results, {"L1": frozenset({"A1"})})
+    assert figures.matched == 0 and figures.f1 == 0.0
+    assert "precision n/a (nothing matched), recall 0.000" in figures.summary()
+    assert figures.to_dict()["precision"] is None
+    matched = evaluate([results[0].model_copy(update={"decision": "matched", "account_id": "A1"})],
+                       {"L1": frozenset({"A1"})})  # fmt: skip
+    assert "precision 1.000," in matched.summary() and matched.to_dict()["precision"] == 1.0

@@ -390,3 +390,19 @@ def test_review_reads_columns_by_map_as_match_does(
         server.wait()
     assert lead["company"] and lead["email"]
     assert (lead["company"], lead["email"]) in {(x["company"], x.get("email")) for x in LEADS}
+
+
+def test_a_refit_that_matched_no_held_apart_answer_estimates_no_precision(
+    index: AccountIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadmatch import Fit, Match, MatchConfig, evaluate
+    from leadmatch.review import session as module
+
+    unmatched = Match(lead_id="L1", account_id=None, confidence=0.3, decision="unmatched")
+    none = evaluate([unmatched], {"L1": frozenset({"BR-1"})})
+    fitted = Fit(MatchConfig(account_fields=("owner",)), before=none, after=none, pairs=3)
+    monkeypatch.setattr(module, "fit", lambda *_, **__: fitted)
+    with Labels(tmp_path / "labels.jsonl").writing() as write:
+        session = _session(index, Labels(tmp_path / "labels.jsonl"), write)
+        said = session.refit([])
+    assert said["used"] is True and said["precision"] is None

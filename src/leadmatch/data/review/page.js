@@ -103,7 +103,8 @@ function showRefit(refit) {
   if (refit && refit.used) {
     said = `Refitted on ${refit.answers} answers: of the ${refit.of} leads still asked about, ` +
       `${refit.would_match} would now be matched and ${refit.would_unmatch} unmatched ` +
-      `(estimated precision ${refit.precision}). The queue is ranked by it; ` +
+      (refit.precision === null ? "(no held-apart answer was matched to estimate a precision). "
+        : `(estimated precision ${refit.precision}). `) + "The queue is ranked by it; " +
       "run leadmatch fit --labels to keep it.";
   } else if (refit) {
     said = `Refit on ${refit.answers} answers: the model stays as it is (${refit.why}).`;
