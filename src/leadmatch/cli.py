@@ -129,7 +129,13 @@ _FORMAT = _option(
     "--format", choices=FORMATS, help="of --out: csv, jsonl or parquet (default: its extension)"
 )
 _LEVEL = _option("--level", choices=("account", "parent"), default="account")
-_MAP = _option("--map", action="append", default=[], metavar="COLUMN=FIELD")
+_MAP = _option(
+    "--map",
+    action="append",
+    default=[],
+    metavar="COLUMN=FIELD",
+    help="use a column of either file as a field (repeatable)",
+)
 _QUIET = _option("--quiet", action="store_true", help="no summary on stderr")
 
 
@@ -602,13 +608,7 @@ _COMMANDS: dict[str, _Command] = {
             ),
             _option("--out", required=True, help="results file ('-' for standard output)"),
             _option("--config", help="MatchConfig as a JSON file"),
-            _option(
-                "--map",
-                action="append",
-                default=[],
-                metavar="COLUMN=FIELD",
-                help="use a column of either file as a field (repeatable)",
-            ),
+            _MAP,
             _account_fields(
                 "account columns to copy into each result (owner_id,type); a saved index must "
                 "hold them"
@@ -751,13 +751,7 @@ _COMMANDS: dict[str, _Command] = {
             _option("--matches", help="their results from 'leadmatch match' (default: match now)"),
             _option("--labels", required=True, help="labels file the answers are appended to"),
             _option("--config", help="MatchConfig JSON the matches were made with (--config)"),
-            _option(
-                "--map",
-                action="append",
-                default=[],
-                metavar="COLUMN=FIELD",
-                help="use a column of either file as a field (repeatable), as for match",
-            ),
+            _MAP,
             _option("--by", default=_user(), help="reviewer name written with each answer"),
             _option(
                 "--bands",

@@ -36,10 +36,12 @@ from leadmatch.io.labels import (
     Labels,
     LabelsFileError,
     LabelsInUseError,
+    LeadKeys,
     answer_key,
     book_of_text,
     label_book,
     labelled_leads,
+    lead_keys,
 )
 from leadmatch.io.records import LeadInput, validate_columns, validate_leads
 
@@ -55,6 +57,7 @@ __all__ = [
     "LabelsFileError",
     "LabelsInUseError",
     "LeadInput",
+    "LeadKeys",
     "answer_key",
     "arrow_schema",
     "batches_of",
@@ -65,6 +68,7 @@ __all__ = [
     "header_key",
     "label_book",
     "labelled_leads",
+    "lead_keys",
     "open_rows",
     "open_text",
     "parse_map",

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -103,30 +103,42 @@ class Label(BaseModel):
         undo need not repeat the fields letter for letter)."""
         if self.lead_id:
             return ("id", self.lead_id)
-        email = parse_email(self.email)
-        name, domains = _company_of(self.company, email, self.website)
-        return ("fields", _email_key(email), name, *sorted({key.domain for key in domains}))
+        keys = lead_keys(self.company, self.email, self.website)
+        return ("fields", _email_key(keys.email), keys.name, *_domain_names(keys))
 
 
 def _email_key(email: EmailKey) -> str:
     return f"{email.local}@{email.domain}" if email.local and email.domain else ""
 
 
-def _company_of(
-    company: str | None, email: EmailKey, website: str | None
-) -> tuple[str, tuple[DomainKey, ...]]:
-    return company_name(company).ascii, company_domains(email, domain_key(website))
+class LeadKeys(NamedTuple):
+    """What finds a lead's label, normalized as matching reads it."""
+
+    email: EmailKey
+    name: str
+    """The company name's key (``""`` for none)."""
+    domains: tuple[DomainKey, ...]
+    """The company domains of the lead's email and website (none for free mail)."""
 
 
-def answer_key(company: str | None, email: str | None, website: str | None) -> tuple[str, ...]:
+def lead_keys(company: str | None, email: str | None, website: str | None) -> LeadKeys:
+    """The keys a lead with these fields finds its label by (after its own id)."""
+    key = parse_email(email)
+    return LeadKeys(key, company_name(company).ascii, company_domains(key, domain_key(website)))
+
+
+def _domain_names(keys: LeadKeys) -> list[str]:
+    return sorted({key.domain for key in keys.domains})
+
+
+def answer_key(keys: LeadKeys) -> tuple[str, ...]:
     """Leads with the same key find each other's labels, so one answer settles them all: the
     same company name at the same company domains, else (no company name or domain) the same
     email address. ``()`` for a lead found by its id alone."""
-    key = parse_email(email)
-    name, domains = _company_of(company, key, website)
-    if name and domains:
-        return ("company", name, *sorted({domain.domain for domain in domains}))
-    return ("email", _email_key(key)) if _email_key(key) else ()
+    if keys.name and keys.domains:
+        return ("company", keys.name, *_domain_names(keys))
+    email = _email_key(keys.email)
+    return ("email", email) if email else ()
 
 
 @dataclass(frozen=True)
@@ -144,14 +156,13 @@ class LabelBook:
         """The current answers of ``labels`` (undos applied), later ones over earlier ones."""
         book = cls(current(labels))
         for position, label in enumerate(book.labels):
-            email = parse_email(label.email)
+            keys = lead_keys(label.company, label.email, label.website)
             if label.lead_id:
                 book.by_id[label.lead_id] = (position, label)
-            if key := _email_key(email):
-                book.by_email[key] = (position, label)
-            name, domains = _company_of(label.company, email, label.website)
-            for domain in domains if name else ():
-                book.by_company[(name, domain.domain)] = (position, label)
+            if email := _email_key(keys.email):
+                book.by_email[email] = (position, label)
+            for domain in keys.domains if keys.name else ():
+                book.by_company[(keys.name, domain.domain)] = (position, label)
         return book
 
     def __len__(self) -> int:
@@ -162,8 +173,7 @@ class LabelBook:
     ) -> tuple[Label, str] | None:
         """The label of a lead with these fields, and what found it ("lead id", "email" or
         "company and domain"); ``None`` if none does."""
-        key = parse_email(email)
-        return self.find_keys(lead_id, key, *_company_of(company, key, website))
+        return self.find_keys(lead_id, *lead_keys(company, email, website))
 
     def find_keys(
         self, lead_id: str | None, email: EmailKey, name: str, domains: Sequence[DomainKey]

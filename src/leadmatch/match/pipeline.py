@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadmatch.config import MatchConfig
 from leadmatch.io import (
@@ -121,22 +121,40 @@ def match_records(
     out: list[Any] = []
     for start in range(0, len(items), TURN_LEADS):
         with _TURN:
-            out += _records(index, items[start : start + TURN_LEADS], offset + start, rows)
+            out += _records(index, items[start : start + TURN_LEADS], offset + start, rows)[0]
     return out
+
+
+class Scored(NamedTuple):
+    """Leads matched, with what matching computed on the way to their results."""
+
+    results: list[Any]
+    valid: list[Lead | None]
+    errors: list[str | None]
+    batch: LeadBatch
+    features: features.Features
+    scores: scoring.Scores
+
+
+def match_scored(index: IndexView, items: Sequence[Lead | Mapping[str, Any]]) -> Scored:
+    """:func:`match_records` of a few leads (one turn), keeping the candidate pairs' features
+    and scores: what an explanation reads beside the results."""
+    with _TURN:
+        return _records(index, items, 0, False)
 
 
 def _records(
     index: IndexView, items: Sequence[Lead | Mapping[str, Any]], offset: int, rows: bool
-) -> list[Any]:
+) -> Scored:
     config = index.config
     valid, ids, errors = validate_leads(items, strict=config.strict, offset=offset)
     batch, feats, scores = _scored(index, valid, config)
     decided = resolve(index, feats, scores, len(valid), config)
     out = assemble(index, batch, feats, scores, decided, ids, errors, rows)
-    if not index.labels:
-        return out
-    own_ids = [None if lead is None else lead.lead_id for lead in valid]
-    return with_labels(index, _found(index.labels, own_ids, batch), out, rows, False)
+    if index.labels:
+        own_ids = [None if lead is None else lead.lead_id for lead in valid]
+        out = with_labels(index, _found(index.labels, own_ids, batch), out, rows, False)
+    return Scored(out, valid, errors, batch, feats, scores)
 
 
 def _found(
@@ -158,11 +176,6 @@ def _scored(
     """Validated leads prepared, blocked, compared and scored: all but the decision."""
     batch = prepare(valid)
     return (batch, *_scored_batch(index, batch, config))
-
-
-def scored_one(index: IndexView, lead: Lead) -> tuple[LeadBatch, features.Features, scoring.Scores]:
-    """One lead prepared, blocked, compared and scored (its pairs' lead row is 0)."""
-    return _scored(index, [lead], index.config)
 
 
 def _scored_batch(

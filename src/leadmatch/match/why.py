@@ -13,10 +13,9 @@ from typing import Any
 import numpy as np
 
 from leadmatch.config import CONFIDENCE_PLACES, MatchConfig
-from leadmatch.io import validate_leads
 from leadmatch.match.blocking import blocker_names, token_ids
 from leadmatch.match.explain import evidence
-from leadmatch.match.pipeline import match_records, scored_one
+from leadmatch.match.pipeline import match_scored
 from leadmatch.match.scoring import probability
 from leadmatch.match.view import IndexView
 from leadmatch.models import Evidence, Lead, Match
@@ -85,11 +84,11 @@ class Explanation:
 
 def explain_lead(index: IndexView, lead: Lead | Mapping[str, Any]) -> Explanation:
     """Every candidate of ``lead`` with its evidence, and why the decision is what it is."""
-    match = match_records(index, [lead])[0]
-    valid, _, errors = validate_leads([lead], strict=False)
-    if valid[0] is None:
-        return Explanation(match, (), (f"the lead cannot be read: {errors[0]}",))
-    batch, feats, scores = scored_one(index, valid[0])
+    scored = match_scored(index, [lead])
+    match = scored.results[0]
+    if scored.valid[0] is None:
+        return Explanation(match, (), (f"the lead cannot be read: {scored.errors[0]}",))
+    batch, feats, scores = scored.batch, scored.features, scored.scores
     order = np.argsort(-scores.total, kind="stable")
     said = evidence(index, batch, feats, scores, index.config.weights, order)
     d = index.data
@@ -149,8 +148,7 @@ def _notes(match: Match, candidates: tuple[Candidate, ...], config: MatchConfig)
             f"blocking by name words kept the {config.max_candidates} names sharing the most "
             "of the lead's words (max_candidates): other accounts may have been left out"
         )
-    if any(e.signal == "tie_break" for e in match.evidence):
-        notes += [e.detail for e in match.evidence if e.signal == "tie_break"]
+    notes += [e.detail for e in match.evidence if e.signal == "tie_break"]
     return tuple(notes)
 
 

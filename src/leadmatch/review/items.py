@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from leadmatch.errors import InvalidInputError
-from leadmatch.io import Label, LabelBook, answer_key, label_book, validate_leads
+from leadmatch.io import Label, LabelBook, answer_key, label_book, lead_keys, validate_leads
 from leadmatch.match import result_fields
 from leadmatch.models import Lead, Match
 
@@ -154,15 +154,15 @@ def _open_rows(
             )
         if lead is None or result["decision"] in ("error", "labelled"):
             continue
-        if book is not None and book.find(lead_id, lead.email, lead.company, lead.website):
+        keys = lead_keys(lead.company, lead.email, lead.website)
+        # Found by its own id only, as matching finds labels: a position names no lead.
+        if book is not None and book.find_keys(lead.lead_id, *keys):
             continue
         candidate = result["account_id"] or result["candidate_id"]
-        weight = _weight(weights, candidate)
         given = lead.lead_id is not None
         if not given:
             lead = lead.model_copy(update={"lead_id": lead_id})
-        key = answer_key(lead.company, lead.email, lead.website)
-        rows.append(_Row(lead, result, key, weight, given))
+        rows.append(_Row(lead, result, answer_key(keys), _weight(weights, candidate), given))
     return rows
 
 
