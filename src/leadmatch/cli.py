@@ -42,7 +42,7 @@ from leadmatch import (
     rollup,
     truth_from_rows,
 )
-from leadmatch._util.processes import tune_gc
+from leadmatch._util.processes import AUTO_WORKERS_MAX, tune_gc, usable_cores
 from leadmatch._util.resources import demo_text
 from leadmatch.accounts import PROPOSAL_COLUMNS, ROLLUP_COLUMNS, rollup_field_columns
 from leadmatch.io import (
@@ -118,8 +118,17 @@ def _account_fields(help: str) -> _Option:
     return _option("--account-fields", type=_names, default=(), metavar="A,B", help=help)
 
 
+def _worker_count(text: str) -> int:
+    """``auto``: the cores this process may use (see :func:`usable_cores`); else a number."""
+    return usable_cores() if text == "auto" else _positive(text)
+
+
 def _workers(help: str) -> _Option:
-    return _option("--workers", type=_positive, default=1, metavar="N", help=help)
+    return _option(
+        "--workers", type=_worker_count, default="auto", metavar="N",
+        help=f"{help}; default auto: the usable cores, at most {AUTO_WORKERS_MAX}; 1: one "
+        "process (a small file always is)",
+    )  # fmt: skip
 
 
 # Options that several subcommands share, word for word.
@@ -621,7 +630,7 @@ _COMMANDS: dict[str, _Command] = {
             ),
             _FORMAT,
             _option("--quiet", action="store_true", help="no progress or summary on stderr"),
-            _workers("match in N processes (default 1; use the number of cores for large files)"),
+            _workers("match in N processes"),
         ),
         _match,
     ),
@@ -636,7 +645,7 @@ _COMMANDS: dict[str, _Command] = {
             _account_fields(
                 "extra account columns to keep in the index for results (owner_id,type)"
             ),
-            _workers("normalize accounts in N processes (default 1)"),
+            _workers("normalize accounts in N processes"),
         ),
         _index,
     ),

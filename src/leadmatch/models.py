@@ -48,6 +48,8 @@ def is_missing(value: Any) -> bool:
 
 def text_or_none(value: Any, field: str) -> str | None:
     """Accept what CSV readers and DataFrames hand over; refuse what cannot be text."""
+    if type(value) is str and len(value) <= MAX_INPUT_CHARS:  # what a CSV reader gives
+        return value.strip() or None
     if is_missing(value):
         return None
     if isinstance(value, bool):
@@ -83,6 +85,8 @@ def _split_list(value: Any, field: str, separators: str) -> tuple[str, ...]:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ()
     if isinstance(value, str):
+        if not value:  # most accounts have no aliases
+            return ()
         for separator in separators[:-1]:
             value = value.replace(separator, separators[-1])
         value = value.split(separators[-1])

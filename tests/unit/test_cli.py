@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import gc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from leadmatch import AccountIndex
+from leadmatch import AccountIndex, cli
+from leadmatch._util.processes import AUTO_WORKERS_MAX, usable_cores
 from leadmatch.cli import main
 
 ACCOUNTS_CSV = """account_id,name,domain,alias_domains,country,city,phone,parent_id
@@ -230,6 +232,35 @@ def test_workers_write_the_same_file(
         main(["match", "--accounts", str(accounts), "--leads", str(leads),
               "--out", str(tmp_path / "x.csv"), "--workers", "0"])  # fmt: skip
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_workers_default_to_the_cores_this_process_may_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default --workers is what the process's CPU affinity allows, capped; a small file
+    is matched in this process whatever the count (no worker is started for it)."""
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(3)), raising=False)
+    assert usable_cores() == 3
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert usable_cores() == AUTO_WORKERS_MAX
+    seen: list[int] = []
+    load = cli._load_accounts
+
+    def spy(*args: Any) -> Any:  # notes the workers it is given
+        seen.append(args[-1])
+        return load(*args)
+
+    monkeypatch.setattr(cli, "_load_accounts", spy)
+    accounts = _write(tmp_path / "accounts.csv", ACCOUNTS_CSV)
+    leads = _write(tmp_path / "leads.csv", LEADS_CSV)
+    outputs = []
+    for flags in ([], ["--workers", "auto"], ["--workers", "1"]):
+        out = tmp_path / "out.csv"
+        assert main(["match", "--accounts", str(accounts), "--leads", str(leads),
+                     "--out", str(out), "--quiet", *flags]) == 0  # fmt: skip
+        outputs.append(out.read_bytes())
+    assert seen == [AUTO_WORKERS_MAX, AUTO_WORKERS_MAX, 1]
+    assert outputs[0] == outputs[1] == outputs[2]
 
 
 def test_the_cli_collects_cycles_less_often_and_the_library_leaves_that_alone(

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 R = TypeVar("R")
+
+#: Most processes the CLI starts by itself (``--workers auto``); more are given by number.
+AUTO_WORKERS_MAX = 8
 
 #: Allocations between collections of the youngest generation (CPython's default is 700).
 GC_THRESHOLD = (50_000, 20, 100)
@@ -24,6 +28,14 @@ def tune_gc() -> None:
     it, so only the CLI and leadmatch's own workers call this.
     """
     gc.set_threshold(*GC_THRESHOLD)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as a container or ``taskset``
+    limits it; not the machine's count), at most :data:`AUTO_WORKERS_MAX`."""
+    getaffinity = getattr(os, "sched_getaffinity", None)
+    cores = len(getaffinity(0)) if getaffinity else (os.cpu_count() or 1)
+    return max(1, min(cores, AUTO_WORKERS_MAX))
 
 
 def in_order(

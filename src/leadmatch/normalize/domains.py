@@ -30,6 +30,7 @@ _DOTS = str.maketrans({"。": ".", "．": ".", "｡": "."})
 _HOST_CHARS = re.compile(r"^[a-z0-9\-._]+$")
 _ANGLE = re.compile(r"<([^<>]*)>")
 _WWW = re.compile(r"^www\d*(?:\.|$)")
+_PATH = re.compile(r"[/?#\\\s]")  # what ends a host in a URL
 
 
 class DomainKey(NamedTuple):
@@ -74,14 +75,17 @@ def _extractor() -> tldextract.TLDExtract:
 
 def _host(text: str) -> str:
     """The host part of a folded URL, host or email; '' when there is none."""
-    angle = _ANGLE.search(text)  # "Jane Doe" <jane@acme.de>
-    text = (angle.group(1) if angle else text).translate(_DOTS).strip().strip("<>\"'")
+    angle = _ANGLE.search(text) if "<" in text else None  # "Jane Doe" <jane@acme.de>
+    text = angle.group(1) if angle else text
+    if not text.isascii():
+        text = text.translate(_DOTS)
+    text = text.strip().strip("<>\"'")
     if text.startswith("mailto:"):
         text = text[len("mailto:") :]
     if "://" in text:
         text = _SCHEME.sub("", text)
     text = text.lstrip("/")  # protocol-relative: //cdn.acme.com
-    text = re.split(r"[/?#\\\s]", text, maxsplit=1)[0]
+    text = _PATH.split(text, maxsplit=1)[0]
     if "@" in text:
         text = text.rsplit("@", 1)[1]
     text = text.split(":", 1)[0].strip(".")

@@ -87,6 +87,14 @@ def _tokens(folded: str) -> list[str]:
         text = _INITIALS.sub(lambda m: re.sub(r"[.\s]", "", m.group()) + " ", text)
     text = text.replace("&", " and ").replace("+", " and ")
     raw = [t for t in _SEPARATOR.split(text) if t]
+    merged = _join_letters(raw) if min(map(len, raw), default=0) == 1 else raw
+    if _CONNECTORS.isdisjoint(merged):  # most names: no word for "and" to rewrite
+        return merged
+    return ["and" if t in _CONNECTORS else t for t in merged]
+
+
+def _join_letters(raw: list[str]) -> list[str]:
+    """Runs of one-letter tokens joined: "D S M" -> "dsm"."""
     merged: list[str] = []
     run: list[str] = []
     for token in [*raw, ""]:  # "" flushes the last run
@@ -98,7 +106,7 @@ def _tokens(folded: str) -> list[str]:
             run = []
         if token:
             merged.append(token)
-    return ["and" if t in _CONNECTORS else t for t in merged]
+    return merged
 
 
 @cache
@@ -146,9 +154,11 @@ def _abbreviations() -> dict[str, tuple[str, ...]]:
 
 def _unglue(tokens: list[str], glued: tuple[str, ...]) -> list[str]:
     """Split legal forms written without a space off CJK tokens ("株式会社サクラ" -> 2 tokens)."""
+    if "".join(tokens).isascii():  # glued forms are all CJK, kana or hangul
+        return tokens
     out: list[str] = []
     for token in tokens:
-        if token.isascii():  # glued forms are all CJK, kana or hangul
+        if token.isascii():
             out.append(token)
             continue
         for form in glued:
@@ -171,6 +181,8 @@ def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
     changed = True
     while changed and len(tokens) > 1:
         changed = False
+        if tokens[-1] not in forms.suffix_ends and tokens[0] not in forms.prefix_starts:
+            break  # most names: neither end can be a legal form
         sizes = range(min(forms.longest, len(tokens) - 1), 0, -1)
         for size in sizes if tokens[-1] in forms.suffix_ends else ():
             form = forms.suffix.get(tuple(tokens[-size:]))
@@ -191,7 +203,7 @@ def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _has_name(tokens: list[str]) -> bool:
-    return any(t != "and" for t in tokens)
+    return tokens.count("and") < len(tokens)
 
 
 def _trim_connectors(tokens: list[str]) -> list[str]:
@@ -213,11 +225,15 @@ def _in_english(tokens: list[str]) -> list[str]:
     """Words for kinds of organisation (universidad, Institut, hôpital...) as their English
     word (``data/org_words.tsv``): names in two languages then share them."""
     table = _org_words()
+    if table.keys().isdisjoint(tokens):
+        return tokens
     return [table.get(token, token) for token in tokens]
 
 
 def _expand(tokens: list[str]) -> list[str]:
     table = _abbreviations()
+    if table.keys().isdisjoint(tokens):
+        return tokens
     out: list[str] = []
     for token in tokens:
         out.extend(table.get(token, (token,)))
@@ -238,7 +254,7 @@ def _clean_tokens(tokens: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _ascii_tokens(tokens: list[str]) -> list[str]:
-    if all(t.isascii() for t in tokens):
+    if "".join(tokens).isascii():
         return tokens
     return _tokens(fold(anyascii(" ".join(tokens))))
 
@@ -251,7 +267,9 @@ def _acronym(tokens: list[str]) -> str:
 
 
 def _name_tokens(text: str) -> list[str]:
-    return _unglue(_tokens(_WEB_SUFFIX.sub("", text)), _legal_forms().glued)[:_MAX_TOKENS]
+    if "." in text:  # a web suffix has a dot
+        text = _WEB_SUFFIX.sub("", text)
+    return _unglue(_tokens(text), _legal_forms().glued)[:_MAX_TOKENS]
 
 
 def _drop_address(folded: str) -> str:
