@@ -23,7 +23,7 @@ from leadmatch.io import book_of_text
 from leadmatch.match.pipeline import match_records
 from leadmatch.match.view import IndexView
 from leadmatch.models import Lead
-from leadmatch.tables import Tables
+from leadmatch.tables import Tables, stamp
 
 _worker_view: IndexView | None = None
 
@@ -58,11 +58,14 @@ def match_stream(
         chunk = list(islice(stream, chunk_size))
 
 
-def _start_worker(path: str, config_json: str, labels: str) -> None:
+def _start_worker(
+    path: str, checked_at: tuple[int, int, int] | None, config_json: str, labels: str
+) -> None:
     global _worker_view
     tune_gc()
     config = MatchConfig.from_json(config_json)
-    _worker_view = IndexView(Tables.load(path), config, book_of_text(labels))
+    tables = Tables.load(path, checked_at=checked_at)  # the parent checked or wrote the file
+    _worker_view = IndexView(tables, config, book_of_text(labels))
 
 
 def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int, rows: bool) -> list[Any]:
@@ -93,10 +96,12 @@ def _in_workers(
     with tempfile.TemporaryDirectory(prefix="leadmatch-") as tmp:
         tables = view.tables
         path = tables.path if tables.file_unchanged() else None
+        checked_at = tables.stamp
         if path is None:  # built in memory, or its file replaced since: workers need this one
             path = tables.write(Path(tmp) / "index.lmx")
+            checked_at = stamp(path)
         labels = view.labels.to_jsonl() if view.labels else ""
-        setup = (str(path), view.config.to_json(), labels)
+        setup = (str(path), checked_at, view.config.to_json(), labels)
         tasks = _chunks(leads, chunk_size, rows)
         done = 0
         # Closed here, before the folder goes: a reader that stops early ends the pool first.

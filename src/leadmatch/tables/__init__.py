@@ -24,7 +24,7 @@ from leadmatch.tables.lookups import (
     typo_variants_of,
     vocab_ids,
 )
-from leadmatch.tables.version import Tables
+from leadmatch.tables.version import Tables, stamp
 
 __all__ = [
     "GENERIC_IDF",
@@ -41,6 +41,7 @@ __all__ = [
     "derive",
     "fields_held",
     "pair_keys",
+    "stamp",
     "typo_variants_of",
     "vocab_ids",
 ]

@@ -135,8 +135,11 @@ def _read_manifest(archive: zipfile.ZipFile, path: Path) -> dict[str, Any]:
 class _Reader:
     """Reads checked members of an open index file, mapped or copied."""
 
-    def __init__(self, path: Path, archive: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
+    def __init__(
+        self, path: Path, archive: zipfile.ZipFile, manifest: dict[str, Any], checked: bool
+    ) -> None:
         self.path = path
+        self.checked = checked
         self.archive = archive
         self.checksums = manifest.get("sha256")
         self.kinds = manifest.get("fields")
@@ -163,7 +166,7 @@ class _Reader:
         if signature != b"PK\x03\x04" or start + info.file_size > len(whole):
             raise self.fail(f"member {name} is cut off or damaged")
         content = whole[start : start + info.file_size]
-        if hashlib.sha256(content).hexdigest() != self.checksums.get(name):  # type: ignore[union-attr]
+        if self.checked and hashlib.sha256(content).hexdigest() != self.checksums.get(name):  # type: ignore[union-attr]
             raise self.fail(f"member {name} fails its checksum (damaged file)")
         return content
 
@@ -211,11 +214,18 @@ class _Reader:
 
 
 def load(
-    path: str | Path, parts: dict[str, type[Any]], normalizer_version: int, *, mapped: bool = True
+    path: str | Path,
+    parts: dict[str, type[Any]],
+    normalizer_version: int,
+    *,
+    mapped: bool = True,
+    checked: bool = True,
 ) -> dict[str, Any]:
     """Read what :func:`save` wrote: one instance per entry of ``parts``.
 
     ``mapped`` maps the file instead of reading it into memory (the arrays are read-only).
+    ``checked=False`` skips the members' checksums: only for a file this program has just
+    checked or written (a worker process mapping its parent's index).
     """
     path = Path(path)
     if not path.is_file():
@@ -234,7 +244,7 @@ def load(
                 f"{manifest.get('name_normalizer_version')}; this leadmatch uses "
                 f"{normalizer_version}: rebuild the index so that keys compare alike"
             )
-        reader = _Reader(path, archive, manifest)
+        reader = _Reader(path, archive, manifest, checked)
         with open(path, "rb") as raw:
             if mapped and os.fstat(raw.fileno()).st_size:
                 reader.buffer = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)

@@ -79,6 +79,8 @@ def _range_problem(values: Any, low: int, high: int, what: str) -> str | None:
 
 
 def stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells one content of a file from another without reading it: inode, size and
+    modification time (``None`` for no file)."""
     try:
         stat = path.stat()
     except OSError:
@@ -178,14 +180,24 @@ class Tables:
         return store.save(path, parts, NAME_NORMALIZER_VERSION).resolve()
 
     @classmethod
-    def load(cls, path: str | Path, *, mmap: bool = True) -> Tables:
+    def load(
+        cls, path: str | Path, *, mmap: bool = True, checked_at: tuple[int, int, int] | None = None
+    ) -> Tables:
         """The tables a file written by :meth:`write` holds; a damaged or foreign file raises
-        :class:`~leadmatch.errors.IndexFormatError`."""
-        parts = store.load(
-            path, {"data": IndexData, "lookups": Lookups}, NAME_NORMALIZER_VERSION, mapped=mmap
-        )
-        _check(parts["data"], parts["lookups"], Path(path))
+        :class:`~leadmatch.errors.IndexFormatError`.
+
+        ``checked_at``: the :func:`stamp` the file had when this program last checked or
+        wrote it. If the file still has it, its checksums and bounds are not checked again:
+        a worker process maps its parent's index in milliseconds, not seconds.
+        """
         resolved = Path(path).resolve()
+        checked = checked_at is None or stamp(resolved) != checked_at
+        parts = store.load(
+            path, {"data": IndexData, "lookups": Lookups}, NAME_NORMALIZER_VERSION,
+            mapped=mmap, checked=checked,
+        )  # fmt: skip
+        if checked:
+            _check(parts["data"], parts["lookups"], Path(path))
         return cls(parts["data"], parts["lookups"], resolved, stamp(resolved))
 
     def changed(self, gone: IntArray, new: IndexData) -> Tables:

@@ -8,11 +8,13 @@ import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from leadmatch import AccountIndex, IndexFormatError, Lead
+from leadmatch.tables import Tables, stamp
 
 ACCOUNTS = [
     {"account_id": "A1", "name": "Acme Robotics Ltd", "domain": "acme-robotics.co.uk",
@@ -232,3 +234,34 @@ def test_derived_columns_of_the_wrong_length_are_refused(tmp_path: Path) -> None
     edited = _rewrite(path, tmp_path / "edited.lmx", shorten_depth)
     with pytest.raises(IndexFormatError, match="differ in length"):
         AccountIndex.load(edited)
+
+
+def test_a_file_checked_before_is_not_checked_again_until_it_changes(
+    saved: tuple[AccountIndex, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker process maps the index its parent checked: with the stamp the parent saw, no
+    checksum is computed; a file changed since (another stamp) is checked again."""
+    index, path = saved
+    checked_at = stamp(path.resolve())
+    hashes = [0]
+    sha256 = hashlib.sha256
+
+    def counted(*args: Any) -> Any:
+        hashes[0] += 1
+        return sha256(*args)
+
+    monkeypatch.setattr("leadmatch.tables.store.hashlib.sha256", counted)
+    tables = Tables.load(path, checked_at=checked_at)
+    assert hashes[0] == 0
+    trusted = AccountIndex(tables.data, index.config, tables.lookups)
+    assert trusted.match_many(LEADS) == index.match_many(LEADS)
+    Tables.load(path)
+    assert hashes[0] > 0  # without a stamp: checked, as always
+
+    def flip_last_bit(members: dict[str, bytes]) -> None:
+        content = members["data.name_ascii.data.npy"]
+        members["data.name_ascii.data.npy"] = content[:-1] + bytes([content[-1] ^ 1])
+
+    damaged = _rewrite(path, tmp_path / "damaged.lmx", flip_last_bit)
+    with pytest.raises(IndexFormatError, match="checksum"):  # the stamp is another file's
+        Tables.load(damaged, checked_at=checked_at)
