@@ -19,6 +19,18 @@ PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 texts = st.lists(st.text(st.characters(codec="utf-8") | st.sampled_from(["\x00", "é", "東"])))
 
 
+@given(texts | st.lists(st.text(st.characters(codec="ascii"))))
+def test_a_column_lays_its_values_out_as_its_format_says(values: list[str]) -> None:
+    """UTF-8 values joined by NUL (none holds one) or back to back; ``ptr`` at each start."""
+    encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+    joined = not any("\x00" in v for v in values)
+    data, ptr, is_joined = StringColumn.from_list(values).buffers
+    assert is_joined == joined
+    assert bytes(data) == (b"\x00" if joined else b"").join(encoded)
+    gap = 1 if joined else 0
+    assert ptr.tolist() == [0, *np.cumsum([len(e) + gap for e in encoded]).tolist()]
+
+
 def _loaded(values: list[str]) -> StringColumn:
     data, ptr, joined = StringColumn.from_list(values).buffers
     return StringColumn(np.array(data, copy=True), ptr.copy(), joined)

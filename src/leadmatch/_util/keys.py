@@ -78,19 +78,24 @@ def _hash_one(data: bytes) -> int:
 
 def hash_keys(values: Sequence[str]) -> U64Array:
     """A 64-bit hash per string; ``""`` hashes to :data:`EMPTY` and nothing else does."""
+    joined = "".join(values)
+    if len(joined) > _SMALL and joined.isascii():  # most key lists: encoded in one call
+        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        return _hash_many(lengths, joined.encode("ascii"))
     encoded = [v.encode("utf-8", "surrogatepass") for v in values]
     if sum(map(len, encoded)) <= _SMALL:
         return np.fromiter(map(_hash_one, encoded), dtype=np.uint64, count=len(encoded))
-    return _hash_many(encoded)
-
-
-def _hash_many(encoded: list[bytes]) -> U64Array:
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    out = np.zeros(len(encoded), dtype=np.uint64)
+    return _hash_many(lengths, b"".join(encoded))
+
+
+def _hash_many(lengths: IntArray, data: bytes) -> U64Array:
+    """The hashes of the strings whose UTF-8 bytes are ``data`` back to back, of ``lengths``."""
+    out = np.zeros(len(lengths), dtype=np.uint64)
     filled = lengths.nonzero()[0]
     if len(filled) == 0:
         return out
-    blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    blob = np.frombuffer(data, dtype=np.uint8)
     starts = offsets(lengths)[:-1][filled]
     position = np.arange(len(blob), dtype=np.int64) - starts.repeat(lengths[filled])
     powers = _powers(1 << max(int(lengths.max()) - 1, 1).bit_length())

@@ -52,8 +52,14 @@ class StringColumn(Sequence[str]):
     @classmethod
     def from_list(cls, values: Sequence[str]) -> StringColumn:
         items = list(values)
+        text = _SEP.join(items)
+        joined = text.count(_SEP) == max(len(items) - 1, 0)  # no value holds a NUL
+        if joined and text.isascii():  # most columns: encoded in one call, bytes are chars
+            lengths = np.fromiter(map(len, items), np.int64, len(items))
+            data = text.encode("ascii")
+            ptr = offsets(lengths + 1)
+            return cls(np.frombuffer(data, dtype=np.uint8), ptr, joined, object_array(items))
         encoded = [v.encode("utf-8", "surrogatepass") for v in items]
-        joined = not any(_SEP in v for v in items)
         gap = 1 if joined else 0
         ptr = offsets(np.fromiter((len(e) + gap for e in encoded), np.int64, len(encoded)))
         data = (b"\x00" if joined else b"").join(encoded)

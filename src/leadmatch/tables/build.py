@@ -20,17 +20,6 @@ from leadmatch.tables.data import IndexData
 log = logging.getLogger("leadmatch")
 
 
-def _interned(values: Iterable[str], vocab: dict[str, int], strings: list[str]) -> list[int]:
-    out = []
-    for value in values:
-        idx = vocab.get(value)
-        if idx is None:
-            idx = vocab[value] = len(strings)
-            strings.append(value)
-        out.append(idx)
-    return out
-
-
 def build_data(
     accounts: Iterable[Mapping[str, Any] | Account],
     strict: bool,
@@ -111,7 +100,6 @@ class _Columns:
         self.parents: list[str | None] = []
         self.domain_counts: list[int] = []
         self.domain_ids: list[int] = []
-        self.domains: list[str] = []
         self.brands: list[str] = []
         self.domain_vocab: dict[str, int] = {}
         self.name_owner: list[int] = []
@@ -122,7 +110,6 @@ class _Columns:
         self.name_lossy: list[bool] = []
         self.tok_counts: list[int] = []
         self.tok_ids: list[int] = []
-        self.tokens: list[str] = []
         self.token_vocab: dict[str, int] = {}
         self.field_values: list[str] = []
 
@@ -140,7 +127,9 @@ class _Columns:
         self.phone.append(phone_key_)
         self.parents.append(parent_id)
         # Keys are DomainKeys, or plain tuples in the same order from worker processes.
-        new_ids = _interned((key[0] for key in keys), self.domain_vocab, self.domains)
+        # Interned in the order first seen (a dict keeps it): a new value gets the next id.
+        vocab = self.domain_vocab
+        new_ids = [vocab.setdefault(key[0], len(vocab)) for key in keys]
         for key, idx in zip(keys, new_ids):
             if idx == len(self.brands):
                 self.brands.append(key[1])
@@ -154,7 +143,8 @@ class _Columns:
             self.name_acronym.append(acronym)
             self.name_lossy.append(lossy)
             distinct = list(dict.fromkeys(ascii_name.split()))
-            self.tok_ids.extend(_interned(distinct, self.token_vocab, self.tokens))
+            vocab = self.token_vocab
+            self.tok_ids.extend([vocab.setdefault(t, len(vocab)) for t in distinct])
             self.tok_counts.append(len(distinct))
 
     def data(self, fields: Sequence[str], whole: bool) -> IndexData:
@@ -176,7 +166,7 @@ class _Columns:
             parent_id=text([p or "" for p in parents]),
             domain_ptr=offsets(np.array(self.domain_counts, dtype=np.int64)),
             domain_ids=np.array(self.domain_ids, dtype=np.int64),
-            domains=text(self.domains),
+            domains=text(list(self.domain_vocab)),
             brands=text(self.brands),
             name_owner=np.array(self.name_owner, dtype=np.int64),
             name_raw=text(self.name_raw),
@@ -186,7 +176,7 @@ class _Columns:
             name_lossy=np.array(self.name_lossy, dtype=bool),
             name_tok_ptr=offsets(np.array(self.tok_counts, dtype=np.int64)),
             name_tok_ids=np.array(self.tok_ids, dtype=np.int64),
-            tokens=text(self.tokens),
+            tokens=text(list(self.token_vocab)),
             field_names=text(list(fields)),
             field_values=text(self.field_values),
         )
