@@ -158,7 +158,7 @@ def evidence(
     item: list[IntArray] = []
     rank: list[IntArray] = []
     strength: list[FloatArray] = []
-    said_as: list[tuple[str, str, float, str]] = []
+    said_as: list[Any] = []  # per pair and level said: its sentence, or (with what) its parts
     for position, (comparison, names) in enumerate(LEVELS.items()):
         levels = s.levels[comparison][pairs]
         # A neutral level says nothing (a lead without a usable name is worth saying); any
@@ -168,22 +168,27 @@ def evidence(
             said |= f.name_missing[pairs]
         at = said.nonzero()[0]
         by_level = [float(getattr(weights, comparison)[name]) for name in names]
+        quoted = [f" [{weight:+g}]" for weight in by_level]  # formatted once, not per pair
         item.append(at)
         rank.append(np.full(len(at), position))
         strength.append(np.array(by_level)[levels[at]])
-        said_as.extend(
-            (comparison, names[level], by_level[level], f"{detail} [{by_level[level]:+g}]")
-            for level, detail in zip(
-                levels[at].tolist(),
-                _details(comparison, names, levels[at], at, pairs, index, batch, f, accounts),
-            )
+        said = zip(
+            levels[at].tolist(),
+            _details(comparison, names, levels[at], at, pairs, index, batch, f, accounts),
         )
+        if as_text:  # a results file: the sentences alone
+            said_as.extend([detail + quoted[level] for level, detail in said])
+        else:
+            said_as.extend(
+                (comparison, names[level], by_level[level], detail + quoted[level])
+                for level, detail in said
+            )
     every = np.concatenate(item)
     # Strongest first; equally strong ones in the order of the comparisons (a stable sort).
     order = np.lexsort((np.concatenate(rank), -np.abs(np.concatenate(strength)), every))
     cuts = offsets(np.bincount(every, minlength=len(pairs))).tolist()
     if as_text:
-        texts = [said_as[k][3] for k in order.tolist()]
+        texts = [said_as[k] for k in order.tolist()]
         return [texts[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
     found = [
         trusted(Evidence, {"signal": c, "level": lv, "weight": w, "detail": text})
