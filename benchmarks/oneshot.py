@@ -123,8 +123,7 @@ def quality(out_csv: Path, leads_csv: Path) -> tuple[float, float, float]:
 
 def measure(folder: Path, build: bool) -> None:
     accounts, leads = folder / "accounts.csv", folder / "leads.csv"
-    n_leads = sum(1 for _ in _rows(leads))
-    n_accounts = sum(1 for _ in _rows(accounts))
+    n_leads, n_accounts = len(_rows(leads)), len(_rows(accounts))
     with tempfile.TemporaryDirectory() as tmp:
         out, index = Path(tmp) / "out.csv", Path(tmp) / "accounts.lmx"
         one_shot = ["leadmatch", "match", "--accounts", str(accounts), "--leads", str(leads),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,17 @@ def object_array(values: list[str]) -> Any:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
+
+
+def utf8(values: Sequence[str], sep: str = "") -> tuple[IntArray, bytes]:
+    """Each value's length in UTF-8 bytes, and the values' bytes joined by ``sep``. A list of
+    ASCII values (most key and name lists) is encoded in one call, not one per value."""
+    text = sep.join(values)
+    if text.isascii():
+        return np.fromiter(map(len, values), np.int64, len(values)), text.encode("ascii")
+    parts = [v.encode("utf-8", "surrogatepass") for v in values]
+    lengths = np.fromiter(map(len, parts), np.int64, len(parts))
+    return lengths, sep.encode("utf-8", "surrogatepass").join(parts)
 
 
 def offsets(counts: npt.NDArray[np.integer]) -> IntArray:

@@ -18,7 +18,7 @@ from operator import mul
 import numpy as np
 import numpy.typing as npt
 
-from leadmatch._util.arrays import IntArray, first_of_groups, offsets
+from leadmatch._util.arrays import IntArray, first_of_groups, offsets, utf8
 
 U64Array = npt.NDArray[np.uint64]
 
@@ -78,15 +78,11 @@ def _hash_one(data: bytes) -> int:
 
 def hash_keys(values: Sequence[str]) -> U64Array:
     """A 64-bit hash per string; ``""`` hashes to :data:`EMPTY` and nothing else does."""
-    joined = "".join(values)
-    if len(joined) > _SMALL and joined.isascii():  # most key lists: encoded in one call
-        lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-        return _hash_many(lengths, joined.encode("ascii"))
-    encoded = [v.encode("utf-8", "surrogatepass") for v in values]
-    if sum(map(len, encoded)) <= _SMALL:
-        return np.fromiter(map(_hash_one, encoded), dtype=np.uint64, count=len(encoded))
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    return _hash_many(lengths, b"".join(encoded))
+    if sum(map(len, values)) <= _SMALL:  # a few short keys (one lead's): no NumPy overhead
+        encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+        if sum(map(len, encoded)) <= _SMALL:
+            return np.fromiter(map(_hash_one, encoded), dtype=np.uint64, count=len(encoded))
+    return _hash_many(*utf8(values))
 
 
 def _hash_many(lengths: IntArray, data: bytes) -> U64Array:

@@ -13,7 +13,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from leadmatch._util.arrays import BoolArray, IntArray, object_array, offsets
+from leadmatch._util.arrays import BoolArray, IntArray, object_array, offsets, utf8
 from leadmatch._util.buffers import Buffers
 
 #: Up to this many rows, :meth:`StringColumn.take` reads them one by one.
@@ -52,17 +52,11 @@ class StringColumn(Sequence[str]):
     @classmethod
     def from_list(cls, values: Sequence[str]) -> StringColumn:
         items = list(values)
-        text = _SEP.join(items)
-        joined = text.count(_SEP) == max(len(items) - 1, 0)  # no value holds a NUL
-        if joined and text.isascii():  # most columns: encoded in one call, bytes are chars
-            lengths = np.fromiter(map(len, items), np.int64, len(items))
-            data = text.encode("ascii")
-            ptr = offsets(lengths + 1)
-            return cls(np.frombuffer(data, dtype=np.uint8), ptr, joined, object_array(items))
-        encoded = [v.encode("utf-8", "surrogatepass") for v in items]
-        gap = 1 if joined else 0
-        ptr = offsets(np.fromiter((len(e) + gap for e in encoded), np.int64, len(encoded)))
-        data = (b"\x00" if joined else b"").join(encoded)
+        lengths, data = utf8(items, _SEP)
+        joined = data.count(0) == max(len(items) - 1, 0)  # no value holds a NUL of its own
+        if not joined:
+            lengths, data = utf8(items)
+        ptr = offsets(lengths + (1 if joined else 0))
         return cls(np.frombuffer(data, dtype=np.uint8), ptr, joined, object_array(items))
 
     @property

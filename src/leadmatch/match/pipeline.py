@@ -126,6 +126,10 @@ def match_records(
     return out
 
 
+#: What requests matched as one batch share: tables, config, labels (ids) and kind of result.
+_Key = tuple[int, int, int, bool]
+
+
 class _Request:
     """Leads a thread waits to have matched; set ``done`` with their results or an error."""
 
@@ -137,7 +141,7 @@ class _Request:
         self.error: BaseException | None = None
         self.done = False
 
-    def key(self) -> tuple[int, int, int, bool]:
+    def key(self) -> _Key:
         """Requests of one key can be matched as one batch: the same tables, config, labels
         and kind of result (the objects stay alive while queued, so their ids stay theirs)."""
         view = self.view
@@ -174,7 +178,7 @@ def _match_queued() -> None:
         while _QUEUE and total + len(_QUEUE[0].items) <= TURN_LEADS:
             total += len(_QUEUE[0].items)
             taken.append(_QUEUE.popleft())
-    groups: dict[tuple[int, int, int, bool], list[_Request]] = {}
+    groups: dict[_Key, list[_Request]] = {}
     for request in taken:
         groups.setdefault(request.key(), []).append(request)
     try:
