@@ -5,11 +5,12 @@ inflates Python's share): wall seconds of each stage as the CLI runs it.
     python benchmarks/stages.py --accounts 100000 --leads 20000          # generated, seed 7
     python benchmarks/stages.py --accounts 300 --leads 300                # CI-sized
 
-Build: reading the accounts CSV; normalizing the records (in ``--workers`` processes); the
-columns made in this process (ids checked, domains and words interned); the look-up tables
-(``derive``, NumPy). Match: a saved index loaded, then the leads in the CLI's batches through
-each stage in this process (``benchmarks/run.py``'s stages: validate, normalize, candidates,
-features, confidence, decision, results).
+Build: reading the accounts CSV; normalizing the records into each chunk's columns (in
+``--workers`` processes); the chunks' columns appended in this process (ids checked, domains
+and words numbered as the whole's); the look-up tables (``derive``, NumPy). Match: a saved
+index loaded, then the leads in the CLI's batches through each stage in this process
+(``benchmarks/run.py``'s stages: validate, normalize, candidates, features, confidence,
+decision, results).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from leadmatch import AccountIndex
+from leadmatch._util.processes import chunked
 from leadmatch.cli import CHUNK
 from leadmatch.config import MatchConfig
 from leadmatch.io.columns import open_text, read_csv
-from leadmatch.normalize import prepare_all
 from leadmatch.tables import build_data, derive
+from leadmatch.tables.build import CHUNK as BUILD_CHUNK
+from leadmatch.tables.build import part_of
 from run import generate, match_chunk, read_rows  # benchmarks/run.py, this script's folder
 
 
@@ -37,15 +40,15 @@ def build_stages(accounts_csv: Path, workers: int) -> tuple[dict[str, float], Ac
         _, reader = read_csv(stream, "account")
         rows: list[Any] = list(reader)
     seconds["read the CSV"] = time.perf_counter() - started
-    normalize = f"normalize the records ({workers} process(es))"
+    normalize = f"normalize the records into chunks' columns ({workers} process(es))"
     started = time.perf_counter()
-    for _ in prepare_all(rows, workers):
+    for _ in chunked(part_of, rows, workers, BUILD_CHUNK, ()):
         pass
     seconds[normalize] = time.perf_counter() - started
     started = time.perf_counter()
-    data = build_data(rows, False, workers)  # normalizes again, then makes the columns
+    data = build_data(rows, False, workers)  # normalizes again, then appends the chunks
     columns = time.perf_counter() - started - seconds[normalize]
-    seconds["columns: ids, interning (this process)"] = max(columns, 0.0)
+    seconds["columns: ids checked, chunks appended (this process)"] = max(columns, 0.0)
     started = time.perf_counter()
     lookups = derive(data)
     seconds["look-up tables (derive)"] = time.perf_counter() - started

@@ -6,8 +6,9 @@ import gc
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain, islice
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -69,3 +70,28 @@ def in_order(
             if not pending:
                 return
             yield pending.popleft()
+
+
+def chunked(
+    fn: Callable[..., R], items: Iterable[Any], workers: int, size: int, *args: Any
+) -> Iterator[tuple[int, R]]:
+    """``fn(chunk, *args)`` for each chunk of ``size`` items, in order, with the chunk's size.
+
+    With ``workers > 1`` and more than one chunk, chunks go to worker processes (see
+    :func:`in_order`); fewer items are not worth starting processes for. A chunk a worker
+    could not take (say, an object that does not pickle) is done here instead.
+    """
+    rows = iter(items)
+    first = list(islice(rows, size))
+    chunks = chain([first], iter(lambda: list(islice(rows, size)), []))
+    if workers <= 1 or len(first) < size:
+        for chunk in chunks:
+            yield len(chunk), fn(chunk, *args)
+        return
+    tasks = ((chunk, *args) for chunk in chunks)
+    for (chunk, *_), future in in_order(fn, tasks, workers, tune_gc):
+        try:
+            result = future.result()
+        except Exception:
+            result = fn(chunk, *args)
+        yield len(chunk), result

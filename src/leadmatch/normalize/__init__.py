@@ -5,7 +5,12 @@
 the arrays matching reads, accounts one at a time (in worker processes too) for the index.
 """
 
-from leadmatch.normalize.accounts import PreparedAccount, field_text, field_values, prepare_all
+from leadmatch.normalize.accounts import (
+    PreparedAccount,
+    field_text,
+    field_values,
+    prepared_or_reason,
+)
 from leadmatch.normalize.domains import (
     DomainKey,
     EmailKey,
@@ -61,8 +66,8 @@ __all__ = [
     "parse_email",
     "phone_key",
     "prepare",
-    "prepare_all",
     "prepare_columns",
+    "prepared_or_reason",
     "qualifier_words",
     "registered_domain",
 ]

@@ -1,27 +1,22 @@
-"""Account records to normalized keys, one record at a time or a chunk per worker process.
+"""Account records to normalized keys, one record at a time.
 
 Building an index is mostly this: validating each record and normalizing its names, domains,
-country, city and phone, which is pure Python and independent from record to record. It can
-run in worker processes (``AccountIndex.build(..., workers=N)``); what must stay in order in
-one place (duplicate ids, interning domains and tokens) is done by the index.
+country, city and phone, which is pure Python and independent from record to record, so it can
+run in worker processes (``AccountIndex.build(..., workers=N)``, see
+:mod:`leadmatch.tables.build`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from itertools import chain, islice
 from typing import Any, NamedTuple
 
-from leadmatch._util.processes import in_order, tune_gc
 from leadmatch.models import Account, account_row
 from leadmatch.normalize.domains import DomainKey, domain_key, is_hosting_domain
 from leadmatch.normalize.names import is_lossy_script, normalize_name
 from leadmatch.normalize.places import normalize_city, normalize_country, phone_key
-
-#: Records sent to a worker at a time.
-CHUNK = 10_000
 
 
 class NameRow(NamedTuple):
@@ -100,54 +95,12 @@ def first_error(exc: Exception) -> str:
     return str(exc)
 
 
-def _prepared_or_reason(record: Any) -> PreparedAccount | str:
+def prepared_or_reason(record: Any) -> PreparedAccount | str:
+    """:func:`prepare_account`, or the reason the record cannot be used."""
     try:
         return prepare_account(record)
     except Exception as exc:  # pydantic.ValidationError, ValueError, or a non-mapping row
         return first_error(exc)
-
-
-def _prepare_chunk(records: list[Any]) -> list[PreparedAccount | str]:
-    return [_prepared_or_reason(record) for record in records]
-
-
-def _prepare_chunk_plain(records: list[Any]) -> list[Any]:
-    """:func:`_prepare_chunk` as plain nested tuples: they cross between processes several
-    times faster than named tuples (no Python call per object to rebuild them). Readers
-    unpack them by position, which a :class:`PreparedAccount` also allows."""
-    out: list[Any] = []
-    for prepared in _prepare_chunk(records):
-        if isinstance(prepared, str):
-            out.append(prepared)
-        else:
-            *head, domains, names = prepared
-            out.append((*head, tuple(map(tuple, domains)), tuple(map(tuple, names))))
-    return out
-
-
-def prepare_all(records: Iterable[Any], workers: int = 1) -> Iterator[PreparedAccount | str]:
-    """Each record prepared, in order; an unusable record gives the reason instead.
-
-    With ``workers > 1``, chunks of :data:`CHUNK` records are prepared in worker processes
-    (started with ``spawn``), at most ``2 * workers`` chunks in flight.
-    """
-    rows = iter(records)
-    if workers <= 1:
-        for record in rows:
-            yield _prepared_or_reason(record)
-        return
-    first = list(islice(rows, CHUNK))
-    if len(first) < CHUNK:  # one chunk: not worth starting processes
-        yield from _prepare_chunk(first)
-        return
-    chunks = chain([first], iter(lambda: list(islice(rows, CHUNK)), []))
-    tasks = ((chunk,) for chunk in chunks)
-    for (chunk,), future in in_order(_prepare_chunk_plain, tasks, workers, tune_gc):
-        try:
-            prepared = future.result()
-        except Exception:
-            prepared = _prepare_chunk(chunk)  # (say, an unpicklable object): do it here
-        yield from prepared
 
 
 def field_values(record: Any, names: Sequence[str]) -> tuple[str, ...]:

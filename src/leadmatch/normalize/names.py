@@ -44,6 +44,8 @@ _ACRONYM_SKIP = frozenset(
     {"and", "of", "the", "for", "de", "der", "des", "du", "la", "le", "von", "van", "del", "di"}
 )
 _MAX_TOKENS = 24
+# Words repeat across names far more than names do: each word's code is worked out once.
+_metaphone = lru_cache(maxsize=1 << 16)(jellyfish.metaphone)
 
 
 class NameKey(NamedTuple):
@@ -186,16 +188,20 @@ def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
         sizes = range(min(forms.longest, len(tokens) - 1), 0, -1)
         for size in sizes if tokens[-1] in forms.suffix_ends else ():
             form = forms.suffix.get(tuple(tokens[-size:]))
+            if form is None:
+                continue
             rest = _trim_connectors(tokens[:-size])
-            if form is not None and _has_name(rest):
+            if _has_name(rest):
                 found_back.insert(0, form)
                 tokens, changed = rest, True
                 break
         sizes = range(min(forms.longest, len(tokens) - 1), 0, -1)
         for size in sizes if tokens[0] in forms.prefix_starts else ():
             form = forms.prefix.get(tuple(tokens[:size]))
+            if form is None:
+                continue
             rest = _drop_articles(_trim_connectors(tokens[size:]))
-            if form is not None and _has_name(rest):
+            if _has_name(rest):
                 found_front.append(form)
                 tokens, changed = rest, True
                 break
@@ -322,7 +328,7 @@ def _normalize_folded(folded: str) -> NameKey:
         ascii=" ".join(ascii_tokens),
         legal_form=" ".join(legal),
         acronym=acronym,
-        phonetic=" ".join(jellyfish.metaphone(t) for t in ascii_tokens if t.isalpha()),
+        phonetic=" ".join(_metaphone(t) for t in ascii_tokens if t.isalpha()),
     )
 
 

@@ -92,7 +92,7 @@ def test_building_in_worker_processes_gives_the_same_index(
 ) -> None:
     """Chunks of 7 records over two processes, with an unusable record and a repeated id:
     the same warnings, and a byte-identical index file."""
-    monkeypatch.setattr("leadmatch.normalize.accounts.CHUNK", 7)
+    monkeypatch.setattr("leadmatch.tables.build.CHUNK", 7)
     records: list[object] = [
         {"account_id": f"A{i}", "name": f"Company {i} GmbH", "domain": f"company{i}.de",
          "aliases": f"C{i}", "country": "DE", "parent_id": f"A{i // 5}" if i % 5 else None}
