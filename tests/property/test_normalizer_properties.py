@@ -20,6 +20,7 @@ from leadmatch.normalize import (
     phone_key,
     registered_domain,
 )
+from leadmatch.normalize import domains as domains_module
 from leadmatch.normalize.names import MAX_NAME_PARTS, _part_keys, _tokens
 
 # Text from every script, with control characters, marks and odd spacing.
@@ -176,3 +177,40 @@ def test_a_long_list_keeps_its_first_eight_parts() -> None:
     parts = name_parts(", ".join(f"Company{c}" for c in "ABCDEFGHIJ"))
     firsts = [f"company{c}" for c in "abcdefgh"]
     assert parts == (*firsts, *(a + b for a, b in zip(firsts, firsts[1:])))
+
+
+_RULES = sorted(rule for rule in domains_module._extractor().tlds if rule.isascii())
+# A host as the domain normalizer hands it to the suffix look-up: labels of letters, digits,
+# "-" and "_" (empty ones too), ending in a rule's labels (its "*" a label, its "!" dropped),
+# a rule's last labels, or no rule at all.
+_host_labels = st.from_regex(r"[a-z0-9_\-]{0,6}", fullmatch=True)
+_rule_tails = st.sampled_from(_RULES).flatmap(
+    lambda rule: st.builds(
+        lambda label, cut: ".".join(rule.lstrip("!").replace("*", label).split(".")[cut:]),
+        _host_labels.filter(bool), st.integers(0, 2),
+    )
+)  # fmt: skip
+_hosts = st.builds(
+    lambda head, tail: ".".join([*head, tail]).strip("."),
+    st.lists(_host_labels, max_size=3), st.one_of(_rule_tails, _host_labels),
+).filter(bool)  # fmt: skip
+
+
+@given(_hosts)
+@settings(max_examples=examples(1000))
+def test_the_suffix_look_up_splits_a_host_as_tldextract_does(host: str) -> None:
+    parts = domains_module._extractor().extract_str(host)
+    expected = (parts.subdomain, parts.domain, parts.suffix)
+    if not parts.domain or not parts.suffix:  # no registrable domain, either way
+        expected = ("", "", "")
+    assert domains_module._split_host(host) == expected
+
+
+def test_the_suffix_look_up_follows_wildcards_and_their_exceptions() -> None:
+    split = domains_module._split_host
+    assert split("shop.acme.co.uk") == ("shop", "acme", "co.uk")
+    assert split("acme.foo.bd") == ("", "acme", "foo.bd")  # *.bd: any label under bd
+    assert split("www.ck") == ("", "www", "ck")  # !www.ck: www.ck is not a suffix
+    assert split("a.city.kawasaki.jp") == ("a", "city", "kawasaki.jp")
+    assert split("co.uk") == split("uk") == split("acme.nosuchtld") == ("", "", "")
+    assert split("xn--bcher-kva.xn--tckwe") == ("", "xn--bcher-kva", "xn--tckwe")  # コム

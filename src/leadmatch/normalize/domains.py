@@ -99,17 +99,70 @@ def _host(text: str) -> str:
     return text if _HOST_CHARS.match(text) else ""
 
 
+#: A trie node's key marking the end of a rule (no label holds a dot).
+_RULE_END = "."
+_Node = dict[str, "_Node"]
+
+
+@cache
+def _suffix_trie() -> _Node:
+    """The extractor's public suffix rules as a trie of labels read from the right (``*`` and
+    ``!`` rules as labels of their own), walked as tldextract walks its own."""
+    root: _Node = {}
+    for rule in _extractor().tlds:
+        node = root
+        for label in reversed(rule.split(".")):
+            node = node.setdefault(label, {})
+        node[_RULE_END] = {}
+    return root
+
+
+def _suffix_start(labels: list[str]) -> int:
+    """Where the public suffix of a host's labels starts, ``len(labels)`` if it has none: the
+    longest rule that matches, a wildcard's label, an exception's parent. The rule of
+    tldextract's lookup (``suffix_index``) for labels that need no IDNA decoding, in a few
+    dictionary look-ups instead of its URL parsing and result objects."""
+    node = _suffix_trie()
+    start = at = len(labels)
+    for label in reversed(labels):
+        child = node.get(label)
+        if child is not None:
+            at -= 1
+            node = child
+            if _RULE_END in node:
+                start = at
+            continue
+        if "*" in node:
+            return at if "!" + label in node else at - 1
+        break
+    return start
+
+
+def _split_host(host: str) -> tuple[str, str, str]:
+    """A host's subdomain, domain label and public suffix; all ``""`` when it has no
+    registrable domain (no suffix, or nothing in front of it)."""
+    if "xn--" in host:  # labels tldextract decodes before looking them up: its own lookup
+        parts = _extractor().extract_str(host)
+        found = parts.subdomain, parts.domain, parts.suffix
+        return found if parts.domain and parts.suffix else ("", "", "")
+    labels = host.split(".")
+    start = _suffix_start(labels)
+    if start in (0, len(labels)) or not labels[start - 1]:
+        return "", "", ""
+    return ".".join(labels[: start - 1]), labels[start - 1], ".".join(labels[start:])
+
+
 @lru_cache(maxsize=1 << 17)
 def _domain_of_folded(folded: str) -> DomainKey:
     host = _host(folded)
     if not host:
         return DomainKey("", "")
-    parts = _extractor().extract_str(host)
-    if not parts.domain or not parts.suffix:
+    subdomain, label, suffix = _split_host(host)
+    if not label:
         return DomainKey("", "")
-    domain = f"{parts.domain}.{parts.suffix}"
-    sub = _WWW.sub("", parts.subdomain)
-    return DomainKey(domain, parts.domain, f"{sub}.{domain}" if sub else "")
+    domain = f"{label}.{suffix}"
+    sub = _WWW.sub("", subdomain)
+    return DomainKey(domain, label, f"{sub}.{domain}" if sub else "")
 
 
 def domain_key(value: object) -> DomainKey:
