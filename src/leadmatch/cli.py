@@ -42,7 +42,7 @@ from leadmatch import (
     rollup,
     truth_from_rows,
 )
-from leadmatch._util.processes import AUTO_WORKERS_MAX, tune_gc, usable_cores
+from leadmatch._util.processes import AUTO_WORKERS_MAX, shared_pool, tune_gc, usable_cores
 from leadmatch._util.resources import demo_text
 from leadmatch.accounts import PROPOSAL_COLUMNS, ROLLUP_COLUMNS, rollup_field_columns
 from leadmatch.io import (
@@ -833,7 +833,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     tune_gc()
     logging.basicConfig(level=logging.WARNING, format="leadmatch: %(message)s")
     try:
-        return _COMMANDS[args.command].run(args)
+        # A one shot builds in workers, then matches in workers: the same ones.
+        with shared_pool(getattr(args, "workers", 1)):
+            return _COMMANDS[args.command].run(args)
     except BrokenPipeError:  # `leadmatch match --out - | head`: the reader has seen enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

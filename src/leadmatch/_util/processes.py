@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
+import tempfile
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import partial
 from itertools import chain, islice
 from typing import Any, TypeVar
 
@@ -50,26 +53,111 @@ def in_order(
     order given: at most ``2 * workers`` in flight, so memory stays flat for any stream.
 
     Workers are started with ``spawn`` (safe with threads in the parent, and the same on every
-    platform). The pool lives while the caller reads; leaving early shuts it down.
+    platform), each running ``initializer(*initargs)`` first. The pool lives while the caller
+    reads; leaving early shuts it down. Inside :func:`shared_pool` of as many workers, the
+    tasks go to that pool instead, and a worker runs the initializer before its first task of
+    this kind.
     """
-    pool = ProcessPoolExecutor(
+    shared = _SHARED[-1] if _SHARED and _SHARED[-1].workers == workers else None
+    if shared is None:
+        with _pool(workers, initializer, initargs) as pool:
+            yield from _submitted(partial(pool.submit, fn), tasks, workers)
+        return
+    if shared.pool is None:
+        shared.pool = _pool(workers, tune_gc, ())
+    submit = partial(shared.pool.submit, _set_up_then, initializer, initargs, fn)
+    yield from _submitted(submit, tasks, workers)
+
+
+def _pool(
+    workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
+) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=initializer,
         initargs=initargs,
     )
-    with pool:
-        stream = iter(tasks)
-        pending: deque[tuple[tuple[Any, ...], Future[R]]] = deque()
+
+
+def _submitted(
+    submit: Callable[..., Future[R]], tasks: Iterable[tuple[Any, ...]], workers: int
+) -> Generator[tuple[tuple[Any, ...], Future[R]], None, None]:
+    """Each task with its future, at most ``2 * workers`` submitted ahead of the reader; those
+    not yet started are cancelled if the reader stops early."""
+    stream = iter(tasks)
+    pending: deque[tuple[tuple[Any, ...], Future[R]]] = deque()
+    try:
         while True:
             while len(pending) < 2 * workers:
                 task = next(stream, None)
                 if task is None:
                     break
-                pending.append((task, pool.submit(fn, *task)))
+                pending.append((task, submit(*task)))
             if not pending:
                 return
             yield pending.popleft()
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+class _Shared:
+    """The pool of a :func:`shared_pool` block (started on first use) and the folders its
+    workers may still read from when a run inside it ends."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.folders: list[tempfile.TemporaryDirectory[str]] = []
+
+
+_SHARED: list[_Shared] = []
+#: In a shared pool's worker: the initializer (and its arguments) it ran last.
+_set_up: tuple[Callable[..., None], tuple[Any, ...]] | None = None
+
+
+def _set_up_then(
+    initializer: Callable[..., None], initargs: tuple[Any, ...], fn: Callable[..., R], *task: Any
+) -> R:
+    global _set_up
+    if _set_up != (initializer, initargs):
+        initializer(*initargs)
+        _set_up = (initializer, initargs)
+    return fn(*task)
+
+
+@contextlib.contextmanager
+def shared_pool(workers: int) -> Iterator[None]:
+    """Inside the block, every :func:`in_order` run of ``workers`` processes uses one pool,
+    started when first needed: a command that builds an index in workers and then matches in
+    workers starts its processes (and imports leadmatch in them) once, not twice. Only this
+    thread may use it (the CLI does)."""
+    shared = _Shared(workers)
+    _SHARED.append(shared)
+    try:
+        yield
+    finally:
+        _SHARED.remove(shared)
+        if shared.pool is not None:
+            shared.pool.shutdown(cancel_futures=True)
+        for folder in shared.folders:
+            folder.cleanup()
+
+
+@contextlib.contextmanager
+def scratch_folder(workers: int) -> Iterator[str]:
+    """A temporary folder for files workers read: removed at the end of the block, or, inside
+    :func:`shared_pool` of as many workers, once that pool's workers are gone (they may still
+    hold the files open, which Windows does not let go)."""
+    folder = tempfile.TemporaryDirectory(prefix="leadmatch-")
+    shared = _SHARED[-1] if _SHARED and _SHARED[-1].workers == workers else None
+    if shared is None:
+        with folder as name:
+            yield name
+        return
+    shared.folders.append(folder)
+    yield folder.name
 
 
 def chunked(

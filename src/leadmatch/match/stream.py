@@ -11,13 +11,12 @@ one; at most ``2 * workers`` chunks are in flight, so memory stays flat for any 
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from leadmatch._util.processes import in_order, tune_gc
+from leadmatch._util.processes import in_order, scratch_folder, tune_gc
 from leadmatch.config import MatchConfig
 from leadmatch.io import book_of_text
 from leadmatch.match.pipeline import match_records
@@ -93,7 +92,7 @@ def _in_workers(
     rows: bool,
 ) -> Iterator[Any]:
     """What :func:`match_stream` yields, computed by ``workers`` processes."""
-    with tempfile.TemporaryDirectory(prefix="leadmatch-") as tmp:
+    with scratch_folder(workers) as tmp:
         tables = view.tables
         path = tables.path if tables.file_unchanged() else None
         checked_at = tables.stamp
@@ -104,7 +103,7 @@ def _in_workers(
         setup = (str(path), checked_at, view.config.to_json(), labels)
         tasks = _chunks(leads, chunk_size, rows)
         done = 0
-        # Closed here, before the folder goes: a reader that stops early ends the pool first.
+        # Closed here, before the folder goes: a reader that stops early ends the run first.
         with contextlib.closing(
             in_order(_match_chunk, tasks, workers, _start_worker, setup)
         ) as run:

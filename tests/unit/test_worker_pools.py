@@ -1,0 +1,73 @@
+"""Worker pools: a command that builds and then matches in workers shares one pool
+(:func:`shared_pool`), each run's workers set up for that run; files the workers read outlive
+the run until the pool is gone; a reader that stops early leaves no task queued."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadmatch._util import processes
+from leadmatch._util.processes import in_order, scratch_folder, shared_pool
+
+_state = "none"
+
+
+def _remember(value: str) -> None:
+    global _state
+    _state = value
+
+
+def _where(task: int) -> tuple[int, int, str]:
+    return task, os.getpid(), _state
+
+
+def _run(kind: str) -> list[tuple[int, int, str]]:
+    run = in_order(_where, [(k,) for k in range(6)], 2, _remember, (kind,))
+    return [future.result() for _, future in run]
+
+
+@pytest.mark.process
+def test_runs_in_a_shared_pool_use_the_same_workers_each_set_up_for_its_run() -> None:
+    a, b = {pid for _, pid, _ in _run("a")}, {pid for _, pid, _ in _run("b")}
+    assert a.isdisjoint(b)  # a pool per run
+    with shared_pool(2):
+        first, second = _run("build"), _run("match")
+    assert [t for t, _, _ in first] == [t for t, _, _ in second] == list(range(6))  # in order
+    assert {state for *_, state in first} == {"build"}
+    assert {state for *_, state in second} == {"match"}  # set up again for the second run
+    assert len({pid for _, pid, _ in first + second}) <= 2  # the same two processes at most
+    with shared_pool(3):  # a pool of another size is not shared
+        assert {pid for _, pid, _ in _run("c")}.isdisjoint(a | b)
+
+
+def test_a_scratch_folder_outlives_its_block_inside_a_shared_pool() -> None:
+    with scratch_folder(2) as name:
+        Path(name, "index.lmx").write_text("x")
+    assert not Path(name).exists()
+    with shared_pool(2):
+        with scratch_folder(2) as name:
+            Path(name, "index.lmx").write_text("x")
+        assert Path(name, "index.lmx").exists()  # a worker may still hold it
+        with scratch_folder(3) as other:  # not for this pool's workers
+            pass
+        assert not Path(other).exists()
+    assert not Path(name).exists()
+
+
+def test_a_reader_that_stops_early_leaves_no_task_queued() -> None:
+    futures: list[Future[Any]] = []
+
+    def submit(*task: Any) -> Future[Any]:
+        futures.append(Future())
+        return futures[-1]
+
+    run = processes._submitted(submit, [(k,) for k in range(10)], 2)
+    next(run)
+    assert len(futures) == 4  # 2 * workers ahead of the reader
+    run.close()
+    assert [f.cancelled() for f in futures] == [False, True, True, True]
