@@ -43,24 +43,42 @@ _HEADER_READERS = {
 }
 
 
-def _npy_bytes(array: np.ndarray[Any, Any]) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    return buffer.getvalue()
+class _Digest:
+    """A file that only keeps the SHA-256 and the size of what is written to it."""
+
+    def __init__(self) -> None:
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        self.sha256.update(data)
+        written = len(memoryview(data).cast("B"))
+        self.size += written
+        return written
 
 
-def _flatten(prefix: str, value: Any, members: dict[str, bytes], kinds: dict[str, Any]) -> None:
+def _digest(array: np.ndarray[Any, Any]) -> _Digest:
+    """The checksum and size of an array's ``.npy`` bytes, worked out as they are written (NumPy
+    writes a large array in pieces), without holding a copy of them."""
+    digest = _Digest()
+    np.save(digest, array, allow_pickle=False)
+    return digest
+
+
+def _flatten(
+    prefix: str, value: Any, members: dict[str, np.ndarray[Any, Any]], kinds: dict[str, Any]
+) -> None:
     if isinstance(value, np.ndarray):
-        members[f"{prefix}.npy"] = _npy_bytes(value)
+        members[f"{prefix}.npy"] = np.ascontiguousarray(value)
         kinds[prefix] = "array"
     elif isinstance(value, StringColumn):
         data, ptr, joined = value.buffers
-        members[f"{prefix}.data.npy"] = _npy_bytes(np.asarray(data, dtype=np.uint8))
-        members[f"{prefix}.ptr.npy"] = _npy_bytes(ptr)
+        members[f"{prefix}.data.npy"] = np.ascontiguousarray(np.asarray(data, dtype=np.uint8))
+        members[f"{prefix}.ptr.npy"] = np.ascontiguousarray(ptr)
         kinds[prefix] = "strings-joined" if joined else "strings"
     elif isinstance(value, KeyTable):
         for part in ("keys", "ptr", "values"):
-            members[f"{prefix}.{part}.npy"] = _npy_bytes(getattr(value, part))
+            members[f"{prefix}.{part}.npy"] = np.ascontiguousarray(getattr(value, part))
         kinds[prefix] = "key-table"
     elif dataclasses.is_dataclass(value):
         for f in dataclasses.fields(value):
@@ -88,24 +106,30 @@ def save(path: str | Path, parts: dict[str, Any], normalizer_version: int) -> Pa
     """Write dataclasses of arrays, string columns and key tables to ``path``, atomically:
     a temporary file in the same folder, flushed to disk, then renamed over ``path``."""
     path = Path(path)
-    members: dict[str, bytes] = {}
+    members: dict[str, np.ndarray[Any, Any]] = {}
     kinds: dict[str, Any] = {}
     for name, part in parts.items():
         _flatten(name, part, members, kinds)
+    # The manifest comes first in the file, with every member's checksum: each member is
+    # written twice, once to a digest and once to the file, never whole in memory.
+    digests = {name: _digest(array) for name, array in members.items()}
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "leadmatch_version": __version__,
         "name_normalizer_version": normalizer_version,
         "fields": kinds,
-        "sha256": {name: hashlib.sha256(content).hexdigest() for name, content in members.items()},
+        "sha256": {name: digest.sha256.hexdigest() for name, digest in digests.items()},
     }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(_entry(_MANIFEST, 0), json.dumps(manifest, indent=2, sort_keys=True))
-            for name, content in members.items():
-                archive.writestr(_entry(name, raw.tell()), content)
+            for name, array in members.items():
+                entry = _entry(name, raw.tell())
+                entry.file_size = digests[name].size  # as writestr sets it (zip64 or not)
+                with archive.open(entry, "w") as member:
+                    np.save(member, array, allow_pickle=False)
             archive.close()
             raw.flush()
             os.fsync(raw.fileno())
