@@ -18,7 +18,15 @@ from leadmatch.errors import InvalidAccountError
 from leadmatch.io import frame_kind, frame_records, label_book
 from leadmatch.match import Explanation, IndexView, explain_lead, match_leads, match_stream
 from leadmatch.models import Account, Lead, Match
-from leadmatch.tables import IndexData, Lookups, Tables, build_data, derive, fields_held
+from leadmatch.tables import (
+    IndexData,
+    Lookups,
+    RowValues,
+    Tables,
+    build_data,
+    derive,
+    fields_held,
+)
 
 if TYPE_CHECKING:
     from leadmatch.io import LeadInput
@@ -117,7 +125,9 @@ class AccountIndex:
             raise ValueError("workers must be at least 1")
         config = config or MatchConfig()
         records = _account_records(accounts, config.account_fields, columns)
-        return cls(build_data(records, config.strict, workers, config.account_fields), config)
+        rows: list[RowValues] = []  # worked out in the workers, a chunk at a time
+        data = build_data(records, config.strict, workers, config.account_fields, rows=rows)
+        return cls(data, config, derive(data, rows=rows[0]))
 
     def __contains__(self, account_id: object) -> bool:
         """Whether an account of this id is in the index."""

@@ -78,7 +78,8 @@ def _hash_one(data: bytes) -> int:
 
 def hash_keys(values: Sequence[str]) -> U64Array:
     """A 64-bit hash per string; ``""`` hashes to :data:`EMPTY` and nothing else does."""
-    if sum(map(len, values)) <= _SMALL:  # a few short keys (one lead's): no NumPy overhead
+    # A few short keys (one lead's): no NumPy overhead. (Counted only for a short list.)
+    if len(values) <= _SMALL and sum(map(len, values)) <= _SMALL:
         encoded = [v.encode("utf-8", "surrogatepass") for v in values]
         if sum(map(len, encoded)) <= _SMALL:
             return np.fromiter(map(_hash_one, encoded), dtype=np.uint64, count=len(encoded))

@@ -49,6 +49,10 @@ class StringColumn(Sequence[str]):
         self._objects = objects
         self._lock = threading.Lock()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Sent between processes (a worker's chunk of a build) as its bytes and offsets."""
+        return (type(self), (np.array(self._view, dtype=np.uint8), self._ptr, self._joined))
+
     @classmethod
     def from_list(cls, values: Sequence[str]) -> StringColumn:
         items = list(values)

@@ -5,7 +5,8 @@ a file.
 
 Imports run down: :mod:`version` over :mod:`edit_in_place` and :mod:`rebuild`, over
 :mod:`lookups`, over :mod:`data` and :mod:`store`; :mod:`build` turns account records into
-:class:`IndexData` through :mod:`leadmatch.normalize.accounts`.
+:class:`IndexData` through :mod:`leadmatch.normalize.accounts`, a chunk at a time (in worker
+processes too), with the keys of each chunk's own values (:class:`RowValues`).
 """
 
 from leadmatch.tables.build import build_data
@@ -18,6 +19,7 @@ from leadmatch.tables.lookups import (
     PAIR_MAX_POSTINGS,
     PAIR_MIN_POSTINGS,
     Lookups,
+    RowValues,
     deletion_keys,
     derive,
     pair_keys,
@@ -35,6 +37,7 @@ __all__ = [
     "PAIR_MIN_POSTINGS",
     "IndexData",
     "Lookups",
+    "RowValues",
     "Tables",
     "build_data",
     "deletion_keys",

@@ -19,6 +19,7 @@ from leadmatch.errors import InvalidAccountError
 from leadmatch.models import Account
 from leadmatch.normalize import field_values, prepared_or_reason
 from leadmatch.tables.data import IndexData
+from leadmatch.tables.lookups import RowValues, joined_rows, row_values
 
 log = logging.getLogger("leadmatch")
 
@@ -36,11 +37,13 @@ def build_data(
     whole: bool = True,
     sources: list[int] | None = None,
     repeated: list[str] | None = None,
+    rows: list[RowValues] | None = None,
 ) -> IndexData:
     """Columns of ``accounts``; ``whole`` when they are all the accounts (not an update's part,
     whose parents may be in the index: those are linked by :func:`leadmatch.tables.rebuild.merged`).
     ``sources`` receives the position in ``accounts`` of each account kept, ``repeated``
-    the ids given more than once (the first record of an id is kept).
+    the ids given more than once (the first record of an id is kept), ``rows`` the columns'
+    :func:`~leadmatch.tables.lookups.row_values` (for :func:`~leadmatch.tables.derive`).
 
     Records are prepared a chunk at a time into columns of their own (see :func:`part_of`), in
     worker processes with ``workers > 1``; here the chunks' ids are checked and their columns
@@ -71,6 +74,8 @@ def build_data(
         start += size
     if problems:
         log.warning("%d account record(s) were not indexed; see the warnings above", problems)
+    if rows is not None:
+        rows.append(joined_rows(columns.rows))
     return columns.data(fields, whole)
 
 
@@ -86,6 +91,7 @@ def part_of(records: list[Any], fields: tuple[str, ...]) -> _Columns:
             continue
         part.positions.append(position)
         part.add(account, field_values(record, fields))
+    part.rows.append(part.row_values())
     return part
 
 
@@ -119,6 +125,7 @@ class _Columns:
     def __init__(self) -> None:
         self.positions: list[int] = []
         self.unusable: list[tuple[int, str]] = []
+        self.rows: list[RowValues] = []  # a chunk's own, or each chunk's appended so far
         self.ids: list[str] = []
         self.display: list[str] = []
         self.country: list[str] = []
@@ -196,6 +203,12 @@ class _Columns:
         self.name_owner.extend(rows + owner for owner in part.name_owner)
         token_ids = _interned(self.token_vocab, part.token_vocab)
         self.tok_ids.extend(map(token_ids.__getitem__, part.tok_ids))
+        self.rows.extend(part.rows)
+
+    def row_values(self) -> RowValues:
+        """The keys of these accounts' and names' own values."""
+        return row_values(self.country, self.city, self.phone,
+                          self.name_ascii, self.name_legal, self.name_acronym)  # fmt: skip
 
     def without(self, rows: list[int]) -> _Columns:
         """These columns less the accounts at ``rows``, added again from the others: domains
@@ -220,6 +233,7 @@ class _Columns:
                        self.phone[k], self.parents[k], keys, names)  # fmt: skip
             part.positions.append(self.positions[k])
             part.add(account, tuple(self.field_values[k * width : (k + 1) * width]))
+        part.rows.append(part.row_values())
         return part
 
     def data(self, fields: Sequence[str], whole: bool) -> IndexData:

@@ -363,21 +363,16 @@ class RowKeys:
     """Every typo variant of the tokens (:func:`typo_variants_of`) and the token it is of."""
 
     @classmethod
-    def of(cls, data: IndexData) -> RowKeys:
-        compact = [n.replace(" ", "") for n in data.name_ascii]
+    def of(cls, data: IndexData, rows: RowValues | None = None) -> RowKeys:
+        """The keys of ``data``; ``rows``: its :func:`row_values` when the caller has them (a
+        build computes them a chunk at a time, in its worker processes)."""
         tokens = data.tokens.tolist()
         typo_token, typo_variants = typo_variants_of(tokens)
-        rows = RowValues(
-            name_compact=StringColumn.from_list(compact),
-            name_compact_len=np.fromiter(map(len, compact), dtype=np.int64, count=len(compact)),
-            country_hash=hash_keys(data.country.tolist()),
-            city_hash=hash_keys(data.city.tolist()),
-            phone_hash=hash_keys(data.phone.tolist()),
-            legal_hash=hash_keys(data.name_legal.tolist()),
-            acronym_hash=hash_keys([a if len(a) >= 3 else "" for a in data.name_acronym]),
-            compact_hash=hash_keys(compact),
-            ascii_hash=hash_keys(data.name_ascii.tolist()),
-        )
+        if rows is None:
+            rows = row_values(
+                data.country.tolist(), data.city.tolist(), data.phone.tolist(),
+                data.name_ascii.tolist(), data.name_legal.tolist(), data.name_acronym.tolist(),
+            )  # fmt: skip
         return cls(
             rows=rows,
             domain_hash=hash_keys(data.domains.tolist()),
@@ -421,6 +416,47 @@ class RowKeys:
             typo_hash=typo_hash[typo_token >= 0],
             typo_token=typo_token[typo_token >= 0],
         )
+
+
+def row_values(
+    country: list[str],
+    city: list[str],
+    phone: list[str],
+    name_ascii: list[str],
+    name_legal: list[str],
+    name_acronym: list[str],
+) -> RowValues:
+    """The keys of accounts' own values (the first three lists, one value an account) and of
+    names' (the others, one value a name)."""
+    compact = [n.replace(" ", "") for n in name_ascii]
+    return RowValues(
+        name_compact=StringColumn.from_list(compact),
+        name_compact_len=np.fromiter(map(len, compact), dtype=np.int64, count=len(compact)),
+        country_hash=hash_keys(country),
+        city_hash=hash_keys(city),
+        phone_hash=hash_keys(phone),
+        legal_hash=hash_keys(name_legal),
+        acronym_hash=hash_keys([a if len(a) >= 3 else "" for a in name_acronym]),
+        compact_hash=hash_keys(compact),
+        ascii_hash=hash_keys(name_ascii),
+    )
+
+
+def joined_rows(parts: Sequence[RowValues]) -> RowValues:
+    """The row values of accounts and names in parts (at least one), one part after another."""
+    return RowValues(
+        name_compact=StringColumn.gathered(
+            [(p["name_compact"], np.arange(len(p["name_compact"]), dtype=np.int64)) for p in parts]
+        ),
+        name_compact_len=np.concatenate([p["name_compact_len"] for p in parts]),
+        country_hash=np.concatenate([p["country_hash"] for p in parts]),
+        city_hash=np.concatenate([p["city_hash"] for p in parts]),
+        phone_hash=np.concatenate([p["phone_hash"] for p in parts]),
+        legal_hash=np.concatenate([p["legal_hash"] for p in parts]),
+        acronym_hash=np.concatenate([p["acronym_hash"] for p in parts]),
+        compact_hash=np.concatenate([p["compact_hash"] for p in parts]),
+        ascii_hash=np.concatenate([p["ascii_hash"] for p in parts]),
+    )
 
 
 def _cat(a: npt.NDArray[np.generic], rows: IntArray, b: npt.NDArray[np.generic]) -> Any:
@@ -483,9 +519,10 @@ def _expanded(table: KeyTable) -> tuple[U64Array, IntArray]:
     return np.repeat(table.keys, np.diff(table.ptr)), table.values
 
 
-def derive(data: IndexData, keys: RowKeys | None = None) -> Lookups:
-    """The tables of ``data``; ``keys``: its :class:`RowKeys` when the caller has them."""
-    keys = keys or RowKeys.of(data)
+def derive(data: IndexData, keys: RowKeys | None = None, rows: RowValues | None = None) -> Lookups:
+    """The tables of ``data``; ``keys``: its :class:`RowKeys` when the caller has them, or
+    ``rows``: their row values (see :meth:`RowKeys.of`)."""
+    keys = keys or RowKeys.of(data, rows)
     accounts = _account_tables(data, keys.rows)
     id_rank = accounts["id_rank"]
     # Accounts of a domain or brand in account id order (as postings and families are):

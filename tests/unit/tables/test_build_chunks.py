@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import pickle
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future
 from typing import Any
@@ -19,8 +20,9 @@ from leadmatch._util import processes
 from leadmatch._util.processes import chunked, tune_gc
 from leadmatch._util.strings import StringColumn
 from leadmatch.errors import InvalidAccountError
-from leadmatch.tables import build, build_data
+from leadmatch.tables import RowValues, build, build_data
 from leadmatch.tables.data import IndexData
+from leadmatch.tables.lookups import RowKeys
 
 RECORDS: list[Any] = [
     {"account_id": "1", "name": "Müller GmbH", "domain": "mueller.de", "country": "DE",
@@ -45,7 +47,7 @@ def _columns(data: IndexData) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for field in dataclasses.fields(data):
         value = getattr(data, field.name)
-        out[field.name] = value.tolist() if isinstance(value, StringColumn | np.ndarray) else value
+        out[field.name] = _plain(value)
     return out
 
 
@@ -56,9 +58,19 @@ def _built(
     caplog.clear()
     sources: list[int] = []
     repeated: list[str] = []
+    rows: list[RowValues] = []
     with caplog.at_level(logging.WARNING, logger="leadmatch"):
-        data = build_data(RECORDS, False, fields=("owner",), sources=sources, repeated=repeated)
+        data = build_data(
+            RECORDS, False, fields=("owner",), sources=sources, repeated=repeated, rows=rows
+        )
+    # The keys worked out a chunk at a time are those of the whole columns.
+    whole = RowKeys.of(data).rows
+    assert {k: _plain(v) for k, v in rows[0].items()} == {k: _plain(v) for k, v in whole.items()}
     return _columns(data), [r.getMessage() for r in caplog.records], sources, repeated
+
+
+def _plain(value: Any) -> Any:
+    return value.tolist() if isinstance(value, StringColumn | np.ndarray) else value
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 4, 5])
@@ -103,6 +115,16 @@ def test_strict_refuses_the_first_problem_in_record_order(
         build_data(RECORDS, True)
     with pytest.raises(InvalidAccountError, match="'2' appears more than once"):
         build_data(RECORDS[:2] + RECORDS[3:], True)
+
+
+def test_a_chunk_crosses_between_processes_whole() -> None:
+    """What a worker sends back must pickle: a chunk that does not is prepared again in this
+    process, silently and at twice the cost."""
+    part = build.part_of(RECORDS, ("owner",))
+    back = pickle.loads(pickle.dumps(part))
+    assert back.ids == part.ids and back.token_vocab == part.token_vocab
+    assert _plain(back.rows[0]["name_compact"]) == _plain(part.rows[0]["name_compact"])
+    assert _plain(back.rows[0]["ascii_hash"]) == _plain(part.rows[0]["ascii_hash"])
 
 
 def _in_process(
