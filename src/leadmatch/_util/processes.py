@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import multiprocessing
 import os
 import tempfile
@@ -15,6 +16,8 @@ from itertools import chain, islice
 from typing import Any, TypeVar
 
 R = TypeVar("R")
+
+log = logging.getLogger("leadmatch")
 
 #: Most processes the CLI starts by itself (``--workers auto``); more are given by number.
 AUTO_WORKERS_MAX = 8
@@ -177,9 +180,14 @@ def chunked(
             yield len(chunk), fn(chunk, *args)
         return
     tasks = ((chunk, *args) for chunk in chunks)
+    failed = False
     for (chunk, *_), future in in_order(fn, tasks, workers, tune_gc):
         try:
             result = future.result()
-        except Exception:
+        except Exception as exc:
+            if not failed:  # once: the same cause usually fails every chunk
+                log.warning("a worker process could not take a chunk (%s: %s); such chunks "
+                            "are done in this process", type(exc).__name__, exc)  # fmt: skip
+                failed = True
             result = fn(chunk, *args)
         yield len(chunk), result

@@ -162,11 +162,18 @@ def test_chunks_go_to_workers_in_order_and_back(monkeypatch: pytest.MonkeyPatch)
     assert calls == [(2, 3), (2, 3), (1, 3)]  # chunks of 2, the last one short
 
 
-def test_a_chunk_a_worker_cannot_take_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_chunk_a_worker_cannot_take_is_done_here_and_said_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     calls: list[tuple[int, int]] = []
-    monkeypatch.setattr(processes, "in_order", _in_process(calls, fail=lambda c: c == [2, 3]))
-    assert list(chunked(_sums, range(5), 2, 2, 0)) == [(2, 1), (2, 5), (1, 4)]
+    monkeypatch.setattr(processes, "in_order", _in_process(calls, fail=lambda c: c != [4]))
+    with caplog.at_level(logging.WARNING, logger="leadmatch"):
+        assert list(chunked(_sums, range(5), 2, 2, 0)) == [(2, 1), (2, 5), (1, 4)]
     assert len(calls) == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        "a worker process could not take a chunk (TypeError: cannot pickle); such chunks are "
+        "done in this process"
+    ]
 
 
 def test_one_chunk_or_one_worker_starts_no_process(monkeypatch: pytest.MonkeyPatch) -> None:
