@@ -26,7 +26,7 @@ from leadmatch._util.processes import chunked
 from leadmatch.cli import CHUNK
 from leadmatch.config import MatchConfig
 from leadmatch.io.columns import open_text, read_csv
-from leadmatch.tables import build_data, derive
+from leadmatch.tables import RowValues, build_data, derive
 from leadmatch.tables.build import CHUNK as BUILD_CHUNK
 from leadmatch.tables.build import part_of
 from run import generate, match_chunk, read_rows  # benchmarks/run.py, this script's folder
@@ -46,11 +46,12 @@ def build_stages(accounts_csv: Path, workers: int) -> tuple[dict[str, float], Ac
         pass
     seconds[normalize] = time.perf_counter() - started
     started = time.perf_counter()
-    data = build_data(rows, False, workers)  # normalizes again, then appends the chunks
+    keys: list[RowValues] = []  # as AccountIndex.build: each chunk's own keys, from the workers
+    data = build_data(rows, False, workers, rows=keys)  # normalizes again, appends the chunks
     columns = time.perf_counter() - started - seconds[normalize]
     seconds["columns: ids checked, chunks appended (this process)"] = max(columns, 0.0)
     started = time.perf_counter()
-    lookups = derive(data)
+    lookups = derive(data, rows=keys[0])
     seconds["look-up tables (derive)"] = time.perf_counter() - started
     return seconds, AccountIndex(data, MatchConfig(), lookups)
 
