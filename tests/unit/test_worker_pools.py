@@ -5,7 +5,9 @@ the run until the pool is gone; a reader that stops early leaves no task queued.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,32 @@ def test_runs_in_a_shared_pool_use_the_same_workers_each_set_up_for_its_run() ->
     assert len({pid for _, pid, _ in first + second}) <= 2  # the same two processes at most
     with shared_pool(3):  # a pool of another size is not shared
         assert {pid for _, pid, _ in _run("c")}.isdisjoint(a | b)
+
+
+def _die_on_zero(task: int) -> int:
+    if task == 0:
+        os._exit(1)  # a worker killed mid-run (for its memory, say)
+    return task
+
+
+@pytest.mark.process
+def test_a_run_after_a_worker_died_gets_fresh_workers() -> None:
+    with shared_pool(2):
+        run = in_order(_die_on_zero, [(k,) for k in range(2)], 2, processes.tune_gc)
+        with pytest.raises(BrokenProcessPool):
+            [future.result() for _, future in run]
+        assert {state for *_, state in _run("match")} == {"match"}  # not a broken pool
+
+
+def test_a_shared_pool_is_its_own_threads() -> None:
+    seen: list[object] = []
+    with shared_pool(2):
+        assert processes._shared(2) is not None and processes._shared(3) is None
+        other = threading.Thread(target=lambda: seen.append(processes._shared(2)))
+        other.start()
+        other.join()
+    assert seen == [None]
+    assert processes._shared(2) is None
 
 
 def test_a_scratch_folder_outlives_its_block_inside_a_shared_pool() -> None:

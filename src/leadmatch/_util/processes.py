@@ -8,9 +8,11 @@ import logging
 import multiprocessing
 import os
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from itertools import chain, islice
 from typing import Any, TypeVar
@@ -61,15 +63,13 @@ def in_order(
     tasks go to that pool instead, and a worker runs the initializer before its first task of
     this kind.
     """
-    shared = _SHARED[-1] if _SHARED and _SHARED[-1].workers == workers else None
+    shared = _shared(workers)
     if shared is None:
         with _pool(workers, initializer, initargs) as pool:
             yield from _submitted(partial(pool.submit, fn), tasks, workers)
         return
-    if shared.pool is None:
-        shared.pool = _pool(workers, tune_gc, ())
-    submit = partial(shared.pool.submit, _set_up_then, initializer, initargs, fn)
-    yield from _submitted(submit, tasks, workers)
+    yield from _submitted(partial(shared.submit, _set_up_then, initializer, initargs, fn),
+                          tasks, workers)  # fmt: skip
 
 
 def _pool(
@@ -114,8 +114,28 @@ class _Shared:
         self.pool: ProcessPoolExecutor | None = None
         self.folders: list[tempfile.TemporaryDirectory[str]] = []
 
+    def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """``fn(*args)`` in the pool; a pool broken by a worker that died (killed for its
+        memory, say) is replaced, so that the runs after it still get workers."""
+        if self.pool is not None:
+            try:
+                return self.pool.submit(fn, *args)
+            except BrokenProcessPool:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = _pool(self.workers, tune_gc, ())
+        return self.pool.submit(fn, *args)
 
-_SHARED: list[_Shared] = []
+
+#: Each thread's open :func:`shared_pool` blocks, innermost last.
+_blocks = threading.local()
+
+
+def _shared(workers: int) -> _Shared | None:
+    """The innermost shared pool this thread opened, if it has ``workers`` processes."""
+    stack: list[_Shared] = getattr(_blocks, "stack", [])
+    return stack[-1] if stack and stack[-1].workers == workers else None
+
+
 #: In a shared pool's worker: the initializer (and its arguments) it ran last.
 _set_up: tuple[Callable[..., None], tuple[Any, ...]] | None = None
 
@@ -134,14 +154,16 @@ def _set_up_then(
 def shared_pool(workers: int) -> Iterator[None]:
     """Inside the block, every :func:`in_order` run of ``workers`` processes uses one pool,
     started when first needed: a command that builds an index in workers and then matches in
-    workers starts its processes (and imports leadmatch in them) once, not twice. Only this
-    thread may use it (the CLI does)."""
+    workers starts its processes (and imports leadmatch in them) once, not twice. Runs in
+    other threads do not see it."""
     shared = _Shared(workers)
-    _SHARED.append(shared)
+    if not hasattr(_blocks, "stack"):
+        _blocks.stack = []
+    _blocks.stack.append(shared)
     try:
         yield
     finally:
-        _SHARED.remove(shared)
+        _blocks.stack.remove(shared)
         if shared.pool is not None:
             shared.pool.shutdown(cancel_futures=True)
         for folder in shared.folders:
@@ -154,7 +176,7 @@ def scratch_folder(workers: int) -> Iterator[str]:
     :func:`shared_pool` of as many workers, once that pool's workers are gone (they may still
     hold the files open, which Windows does not let go)."""
     folder = tempfile.TemporaryDirectory(prefix="leadmatch-")
-    shared = _SHARED[-1] if _SHARED and _SHARED[-1].workers == workers else None
+    shared = _shared(workers)
     if shared is None:
         with folder as name:
             yield name
