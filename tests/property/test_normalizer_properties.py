@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+import unicodedata
+
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tests.budget import examples
 
@@ -21,7 +23,14 @@ from leadmatch.normalize import (
     registered_domain,
 )
 from leadmatch.normalize import domains as domains_module
-from leadmatch.normalize.names import MAX_NAME_PARTS, _part_keys, _tokens
+from leadmatch.normalize.names import (
+    _APOSTROPHE_CHARS,
+    MAX_NAME_PARTS,
+    _part_keys,
+    _plain,
+    _raw_words,
+    _tokens,
+)
 
 # Text from every script, with control characters, marks and odd spacing.
 any_text = st.text(st.characters(codec="utf-8"), max_size=80)
@@ -111,6 +120,41 @@ def test_a_legal_form_before_after_or_twice_is_the_same_form(
 @given(any_text)
 def test_fold_is_idempotent(raw: str) -> None:
     assert fold(fold(raw)) == fold(raw)
+
+
+# ASCII text of every kind: letters of both cases, digits, punctuation, spaces, tabs, newlines
+# and the other control characters.
+ascii_text = st.text(st.characters(max_codepoint=127), max_size=80)
+
+
+@given(st.one_of(ascii_text, any_text))
+def test_fold_of_ascii_follows_the_unicode_rules(raw: str) -> None:
+    """The short path for printable ASCII gives what NFKC, case folding, control characters
+    as spaces and collapsed white space give."""
+    text = unicodedata.normalize("NFKC", raw).casefold()
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    if raw.isascii():
+        assert fold(raw) == " ".join(text.split())
+
+
+# Letters, marks, digits, punctuation and symbols of every script, apostrophes of every kind,
+# joined by spaces.
+word_chars = st.one_of(
+    st.characters(categories=("L", "M", "N", "P", "S"), exclude_characters=" "),
+    st.sampled_from(_APOSTROPHE_CHARS),
+)
+spaced_words = st.lists(st.text(word_chars, min_size=1, max_size=8), max_size=6).map(" ".join)
+
+
+@given(spaced_words)
+@example("Фонд досліджень наук про здоровʼя")  # a modifier letter apostrophe: a letter too
+@example("o’neill & sons")
+def test_plain_text_splits_as_the_full_rules_split_it(text: str) -> None:
+    """Text the tokenizer takes as plain words and spaces is split on its spaces alone, as
+    the full rules (apostrophes, initials, separators) would split it."""
+    folded = fold(text)
+    if _plain(folded):
+        assert folded.split() == _raw_words(folded)
 
 
 @given(domains, st.sampled_from(["", "www.", "WWW.", "mail.", "uk.sales."]),

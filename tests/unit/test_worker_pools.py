@@ -5,6 +5,8 @@ the run until the pool is gone; a reader that stops early leaves no task queued.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -99,3 +101,23 @@ def test_a_reader_that_stops_early_leaves_no_task_queued() -> None:
     assert len(futures) == 4  # 2 * workers ahead of the reader
     run.close()
     assert [f.cancelled() for f in futures] == [False, True, True, True]
+
+
+_AT_EXIT = """
+import atexit, gc, sys
+atexit.register(lambda: print("frozen" if gc.get_freeze_count() else "walked", flush=True))
+from leadmatch._util.processes import tune_gc
+tune_gc()
+tune_gc()  # a shared pool's worker is set up once for each run
+print(gc.get_threshold()[0], flush=True)
+sys.exit(3)
+"""
+
+
+@pytest.mark.process
+def test_a_tuned_process_leaves_its_objects_unwalked_at_exit_with_its_exit_code() -> None:
+    """The CLI and leadmatch's workers skip the collector's walk over everything they hold
+    when they end (handlers run last-registered first: the freeze comes before the check)."""
+    done = subprocess.run([sys.executable, "-c", _AT_EXIT], capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.split() == [str(processes.GC_THRESHOLD[0]), "frozen"]

@@ -34,7 +34,10 @@ _SEPARATOR = re.compile(r"[^\w]+|_")
 # Letters each followed by a dot (a space may follow the dot), and a last letter glued to the
 # final dot: "s. a.", "g.m.b.h.", "i.b.m" — but not the "a" in "N.V. a Dutch company".
 _INITIALS = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.\s?)*[^\W\d_]\.(?:[^\W\d_](?![^\W_]))?")
-_APOSTROPHES = re.compile(r"(?<=\w)['’`´ʼ](?=\w)")
+_APOSTROPHE_CHARS = "'’`´ʼ"
+_APOSTROPHES = re.compile(rf"(?<=\w)[{_APOSTROPHE_CHARS}](?=\w)")
+# Apostrophes that are letters too ("ʼ", U+02BC): words of them still need the full rules.
+_LETTER_APOSTROPHES = tuple(ch for ch in _APOSTROPHE_CHARS if ch.isalnum())
 # A brand written as its web address: "Amazon.com, Inc.", "Booking.com B.V." -> the brand.
 _WEB_SUFFIX = re.compile(r"(?<=\w\w)\.(?:com|net|org|io|ai|co|biz|info|app|de|fr|nl|uk|eu)\b")
 # Words for "and". Single letters ("y", "e", "i") are left out: they are initials far more often.
@@ -84,15 +87,26 @@ def _is_unspaced_script(text: str) -> bool:
 def _tokens(folded: str) -> list[str]:
     """Split folded text into tokens. Dotted initials join ("G.m.b.H." -> "gmbh", "N.V. a" ->
     "nv a"), then so do runs of single letters ("D S M" -> "dsm")."""
-    text = _APOSTROPHES.sub("", folded)
-    if "." in text:
-        text = _INITIALS.sub(lambda m: re.sub(r"[.\s]", "", m.group()) + " ", text)
-    text = text.replace("&", " and ").replace("+", " and ")
-    raw = [t for t in _SEPARATOR.split(text) if t]
+    raw = folded.split() if _plain(folded) else _raw_words(folded)
     merged = _join_letters(raw) if min(map(len, raw), default=0) == 1 else raw
     if _CONNECTORS.isdisjoint(merged):  # most names: no word for "and" to rewrite
         return merged
     return ["and" if t in _CONNECTORS else t for t in merged]
+
+
+def _plain(folded: str) -> bool:
+    """Words and spaces only, with nothing to rewrite: what most names are. The full rules
+    split such text on its spaces alone, as \\w is every character isalnum() accepts, and "_"."""
+    return folded.replace(" ", "").isalnum() and not any(ch in folded for ch in _LETTER_APOSTROPHES)
+
+
+def _raw_words(folded: str) -> list[str]:
+    """The words of folded text: apostrophes dropped, initials joined, "&" and "+" as "and"."""
+    text = _APOSTROPHES.sub("", folded)
+    if "." in text:
+        text = _INITIALS.sub(lambda m: re.sub(r"[.\s]", "", m.group()) + " ", text)
+    text = text.replace("&", " and ").replace("+", " and ")
+    return [t for t in _SEPARATOR.split(text) if t]
 
 
 def _join_letters(raw: list[str]) -> list[str]:
