@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from leadmatch.models import Account, account_row
 from leadmatch.normalize.domains import DomainKey, domain_key, is_hosting_domain
-from leadmatch.normalize.names import is_lossy_script, normalize_name
+from leadmatch.normalize.names import NameKey, is_lossy_script, normalize_name
 from leadmatch.normalize.places import normalize_city, normalize_country, phone_key
 
 
@@ -56,21 +56,21 @@ def prepare_account(record: Mapping[str, Any] | Account) -> PreparedAccount:
     """Validate and normalize one record; raises ``ValueError`` (or pydantic's) if unusable."""
     account = account_row(record)
     primary = normalize_name(account.name)
-    name_words = primary.ascii.split()
-    own_words = {*name_words, "".join(name_words)}
     keys: list[DomainKey] = []
     for raw in (account.domain, *account.alias_domains):
         found = domain_key(raw)
-        if found.domain and own_domain(found, own_words):
-            keys.extend(key for key in found.variants() if key not in keys)
-    names: list[NameRow] = []
-    for k, raw in enumerate((account.name, *account.aliases)):
-        name = normalize_name(raw) if k else primary
+        if not found.domain:
+            continue
+        if is_hosting_domain(found.domain) and not own_domain(found, _own_words(primary.ascii)):
+            continue
+        for key in found.variants():
+            if key not in keys:
+                keys.append(key)
+    names = [_name_row(account.name, primary)] if primary.ascii else []
+    for raw in account.aliases:
+        name = normalize_name(raw)
         if name.ascii and all(name.ascii != n.ascii for n in names):
-            names.append(
-                NameRow(raw or "", name.ascii, name.legal_form, name.acronym,
-                        is_lossy_script(name.base))
-            )  # fmt: skip
+            names.append(_name_row(raw, name))
     if not names:  # a nameless account stays findable by domain: give it an empty name row
         names.append(NameRow("", "", "", "", False))
     return PreparedAccount(
@@ -83,6 +83,17 @@ def prepare_account(record: Mapping[str, Any] | Account) -> PreparedAccount:
         tuple(keys),
         tuple(names),
     )
+
+
+def _own_words(ascii_name: str) -> set[str]:
+    """The words of a name, and the name without spaces: what a platform's brand must be."""
+    words = ascii_name.split()
+    return {*words, "".join(words)}
+
+
+def _name_row(raw: str | None, name: NameKey) -> NameRow:
+    return NameRow(raw or "", name.ascii, name.legal_form, name.acronym,
+                   is_lossy_script(name.base))  # fmt: skip
 
 
 def first_error(exc: Exception) -> str:
@@ -105,6 +116,8 @@ def prepared_or_reason(record: Any) -> PreparedAccount | str:
 
 def field_values(record: Any, names: Sequence[str]) -> tuple[str, ...]:
     """A record's values of the extra fields, as text ('' where it has none)."""
+    if not names:  # the default: no account fields copied into results
+        return ()
     if isinstance(record, Mapping):
         return tuple(field_text(record.get(name)) for name in names)
     return tuple(field_text(getattr(record, name, None)) for name in names)

@@ -342,7 +342,7 @@ def _normalize_folded(folded: str) -> NameKey:
         ascii=" ".join(ascii_tokens),
         legal_form=" ".join(legal),
         acronym=acronym,
-        phonetic=" ".join(_metaphone(t) for t in ascii_tokens if t.isalpha()),
+        phonetic=" ".join([_metaphone(t) for t in ascii_tokens if t.isalpha()]),
     )
 
 
