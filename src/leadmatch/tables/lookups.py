@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -524,42 +523,35 @@ def derive(data: IndexData, keys: RowKeys | None = None, rows: RowValues | None 
     """The tables of ``data``; ``keys``: its :class:`RowKeys` when the caller has them, or
     ``rows``: their row values (see :meth:`RowKeys.of`)."""
     keys = keys or RowKeys.of(data, rows)
-    id_rank = _alphabetical_rank(data.account_id.objects())
+    accounts = _account_tables(data, keys.rows)
+    id_rank = accounts["id_rank"]
+    # Accounts of a domain or brand in account id order (as postings and families are):
+    # capped reads then take the same accounts whatever the order the accounts were added in.
+    owner = np.repeat(np.arange(len(data.account_id), dtype=np.int64), np.diff(data.domain_ptr))
+    owner_rank = id_rank[owner]
     name_rank = id_rank[data.name_owner]
-    # NumPy's sorts let the GIL go: the word and name tables (half the work) are made in a
-    # second thread while this one makes the others, which at 1M accounts saves 2 s a build.
-    with ThreadPoolExecutor(1, thread_name_prefix="leadmatch-derive") as helper:
-        word_and_name = helper.submit(_word_and_name_tables, data, keys, name_rank)
-        # Accounts of a domain or brand in account id order (as postings and families are):
-        # capped reads take the same accounts whatever the order the accounts were added in.
-        owner = np.repeat(np.arange(len(data.account_id), dtype=np.int64), np.diff(data.domain_ptr))
-        owner_rank = id_rank[owner]
-        accounts = _account_tables(data, keys.rows, id_rank)
-        domains = _domain_tables(data, keys.domain_hash, owner, owner_rank)
-        brands = _brand_tables(data, keys.brand_hash, owner, owner_rank)
-        words, names = word_and_name.result()
-    return Lookups.assembled(accounts, domains, brands, words, names, keys.rows)
-
-
-def _word_and_name_tables(
-    data: IndexData, keys: RowKeys, name_rank: IntArray
-) -> tuple[WordTables, NameTables]:
-    """The word tables, and the name tables, which need to know which words are common."""
     tok_owner = np.repeat(
         np.arange(len(data.name_owner), dtype=np.int64), np.diff(data.name_tok_ptr)
     )
     words = _word_tables(data, keys, tok_owner, name_rank)
-    names = _name_tables(data, keys.rows, words["token_common"], tok_owner, name_rank)
-    return words, names
+    return Lookups.assembled(
+        accounts,
+        _domain_tables(data, keys.domain_hash, owner, owner_rank),
+        _brand_tables(data, keys.brand_hash, owner, owner_rank),
+        words,
+        _name_tables(data, keys.rows, words["token_common"], tok_owner, name_rank),
+        keys.rows,
+    )
 
 
-def _account_tables(data: IndexData, rows: RowValues, id_rank: IntArray) -> AccountTables:
-    """Parent chains, names and company groups of every account; ``id_rank``: its id order."""
+def _account_tables(data: IndexData, rows: RowValues) -> AccountTables:
+    """Parent chains, names, id order and company groups of every account."""
     n_acct = len(data.account_id)
     every = np.arange(n_acct, dtype=np.int64)
     ultimate, depth, loops = ancestors(data.parent_row, every)
     if loops:
         log.warning("%d account(s) have a parent_id chain that loops; treated as roots", loops)
+    id_rank = _alphabetical_rank(data.account_id.objects())
     acct_name_ptr, acct_name_rows = group_by(data.name_owner, n_acct)
     group = company_groups(
         every, data.parent_row, data.domain_ptr, data.domain_ids, acct_name_ptr,
