@@ -121,3 +121,22 @@ def test_a_tuned_process_leaves_its_objects_unwalked_at_exit_with_its_exit_code(
     done = subprocess.run([sys.executable, "-c", _AT_EXIT], capture_output=True, text=True)
     assert done.returncode == 3, done.stderr
     assert done.stdout.split() == [str(processes.GC_THRESHOLD[0]), "frozen"]
+
+
+def _sum_or_die(chunk: list[int], parent: int) -> int:
+    if os.getpid() != parent and chunk[0] == 0:
+        os._exit(1)  # the worker that takes the first chunk is killed (for its memory, say)
+    return sum(chunk)
+
+
+@pytest.mark.process
+def test_chunks_go_on_in_this_process_when_a_private_pool_breaks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Outside a shared pool (``AccountIndex.build(..., workers=2)`` from Python), a worker
+    that dies breaks the pool: the chunks not yet done, and those not yet sent, are done
+    here, in order, with one warning."""
+    out = list(processes.chunked(_sum_or_die, range(40), 2, 4, os.getpid()))
+    assert out == [(4, sum(range(k, k + 4))) for k in range(0, 40, 4)]
+    said = [r.getMessage() for r in caplog.records if "could not take" in r.getMessage()]
+    assert len(said) == 1 and "BrokenProcessPool" in said[0]

@@ -102,7 +102,7 @@ def _submitted(
                 task = next(stream, None)
                 if task is None:
                     break
-                pending.append((task, submit(*task)))
+                pending.append((task, _future_of(submit, task)))
             if not pending:
                 return
             yield pending.popleft()
@@ -191,6 +191,18 @@ def scratch_folder(workers: int) -> Iterator[str]:
     yield folder.name
 
 
+def _future_of(submit: Callable[..., Future[R]], task: tuple[Any, ...]) -> Future[R]:
+    """``submit(*task)``, or a future failed with the reason a broken pool refused it: the
+    reader meets the failure where it reads the result, as for the tasks the pool had taken
+    (:func:`chunked` then does the chunk itself)."""
+    try:
+        return submit(*task)
+    except BrokenProcessPool as exc:
+        failed: Future[R] = Future()
+        failed.set_exception(exc)
+        return failed
+
+
 def chunked(
     fn: Callable[..., R], items: Iterable[Any], workers: int, size: int, *args: Any
 ) -> Iterator[tuple[int, R]]:
@@ -198,7 +210,8 @@ def chunked(
 
     With ``workers > 1`` and more than one chunk, chunks go to worker processes (see
     :func:`in_order`); fewer items are not worth starting processes for. A chunk a worker
-    could not take (say, an object that does not pickle) is done here instead.
+    could not take (an object that does not pickle, a pool broken by a worker killed for its
+    memory) is done here instead.
     """
     rows = iter(items)
     first = list(islice(rows, size))
