@@ -138,10 +138,19 @@ def child(peer: str, accounts_csv: Path, leads_csv: Path, sample: int) -> None:
     print(json.dumps({
         "peer": peer, "leads": n, "seconds": seconds,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-        "precision": right / matched if matched else 1.0,
-        "recall": right / with_account if with_account else 1.0,
-        "no_account_unmatched": sum(1 for p in no_account if not p) / max(len(no_account), 1),
+        "precision": _share(right, matched),
+        "recall": _share(right, with_account),
+        "no_account_unmatched": _share(sum(1 for p in no_account if not p), len(no_account)),
     }))  # fmt: skip
+
+
+def _share(part: int, whole: int) -> float | None:
+    """``part / whole``; ``None`` over nothing (no match, no lead of that kind): no figure."""
+    return part / whole if whole else None
+
+
+def _shown(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.3f}"
 
 
 def compare(name: str, accounts_csv: Path, leads_csv: Path, sample: int) -> None:
@@ -170,8 +179,8 @@ def compare(name: str, accounts_csv: Path, leads_csv: Path, sample: int) -> None
         ratio = f"{full / (base['seconds']):.2f}x" if base else "-"
         note = "" if r["leads"] == total else " (extrapolated)"
         print(f"| {r['peer']} | {r['leads']:,} | {full:.1f}{note} | {total / full:,.0f} | "
-              f"{r['rss_mb']:,.0f} | {r['precision']:.3f} | {r['recall']:.3f} | "
-              f"{r['no_account_unmatched']:.3f} | {ratio} |")  # fmt: skip
+              f"{r['rss_mb']:,.0f} | {_shown(r['precision'])} | {_shown(r['recall'])} | "
+              f"{_shown(r['no_account_unmatched'])} | {ratio} |")  # fmt: skip
 
 
 def main() -> None:
