@@ -127,14 +127,13 @@ def test_fold_is_idempotent(raw: str) -> None:
 ascii_text = st.text(st.characters(max_codepoint=127), max_size=80)
 
 
-@given(st.one_of(ascii_text, any_text))
+@given(ascii_text)
 def test_fold_of_ascii_follows_the_unicode_rules(raw: str) -> None:
     """The short path for printable ASCII gives what NFKC, case folding, control characters
     as spaces and collapsed white space give."""
     text = unicodedata.normalize("NFKC", raw).casefold()
     text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
-    if raw.isascii():
-        assert fold(raw) == " ".join(text.split())
+    assert fold(raw) == " ".join(text.split())
 
 
 # Letters, marks, digits, punctuation and symbols of every script, apostrophes of every kind,
@@ -148,7 +147,7 @@ spaced_words = st.lists(st.text(word_chars, min_size=1, max_size=8), max_size=6)
 
 @given(spaced_words)
 @example("Фонд досліджень наук про здоровʼя")  # a modifier letter apostrophe: a letter too
-@example("o’neill & sons")
+@example("acme robotics 3m")
 def test_plain_text_splits_as_the_full_rules_split_it(text: str) -> None:
     """Text the tokenizer takes as plain words and spaces is split on its spaces alone, as
     the full rules (apostrophes, initials, separators) would split it."""

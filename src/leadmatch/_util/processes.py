@@ -36,9 +36,12 @@ def tune_gc() -> None:
     frees; at CPython's default thresholds the cycle collector walks them again and again, a
     tenth of the CLI's time. At exit, the interpreter's own collections walk every object
     left (a worker's caches and tables): a one-shot match at 100k accounts waited 0.6 s for
-    its workers to end. Frozen objects are left to the operating system instead; exit codes,
-    buffered output and exit handlers are unchanged. A library must not change this for the
-    program that imports it, so only the CLI and leadmatch's own workers call this.
+    its workers to end. Frozen objects are left to the operating system instead. Exit codes,
+    exit handlers and output flushed or closed before the end are unchanged; an object still
+    in a reference cycle at exit is not finalized (its ``__del__`` does not run, as Python
+    does not promise at exit either), so the CLI and the workers close what they write
+    themselves. A library must not change this for the program that imports it, so only the
+    CLI and leadmatch's own workers call this.
     """
     gc.set_threshold(*GC_THRESHOLD)
     atexit.unregister(gc.freeze)  # once, however often a worker is set up

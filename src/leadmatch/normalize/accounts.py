@@ -92,6 +92,7 @@ def _own_words(ascii_name: str) -> set[str]:
 
 
 def _name_row(raw: str | None, name: NameKey) -> NameRow:
+    """What the index keeps of one of an account's names: the name as written and its keys."""
     return NameRow(raw or "", name.ascii, name.legal_form, name.acronym,
                    is_lossy_script(name.base))  # fmt: skip
 
