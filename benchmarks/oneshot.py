@@ -6,6 +6,11 @@ process of its own (its wall time and its own peak RSS), beside its baseline in 
     python benchmarks/oneshot.py --folder /tmp/d1m --build                 # files already made
     python benchmarks/oneshot.py --accounts 300 --leads 300 --build        # CI-sized
 
+Every run is repeated ``--rounds`` times (3 by default; 1 is a single pass), once a round in
+the table's order, and the table gives the median and each round's seconds: on a machine whose
+speed drifts, a single pass puts the peer's run minutes away from leadmatch's, and its ratio
+read anywhere from 0.74x to 1.58x from one invocation to the next.
+
 Rows of the table:
 
 - ``leadmatch match`` one shot: ``--accounts accounts.csv --leads leads.csv --out out.csv``,
@@ -29,6 +34,7 @@ import csv
 import importlib.util
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,57 +127,78 @@ def quality(out_csv: Path, leads_csv: Path) -> tuple[float, float, float]:
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
-def measure(folder: Path, build: bool) -> None:
+#: A row: its label, median seconds, every run's seconds, peak RSS (MB, the highest), and the
+#: precision, recall and F1 of its results (``None`` for a run that writes no results).
+Row = tuple[str, float, list[float], float, tuple[float, float, float] | None]
+
+
+def measure(folder: Path, build: bool, rounds: int) -> None:
     accounts, leads = folder / "accounts.csv", folder / "leads.csv"
     n_leads, n_accounts = len(_rows(leads)), len(_rows(accounts))
     with tempfile.TemporaryDirectory() as tmp:
         out, index = Path(tmp) / "out.csv", Path(tmp) / "accounts.lmx"
         one_shot = ["leadmatch", "match", "--accounts", str(accounts), "--leads", str(leads),
                     "--out", str(out)]  # fmt: skip
-        rows: list[tuple[str, float, float, tuple[float, float, float] | None]] = []
         runs = [
-            ("`leadmatch match`, one shot, defaults", one_shot),
-            ("`leadmatch match`, one shot, `--workers 1`", [*one_shot, "--workers", "1"]),
-            ("string_grouper + domain rule", ["peer", str(accounts), str(leads), str(out)]),
+            ("`leadmatch match`, one shot, defaults", one_shot, True),
+            ("`leadmatch match`, one shot, `--workers 1`", [*one_shot, "--workers", "1"], True),
+            ("string_grouper + domain rule", ["peer", str(accounts), str(leads), str(out)], True),
         ]
         if importlib.util.find_spec("string_grouper") is None:
             print("string_grouper is not installed (pip install string-grouper): no peer row")
             runs.pop()
-        for label, args in runs:
-            seconds, rss = timed_child(args)
-            rows.append((label, seconds, rss, quality(out, leads)))
         if build:
-            seconds, rss = timed_child(
-                ["leadmatch", "index", "--accounts", str(accounts), "--out", str(index),
-                 "--workers", "2"]
-            )  # fmt: skip
-            rows.append(("`leadmatch index --workers 2` (build only)", seconds, rss, None))
-            seconds, rss = timed_child(
-                ["leadmatch", "match", "--accounts", str(index), "--leads", str(leads),
-                 "--out", str(out), "--workers", "2"]
-            )  # fmt: skip
-            rows.append(("`leadmatch match`, saved index, `--workers 2`", seconds, rss,
-                         quality(out, leads)))  # fmt: skip
-        seconds, rss = timed_child(["floor", str(accounts), str(leads), str(out)])
-        rows.append(("I/O floor: `csv` reads both, writes a row a lead", seconds, rss, None))
-    _table(f"{n_accounts:,} accounts, {n_leads:,} leads ({folder})", rows, n_leads)
+            runs += [
+                ("`leadmatch index --workers 2` (build only)",
+                 ["leadmatch", "index", "--accounts", str(accounts), "--out", str(index),
+                  "--workers", "2"], False),
+                ("`leadmatch match`, saved index, `--workers 2`",
+                 ["leadmatch", "match", "--accounts", str(index), "--leads", str(leads),
+                  "--out", str(out), "--workers", "2"], True),
+            ]  # fmt: skip
+        runs.append(("I/O floor: `csv` reads both, writes a row a lead",
+                     ["floor", str(accounts), str(leads), str(out)], False))  # fmt: skip
+        rows = _in_rounds(runs, rounds, out, leads)
+    title = f"{n_accounts:,} accounts, {n_leads:,} leads ({folder}), {rounds} round(s)"
+    _table(title, rows, n_leads)
 
 
-def _table(
-    title: str,
-    rows: list[tuple[str, float, float, tuple[float, float, float] | None]],
-    n_leads: int,
-) -> None:
-    peer = next((s for label, s, _, _ in rows if label.startswith("string_grouper")), None)
+def _in_rounds(
+    runs: list[tuple[str, list[str], bool]], rounds: int, out: Path, leads: Path
+) -> list[Row]:
+    """Every run once a round, in order, for ``rounds`` rounds: each run's times then come
+    from the same stretches of the machine's drifting speed as the others' (one run after
+    another, a single round put the peer minutes away from leadmatch: its ratio read 0.74x
+    to 1.58x from one invocation to the next)."""
+    seconds: dict[str, list[float]] = {label: [] for label, _, _ in runs}
+    peak: dict[str, float] = {}
+    scores: dict[str, tuple[float, float, float] | None] = {}
+    for _ in range(rounds):
+        for label, args, writes in runs:
+            took, rss = timed_child(args)
+            seconds[label].append(took)
+            peak[label] = max(peak.get(label, 0.0), rss)
+            scores[label] = quality(out, leads) if writes else None
+    return [
+        (label, statistics.median(seconds[label]), seconds[label], peak[label], scores[label])
+        for label, _, _ in runs
+    ]
+
+
+def _table(title: str, rows: list[Row], n_leads: int) -> None:
+    """Medians, and each round's seconds beside them."""
+    peer = next((s for label, s, *_ in rows if label.startswith("string_grouper")), None)
     print(f"\n### {title}\n")
-    print("| run | seconds | leads/s | peak RSS MB | precision | recall | F1 | peer time / this |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for label, seconds, rss, scores in rows:
+    print("| run | seconds (median) | each round | leads/s | peak RSS MB | precision | recall | "
+          "F1 | peer time / this |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for label, seconds, each, rss, scores in rows:
         p, r, f1 = (f"{x:.4f}" for x in scores) if scores else ("-", "-", "-")
         ratio = f"{peer / seconds:.2f}x" if scores and peer else "-"  # whole tasks only
-        print(f"| {label} | {seconds:.1f} | {n_leads / seconds:,.0f} | {rss:,.0f} | {p} | {r} | "
-              f"{f1} | {ratio} |")  # fmt: skip
-    saved = [s for label, s, _, _ in rows if "saved index" in label]
+        times = ", ".join(f"{t:.1f}" for t in each)
+        print(f"| {label} | {seconds:.1f} | {times} | {n_leads / seconds:,.0f} | {rss:,.0f} | "
+              f"{p} | {r} | {f1} | {ratio} |")  # fmt: skip
+    saved = [s for label, s, *_ in rows if "saved index" in label]
     floor = rows[-1][1]
     if saved:
         print(f"\nThe saved index's run takes {saved[0] / floor:.1f}x the I/O floor's time.")
@@ -183,12 +210,15 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=20_000, help="synthetic leads")
     parser.add_argument("--folder", type=Path, help="use accounts.csv and leads.csv from here")
     parser.add_argument("--build", action="store_true", help="also the build and saved index")
+    parser.add_argument("--rounds", type=int, default=3, help="every run once a round; medians")
     if sys.argv[1:2] == ["--child"]:
         run_child(sys.argv[2], sys.argv[3:])
         return
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be 1 or more")
     if args.folder:
-        measure(args.folder, args.build)
+        measure(args.folder, args.build, args.rounds)
         return
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
@@ -196,7 +226,7 @@ def main() -> None:
              "--leads", str(args.leads), "--seed", "7", "--out", tmp, "--quiet"],
             check=True,
         )  # fmt: skip
-        measure(Path(tmp), args.build)
+        measure(Path(tmp), args.build, args.rounds)
 
 
 if __name__ == "__main__":
