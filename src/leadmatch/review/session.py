@@ -72,6 +72,7 @@ class Session:
         self._skipped: set[str] = set()
         self._refit: dict[str, Any] | None = None
         self._refitting: threading.Thread | None = None
+        self._refit_at = 0  # answers given when the last refit began
 
         def asked(found: Sequence[Any], batch: Any, book: LabelBook | None) -> list[Item]:
             return queue(found, batch, bands=bands, audit=audit, weights=weights, labels=book)
@@ -101,8 +102,12 @@ class Session:
             label = self._label(item, account_id)
             self._write(label)
             self._answered.append((self._pending.popleft(), label))
-            due = self._refit_every and len(self._answered) % self._refit_every == 0
+            # Due once refit_every answers have come since the last refit began: one that
+            # falls due while the last still runs starts with the first answer after it ends,
+            # rather than waiting for the next multiple.
+            due = self._refit_every and len(self._answered) - self._refit_at >= self._refit_every
             if due and (self._refitting is None or not self._refitting.is_alive()):
+                self._refit_at = len(self._answered)
                 answers = [label for _, label in self._answered]
                 self._refitting = threading.Thread(target=self.refit, args=(answers,), daemon=True)
                 self._refitting.start()

@@ -210,6 +210,44 @@ def test_a_refit_every_n_answers_says_what_it_would_change(
     assert said["would_unmatch"] == sum(r.decision == "unmatched" for r in eager_results)
 
 
+def test_a_refit_due_while_the_last_runs_starts_with_the_next_answer_after_it(
+    index: AccountIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every 2 answers: the refit due at the 4th answer finds the 2nd's still running, so it
+    starts with the 5th, not at the 6th (nor never, with fewer answers left)."""
+    from leadmatch import Fit, MatchConfig, evaluate
+    from leadmatch.review import session as module
+
+    fitted_on: list[int] = []
+    release = threading.Event()
+    measured = evaluate([index.match(LEADS[2])], {"L3": frozenset({"DE-1"})})
+
+    def slow_fit(_: AccountIndex, *, labels: Any, config: Any) -> Fit:
+        fitted_on.append(len(labels))
+        release.wait(30)
+        return Fit(MatchConfig(), before=measured, after=measured, pairs=10)
+
+    monkeypatch.setattr(module, "fit", slow_fit)
+    labels = Labels(tmp_path / "labels.jsonl")
+    with labels.writing() as write:
+        results = index.match_many(LEADS)
+        session = Session(index, LEADS, results, write, bands=["review", "unmatched"],
+                          audit=len(LEADS), refit_every=2)  # fmt: skip
+        state = session.state()
+        assert state["left"] >= 5
+        for _ in range(4):
+            state = session.answer(state["item"]["lead"]["lead_id"], None)
+        first = session._refitting
+        assert first is not None and fitted_on == [2]  # the 4th answer's refit found it busy
+        release.set()
+        first.join(30)
+        state = session.answer(state["item"]["lead"]["lead_id"], None)
+        second = session._refitting
+        assert second is not None and second is not first
+        second.join(30)
+    assert fitted_on == [2, 5]
+
+
 def test_a_refit_on_too_few_answers_says_why(index: AccountIndex, tmp_path: Path) -> None:
     labels = Labels(tmp_path / "labels.jsonl")
     with labels.writing() as write:
