@@ -219,9 +219,9 @@ def _summary(counts: Counter[str], seconds: float) -> str:
 def _say_labels(book: LabelBook | None, path: str, index: AccountIndex) -> None:
     """How many answers a labels file has in force, and how many of them name an account the
     index does not hold (those are not applied)."""
-    held = index.view().tables.row_of_id
     labels = book.labels if book else ()
-    lost = sum(1 for label in labels if label.account_id and label.account_id not in held)
+    named = [label.account_id for label in labels if label.account_id]
+    lost = len(named) - sum(index.view().holds(named))  # as with_labels will find them
     print(f"{len(labels):,} labels in force in {path}", file=sys.stderr)
     if lost:
         print(f"  {lost:,} name accounts the index does not hold: not applied", file=sys.stderr)

@@ -177,6 +177,12 @@ def test_the_cli_applies_a_labels_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert said == [("L1", "labelled", "DE-1"), ("L2", "labelled", "BR-1"), ("L4", "labelled", "")]
     err = capsys.readouterr().err
     assert "3 labels in force" in err and "3 labelled" in err
+    assert "the index does not hold" not in err
+    elsewhere = LABELS[0].model_copy(update={"lead_id": "L3", "account_id": "XX-9"})
+    Labels(labels).append(elsewhere)  # an account of another CRM, or since removed
+    assert main([*args, "--labels", str(labels)]) == 0
+    err = capsys.readouterr().err
+    assert "4 labels in force" in err and "1 name accounts the index does not hold" in err
     assert main([*args, "--labels", str(tmp_path / "typo.jsonl")]) == 2
     err = capsys.readouterr().err
     assert "labels file" in err and "not found" in err
