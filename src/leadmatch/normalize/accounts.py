@@ -44,12 +44,16 @@ _country = lru_cache(maxsize=1 << 12)(normalize_country)
 _city = lru_cache(maxsize=1 << 14)(normalize_city)
 
 
-def own_domain(key: DomainKey, name_words: set[str]) -> bool:
+def own_domain(key: DomainKey, ascii_name: str) -> bool:
     """A hosting platform's domain (facebook.com, github.io) is an account's own only when the
     account is that platform ("Google LLC", "Facebook, Inc."): a CRM's "website" is often the
-    company's page on one of them. The brand must be a word of the name, not a part of one
-    ("t" of t.co is in "tesla")."""
-    return not is_hosting_domain(key.domain) or key.brand.replace("-", "") in name_words
+    company's page on one of them. The brand must be a word of the name, or the name without
+    spaces, not a part of one ("t" of t.co is in "tesla"); most domains are no platform's, so
+    the name's words are gathered only for those that are."""
+    if not is_hosting_domain(key.domain):
+        return True
+    words = ascii_name.split()
+    return key.brand.replace("-", "") in {*words, "".join(words)}
 
 
 def prepare_account(record: Mapping[str, Any] | Account) -> PreparedAccount:
@@ -59,9 +63,7 @@ def prepare_account(record: Mapping[str, Any] | Account) -> PreparedAccount:
     keys: list[DomainKey] = []
     for raw in (account.domain, *account.alias_domains):
         found = domain_key(raw)
-        if not found.domain:
-            continue
-        if is_hosting_domain(found.domain) and not own_domain(found, _own_words(primary.ascii)):
+        if not found.domain or not own_domain(found, primary.ascii):
             continue
         for key in found.variants():
             if key not in keys:
@@ -83,12 +85,6 @@ def prepare_account(record: Mapping[str, Any] | Account) -> PreparedAccount:
         tuple(keys),
         tuple(names),
     )
-
-
-def _own_words(ascii_name: str) -> set[str]:
-    """The words of a name, and the name without spaces: what a platform's brand must be."""
-    words = ascii_name.split()
-    return {*words, "".join(words)}
 
 
 def _name_row(raw: str | None, name: NameKey) -> NameRow:
