@@ -49,7 +49,7 @@ domains = st.builds(lambda a, b: f"{a}.{b}", labels, suffixes)
 
 EMPTY = {
     fold: "",
-    normalize_name: NameKey(base="", ascii="", legal_form="", acronym="", phonetic=""),
+    normalize_name: NameKey(base="", ascii="", legal_form="", acronym=""),
     domain_key: DomainKey(domain="", brand="", host=""),
     parse_email: EmailKey(domain="", brand="", local="", kind="missing", role=False, host=""),
     normalize_country: "",

@@ -62,8 +62,12 @@ class NameKey(NamedTuple):
     """Canonical legal form(s), e.g. ``"gmbh co kg"``; ``""`` when none was found."""
     acronym: str
     """First letters of the significant words (``"ibm"``), ``""`` for one-word names."""
-    phonetic: str
-    """Metaphone of each ASCII token, space-separated."""
+
+    @property
+    def phonetic(self) -> str:
+        """Metaphone of each alphabetic word of ``ascii``, space-separated. Worked out when
+        asked for: the matcher never reads it, and it cost a tenth of normalizing a name."""
+        return " ".join([_metaphone(t) for t in self.ascii.split() if t.isalpha()])
 
 
 class _LegalForms(NamedTuple):
@@ -342,7 +346,6 @@ def _normalize_folded(folded: str) -> NameKey:
         ascii=" ".join(ascii_tokens),
         legal_form=" ".join(legal),
         acronym=acronym,
-        phonetic=" ".join([_metaphone(t) for t in ascii_tokens if t.isalpha()]),
     )
 
 
