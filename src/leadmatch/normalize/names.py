@@ -37,7 +37,7 @@ _INITIALS = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.\s?)*[^\W\d_]\.(?:[^\W\d_](?![^
 _APOSTROPHE_CHARS = "'’`´ʼ"
 _APOSTROPHES = re.compile(rf"(?<=\w)[{_APOSTROPHE_CHARS}](?=\w)")
 # Apostrophes that are letters too ("ʼ", U+02BC): words of them still need the full rules.
-_LETTER_APOSTROPHES = tuple(ch for ch in _APOSTROPHE_CHARS if ch.isalnum())
+_LETTER_APOSTROPHES = frozenset(ch for ch in _APOSTROPHE_CHARS if ch.isalnum())
 # A brand written as its web address: "Amazon.com, Inc.", "Booking.com B.V." -> the brand.
 _WEB_SUFFIX = re.compile(r"(?<=\w\w)\.(?:com|net|org|io|ai|co|biz|info|app|de|fr|nl|uk|eu)\b")
 # Words for "and". Single letters ("y", "e", "i") are left out: they are initials far more often.
@@ -73,11 +73,12 @@ class NameKey(NamedTuple):
 class _LegalForms(NamedTuple):
     suffix: dict[tuple[str, ...], str]
     prefix: dict[tuple[str, ...], str]
-    longest: int
     glued: tuple[str, ...]  # forms in scripts written without spaces (株式会社), longest first
     jurisdictions: dict[str, frozenset[str]]
-    suffix_ends: frozenset[str]  # last tokens of suffix forms: most names end in none of them
-    prefix_starts: frozenset[str]
+    # The sizes of the suffix forms that end in a word, and of the prefix forms that start with
+    # one, longest first: most names end in none, and "inc" ends only a form of one word.
+    suffix_sizes: dict[str, tuple[int, ...]]
+    prefix_sizes: dict[str, tuple[int, ...]]
 
 
 def _is_unspaced_script(text: str) -> bool:
@@ -101,7 +102,7 @@ def _tokens(folded: str) -> list[str]:
 def _plain(folded: str) -> bool:
     """Words and spaces only, with nothing to rewrite: what most names are. The full rules
     split such text on its spaces alone, as \\w is every character isalnum() accepts, and "_"."""
-    return folded.replace(" ", "").isalnum() and not any(ch in folded for ch in _LETTER_APOSTROPHES)
+    return folded.replace(" ", "").isalnum() and _LETTER_APOSTROPHES.isdisjoint(folded)
 
 
 def _raw_words(folded: str) -> list[str]:
@@ -150,16 +151,22 @@ def _legal_forms() -> _LegalForms:
         compact = "".join(tokens)
         if len(compact) > 1 and _is_unspaced_script(compact):
             glued.add(compact)
-    longest = max((len(t) for t in (*suffix, *prefix)), default=0)
     return _LegalForms(
         suffix,
         prefix,
-        longest,
         tuple(sorted(glued, key=lambda f: (-len(f), f))),
         {form: frozenset(codes) for form, codes in jurisdictions.items()},
-        frozenset(t[-1] for t in suffix),
-        frozenset(t[0] for t in prefix),
+        _sizes_by_word(suffix, -1),
+        _sizes_by_word(prefix, 0),
     )
+
+
+def _sizes_by_word(forms: dict[tuple[str, ...], str], end: int) -> dict[str, tuple[int, ...]]:
+    """The sizes of ``forms`` by their word at ``end`` (0: first, -1: last), longest first."""
+    sizes: dict[str, set[int]] = {}
+    for tokens in forms:
+        sizes.setdefault(tokens[end], set()).add(len(tokens))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in sizes.items()}
 
 
 @cache
@@ -201,11 +208,11 @@ def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
     changed = True
     while changed and len(tokens) > 1:
         changed = False
-        if tokens[-1] not in forms.suffix_ends and tokens[0] not in forms.prefix_starts:
+        back = forms.suffix_sizes.get(tokens[-1], ())
+        if not back and tokens[0] not in forms.prefix_sizes:
             break  # most names: neither end can be a legal form
-        sizes = range(min(forms.longest, len(tokens) - 1), 0, -1)
-        for size in sizes if tokens[-1] in forms.suffix_ends else ():
-            form = forms.suffix.get(tuple(tokens[-size:]))
+        for size in back:  # the base keeps a word: a form is never the whole name
+            form = forms.suffix.get(tuple(tokens[-size:])) if size < len(tokens) else None
             if form is None:
                 continue
             rest = _trim_connectors(tokens[:-size])
@@ -213,9 +220,8 @@ def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
                 found_back.insert(0, form)
                 tokens, changed = rest, True
                 break
-        sizes = range(min(forms.longest, len(tokens) - 1), 0, -1)
-        for size in sizes if tokens[0] in forms.prefix_starts else ():
-            form = forms.prefix.get(tuple(tokens[:size]))
+        for size in forms.prefix_sizes.get(tokens[0], ()):
+            form = forms.prefix.get(tuple(tokens[:size])) if size < len(tokens) else None
             if form is None:
                 continue
             rest = _drop_articles(_trim_connectors(tokens[size:]))
