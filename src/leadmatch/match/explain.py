@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from leadmatch._util.arrays import FloatArray, IntArray, expand, offsets
+from leadmatch._util.arrays import IntArray, expand, offsets
 from leadmatch.config import LEVELS, NEUTRAL, Weights
 from leadmatch.match.blocking import domain_ids
 from leadmatch.match.features import Features
@@ -141,6 +141,13 @@ def _other_detail(
     return "phone number = account phone"
 
 
+#: Per comparison, in :data:`LEVELS`' order, the position of the level that says nothing.
+_NEUTRAL_AT = np.array([names.index(NEUTRAL[c]) for c, names in LEVELS.items()], dtype=np.int64)
+_NAME_AT = list(LEVELS).index("name")
+#: Where each comparison's levels start in the flat list of every comparison's levels.
+_LEVEL_START = offsets(np.array([len(names) for names in LEVELS.values()], dtype=np.int64))
+
+
 def evidence(
     index: IndexView,
     batch: LeadBatch,
@@ -153,39 +160,20 @@ def evidence(
     """For each of ``pairs``: every non-neutral level, strongest first, as :class:`Evidence`
     (or with ``as_text`` its sentence alone: what a results file writes)."""
     accounts = _Accounts.of(index, f, pairs)
-    # One comparison at a time over the pairs that say something in it (sentences are written
-    # per pair, the rest is done on whole columns); then each pair's, strongest first.
-    item: list[IntArray] = []
-    rank: list[IntArray] = []
-    strength: list[FloatArray] = []
-    said_as: list[Any] = []  # per pair and level said: its sentence, or (with what) its parts
-    for position, (comparison, names) in enumerate(LEVELS.items()):
-        levels = s.levels[comparison][pairs]
-        # A neutral level says nothing (a lead without a usable name is worth saying); any
-        # other is said, even where the weights give it nothing.
-        said = levels != names.index(NEUTRAL[comparison])
-        if comparison == "name":
-            said |= f.name_missing[pairs]
-        at = said.nonzero()[0]
-        by_level = [float(getattr(weights, comparison)[name]) for name in names]
-        quoted = [f" [{weight:+g}]" for weight in by_level]  # formatted once, not per pair
-        item.append(at)
-        rank.append(np.full(len(at), position))
-        strength.append(np.array(by_level)[levels[at]])
-        said = zip(
-            levels[at].tolist(),
-            _details(comparison, names, levels[at], at, pairs, index, batch, f, accounts),
-        )
-        if as_text:  # a results file: the sentences alone
-            said_as.extend([detail + quoted[level] for level, detail in said])
-        else:
-            said_as.extend(
-                (comparison, names[level], by_level[level], detail + quoted[level])
-                for level, detail in said
-            )
-    every = np.concatenate(item)
+    # Every comparison's levels as one (comparison, pair) table, so that what is said and how
+    # strongly is found in a few NumPy calls whatever the number of pairs (one lead a call
+    # made a dozen per comparison). A neutral level says nothing (a lead without a usable
+    # name is worth saying); any other is said, even where the weights give it nothing.
+    levels = np.stack([s.levels[comparison][pairs] for comparison in LEVELS])
+    said = levels != _NEUTRAL_AT[:, None]
+    said[_NAME_AT] |= f.name_missing[pairs]
+    rank, every = said.nonzero()  # by comparison, then by pair: the order sentences are made
+    level_of = levels[rank, every]
+    by_level = [[float(getattr(weights, c)[name]) for name in names] for c, names in LEVELS.items()]
+    strength = np.array([w for row in by_level for w in row])[_LEVEL_START[rank] + level_of]
+    said_as = _said(index, batch, f, accounts, pairs, by_level, rank, every, level_of, as_text)
     # Strongest first; equally strong ones in the order of the comparisons (a stable sort).
-    order = np.lexsort((np.concatenate(rank), -np.abs(np.concatenate(strength)), every))
+    order = np.lexsort((rank, -np.abs(strength), every))
     cuts = offsets(np.bincount(every, minlength=len(pairs))).tolist()
     if as_text:
         texts = [said_as[k] for k in order.tolist()]
@@ -195,6 +183,43 @@ def evidence(
         for c, lv, w, text in (said_as[k] for k in order.tolist())
     ]
     return [found[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def _said(
+    index: IndexView,
+    batch: LeadBatch,
+    f: Features,
+    accounts: _Accounts,
+    pairs: IntArray,
+    by_level: list[list[float]],
+    rank: IntArray,
+    every: IntArray,
+    level_of: IntArray,
+    as_text: bool,
+) -> list[Any]:
+    """Per level said (``rank``: its comparison's position, ``every``: its pair's, grouped by
+    comparison), its sentence with its weight, or with ``as_text`` false its parts too."""
+    said_as: list[Any] = []
+    bounds = rank.searchsorted(np.arange(len(LEVELS) + 1)).tolist()
+    for position, (comparison, names) in enumerate(LEVELS.items()):
+        here = slice(bounds[position], bounds[position + 1])
+        at, levels = every[here], level_of[here]
+        if not len(at):
+            continue
+        weight = by_level[position]
+        quoted = [f" [{w:+g}]" for w in weight]  # formatted once, not per pair
+        said = zip(
+            levels.tolist(),
+            _details(comparison, names, levels, at, pairs, index, batch, f, accounts),
+        )
+        if as_text:  # a results file: the sentences alone
+            said_as.extend([detail + quoted[level] for level, detail in said])
+        else:
+            said_as.extend(
+                (comparison, names[level], weight[level], detail + quoted[level])
+                for level, detail in said
+            )
+    return said_as
 
 
 def _details(
