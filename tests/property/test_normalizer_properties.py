@@ -156,6 +156,14 @@ def test_plain_text_splits_as_the_full_rules_split_it(text: str) -> None:
         assert folded.split() == _raw_words(folded)
 
 
+@given(st.text(alphabet="ab.-_09:/@<\n ", max_size=12))
+@example("acme.com\n")  # "$" matches before a last newline: the host is "acme.com"
+@example(".acme.com.")
+def test_a_bare_host_is_read_as_the_full_rules_read_it(text: str) -> None:
+    """Text of host characters only takes a short path; it reads as the full rules read it."""
+    assert domains_module._host(text) == domains_module._host_in(text)
+
+
 @given(domains, st.sampled_from(["", "www.", "WWW.", "mail.", "uk.sales."]),
        st.sampled_from(["", "https://", "HTTP://", "//"]),
        st.sampled_from(["", "/", "/about?x=1", ":8080/path", "#top", "."]))  # fmt: skip

@@ -75,6 +75,14 @@ def _extractor() -> tldextract.TLDExtract:
 
 def _host(text: str) -> str:
     """The host part of a folded URL, host or email; '' when there is none."""
+    if _HOST_CHARS.fullmatch(text):  # most values: a bare host, which every rule keeps
+        text = text.strip(".")
+        return text if "." in text else ""
+    return _host_in(text)
+
+
+def _host_in(text: str) -> str:
+    """:func:`_host` by the full rules: angle brackets, schemes, paths, ports, IDNA."""
     angle = _ANGLE.search(text) if "<" in text else None  # "Jane Doe" <jane@acme.de>
     text = angle.group(1) if angle else text
     if not text.isascii():
