@@ -156,7 +156,7 @@ def test_plain_text_splits_as_the_full_rules_split_it(text: str) -> None:
         assert folded.split() == _raw_words(folded)
 
 
-@given(st.text(alphabet="ab.-_09:/@<\n ", max_size=12))
+@given(st.text(alphabet="ab.-_09:/@<\n \tA。é", max_size=12))
 @example("acme.com\n")  # "$" matches before a last newline: the host is "acme.com"
 @example(".acme.com.")
 def test_a_bare_host_is_read_as_the_full_rules_read_it(text: str) -> None:

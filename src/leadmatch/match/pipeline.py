@@ -163,7 +163,8 @@ def _in_turn(request: _Request) -> list[Any]:
     if threading.active_count() > 1:
         # Let the GIL go: threads about to ask can queue now and share the batch. Alone, a
         # thread has nobody to wait for, and the sleep's system call is not free (80 µs here,
-        # a fortieth of one lead's call).
+        # a thirtieth of one lead's call). Only sharing depends on it, never a result: a
+        # thread started outside `threading` (uncounted) merely shares less often.
         time.sleep(0)
     with _TURN:
         while not request.done:  # another thread may have taken it into its batch meanwhile

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 
 import pytest
 from pydantic import ValidationError
 
 from leadmatch import AccountIndex, Lead, Match
+from leadmatch._util.resources import demo_text
+from leadmatch.config import LEVELS
 from leadmatch.models import trusted
 
 ACCOUNTS = [
@@ -58,10 +62,6 @@ def test_trusted_records_are_frozen_and_hashable_like_models() -> None:
 def test_rows_made_without_records_equal_the_rows_of_the_records() -> None:
     """The CLI's rows skip the records; they must say exactly what the records say, on the
     demo data (matched, review with a rival, unmatched, no candidate) and on bad rows."""
-    import csv
-    import io
-
-    from leadmatch._util.resources import demo_text
     from leadmatch.match import match_records, result_row
 
     accounts = list(csv.DictReader(io.StringIO(demo_text("accounts.csv"))))
@@ -82,3 +82,24 @@ def test_rows_made_without_records_equal_the_rows_of_the_records() -> None:
     assert [(a.account_id, a.related) for a in twin.alternatives] == [("T2", False)]
     assert twin.reasons().endswith("another company scores alike (T2)")
     assert rows[-1]["account_id"] == "T1" and rows[-1]["decision"] == "review"
+
+
+def test_evidence_weighs_each_level_as_the_weights_say_strongest_first() -> None:
+    """Each piece of evidence carries its own comparison's weight for its level; the strongest
+    (for or against) comes first, and equally strong ones in the order of the comparisons.
+    The demo data give evidence for and against, and equally strong pieces of two comparisons."""
+    accounts = list(csv.DictReader(io.StringIO(demo_text("accounts.csv"))))
+    leads = list(csv.DictReader(io.StringIO(demo_text("leads.csv"))))
+    index = AccountIndex.build(accounts)
+    weights = index.config.weights
+    comparisons = list(LEVELS)
+    mixed = ties = 0
+    for match in index.match_many(leads):
+        # The notes on a tie and on a lead without candidates aside: they are no level.
+        said = [e for e in match.evidence if e.level in LEVELS.get(e.signal, ())]
+        assert [e.weight for e in said] == [getattr(weights, e.signal)[e.level] for e in said]
+        keys = [(-abs(e.weight), comparisons.index(e.signal)) for e in said]
+        assert keys == sorted(keys)
+        mixed += min(e.weight for e in said) < 0 < max(e.weight for e in said) if said else 0
+        ties += len({abs(e.weight) for e in said}) < len(said)
+    assert mixed and ties  # the order was tested where it matters

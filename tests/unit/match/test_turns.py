@@ -151,13 +151,13 @@ def test_threads_under_other_configs_are_never_batched_together(
 def test_a_thread_alone_does_not_wait_for_others(monkeypatch: pytest.MonkeyPatch) -> None:
     """With another thread alive, a thread lets the GIL go before it takes its turn, so that
     the other can queue and share its batch; alone in its process it has nobody to wait for
-    (the sleep's system call cost a fortieth of one lead's call)."""
+    (the sleep's system call cost a thirtieth of one lead's call)."""
     index = AccountIndex.build(ACCOUNTS)
     slept: list[float] = []
     monkeypatch.setattr(pipeline.time, "sleep", slept.append)
     monkeypatch.setattr(pipeline.threading, "active_count", lambda: 1)
     alone = index.match(LEADS[0])
     assert slept == []
-    monkeypatch.setattr(pipeline.threading, "active_count", lambda: 3)
+    monkeypatch.setattr(pipeline.threading, "active_count", lambda: 2)
     assert index.match(LEADS[0]) == alone
     assert slept == [0]

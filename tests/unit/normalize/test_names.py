@@ -44,6 +44,9 @@ def test_acronym_key(raw: str, acronym: str) -> None:
 def test_phonetic_key_groups_spelling_variants() -> None:
     assert normalize_name("Philips").phonetic == normalize_name("Phillips").phonetic
     assert normalize_name("Smith").phonetic != normalize_name("Jones").phonetic
+    # A code per word of the ASCII key; words with digits have none.
+    assert normalize_name("Müller 3M Technik GmbH").phonetic == "MLR TXNK"
+    assert normalize_name("ООО «Ромашка»").phonetic == "RMXK"
 
 
 def test_unusable_values_give_empty_keys() -> None:
