@@ -73,7 +73,7 @@ class LeadBatch:
 
 def company_name(value: str | None) -> NameKey:
     key = normalize_name(value)
-    if key.ascii in _PLACEHOLDER_COMPANIES or not any(ch.isalnum() for ch in key.ascii):
+    if key.ascii in _PLACEHOLDER_COMPANIES or not any(map(str.isalnum, key.ascii)):
         return normalize_name("")
     return key
 
