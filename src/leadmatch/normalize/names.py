@@ -211,8 +211,8 @@ def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
         back = forms.suffix_sizes.get(tokens[-1], ())
         if not back and tokens[0] not in forms.prefix_sizes:
             break  # most names: neither end can be a legal form
-        for size in back:  # the base keeps a word: a form is never the whole name
-            form = forms.suffix.get(tuple(tokens[-size:])) if size < len(tokens) else None
+        for size in back:  # a form that is the whole name leaves no name: _has_name refuses
+            form = forms.suffix.get(tuple(tokens[-size:]))
             if form is None:
                 continue
             rest = _trim_connectors(tokens[:-size])
@@ -221,7 +221,7 @@ def _strip_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
                 tokens, changed = rest, True
                 break
         for size in forms.prefix_sizes.get(tokens[0], ()):
-            form = forms.prefix.get(tuple(tokens[:size])) if size < len(tokens) else None
+            form = forms.prefix.get(tuple(tokens[:size]))
             if form is None:
                 continue
             rest = _drop_articles(_trim_connectors(tokens[size:]))
