@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import warnings
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -140,3 +141,44 @@ def test_chunks_go_on_in_this_process_when_a_private_pool_breaks(
     assert out == [(4, sum(range(k, k + 4))) for k in range(0, 40, 4)]
     said = [r.getMessage() for r in caplog.records if "could not take" in r.getMessage()]
     assert len(said) == 1 and "BrokenProcessPool" in said[0]
+
+
+def test_workers_are_forked_only_on_linux_and_only_by_a_lone_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fork beside another thread may copy a lock that thread holds, held forever; macOS's
+    system libraries do not survive a fork at all. Anywhere else, forked workers skip
+    starting Python and importing leadmatch again."""
+    monkeypatch.setattr(processes.sys, "platform", "linux")
+    monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
+    assert processes.start_method() == "fork"
+    monkeypatch.setattr(processes.threading, "active_count", lambda: 2)
+    assert processes.start_method() == "spawn"
+    monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
+    for platform in ("darwin", "win32"):
+        monkeypatch.setattr(processes.sys, "platform", platform)
+        assert processes.start_method() == "spawn"
+
+
+_seen_in_parent = "as imported"
+
+
+def _what_the_worker_sees(chunk: list[int]) -> tuple[int, str]:
+    return sum(chunk), _seen_in_parent
+
+
+@pytest.mark.process
+@pytest.mark.parametrize(("method", "seen"), [("fork", "set here"), ("spawn", "as imported")])
+def test_forked_and_spawned_workers_give_the_same_results(
+    monkeypatch: pytest.MonkeyPatch, method: str, seen: str
+) -> None:
+    """A forked worker starts from this process's state (the variable set here), a spawned one
+    from a fresh import; both give each chunk's result, in order. Python 3.12+ warns about a
+    fork beside NumPy's native thread: the pool starts without it, even where warnings are
+    errors."""
+    monkeypatch.setattr(processes, "start_method", lambda: method)
+    monkeypatch.setattr(sys.modules[__name__], "_seen_in_parent", "set here")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = list(processes.chunked(_what_the_worker_sees, range(40), 2, 4))
+    assert out == [(4, (sum(range(k, k + 4)), seen)) for k in range(0, 40, 4)]

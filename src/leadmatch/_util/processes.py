@@ -8,8 +8,10 @@ import gc
 import logging
 import multiprocessing
 import os
+import sys
 import tempfile
 import threading
+import warnings
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -66,8 +68,8 @@ def in_order(
     """``fn(*task)`` for each task in ``workers`` processes, each task with its future in the
     order given: at most ``2 * workers`` in flight, so memory stays flat for any stream.
 
-    Workers are started with ``spawn`` (safe with threads in the parent, and the same on every
-    platform), each running ``initializer(*initargs)`` first. The pool lives while the caller
+    Workers are started as :func:`start_method` says, each running ``initializer(*initargs)``
+    first. The pool lives while the caller
     reads; leaving early shuts it down. Inside :func:`shared_pool` of as many workers, the
     tasks go to that pool instead, and a worker runs the initializer before its first task of
     this kind.
@@ -81,15 +83,41 @@ def in_order(
                           tasks, workers)  # fmt: skip
 
 
+def start_method() -> str:
+    """``fork`` on Linux while this is the process's only Python thread, else ``spawn``.
+
+    A spawned worker starts a new interpreter and imports leadmatch and its tables again:
+    half a second of each core before its first record, a tenth of a one-shot match at 100k
+    accounts. A forked one starts with them. Forking is safe only when no other thread can be
+    holding a lock the child would inherit held (a logging handler's, an import's): so never
+    beside other Python threads (a web server's, a notebook's), and never on macOS, whose
+    system libraries do not survive a fork. Native threads Python does not count (NumPy's
+    OpenBLAS pool) reset themselves at a fork.
+    """
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 def _pool(
     workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
 ) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
+    method = start_method()
+    pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=multiprocessing.get_context(method),
         initializer=initializer,
         initargs=initargs,
     )
+    if method == "fork":
+        # Fork every worker now, while no other Python thread runs (the pool's own manager
+        # thread starts with its first task). Python 3.12+ warns at any fork of a process with
+        # a second thread, NumPy's native one included; that one is safe (see start_method).
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"This process .* is multi-threaded",
+                                    DeprecationWarning)  # fmt: skip
+            pool.submit(int)
+    return pool
 
 
 def _submitted(
