@@ -22,6 +22,13 @@ from leadmatch._util.processes import in_order, scratch_folder, shared_pool
 _state = "none"
 
 
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers spawned, as beside other threads and on macOS and Windows: the only case where
+    a :func:`shared_pool` block shares a pool."""
+    monkeypatch.setattr(processes, "start_method", lambda: "spawn")
+
+
 def _remember(value: str) -> None:
     global _state
     _state = value
@@ -37,7 +44,7 @@ def _run(kind: str) -> list[tuple[int, int, str]]:
 
 
 @pytest.mark.process
-def test_runs_in_a_shared_pool_use_the_same_workers_each_set_up_for_its_run() -> None:
+def test_runs_in_a_shared_pool_use_the_same_workers_each_set_up_for_its_run(spawned: None) -> None:
     a, b = {pid for _, pid, _ in _run("a")}, {pid for _, pid, _ in _run("b")}
     assert a.isdisjoint(b)  # a pool per run
     with shared_pool(2):
@@ -57,7 +64,7 @@ def _die_on_zero(task: int) -> int:
 
 
 @pytest.mark.process
-def test_a_run_after_a_worker_died_gets_fresh_workers() -> None:
+def test_a_run_after_a_worker_died_gets_fresh_workers(spawned: None) -> None:
     with shared_pool(2):
         run = in_order(_die_on_zero, [(k,) for k in range(2)], 2, processes.tune_gc)
         with pytest.raises(BrokenProcessPool):
@@ -65,7 +72,7 @@ def test_a_run_after_a_worker_died_gets_fresh_workers() -> None:
         assert {state for *_, state in _run("match")} == {"match"}  # not a broken pool
 
 
-def test_a_shared_pool_is_its_own_threads() -> None:
+def test_a_shared_pool_is_its_own_threads(spawned: None) -> None:
     seen: list[object] = []
     with shared_pool(2):
         assert processes._shared(2) is not None and processes._shared(3) is None
@@ -76,7 +83,7 @@ def test_a_shared_pool_is_its_own_threads() -> None:
     assert processes._shared(2) is None
 
 
-def test_a_scratch_folder_outlives_its_block_inside_a_shared_pool() -> None:
+def test_a_scratch_folder_outlives_its_block_inside_a_shared_pool(spawned: None) -> None:
     with scratch_folder(2) as name:
         Path(name, "index.lmx").write_text("x")
     assert not Path(name).exists()
@@ -182,3 +189,25 @@ def test_forked_and_spawned_workers_give_the_same_results(
         warnings.simplefilter("error")
         out = list(processes.chunked(_what_the_worker_sees, range(40), 2, 4))
     assert out == [(4, (sum(range(k, k + 4)), seen)) for k in range(0, 40, 4)]
+
+
+@pytest.mark.process
+def test_where_workers_fork_each_run_forks_its_own_with_this_process_as_it_is_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Inside a shared pool's block too: a run that matches after one that built forks
+    workers that hold what the build made (here, the variable set between the runs)."""
+    monkeypatch.setattr(processes, "start_method", lambda: "fork")
+    this = sys.modules[__name__]
+    with shared_pool(2):
+        assert processes._shared(2) is None and processes.forks(2)
+        monkeypatch.setattr(this, "_seen_in_parent", "built")
+        first = list(processes.chunked(_what_the_worker_sees, range(8), 2, 4))
+        monkeypatch.setattr(this, "_seen_in_parent", "matched")
+        second = list(processes.chunked(_what_the_worker_sees, range(8), 2, 4))
+    assert {seen for _, (_, seen) in first} == {"built"}
+    assert {seen for _, (_, seen) in second} == {"matched"}
+    monkeypatch.setattr(processes, "start_method", lambda: "spawn")
+    assert not processes.forks(2)
+    with shared_pool(2):
+        assert processes._shared(2) is not None and not processes.forks(2)

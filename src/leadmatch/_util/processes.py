@@ -64,19 +64,20 @@ def in_order(
     workers: int,
     initializer: Callable[..., None],
     initargs: tuple[Any, ...] = (),
+    method: str | None = None,
 ) -> Generator[tuple[tuple[Any, ...], Future[R]], None, None]:
     """``fn(*task)`` for each task in ``workers`` processes, each task with its future in the
     order given: at most ``2 * workers`` in flight, so memory stays flat for any stream.
 
-    Workers are started as :func:`start_method` says, each running ``initializer(*initargs)``
-    first. The pool lives while the caller
+    Workers are started as ``method`` (else :func:`start_method`) says, when the caller first
+    reads, each running ``initializer(*initargs)`` first. The pool lives while the caller
     reads; leaving early shuts it down. Inside :func:`shared_pool` of as many workers, the
     tasks go to that pool instead, and a worker runs the initializer before its first task of
     this kind.
     """
     shared = _shared(workers)
     if shared is None:
-        with _pool(workers, initializer, initargs) as pool:
+        with _pool(workers, initializer, initargs, method or start_method()) as pool:
             yield from _submitted(partial(pool.submit, fn), tasks, workers)
         return
     yield from _submitted(partial(shared.submit, _set_up_then, initializer, initargs, fn),
@@ -99,10 +100,16 @@ def start_method() -> str:
     return "spawn"
 
 
+def forks(workers: int) -> bool:
+    """Whether an :func:`in_order` run of ``workers`` processes begun now by this thread forks
+    workers of its own (give it ``method="fork"``): they start with this process's state, an
+    index built here included, as it is when the run begins."""
+    return _shared(workers) is None and start_method() == "fork"
+
+
 def _pool(
-    workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
+    workers: int, initializer: Callable[..., None], initargs: tuple[Any, ...], method: str
 ) -> ProcessPoolExecutor:
-    method = start_method()
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context(method),
@@ -159,7 +166,7 @@ class _Shared:
                 return self.pool.submit(fn, *args)
             except BrokenProcessPool:
                 self.pool.shutdown(wait=False, cancel_futures=True)
-        self.pool = _pool(self.workers, tune_gc, ())
+        self.pool = _pool(self.workers, tune_gc, (), "spawn")
         return self.pool.submit(fn, *args)
 
 
@@ -192,7 +199,11 @@ def shared_pool(workers: int) -> Iterator[None]:
     """Inside the block, every :func:`in_order` run of ``workers`` processes uses one pool,
     started when first needed: a command that builds an index in workers and then matches in
     workers starts its processes (and imports leadmatch in them) once, not twice. Runs in
-    other threads do not see it."""
+    other threads do not see it. Where workers are forked (:func:`start_method`), each run
+    forks its own instead, in milliseconds, with the state of this process when it begins."""
+    if start_method() == "fork":
+        yield
+        return
     shared = _Shared(workers)
     if not hasattr(_blocks, "stack"):
         _blocks.stack = []

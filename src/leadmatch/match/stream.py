@@ -1,6 +1,6 @@
 """Streams of leads of any length, matched a chunk at a time, in this process or on several
-cores: chunks go to worker processes that map the same saved index, and results come back in
-input order.
+cores: chunks go to worker processes that start with this process's index (forked) or map the
+same saved index (spawned), and results come back in input order.
 
 Python runs one thread of Python code at a time, and most of a lead's cost is Python
 (normalizing its fields, writing its evidence), so threads would not help; processes do. Each
@@ -11,12 +11,13 @@ one; at most ``2 * workers`` chunks are in flight, so memory stays flat for any 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from leadmatch._util.processes import in_order, scratch_folder, tune_gc
+from leadmatch._util.processes import forks, in_order, scratch_folder, tune_gc
 from leadmatch.config import MatchConfig
 from leadmatch.io import book_of_text
 from leadmatch.match.pipeline import match_records
@@ -67,6 +68,10 @@ def _start_worker(
     _worker_view = IndexView(tables, config, book_of_text(labels))
 
 
+def _start_forked_worker() -> None:
+    tune_gc()  # the index came with the fork (see _in_workers)
+
+
 def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int, rows: bool) -> list[Any]:
     if _worker_view is None:
         raise RuntimeError("a leadmatch worker was started without an index")
@@ -92,23 +97,46 @@ def _in_workers(
     rows: bool,
 ) -> Iterator[Any]:
     """What :func:`match_stream` yields, computed by ``workers`` processes."""
-    with scratch_folder(workers) as tmp:
-        tables = view.tables
-        path = tables.path if tables.file_unchanged() else None
-        checked_at = tables.stamp
-        if path is None:  # built in memory, or its file replaced since: workers need this one
-            path = tables.write(Path(tmp) / "index.lmx")
-            checked_at = stamp(path)
-        labels = view.labels.to_jsonl() if view.labels else ""
-        setup = (str(path), checked_at, view.config.to_json(), labels)
-        tasks = _chunks(leads, chunk_size, rows)
-        done = 0
-        # Closed here, before the folder goes: a reader that stops early ends the run first.
-        with contextlib.closing(
-            in_order(_match_chunk, tasks, workers, _start_worker, setup)
-        ) as run:
-            for (chunk, _, _), future in run:
-                yield from future.result()
-                done += len(chunk)
-                if progress is not None:
-                    progress(done)
+    global _worker_view
+    tasks = _chunks(leads, chunk_size, rows)
+    if not forks(workers):
+        with scratch_folder(workers) as tmp:
+            setup = _file_setup(view, Path(tmp))
+            yield from _results(in_order(_match_chunk, tasks, workers, _start_worker, setup),
+                                progress)  # fmt: skip
+        return
+    # Forked workers start with this view as it is now, in the variable their matching reads:
+    # no file to write (an index built in memory) or to map again. Set until the run ends.
+    _worker_view = view
+    try:
+        run = in_order(_match_chunk, tasks, workers, _start_forked_worker, method="fork")
+        yield from _results(run, progress)
+    finally:
+        _worker_view = None
+
+
+def _file_setup(view: IndexView, tmp: Path) -> tuple[str, tuple[int, int, int] | None, str, str]:
+    """What a spawned worker needs to match as ``view`` does: the index's file (written to
+    ``tmp`` if built in memory or replaced since), its stamp, the config and the labels."""
+    tables = view.tables
+    path = tables.path if tables.file_unchanged() else None
+    checked_at = tables.stamp
+    if path is None:  # built in memory, or its file replaced since: workers need this one
+        path = tables.write(tmp / "index.lmx")
+        checked_at = stamp(path)
+    labels = view.labels.to_jsonl() if view.labels else ""
+    return str(path), checked_at, view.config.to_json(), labels
+
+
+def _results(
+    run: Generator[tuple[tuple[Any, ...], Future[list[Any]]], None, None],
+    progress: Callable[[int], None] | None,
+) -> Iterator[Any]:
+    """Each chunk's results in order, as they come; ``run`` is closed when the reader stops."""
+    done = 0
+    with contextlib.closing(run):
+        for (chunk, _, _), future in run:
+            yield from future.result()
+            done += len(chunk)
+            if progress is not None:
+                progress(done)

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from leadmatch import AccountIndex, InvalidLeadError, MatchConfig
+from leadmatch._util import processes
+from leadmatch.match import stream
+from leadmatch.tables import Tables
 
 ACCOUNTS = [
     {"account_id": "A1", "name": "Acme Robotics Ltd", "domain": "acme-robotics.co.uk"},
@@ -22,6 +25,14 @@ def _leads(n: int) -> Iterator[dict[str, object]]:
         if i % 3:
             lead["lead_id"] = f"L{i}"
         yield lead
+
+
+@pytest.fixture(params=["fork", "spawn"])
+def start(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Workers forked (with this process's index) or spawned (mapping its file)."""
+    method: str = request.param
+    monkeypatch.setattr(processes, "start_method", lambda: method)
+    return method
 
 
 @pytest.mark.parametrize("chunk_size", [1, 2, 7, 1000])
@@ -58,9 +69,9 @@ def test_chunk_size_must_be_positive() -> None:
 
 
 @pytest.mark.process
-def test_worker_processes_give_the_same_results_in_order(tmp_path: Path) -> None:
-    """Two processes, chunks of 7: one index built in memory (saved to a temporary file for
-    the workers), one loaded from a file (mapped by the workers)."""
+def test_worker_processes_give_the_same_results_in_order(tmp_path: Path, start: str) -> None:
+    """Two processes, chunks of 7: one index built in memory (forked workers start with it,
+    spawned ones map a temporary copy), one loaded from a file."""
     built = AccountIndex.build(ACCOUNTS)
     expected = built.match_many(list(_leads(60)))
     done: list[int] = []
@@ -74,7 +85,7 @@ def test_worker_processes_give_the_same_results_in_order(tmp_path: Path) -> None
 
 
 @pytest.mark.process
-def test_a_worker_error_reaches_the_caller() -> None:
+def test_a_worker_error_reaches_the_caller(start: str) -> None:
     index = AccountIndex.build(ACCOUNTS, MatchConfig(strict=True))
     leads = [{"company": "Acme"}] * 10 + [{"company": ["not", "text"]}]
     with pytest.raises(InvalidLeadError):
@@ -113,12 +124,34 @@ def test_building_in_worker_processes_gives_the_same_index(
 
 
 @pytest.mark.process
-def test_workers_never_read_a_file_replaced_after_load(tmp_path: Path) -> None:
+def test_workers_never_read_a_file_replaced_after_load(tmp_path: Path, start: str) -> None:
     """Saving another index over the loaded one's file (by rename) must not change what
-    workers match against: they get a copy of the loaded index instead."""
+    workers match against: they start with the loaded index (forked) or get a copy of it."""
     path = AccountIndex.build(ACCOUNTS).save(tmp_path / "accounts.lmx")
     loaded = AccountIndex.load(path)
     expected = loaded.match_many(list(_leads(30)))
     AccountIndex.build([{"account_id": "Z9", "name": "Acme Robotics"}]).save(path)
     assert not loaded.file_unchanged()
     assert list(loaded.match_iter(_leads(30), chunk_size=7, workers=2)) == expected
+
+
+@pytest.mark.process
+def test_forked_workers_match_an_index_built_here_without_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An index built in memory is not written out for forked workers (a million accounts'
+    file takes seconds to write), and the run leaves no index behind in the variable the
+    workers read."""
+    monkeypatch.setattr(processes, "start_method", lambda: "fork")
+    built = AccountIndex.build(ACCOUNTS)
+    expected = built.match_many(list(_leads(30)))
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the index was written for the workers")
+
+    monkeypatch.setattr(Tables, "write", refuse)
+    assert list(built.match_iter(_leads(30), chunk_size=7, workers=2)) == expected
+    assert stream._worker_view is None
+    monkeypatch.setattr(processes, "start_method", lambda: "spawn")
+    with pytest.raises(AssertionError, match="written"):  # spawned workers need the file
+        list(built.match_iter(_leads(30), chunk_size=7, workers=2))
