@@ -12,6 +12,7 @@ from leadmatch._util.arrays import (
     object_array,
     offsets,
     rank_in_group,
+    utf8,
 )
 from leadmatch.match.blocking import _best_first
 from leadmatch.tables.lookups import _alphabetical_rank
@@ -90,3 +91,19 @@ def test_best_first_in_one_sort_is_the_plain_order(rows: list[tuple[int, int, in
     for n_acct in (51, 1 << 50):
         order = _best_first(row, score, rank, id_rank, 10, n_acct)
         assert order.tolist() == expected
+
+
+@given(
+    st.lists(st.text() | st.text(st.sampled_from("a\x00é\ud800\udc00語")), max_size=12),
+    st.sampled_from(["", "\x00", " | "]),
+)
+def test_utf8_gives_each_values_bytes_as_encoding_it_alone_does(
+    values: list[str], sep: str
+) -> None:
+    """Encoded in one call (NUL-joined, cut at the NULs), or one by one where a value holds a
+    NUL of its own; lone surrogates as Python's surrogatepass writes them."""
+    parts = [v.encode("utf-8", "surrogatepass") for v in values]
+    lengths, data = utf8(values, sep)
+    assert lengths.dtype == np.int64
+    assert lengths.tolist() == [len(p) for p in parts]
+    assert data == sep.encode("utf-8", "surrogatepass").join(parts)

@@ -20,12 +20,23 @@ def object_array(values: list[str]) -> Any:
     return array
 
 
+_NUL = "\x00"
+
+
 def utf8(values: Sequence[str], sep: str = "") -> tuple[IntArray, bytes]:
-    """Each value's length in UTF-8 bytes, and the values' bytes joined by ``sep``. A list of
-    ASCII values (most key and name lists) is encoded in one call, not one per value."""
+    """Each value's length in UTF-8 bytes, and the values' bytes joined by ``sep``. The values
+    are encoded in one call, not one per value: a list of ASCII values (most key and name
+    lists) as it is; any other joined by NUL, whose bytes then say where each value ends."""
     text = sep.join(values)
     if text.isascii():
         return np.fromiter(map(len, values), np.int64, len(values)), text.encode("ascii")
+    marked = text if sep == _NUL else _NUL.join(values)
+    data = marked.encode("utf-8", "surrogatepass")  # a NUL is one byte, in no other character
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+    if len(ends) == len(values) - 1:  # no value holds a NUL of its own
+        bounds = np.concatenate(([-1], ends, [len(data)]))
+        joined = data if sep == _NUL else data.replace(b"\0", sep.encode("utf-8", "surrogatepass"))
+        return np.diff(bounds) - 1, joined
     parts = [v.encode("utf-8", "surrogatepass") for v in values]
     lengths = np.fromiter(map(len, parts), np.int64, len(parts))
     return lengths, sep.encode("utf-8", "surrogatepass").join(parts)

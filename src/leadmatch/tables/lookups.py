@@ -274,7 +274,7 @@ def _alphabetical_rank(values: npt.NDArray[np.object_]) -> IntArray:
     longest = max(map(len, values), default=0)
     # Fixed-width strings sort in C, several times faster than Python objects, in the same
     # order, except that they drop trailing NULs: values with a NUL sort as objects.
-    short = 0 < longest <= 64 and not any("\x00" in v for v in values)
+    short = 0 < longest <= 64 and "\x00" not in "".join(values)
     keys = values.astype(f"U{longest}") if short else values
     rank[np.argsort(keys, kind="stable")] = np.arange(len(values))
     return rank
