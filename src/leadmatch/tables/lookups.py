@@ -7,10 +7,12 @@ looked up through :class:`~leadmatch._util.keys.KeyTable` (sorted hashes), a bat
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -367,20 +369,23 @@ class RowKeys:
         """The keys of ``data``; ``rows``: its :func:`row_values` when the caller has them (a
         build computes them a chunk at a time, in its worker processes)."""
         tokens = data.tokens.tolist()
-        typo_token, typo_variants = typo_variants_of(tokens)
-        if rows is None:
-            rows = row_values(
-                data.country.tolist(), data.city.tolist(), data.phone.tolist(),
-                data.name_ascii.tolist(), data.name_legal.tolist(), data.name_acronym.tolist(),
-            )  # fmt: skip
-        return cls(
-            rows=rows,
-            domain_hash=hash_keys(data.domains.tolist()),
-            brand_hash=hash_keys(data.brands.tolist()),
-            token_hash=hash_keys(tokens),
-            typo_hash=hash_keys(typo_variants),
-            typo_token=np.array(typo_token, dtype=np.int64),
-        )
+        with _helpers(len(data.account_id)) as helpers:
+            domain_hash = helpers.submit(hash_keys, data.domains.tolist())
+            brand_hash = helpers.submit(hash_keys, data.brands.tolist())
+            typo_token, typo_variants = typo_variants_of(tokens)
+            if rows is None:
+                rows = row_values(
+                    data.country.tolist(), data.city.tolist(), data.phone.tolist(),
+                    data.name_ascii.tolist(), data.name_legal.tolist(), data.name_acronym.tolist(),
+                )  # fmt: skip
+            return cls(
+                rows=rows,
+                domain_hash=domain_hash.result(),
+                brand_hash=brand_hash.result(),
+                token_hash=hash_keys(tokens),
+                typo_hash=hash_keys(typo_variants),
+                typo_token=np.array(typo_token, dtype=np.int64),
+            )
 
     @classmethod
     def taken(
@@ -533,15 +538,50 @@ def derive(data: IndexData, keys: RowKeys | None = None, rows: RowValues | None 
     tok_owner = np.repeat(
         np.arange(len(data.name_owner), dtype=np.int64), np.diff(data.name_tok_ptr)
     )
-    words = _word_tables(data, keys, tok_owner, name_rank)
-    return Lookups.assembled(
-        accounts,
-        _domain_tables(data, keys.domain_hash, owner, owner_rank),
-        _brand_tables(data, keys.brand_hash, owner, owner_rank),
-        words,
-        _name_tables(data, keys.rows, words["token_common"], tok_owner, name_rank),
-        keys.rows,
-    )
+    post_ptr, _ = group_by(data.name_tok_ids, len(data.tokens))
+    with _helpers(len(data.account_id)) as helpers:  # the longest first
+        pairs = helpers.submit(_pair_table, data, post_ptr, name_rank)
+        domains = helpers.submit(_domain_tables, data, keys.domain_hash, owner, owner_rank)
+        brands = helpers.submit(_brand_tables, data, keys.brand_hash, owner, owner_rank)
+        words = _word_tables(data, keys, tok_owner, name_rank, (post_ptr, pairs))
+        names = _name_tables(data, keys.rows, words["token_common"], tok_owner, name_rank)
+        return Lookups.assembled(
+            accounts, domains.result(), brands.result(), words, names, keys.rows
+        )
+
+
+#: Accounts from which :func:`derive` builds its independent tables on two more threads:
+#: NumPy's sorts and gathers let go of the GIL, so a million accounts' tables take a second
+#: or two less; an update of a small index would spend more on starting the threads.
+THREADS_FROM = 100_000
+
+R = TypeVar("R")
+
+
+class _Submit(Protocol):
+    def submit(self, fn: Callable[..., R], /, *args: Any) -> Future[R]: ...
+
+
+class _Here:
+    """Runs what it is given at once, in this thread: an executor for small inputs."""
+
+    def submit(self, fn: Callable[..., R], /, *args: Any) -> Future[R]:
+        done: Future[R] = Future()
+        try:
+            done.set_result(fn(*args))
+        except Exception as exc:  # met where the result is read, as from a thread
+            done.set_exception(exc)
+        return done
+
+
+@contextlib.contextmanager
+def _helpers(accounts: int) -> Iterator[_Submit]:
+    """Two threads for the tables of :data:`THREADS_FROM` accounts or more, else this one."""
+    if accounts < THREADS_FROM:
+        yield _Here()
+        return
+    with ThreadPoolExecutor(2, thread_name_prefix="leadmatch-derive") as pool:
+        yield pool
 
 
 def _account_tables(data: IndexData, rows: RowValues) -> AccountTables:
@@ -604,11 +644,16 @@ def _brand_tables(
 
 
 def _word_tables(
-    data: IndexData, keys: RowKeys, tok_owner: IntArray, name_rank: IntArray
+    data: IndexData,
+    keys: RowKeys,
+    tok_owner: IntArray,
+    name_rank: IntArray,
+    postings: tuple[IntArray, Future[KeyTable]],
 ) -> WordTables:
-    """The word tables; ``tok_owner`` is the name of each of ``data.name_tok_ids``."""
+    """The word tables; ``tok_owner`` is the name of each of ``data.name_tok_ids``,
+    ``postings`` their CSR index by token and the word pairs' table being built from it."""
     n_tok = len(data.tokens)
-    post_ptr, _ = group_by(data.name_tok_ids, n_tok)
+    post_ptr, pairs = postings
     post_rows = tok_owner[np.lexsort((name_rank[tok_owner], data.name_tok_ids))]
     # Document frequency counts accounts, not name rows: aliases must not dilute a token. A
     # token's names are in account id order, so an account's names of it are neighbours.
@@ -626,9 +671,9 @@ def _word_tables(
         token_rank=_alphabetical_rank(object_array(tokens)),
         post_ptr=post_ptr,
         post_rows=post_rows,
-        pair_table=_pair_table(data, post_ptr, name_rank),
         token_common=common,
         typo_table=KeyTable.build(keys.typo_hash, keys.typo_token),
+        pair_table=pairs.result(),  # last: it may still be in the making
     )
 
 
