@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from leadmatch._util import keys
 from leadmatch._util.keys import EMPTY, KeyTable, _hash_many, _hash_one, hash_keys
 
 TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
@@ -21,6 +24,15 @@ def test_python_and_numpy_paths_agree(values: list[str]) -> None:
     assert _hash_many(lengths, b"".join(encoded)).tolist() == fast
     assert hash_keys(values).tolist() == fast
     assert hash_keys(values * 20).tolist() == fast * 20  # the NumPy path, by size
+
+
+@given(st.lists(TEXT | KEYS, max_size=30), st.integers(1, 90))
+def test_hashing_a_block_at_a_time_changes_no_hash(values: list[str], block: int) -> None:
+    """Blocks of any size, strings longer than a block, empty strings at a block's edge."""
+    encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+    with patch.object(keys, "BLOCK_BYTES", block):
+        assert _hash_many(lengths, b"".join(encoded)).tolist() == [_hash_one(e) for e in encoded]
 
 
 @given(st.lists(TEXT, max_size=30, unique=True))

@@ -4,6 +4,7 @@ the run until the pool is gone; a reader that stops early leaves no task queued.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -172,6 +173,29 @@ _seen_in_parent = "as imported"
 
 def _what_the_worker_sees(chunk: list[int]) -> tuple[int, str]:
     return sum(chunk), _seen_in_parent
+
+
+def _frozen(chunk: list[int]) -> int:
+    return gc.get_freeze_count()
+
+
+@pytest.mark.process
+def test_forked_workers_leave_this_process_objects_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forked worker's collector never walks the objects it started with (walking them
+    copies their pages: an index built here is millions of objects); this process's own
+    collector does, as before, and objects a program froze itself stay frozen."""
+    monkeypatch.setattr(processes, "start_method", lambda: "fork")
+    counts = [n for _, n in processes.chunked(_frozen, range(8), 2, 4)]
+    assert min(counts) > 0 and gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        list(processes.chunked(_frozen, range(8), 2, 4))
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.process

@@ -86,13 +86,31 @@ def hash_keys(values: Sequence[str]) -> U64Array:
     return _hash_many(*utf8(values))
 
 
+#: Bytes hashed at a time: each byte takes 40 bytes of temporary arrays, so a million domains
+#: hashed at once took 500 MB, and a block that stays in the CPU's cache is faster too.
+BLOCK_BYTES = 1 << 20
+
+
 def _hash_many(lengths: IntArray, data: bytes) -> U64Array:
-    """The hashes of the strings whose UTF-8 bytes are ``data`` back to back, of ``lengths``."""
+    """The hashes of the strings whose UTF-8 bytes are ``data`` back to back, of ``lengths``,
+    a block of about :data:`BLOCK_BYTES` at a time (a longer string is a block of its own)."""
+    out = np.zeros(len(lengths), dtype=np.uint64)
+    blob = np.frombuffer(data, dtype=np.uint8)
+    ptr = offsets(lengths)
+    start = 0
+    while start < len(lengths):
+        stop = max(int(ptr.searchsorted(ptr[start] + BLOCK_BYTES, "right")) - 1, start + 1)
+        out[start:stop] = _hash_block(lengths[start:stop], blob[ptr[start] : ptr[stop]])
+        start = stop
+    return out
+
+
+def _hash_block(lengths: IntArray, blob: npt.NDArray[np.uint8]) -> U64Array:
+    """:func:`_hash_many` of one block."""
     out = np.zeros(len(lengths), dtype=np.uint64)
     filled = lengths.nonzero()[0]
     if len(filled) == 0:
         return out
-    blob = np.frombuffer(data, dtype=np.uint8)
     starts = offsets(lengths)[:-1][filled]
     position = np.arange(len(blob), dtype=np.int64) - starts.repeat(lengths[filled])
     powers = _powers(1 << max(int(lengths.max()) - 1, 1).bit_length())

@@ -120,10 +120,20 @@ def _pool(
         # Fork every worker now, while no other Python thread runs (the pool's own manager
         # thread starts with its first task). Python 3.12+ warns at any fork of a process with
         # a second thread, NumPy's native one included; that one is safe (see start_method).
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", r"This process .* is multi-threaded",
-                                    DeprecationWarning)  # fmt: skip
-            pool.submit(int)
+        # Frozen, this process's objects are never walked by a worker's collector, which would
+        # copy every page of them (an index built here is millions of objects). A program that
+        # froze its own objects keeps them frozen.
+        ours = gc.get_freeze_count() == 0
+        if ours:
+            gc.freeze()
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", r"This process .* is multi-threaded",
+                                        DeprecationWarning)  # fmt: skip
+                pool.submit(int)
+        finally:
+            if ours:
+                gc.unfreeze()
     return pool
 
 
