@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from leadmatch._util import arrays
 from leadmatch._util.arrays import (
     connected_components,
     expand,
@@ -96,14 +99,17 @@ def test_best_first_in_one_sort_is_the_plain_order(rows: list[tuple[int, int, in
 @given(
     st.lists(st.text() | st.text(st.sampled_from("a\x00é\ud800\udc00語")), max_size=12),
     st.sampled_from(["", "\x00", " | "]),
+    st.sampled_from([1, 64]),
 )
 def test_utf8_gives_each_values_bytes_as_encoding_it_alone_does(
-    values: list[str], sep: str
+    values: list[str], sep: str, many: int
 ) -> None:
-    """Encoded in one call (NUL-joined, cut at the NULs), or one by one where a value holds a
-    NUL of its own; lone surrogates as Python's surrogatepass writes them."""
+    """Encoded in one call (NUL-joined, cut at the NULs: from ``many`` values), or one by one
+    where a value holds a NUL of its own; lone surrogates as Python's surrogatepass writes
+    them."""
     parts = [v.encode("utf-8", "surrogatepass") for v in values]
-    lengths, data = utf8(values, sep)
+    with patch.object(arrays, "_MANY", many):
+        lengths, data = utf8(values, sep)
     assert lengths.dtype == np.int64
     assert lengths.tolist() == [len(p) for p in parts]
     assert data == sep.encode("utf-8", "surrogatepass").join(parts)

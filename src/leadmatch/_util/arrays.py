@@ -21,6 +21,8 @@ def object_array(values: list[str]) -> Any:
 
 
 _NUL = "\x00"
+#: From this many values, :func:`utf8` encodes text other than ASCII in one call.
+_MANY = 64
 
 
 def utf8(values: Sequence[str], sep: str = "") -> tuple[IntArray, bytes]:
@@ -30,6 +32,8 @@ def utf8(values: Sequence[str], sep: str = "") -> tuple[IntArray, bytes]:
     text = sep.join(values)
     if text.isascii():
         return np.fromiter(map(len, values), np.int64, len(values)), text.encode("ascii")
+    if len(values) < _MANY:  # a lead's few values: a handful of NumPy calls would cost more
+        return _one_by_one(values, sep)
     marked = text if sep == _NUL else _NUL.join(values)
     data = marked.encode("utf-8", "surrogatepass")  # a NUL is one byte, in no other character
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
@@ -37,6 +41,10 @@ def utf8(values: Sequence[str], sep: str = "") -> tuple[IntArray, bytes]:
         bounds = np.concatenate(([-1], ends, [len(data)]))
         joined = data if sep == _NUL else data.replace(b"\0", sep.encode("utf-8", "surrogatepass"))
         return np.diff(bounds) - 1, joined
+    return _one_by_one(values, sep)
+
+
+def _one_by_one(values: Sequence[str], sep: str) -> tuple[IntArray, bytes]:
     parts = [v.encode("utf-8", "surrogatepass") for v in values]
     lengths = np.fromiter(map(len, parts), np.int64, len(parts))
     return lengths, sep.encode("utf-8", "surrogatepass").join(parts)

@@ -94,8 +94,10 @@ BLOCK_BYTES = 1 << 20
 def _hash_many(lengths: IntArray, data: bytes) -> U64Array:
     """The hashes of the strings whose UTF-8 bytes are ``data`` back to back, of ``lengths``,
     a block of about :data:`BLOCK_BYTES` at a time (a longer string is a block of its own)."""
-    out = np.zeros(len(lengths), dtype=np.uint64)
     blob = np.frombuffer(data, dtype=np.uint8)
+    if len(blob) <= BLOCK_BYTES:  # a batch's keys: one block, no more NumPy calls than that
+        return _hash_block(lengths, blob)
+    out = np.zeros(len(lengths), dtype=np.uint64)
     ptr = offsets(lengths)
     start = 0
     while start < len(lengths):
