@@ -151,32 +151,78 @@ def test_chunks_go_on_in_this_process_when_a_private_pool_breaks(
     assert len(said) == 1 and "BrokenProcessPool" in said[0]
 
 
-def test_workers_are_forked_only_on_linux_and_only_by_a_lone_thread(
+def test_workers_are_forked_only_where_no_other_thread_runs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A fork beside another thread may copy a lock that thread holds, held forever; macOS's
-    system libraries do not survive a fork at all. Anywhere else, forked workers skip
-    starting Python and importing leadmatch again."""
+    """A fork beside another thread may copy a lock that thread holds, held forever: a Python
+    thread, or a native one started since leadmatch was imported. macOS's system libraries do
+    not survive a fork at all, and pools of Python before 3.10.5 forked late, beside their own
+    threads. Anywhere else, forked workers skip starting Python and importing leadmatch."""
+    monkeypatch.delenv(processes.START_METHOD_VARIABLE, raising=False)
     monkeypatch.setattr(processes.sys, "platform", "linux")
     monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(processes, "_os_threads", lambda: processes._THREADS_AT_IMPORT)
     assert processes.start_method() == "fork"
     monkeypatch.setattr(processes.threading, "active_count", lambda: 2)
     assert processes.start_method() == "spawn"
     monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(processes, "_os_threads", lambda: processes._THREADS_AT_IMPORT + 1)
+    assert processes.start_method() == "spawn"  # a native pool started since the import
+    monkeypatch.setattr(processes, "_os_threads", lambda: processes._THREADS_AT_IMPORT)
+    monkeypatch.setattr(processes.sys, "version_info", (3, 10, 4, "final", 0))
+    assert processes.start_method() == "spawn"
+    monkeypatch.setattr(processes.sys, "version_info", (3, 10, 5, "final", 0))
+    assert processes.start_method() == "fork"
     for platform in ("darwin", "win32"):
         monkeypatch.setattr(processes.sys, "platform", platform)
         assert processes.start_method() == "spawn"
 
 
+def test_the_environment_chooses_how_workers_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator who knows of a thread leadmatch cannot see turns forking off (or on)."""
+    monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
+    monkeypatch.setenv(processes.START_METHOD_VARIABLE, "spawn")
+    assert processes.start_method() == "spawn"
+    monkeypatch.setattr(processes.threading, "active_count", lambda: 3)
+    monkeypatch.setenv(processes.START_METHOD_VARIABLE, "fork")
+    assert processes.start_method() == "fork"
+
+
+def test_a_fork_that_fails_leaves_no_pool_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No memory or no process left for a fork: the error reaches the caller, and the pool's
+    workers forked so far are told to stop rather than wait for tasks forever."""
+    stopped: list[bool] = []
+
+    class NoRoom(processes.ProcessPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            raise OSError(12, "Cannot allocate memory")
+
+        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+            stopped.append(cancel_futures)
+            super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    monkeypatch.setattr(processes, "ProcessPoolExecutor", NoRoom)
+    with pytest.raises(OSError, match="allocate"):
+        processes._pool(2, processes.tune_gc, (), "fork")
+    assert stopped == [True]
+    assert gc.get_freeze_count() == 0  # this process's objects unfrozen again
+
+
 _seen_in_parent = "as imported"
 
 
-def _what_the_worker_sees(chunk: list[int]) -> tuple[int, str]:
-    return sum(chunk), _seen_in_parent
+def _what_the_worker_sees(chunk: list[int]) -> tuple[int, str, int]:
+    return sum(chunk), _seen_in_parent, os.getpid()
 
 
-def _frozen(chunk: list[int]) -> int:
-    return gc.get_freeze_count()
+def _in_workers(out: list[tuple[int, tuple[int, str, int]]]) -> list[tuple[int, str]]:
+    """Each chunk's sum and what its worker saw, checked to come from another process."""
+    assert all(pid != os.getpid() for _, (_, _, pid) in out)  # not done here after a failure
+    return [(total, seen) for _, (total, seen, _) in out]
+
+
+def _frozen(chunk: list[int]) -> tuple[int, int]:
+    return gc.get_freeze_count(), os.getpid()
 
 
 @pytest.mark.process
@@ -187,13 +233,12 @@ def test_forked_workers_leave_this_process_objects_to_it(
     copies their pages: an index built here is millions of objects); this process's own
     collector does, as before, and objects a program froze itself stay frozen."""
     monkeypatch.setattr(processes, "start_method", lambda: "fork")
-    counts = [n for _, n in processes.chunked(_frozen, range(8), 2, 4)]
-    assert min(counts) > 0 and gc.get_freeze_count() == 0
+    counts = [n for _, (n, pid) in processes.chunked(_frozen, range(8), 2, 4) if pid != os.getpid()]
+    assert len(counts) == 2 and min(counts) > 0 and gc.get_freeze_count() == 0
     gc.freeze()
     try:
-        before = gc.get_freeze_count()
         list(processes.chunked(_frozen, range(8), 2, 4))
-        assert gc.get_freeze_count() == before
+        assert gc.get_freeze_count() > 0  # (frozen objects freed meanwhile leave the count)
     finally:
         gc.unfreeze()
 
@@ -211,8 +256,8 @@ def test_forked_and_spawned_workers_give_the_same_results(
     monkeypatch.setattr(sys.modules[__name__], "_seen_in_parent", "set here")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = list(processes.chunked(_what_the_worker_sees, range(40), 2, 4))
-    assert out == [(4, (sum(range(k, k + 4)), seen)) for k in range(0, 40, 4)]
+        out = _in_workers(list(processes.chunked(_what_the_worker_sees, range(40), 2, 4)))
+    assert out == [(sum(range(k, k + 4)), seen) for k in range(0, 40, 4)]
 
 
 @pytest.mark.process
@@ -226,11 +271,11 @@ def test_where_workers_fork_each_run_forks_its_own_with_this_process_as_it_is_th
     with shared_pool(2):
         assert processes._shared(2) is None and processes.forks(2)
         monkeypatch.setattr(this, "_seen_in_parent", "built")
-        first = list(processes.chunked(_what_the_worker_sees, range(8), 2, 4))
+        first = _in_workers(list(processes.chunked(_what_the_worker_sees, range(8), 2, 4)))
         monkeypatch.setattr(this, "_seen_in_parent", "matched")
-        second = list(processes.chunked(_what_the_worker_sees, range(8), 2, 4))
-    assert {seen for _, (_, seen) in first} == {"built"}
-    assert {seen for _, (_, seen) in second} == {"matched"}
+        second = _in_workers(list(processes.chunked(_what_the_worker_sees, range(8), 2, 4)))
+    assert {seen for _, seen in first} == {"built"}
+    assert {seen for _, seen in second} == {"matched"}
     monkeypatch.setattr(processes, "start_method", lambda: "spawn")
     assert not processes.forks(2)
     with shared_pool(2):

@@ -35,6 +35,7 @@ def utf8(values: Sequence[str], sep: str = "") -> tuple[IntArray, bytes]:
     if len(values) < _MANY:  # a lead's few values: a handful of NumPy calls would cost more
         return _one_by_one(values, sep)
     marked = text if sep == _NUL else _NUL.join(values)
+    del text  # a million names are tens of MB a copy; the bytes need two more
     data = marked.encode("utf-8", "surrogatepass")  # a NUL is one byte, in no other character
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
     if len(ends) == len(values) - 1:  # no value holds a NUL of its own

@@ -84,18 +84,46 @@ def in_order(
                           tasks, workers)  # fmt: skip
 
 
+#: Set to ``spawn`` (or ``fork``) to choose how workers start instead of :func:`start_method`.
+START_METHOD_VARIABLE = "LEADMATCH_START_METHOD"
+
+
+def _os_threads() -> int:
+    """Threads of this process as the kernel counts them (native ones included), or 0."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
+#: Threads when leadmatch was imported (NumPy's BLAS pool among them, which survives a fork).
+_THREADS_AT_IMPORT = _os_threads()
+
+
 def start_method() -> str:
-    """``fork`` on Linux while this is the process's only Python thread, else ``spawn``.
+    """``fork`` on Linux while this is the process's only Python thread and no native thread
+    was started since leadmatch was imported, else ``spawn``; :data:`START_METHOD_VARIABLE`
+    overrides both.
 
     A spawned worker starts a new interpreter and imports leadmatch and its tables again:
     half a second of each core before its first record, a tenth of a one-shot match at 100k
     accounts. A forked one starts with them. Forking is safe only when no other thread can be
     holding a lock the child would inherit held (a logging handler's, an import's): so never
     beside other Python threads (a web server's, a notebook's), and never on macOS, whose
-    system libraries do not survive a fork. Native threads Python does not count (NumPy's
-    OpenBLAS pool) reset themselves at a fork.
+    system libraries do not survive a fork; nor before Python 3.10.5, whose pools forked
+    workers late, beside their own threads. NumPy's OpenBLAS pool, started before leadmatch
+    was imported, resets itself at a fork; a native pool started since (Polars', PyTorch's,
+    gRPC's) might not.
     """
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
+    chosen = os.environ.get(START_METHOD_VARIABLE, "")
+    if chosen in ("fork", "spawn"):
+        return chosen
+    if (
+        sys.platform.startswith("linux")
+        and sys.version_info >= (3, 10, 5)
+        and threading.active_count() == 1
+        and _os_threads() <= _THREADS_AT_IMPORT
+    ):
         return "fork"
     return "spawn"
 
@@ -131,6 +159,9 @@ def _pool(
                 warnings.filterwarnings("ignore", r"This process .* is multi-threaded",
                                         DeprecationWarning)  # fmt: skip
                 pool.submit(int)
+        except BaseException:  # no memory or no process left for a fork: no pool left behind
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         finally:
             if ours:
                 gc.unfreeze()

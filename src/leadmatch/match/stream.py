@@ -3,9 +3,10 @@ cores: chunks go to worker processes that start with this process's index (forke
 same saved index (spawned), and results come back in input order.
 
 Python runs one thread of Python code at a time, and most of a lead's cost is Python
-(normalizing its fields, writing its evidence), so threads would not help; processes do. Each
-worker maps the index file rather than copying it, so N workers cost little more memory than
-one; at most ``2 * workers`` chunks are in flight, so memory stays flat for any stream.
+(normalizing its fields, writing its evidence), so threads would not help; processes do. A
+worker shares the index's arrays with this process (forked) or maps its file (spawned) rather
+than copying it, so N workers cost little more memory than one; at most ``2 * workers`` chunks
+are in flight, so memory stays flat for any stream.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ def _start_worker(
     _worker_view = IndexView(tables, config, book_of_text(labels))
 
 
-def _start_forked_worker() -> None:
-    tune_gc()  # the index came with the fork (see _in_workers)
+def _start_forked_worker(view: IndexView) -> None:
+    global _worker_view
+    tune_gc()
+    _worker_view = view  # the parent's, come with the fork (see _in_workers)
 
 
 def _match_chunk(chunk: list[Lead | Mapping[str, Any]], offset: int, rows: bool) -> list[Any]:
@@ -97,22 +100,17 @@ def _in_workers(
     rows: bool,
 ) -> Iterator[Any]:
     """What :func:`match_stream` yields, computed by ``workers`` processes."""
-    global _worker_view
     tasks = _chunks(leads, chunk_size, rows)
-    if not forks(workers):
-        with scratch_folder(workers) as tmp:
-            setup = _file_setup(view, Path(tmp))
-            yield from _results(in_order(_match_chunk, tasks, workers, _start_worker, setup),
-                                progress)  # fmt: skip
-        return
-    # Forked workers start with this view as it is now, in the variable their matching reads:
-    # no file to write (an index built in memory) or to map again. Set until the run ends.
-    _worker_view = view
-    try:
-        run = in_order(_match_chunk, tasks, workers, _start_forked_worker, method="fork")
+    if forks(workers):
+        # Forked workers are handed this view as it is now (a fork passes it without pickling):
+        # no file to write (an index built in memory) or to map again.
+        run = in_order(_match_chunk, tasks, workers, _start_forked_worker, (view,), "fork")
         yield from _results(run, progress)
-    finally:
-        _worker_view = None
+        return
+    with scratch_folder(workers) as tmp:
+        setup = _file_setup(view, Path(tmp))
+        run = in_order(_match_chunk, tasks, workers, _start_worker, setup, "spawn")
+        yield from _results(run, progress)
 
 
 def _file_setup(view: IndexView, tmp: Path) -> tuple[str, tuple[int, int, int] | None, str, str]:

@@ -559,6 +559,8 @@ R = TypeVar("R")
 
 
 class _Submit(Protocol):
+    """What :func:`derive` asks of its helpers: an executor's ``submit``."""
+
     def submit(self, fn: Callable[..., R], /, *args: Any) -> Future[R]: ...
 
 
@@ -742,7 +744,9 @@ def _pairs_by_block(data: IndexData, frequent: BoolArray) -> tuple[U64Array, Int
     arrays are gone when this returns)."""
     n_names = len(data.name_owner)
     found = [
-        pair_rows(data.name_tok_ptr, data.name_tok_ids, np.arange(start, stop), frequent)
+        pair_rows(
+            data.name_tok_ptr, data.name_tok_ids, np.arange(start, stop, dtype=np.int64), frequent
+        )
         for start, stop in (
             (s, min(s + PAIR_BLOCK, n_names)) for s in range(0, n_names, PAIR_BLOCK)
         )

@@ -99,7 +99,7 @@ def test_workers_must_be_positive() -> None:
 
 @pytest.mark.process
 def test_building_in_worker_processes_gives_the_same_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, start: str
 ) -> None:
     """Chunks of 7 records over two processes, with an unusable record and a repeated id:
     the same warnings, and a byte-identical index file."""

@@ -14,10 +14,25 @@ from leadmatch import AccountIndex
 from leadmatch._util.resources import demo_text
 from leadmatch.tables import lookups
 
+_FIRST = ["Nordic", "Alpine", "Pacific", "Delta", "Summit", "Harbor", "Vertex", "Orion"]
+_SECOND = ["Freight", "Timber", "Robotics", "Dairy", "Textiles", "Mining", "Optics"]
+
+
+def _accounts() -> list[dict[str, str]]:
+    """The demo's accounts, and 224 more whose names share words often enough (in more than
+    :data:`~leadmatch.tables.lookups.PAIR_MIN_POSTINGS` names) to have word pairs."""
+    accounts = list(csv.DictReader(io.StringIO(demo_text("accounts.csv"))))
+    for k, (a, b) in enumerate((a, b) for a in _FIRST for b in _SECOND for _ in range(4)):
+        sector = ("Logistics", "Holdings")[k % 2]
+        accounts.append({"account_id": f"X{k:03d}", "name": f"{a} {b} {sector} {k}",
+                         "domain": f"{a}{b}{k}.com".lower(), "country": "SE"})  # fmt: skip
+    return accounts
+
 
 def _saved(tmp_path: Path, name: str) -> bytes:
-    accounts = list(csv.DictReader(io.StringIO(demo_text("accounts.csv"))))
-    return AccountIndex.build(accounts).save(tmp_path / name).read_bytes()
+    index = AccountIndex.build(_accounts())
+    assert len(index._shared.state.lookups.pair_table.values) > 0  # word pairs to find
+    return index.save(tmp_path / name).read_bytes()
 
 
 def test_tables_built_on_helper_threads_are_those_of_one_thread(
@@ -32,7 +47,7 @@ def test_tables_built_on_helper_threads_are_those_of_one_thread(
 
     monkeypatch.setattr(lookups, "ThreadPoolExecutor", Counted)
     alone = _saved(tmp_path, "alone.lmx")
-    assert started == []  # the demo's few accounts: no threads
+    assert started == []  # a few hundred accounts: no threads
     monkeypatch.setattr(lookups, "THREADS_FROM", 1)
     helped = _saved(tmp_path, "helped.lmx")
     assert started == [2, 2]  # the row keys' hashes, then the tables
@@ -51,3 +66,12 @@ def test_a_failure_in_a_helper_reaches_the_caller(
     monkeypatch.setattr(lookups, "_brand_tables", broken)
     with pytest.raises(MemoryError, match="brand tables"):
         AccountIndex.build([{"account_id": "A1", "name": "Acme", "domain": "acme.com"}])
+
+
+@pytest.mark.parametrize("block", [1, 7])
+def test_word_pairs_found_a_block_of_names_at_a_time_are_those_found_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    at_once = _saved(tmp_path, "at_once.lmx")
+    monkeypatch.setattr(lookups, "PAIR_BLOCK", block)
+    assert _saved(tmp_path, "blocks.lmx") == at_once
