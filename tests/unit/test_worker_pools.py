@@ -5,6 +5,7 @@ the run until the pool is gone; a reader that stops early leaves no task queued.
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -160,15 +161,21 @@ def test_workers_are_forked_only_where_no_other_thread_runs(
     threads. Anywhere else, forked workers skip starting Python and importing leadmatch."""
     monkeypatch.delenv(processes.START_METHOD_VARIABLE, raising=False)
     monkeypatch.setattr(processes.sys, "platform", "linux")
+    monkeypatch.setattr(processes.sys, "version_info", (3, 11, 7, "final", 0))
     monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(processes, "_os_threads", lambda: processes._THREADS_AT_IMPORT)
+    then = frozenset({"100", "101"})  # the main thread and NumPy's BLAS pool, say
+    monkeypatch.setattr(processes, "_THREADS_AT_IMPORT", then)
+    monkeypatch.setattr(processes, "_os_threads", lambda: then)
     assert processes.start_method() == "fork"
     monkeypatch.setattr(processes.threading, "active_count", lambda: 2)
     assert processes.start_method() == "spawn"
     monkeypatch.setattr(processes.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(processes, "_os_threads", lambda: processes._THREADS_AT_IMPORT + 1)
+    monkeypatch.setattr(processes, "_os_threads", lambda: then | {"107"})
     assert processes.start_method() == "spawn"  # a native pool started since the import
-    monkeypatch.setattr(processes, "_os_threads", lambda: processes._THREADS_AT_IMPORT)
+    monkeypatch.setattr(processes, "_os_threads", lambda: frozenset({"100", "107"}))
+    assert processes.start_method() == "spawn"  # one ended, another began: as many, not the same
+    monkeypatch.setattr(processes, "_os_threads", lambda: frozenset({"100"}))
+    assert processes.start_method() == "fork"  # one that ended is no danger
     monkeypatch.setattr(processes.sys, "version_info", (3, 10, 4, "final", 0))
     assert processes.start_method() == "spawn"
     monkeypatch.setattr(processes.sys, "version_info", (3, 10, 5, "final", 0))
@@ -188,23 +195,27 @@ def test_the_environment_chooses_how_workers_start(monkeypatch: pytest.MonkeyPat
     assert processes.start_method() == "fork"
 
 
-def test_a_fork_that_fails_leaves_no_pool_behind(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No memory or no process left for a fork: the error reaches the caller, and the pool's
-    workers forked so far are told to stop rather than wait for tasks forever."""
-    stopped: list[bool] = []
+@pytest.mark.process
+def test_a_fork_that_fails_leaves_no_worker_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No memory or no process left for the third fork: the error reaches the caller, and
+    the two workers forked already are stopped, not left waiting for a task (the program
+    would wait for them at its exit, forever)."""
 
     class NoRoom(processes.ProcessPoolExecutor):
-        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-            raise OSError(12, "Cannot allocate memory")
+        forked = 0
 
-        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-            stopped.append(cancel_futures)
-            super().shutdown(wait=wait, cancel_futures=cancel_futures)
+        def _spawn_process(self) -> None:
+            NoRoom.forked += 1
+            if NoRoom.forked == 3:
+                raise OSError(12, "Cannot allocate memory")
+            super()._spawn_process()  # type: ignore[misc]
 
+    before = set(multiprocessing.active_children())
     monkeypatch.setattr(processes, "ProcessPoolExecutor", NoRoom)
     with pytest.raises(OSError, match="allocate"):
-        processes._pool(2, processes.tune_gc, (), "fork")
-    assert stopped == [True]
+        processes._pool(4, processes.tune_gc, (), "fork")
+    assert NoRoom.forked == 3
+    assert set(multiprocessing.active_children()) == before
     assert gc.get_freeze_count() == 0  # this process's objects unfrozen again
 
 

@@ -20,6 +20,8 @@ from functools import partial
 from itertools import chain, islice
 from typing import Any, TypeVar
 
+import numpy  # noqa: F401  (first: its BLAS threads are then among _THREADS_AT_IMPORT)
+
 R = TypeVar("R")
 
 log = logging.getLogger("leadmatch")
@@ -75,7 +77,7 @@ def in_order(
     tasks go to that pool instead, and a worker runs the initializer before its first task of
     this kind.
     """
-    shared = _shared(workers)
+    shared = None if method == "fork" else _shared(workers)  # forked: a pool of its own
     if shared is None:
         with _pool(workers, initializer, initargs, method or start_method()) as pool:
             yield from _submitted(partial(pool.submit, fn), tasks, workers)
@@ -88,15 +90,18 @@ def in_order(
 START_METHOD_VARIABLE = "LEADMATCH_START_METHOD"
 
 
-def _os_threads() -> int:
-    """Threads of this process as the kernel counts them (native ones included), or 0."""
+def _os_threads() -> frozenset[str]:
+    """The ids of this process's threads as the kernel lists them (native ones included);
+    empty where it does not (not Linux)."""
     try:
-        return len(os.listdir("/proc/self/task"))
+        return frozenset(os.listdir("/proc/self/task"))
     except OSError:
-        return 0
+        return frozenset()
 
 
-#: Threads when leadmatch was imported (NumPy's BLAS pool among them, which survives a fork).
+#: Threads when leadmatch was imported, NumPy's BLAS pool among them (it resets itself at a
+#: fork). A native pool a program started before importing leadmatch is among them too:
+#: :data:`START_METHOD_VARIABLE` is for that case.
 _THREADS_AT_IMPORT = _os_threads()
 
 
@@ -122,10 +127,20 @@ def start_method() -> str:
         sys.platform.startswith("linux")
         and sys.version_info >= (3, 10, 5)
         and threading.active_count() == 1
-        and _os_threads() <= _THREADS_AT_IMPORT
+        and _os_threads() <= _THREADS_AT_IMPORT  # no thread that was not there then
     ):
         return "fork"
     return "spawn"
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Shut down a pool whose workers were not all forked: those that were wait for a task,
+    and only the pool's manager thread, never started, would tell them to stop."""
+    forked = list((getattr(pool, "_processes", None) or {}).values())  # Python 3.14 has
+    pool.shutdown(wait=False, cancel_futures=True)  # terminate_workers() for this
+    for process in forked:
+        process.terminate()
+        process.join()
 
 
 def forks(workers: int) -> bool:
@@ -160,7 +175,7 @@ def _pool(
                                         DeprecationWarning)  # fmt: skip
                 pool.submit(int)
         except BaseException:  # no memory or no process left for a fork: no pool left behind
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop(pool)
             raise
         finally:
             if ours:

@@ -8,7 +8,9 @@ looked up through :class:`~leadmatch._util.keys.KeyTable` (sorted hashes), a bat
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -552,8 +554,9 @@ def derive(data: IndexData, keys: RowKeys | None = None, rows: RowValues | None 
 
 #: Accounts from which :func:`derive` builds its independent tables on two more threads:
 #: NumPy's sorts and gathers let go of the GIL, so a million accounts' tables take a second
-#: or two less; an update of a small index would spend more on starting the threads.
-THREADS_FROM = 100_000
+#: or two less. Below, the gain is a tenth of a second or less, and the threads' own arenas
+#: would raise the peak memory (by 10 MB at 100,000 accounts).
+THREADS_FROM = 250_000
 
 R = TypeVar("R")
 
@@ -584,6 +587,21 @@ def _helpers(accounts: int) -> Iterator[_Submit]:
         return
     with ThreadPoolExecutor(2, thread_name_prefix="leadmatch-derive") as pool:
         yield pool
+    _release_freed_memory()
+
+
+def _release_freed_memory() -> None:
+    """Hand the memory other threads freed back to the system. glibc keeps what a thread frees
+    in that thread's own arena: after 100,000 accounts' tables, 33 MB that a service matching
+    for days would otherwise carry (its RSS after the build: 388 MB, 334 MB trimmed, against
+    352 MB for the tables built in one thread). Elsewhere (macOS, musl, Windows) nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 def _account_tables(data: IndexData, rows: RowValues) -> AccountTables:

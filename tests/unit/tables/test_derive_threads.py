@@ -38,19 +38,29 @@ def _saved(tmp_path: Path, name: str) -> bytes:
 def test_tables_built_on_helper_threads_are_those_of_one_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """And what the helper threads freed goes back to the system once they are done (glibc
+    would keep it in their own arenas)."""
     started: list[int] = []
+    trimmed: list[int] = []
 
     class Counted(ThreadPoolExecutor):
         def __init__(self, workers: int, thread_name_prefix: str = "") -> None:
             started.append(workers)
             super().__init__(workers, thread_name_prefix)
 
+        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+            super().shutdown(wait, cancel_futures=cancel_futures)
+            trimmed.append(0)  # after this, the memory is released
+
     monkeypatch.setattr(lookups, "ThreadPoolExecutor", Counted)
+    release = lookups._release_freed_memory
+    monkeypatch.setattr(lookups, "_release_freed_memory", lambda: trimmed.append(1) or release())
     alone = _saved(tmp_path, "alone.lmx")
-    assert started == []  # a few hundred accounts: no threads
+    assert started == [] and trimmed == []  # a few hundred accounts: no threads
     monkeypatch.setattr(lookups, "THREADS_FROM", 1)
     helped = _saved(tmp_path, "helped.lmx")
     assert started == [2, 2]  # the row keys' hashes, then the tables
+    assert trimmed == [0, 1, 0, 1]  # each time the threads are gone, not before
     assert helped == alone
 
 
