@@ -136,8 +136,9 @@ def start_method() -> str:
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Shut down a pool whose workers were not all forked: those that were wait for a task,
     and only the pool's manager thread, never started, would tell them to stop."""
-    forked = list((getattr(pool, "_processes", None) or {}).values())  # Python 3.14 has
-    pool.shutdown(wait=False, cancel_futures=True)  # terminate_workers() for this
+    # The pool's own list of them (Python 3.14's terminate_workers() does the same).
+    forked = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
     for process in forked:
         process.terminate()
         process.join()

@@ -12,9 +12,9 @@ import ctypes
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -561,26 +561,20 @@ THREADS_FROM = 250_000
 R = TypeVar("R")
 
 
-class _Submit(Protocol):
-    """What :func:`derive` asks of its helpers: an executor's ``submit``."""
-
-    def submit(self, fn: Callable[..., R], /, *args: Any) -> Future[R]: ...
-
-
-class _Here:
+class _Here(Executor):
     """Runs what it is given at once, in this thread: an executor for small inputs."""
 
-    def submit(self, fn: Callable[..., R], /, *args: Any) -> Future[R]:
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
         done: Future[R] = Future()
         try:
-            done.set_result(fn(*args))
+            done.set_result(fn(*args, **kwargs))
         except Exception as exc:  # met where the result is read, as from a thread
             done.set_exception(exc)
         return done
 
 
 @contextlib.contextmanager
-def _helpers(accounts: int) -> Iterator[_Submit]:
+def _helpers(accounts: int) -> Iterator[Executor]:
     """Two threads for the tables of :data:`THREADS_FROM` accounts or more, else this one."""
     if accounts < THREADS_FROM:
         yield _Here()
@@ -761,14 +755,10 @@ def _pairs_by_block(data: IndexData, frequent: BoolArray) -> tuple[U64Array, Int
     """:func:`pair_rows` of every name, :data:`PAIR_BLOCK` names at a time (the blocks' own
     arrays are gone when this returns)."""
     n_names = len(data.name_owner)
-    found = [
-        pair_rows(
-            data.name_tok_ptr, data.name_tok_ids, np.arange(start, stop, dtype=np.int64), frequent
-        )
-        for start, stop in (
-            (s, min(s + PAIR_BLOCK, n_names)) for s in range(0, n_names, PAIR_BLOCK)
-        )
-    ]
+    found = []
+    for start in range(0, n_names, PAIR_BLOCK):
+        names = np.arange(start, min(start + PAIR_BLOCK, n_names), dtype=np.int64)
+        found.append(pair_rows(data.name_tok_ptr, data.name_tok_ids, names, frequent))
     if not found:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     return np.concatenate([k for k, _ in found]), np.concatenate([r for _, r in found])
