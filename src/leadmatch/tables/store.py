@@ -35,6 +35,9 @@ _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... name length, extra le
 _PAD_HEADER = struct.Struct("<HH")  # extra field: id, size
 _PAD_ID = 0xD935  # the id Android's zipalign uses for alignment padding
 _ALIGN = 64
+# A member of about 2 GiB or more (zipfile's test) gets zipfile's zip64 field after ours in its
+# local header: id, size, and both sizes as 8 bytes each.
+_ZIP64_EXTRA = struct.calcsize("<HHQQ")
 
 T = TypeVar("T")
 _HEADER_READERS = {
@@ -89,14 +92,17 @@ def _flatten(
         raise TypeError(f"cannot store {prefix} of type {type(value).__name__}")
 
 
-def _entry(name: str, offset: int) -> zipfile.ZipInfo:
+def _entry(name: str, offset: int, size: int) -> zipfile.ZipInfo:
     """A member header padded (zipalign-style, in an extra field) so that the member's data,
     and so the array after its 64-byte ``.npy`` header, starts on a 64-byte boundary: mapped
     arrays must be aligned, or NumPy copies them on every search. A fixed timestamp keeps the
     file byte-identical for identical accounts."""
     entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     entry.compress_type = zipfile.ZIP_STORED
+    entry.file_size = size  # as writestr sets it: it decides whether the member is zip64
     used = offset + _LOCAL_HEADER.size + len(name.encode("utf-8")) + _PAD_HEADER.size
+    if size * 1.05 > zipfile.ZIP64_LIMIT:  # zipfile's own test: it appends its zip64 field
+        used += _ZIP64_EXTRA
     pad = -used % _ALIGN
     entry.extra = _PAD_HEADER.pack(_PAD_ID, pad) + bytes(pad)
     return entry
@@ -124,10 +130,10 @@ def save(path: str | Path, parts: dict[str, Any], normalizer_version: int) -> Pa
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:
-            archive.writestr(_entry(_MANIFEST, 0), json.dumps(manifest, indent=2, sort_keys=True))
+            text = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
+            archive.writestr(_entry(_MANIFEST, 0, len(text)), text)
             for name, array in members.items():
-                entry = _entry(name, raw.tell())
-                entry.file_size = digests[name].size  # as writestr sets it (zip64 or not)
+                entry = _entry(name, raw.tell(), digests[name].size)
                 with archive.open(entry, "w") as member:
                     np.save(member, array, allow_pickle=False)
             archive.close()

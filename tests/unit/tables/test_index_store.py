@@ -222,6 +222,26 @@ def test_saved_files_are_reproducible_and_mapped_arrays_aligned(tmp_path: Path) 
         assert not array.flags.owndata and not array.flags.writeable
 
 
+def test_members_written_as_zip64_stay_aligned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member of 2 GiB or more gets zipfile's zip64 field in its header, after the padding:
+    its array must still start on a 64-byte boundary (a limit of 128 bytes makes the members
+    zip64 here without writing gigabytes)."""
+    index = AccountIndex.build(ACCOUNTS)
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1 << 7)
+    path = index.save(tmp_path / "a.lmx")
+    monkeypatch.undo()
+    with zipfile.ZipFile(path) as archive:
+        zip64 = {i.filename for i in archive.infolist() if i.file_size * 1.05 > 1 << 7}
+    assert {"lookups.typo_table.keys.npy", "lookups.idf.npy", "data.name_owner.npy"} <= zip64
+    loaded = AccountIndex.load(path)
+    for array in (loaded.lookups.typo_table.keys, loaded.lookups.idf, loaded.data.name_owner):
+        assert array.ctypes.data % 64 == 0
+        assert not array.flags.owndata
+    assert loaded.match_many(LEADS) == index.match_many(LEADS)
+
+
 def test_derived_columns_of_the_wrong_length_are_refused(tmp_path: Path) -> None:
     """One name per account (as many names as accounts): every derived column is still
     checked against its own length."""
