@@ -1,0 +1,200 @@
+"""How fast issue 19's targets could be met at best if compiled column kernels (pyarrow,
+Polars) took over every step they can, and what is left that they cannot take.
+
+    python benchmarks/speed_bound.py --folder /tmp/d1m --leads 20000     # targets 2 and 3
+    python benchmarks/speed_bound.py --accounts 100000 --leads 20000      # target 1
+    python benchmarks/speed_bound.py --accounts 300 --leads 300           # CI-sized
+
+Measured as CPU seconds (``time.process_time``, the least of ``--repeat`` runs; preparing
+accounts each time in a fresh process, whose caches start empty as a worker's do):
+
+- what a worker spends preparing an account (validation, names, domains, places, the chunk's
+  columns: ``part_of``), separately for records written in ASCII and for the others. Only the
+  ASCII ones could go to a column kernel unchanged: the others need Python's case folding
+  (``"ß"`` to ``"ss"``, which a lower-casing kernel does not do) and anyascii's
+  transliteration, which neither pyarrow nor Polars provides, and the keys must stay
+  byte-identical (target 5);
+- the look-up tables (``derive``, NumPy already) and the save, in wall seconds;
+- what matching spends per lead finding candidates and computing features (``blocking`` and
+  ``features``), which are batches of NumPy and rapidfuzz calls over all of a batch's
+  candidate pairs already: a column kernel for names or CSV does not touch them;
+- the time to import leadmatch in a fresh interpreter.
+
+The bounds assume the most a rewrite could give: reading the CSV, validating and preparing
+every ASCII record, numbering words and domains, validating and normalizing leads and
+writing results all cost nothing, and two workers share the rest perfectly. Each bound is a
+floor under any such rewrite, not a prediction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from leadmatch import AccountIndex, MatchConfig
+from leadmatch.cli import CHUNK
+from leadmatch.io.records import validate_leads
+from leadmatch.match import blocking, features
+from leadmatch.normalize.leads import prepare
+from leadmatch.tables import RowValues, build_data, derive
+from leadmatch.tables.build import CHUNK as BUILD_CHUNK
+from leadmatch.tables.build import part_of
+from run import generate, read_rows  # benchmarks/run.py, this script's folder
+
+#: Cores the targets are stated for.
+CORES = 2
+
+
+def cpu_seconds(fn: Callable[[], object], repeat: int) -> float:
+    """The least CPU time ``fn`` took over ``repeat`` runs (this process only)."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        fn()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def in_ascii(record: dict[str, Any]) -> bool:
+    return all(value is None or str(value).isascii() for value in record.values())
+
+
+def prepare_cpu(records: list[dict[str, Any]]) -> float:
+    """CPU seconds per record to prepare ``records`` in chunks, as a build's worker does."""
+    started = time.process_time()
+    for start in range(0, len(records), BUILD_CHUNK):
+        part_of(records[start : start + BUILD_CHUNK], ())
+    return (time.process_time() - started) / len(records)
+
+
+def prepare_cpu_fresh(folder: Path, ascii_only: bool, repeat: int) -> float:
+    """:func:`prepare_cpu` of the ASCII or the other accounts of ``folder``, each time in a
+    fresh process: the normalizers' caches must start empty, as a build's worker's do (a
+    second pass in one process would find every name cached), best of ``repeat``."""
+    kind = "ascii" if ascii_only else "other"
+    runs = [
+        subprocess.run(
+            [sys.executable, __file__, "--prepare", kind, "--folder", str(folder)],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        for _ in range(repeat)
+    ]  # fmt: skip
+    return min(float(out.split()[-1]) for out in runs)
+
+
+def _prepare_child(folder: Path, kind: str) -> None:
+    """In a fresh process: the CPU seconds per record of preparing one kind of accounts."""
+    records = read_rows(folder / "accounts.csv", "account")
+    chosen = [r for r in records if in_ascii(r) == (kind == "ascii")]
+    print(prepare_cpu(chosen) if chosen else 0.0)
+
+
+def candidate_cpu(
+    index: AccountIndex, leads: list[dict[str, Any]], repeat: int
+) -> tuple[float, float]:
+    """CPU seconds per lead of finding candidates and computing their features, and candidate
+    pairs per lead; the leads are validated and normalized beforehand (not counted)."""
+    view, config = index.view(), index.config
+    batches = [prepare(validate_leads(leads[s : s + CHUNK], strict=False)[0])
+               for s in range(0, len(leads), CHUNK)]  # fmt: skip
+    pairs = [0]
+
+    def run() -> None:
+        pairs[0] = 0
+        for batch in batches:
+            ids = blocking.batch_ids(view, batch)
+            lead_rows, name_rows, bits = blocking.candidates(view, batch, ids, config)
+            pairs[0] += len(features.compute(view, batch, ids, lead_rows, name_rows, bits).lead)
+
+    run()  # the first pass reads the saved index's pages from disk
+    return cpu_seconds(run, repeat) / len(leads), pairs[0] / len(leads)
+
+
+def import_seconds(repeat: int) -> float:
+    """Wall seconds to start Python and import the CLI, best of ``repeat``."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import leadmatch.cli"], check=True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def wall(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def measure(folder: Path, lead_count: int, repeat: int) -> None:
+    records = read_rows(folder / "accounts.csv", "account")
+    other = [r for r in records if not in_ascii(r)]
+    per_ascii = prepare_cpu_fresh(folder, True, repeat)
+    per_other = prepare_cpu_fresh(folder, False, repeat)
+    derive_s, index = _built(records)
+    with tempfile.TemporaryDirectory() as tmp:
+        save_s, path = wall(lambda: index.save(Path(tmp) / "accounts.lmx"))
+        load_s, loaded = wall(lambda: AccountIndex.load(path))
+        leads = read_rows(folder / "leads.csv", "lead")[:lead_count]
+        per_lead, pairs = candidate_cpu(loaded, leads, repeat)
+    start = import_seconds(repeat)
+    n, share = len(records), len(other) / len(records)
+    print(f"\n### {n:,} accounts ({folder}), {len(leads):,} leads\n")
+    print("| measured | value |\n| --- | ---: |")
+    print(f"| accounts written in ASCII | {1 - share:.1%} |")
+    print(f"| CPU to prepare an ASCII account (a worker's) | {per_ascii * 1e6:.1f} µs |")
+    print(f"| CPU to prepare another account | {per_other * 1e6:.1f} µs |")
+    print(f"| look-up tables (`derive`), wall | {derive_s:.2f} s |")
+    print(f"| save, wall | {save_s:.2f} s |")
+    print(f"| load the saved index, wall | {load_s:.2f} s |")
+    print(f"| CPU to find a lead's candidates and their features | {per_lead * 1e6:.1f} µs "
+          f"({pairs:.1f} pairs a lead) |")  # fmt: skip
+    print(f"| start Python and import leadmatch | {start:.2f} s |")
+    others = n * share * per_other
+    build = start + others / CORES + derive_s + save_s
+    one_shot = start + (others + len(leads) * per_lead) / CORES + derive_s
+    print(f"\nFloors under any column-kernel rewrite, {CORES} cores:\n")
+    print("| run | floor |\n| --- | ---: |")
+    per_account = build / n * 1e6
+    print(f"| build and save {n:,} accounts | {build:.1f} s ({per_account:.1f} µs an account) |")
+    print(f"| one shot, {n:,} accounts x {len(leads):,} leads | {one_shot:.1f} s |")
+    print(f"| saved index, leads a second (loading aside) | {CORES / per_lead:,.0f} |")
+
+
+def _built(records: list[dict[str, Any]]) -> tuple[float, AccountIndex]:
+    """The wall seconds of ``derive`` in building the index of ``records``, and the index."""
+    keys: list[RowValues] = []
+    data = build_data(records, False, CORES, rows=keys)
+    started = time.perf_counter()
+    lookups = derive(data, rows=keys[0])
+    seconds = time.perf_counter() - started
+    return seconds, AccountIndex(data, MatchConfig(), lookups)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--folder", type=Path, help="accounts.csv and leads.csv from here")
+    parser.add_argument("--accounts", type=int, default=100_000, help="synthetic accounts")
+    parser.add_argument("--leads", type=int, default=20_000, help="leads matched")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each; the least counts")
+    parser.add_argument("--prepare", choices=("ascii", "other"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.prepare:
+        _prepare_child(args.folder, args.prepare)
+        return
+    if args.folder:
+        measure(args.folder, args.leads, args.repeat)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(args.accounts, 7, Path(tmp), args.leads)
+        measure(Path(tmp), args.leads, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
