@@ -72,6 +72,17 @@ def generate(accounts: int, seed: int, out: Path, leads: int | None = None) -> N
     )  # fmt: skip
 
 
+def on_crm(folder: Path | None, accounts: int, leads: int, measure: Callable[[Path], None]) -> None:
+    """``measure`` on the accounts.csv and leads.csv in ``folder``, or on a synthetic CRM
+    (seed 7) of ``accounts`` and ``leads`` made for it in a temporary folder."""
+    if folder:
+        measure(folder)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(accounts, 7, Path(tmp), leads)
+        measure(Path(tmp))
+
+
 def read_rows(path: Path, kind: str) -> list[dict[str, Any]]:
     with open_text(str(path)) as stream:
         _, rows = read_csv(stream, kind)

@@ -48,7 +48,7 @@ from leadmatch.normalize.leads import prepare
 from leadmatch.tables import RowValues, build_data, derive
 from leadmatch.tables.build import CHUNK as BUILD_CHUNK
 from leadmatch.tables.build import part_of
-from run import generate, read_rows  # benchmarks/run.py, this script's folder
+from run import on_crm, read_rows  # benchmarks/run.py, this script's folder
 
 #: Cores the targets are stated for.
 CORES = 2
@@ -214,12 +214,8 @@ def main() -> None:
     if args.prepare:
         _prepare_child(args.folder, args.prepare)
         return
-    if args.folder:
-        measure(args.folder, args.leads, args.repeat)
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(args.accounts, 7, Path(tmp), args.leads)
-        measure(Path(tmp), args.leads, args.repeat)
+    on_crm(args.folder, args.accounts, args.leads,
+           lambda folder: measure(folder, args.leads, args.repeat))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from leadmatch.io.columns import open_text, read_csv
 from leadmatch.tables import RowValues, build_data, derive
 from leadmatch.tables.build import CHUNK as BUILD_CHUNK
 from leadmatch.tables.build import part_of
-from run import generate, match_chunk, read_rows  # benchmarks/run.py, this script's folder
+from run import match_chunk, on_crm, read_rows  # benchmarks/run.py, this script's folder
 
 
 def build_stages(accounts_csv: Path, workers: int) -> tuple[dict[str, float], AccountIndex]:
@@ -93,12 +93,8 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=20_000, help="leads matched")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    if args.folder:
-        measure(args.folder, args.workers, args.leads)
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(args.accounts, 7, Path(tmp), args.leads)
-        measure(Path(tmp), args.workers, args.leads)
+    on_crm(args.folder, args.accounts, args.leads,
+           lambda folder: measure(folder, args.workers, args.leads))  # fmt: skip
 
 
 if __name__ == "__main__":
