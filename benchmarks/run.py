@@ -63,6 +63,19 @@ def timed(label: str, table: dict[str, float], fn: Callable[[], T]) -> T:
     return value
 
 
+def each_run(
+    action: Callable[[], object], repeat: int, clock: Callable[[], float] = time.perf_counter
+) -> list[float]:
+    """The seconds of ``clock`` (wall time by default) ``action`` took in each of ``repeat``
+    runs."""
+    times = []
+    for _ in range(repeat):
+        started = clock()
+        action()
+        times.append(clock() - started)
+    return times
+
+
 def generate(accounts: int, seed: int, out: Path, leads: int | None = None) -> None:
     extra = ["--leads", str(leads)] if leads else []
     subprocess.run(

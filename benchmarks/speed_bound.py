@@ -48,7 +48,7 @@ from leadmatch.normalize.leads import prepare
 from leadmatch.tables import RowValues, build_data, derive
 from leadmatch.tables.build import CHUNK as BUILD_CHUNK
 from leadmatch.tables.build import part_of
-from run import on_crm, read_rows  # benchmarks/run.py, this script's folder
+from run import each_run, on_crm, read_rows  # benchmarks/run.py, this script's folder
 
 #: Cores the targets are stated for.
 CORES = 2
@@ -62,16 +62,6 @@ WARM_UP = {
     "city": "Köln",
     "phone": "+49 1",
 }
-
-
-def cpu_seconds(fn: Callable[[], object], repeat: int) -> list[float]:
-    """The CPU time ``fn`` took in each of ``repeat`` runs (this process only)."""
-    runs = []
-    for _ in range(repeat):
-        started = time.process_time()
-        fn()
-        runs.append(time.process_time() - started)
-    return runs
 
 
 def in_ascii(record: dict[str, Any]) -> bool:
@@ -118,28 +108,24 @@ def candidate_cpu(
     view, config = index.view(), index.config
     batches = [prepare(validate_leads(leads[s : s + TURN_LEADS], strict=False)[0])
                for s in range(0, len(leads), TURN_LEADS)]  # fmt: skip
-    pairs = [0]
 
-    def run() -> None:
-        pairs[0] = 0
+    def run() -> int:
+        pairs = 0
         for batch in batches:
             ids = blocking.batch_ids(view, batch)
             lead_rows, name_rows, bits = blocking.candidates(view, batch, ids, config)
-            pairs[0] += len(features.compute(view, batch, ids, lead_rows, name_rows, bits).lead)
+            pairs += len(features.compute(view, batch, ids, lead_rows, name_rows, bits).lead)
+        return pairs
 
-    run()  # the first pass reads the saved index's pages from disk
-    runs = [seconds / len(leads) for seconds in cpu_seconds(run, repeat)]
-    return runs, pairs[0] / len(leads)
+    pairs = run()  # the first pass also reads the saved index's pages from disk
+    runs = [seconds / len(leads) for seconds in each_run(run, repeat, time.process_time)]
+    return runs, pairs / len(leads)
 
 
 def import_seconds(repeat: int) -> float:
     """Wall seconds to start Python and import the CLI, best of ``repeat``."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import leadmatch.cli"], check=True)
-        best = min(best, time.perf_counter() - started)
-    return best
+    command = [sys.executable, "-c", "import leadmatch.cli"]
+    return min(each_run(lambda: subprocess.run(command, check=True), repeat))
 
 
 def wall(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -150,7 +136,7 @@ def wall(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def measure(folder: Path, lead_count: int, repeat: int) -> None:
     records = read_rows(folder / "accounts.csv", "account")
-    other = [r for r in records if not in_ascii(r)]
+    others = sum(1 for r in records if not in_ascii(r))
     per_ascii = prepare_cpu_fresh(folder, True, repeat)
     per_other = prepare_cpu_fresh(folder, False, repeat)
     derive_s, index = _built(records)
@@ -160,7 +146,7 @@ def measure(folder: Path, lead_count: int, repeat: int) -> None:
         leads = read_rows(folder / "leads.csv", "lead")[:lead_count]
         per_lead, pairs = candidate_cpu(loaded, leads, repeat)
     start = import_seconds(repeat)
-    n, share, least, most = len(records), len(other) / len(records), min(per_lead), max(per_lead)
+    n, share, least, most = len(records), others / len(records), min(per_lead), max(per_lead)
     print(f"\n### {n:,} accounts ({folder}), {len(leads):,} leads\n")
     print("| measured | value |\n| --- | ---: |")
     print(f"| accounts with every field in ASCII | {1 - share:.1%} |")

@@ -22,12 +22,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from leadmatch import AccountIndex
-from run import generate, read_rows  # benchmarks/run.py: this script's folder is on the path
+
+# benchmarks/run.py: this script's folder is on the path
+from run import each_run, generate, read_rows
 
 SIZES = {"smoke": 300, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 BULK = 1_000
@@ -35,15 +36,6 @@ BULK = 1_000
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def timed(action: Callable[[], object], repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return times
 
 
 def new_accounts(n: int, folder: Path) -> list[dict[str, Any]]:
@@ -108,20 +100,20 @@ def main() -> None:
         steps: list[tuple[str, list[float]]] = [
             (
                 "first change: add 1 account (prepares in-place edits)",
-                timed(lambda: add([next(one_new)]), 1),
+                each_run(lambda: add([next(one_new)]), 1),
             ),
-            ("add 1 account", timed(lambda: add([next(one_new)]), args.repeat)),
-            ("update 1 account (new name)", timed(lambda: update(next(to_update)), args.repeat)),
+            ("add 1 account", each_run(lambda: add([next(one_new)]), args.repeat)),
+            ("update 1 account (new name)", each_run(lambda: update(next(to_update)), args.repeat)),
             (
                 "remove 1 account",
-                timed(lambda: remove([next(to_remove)["account_id"]]), args.repeat),
+                each_run(lambda: remove([next(to_remove)["account_id"]]), args.repeat),
             ),
-            (f"add {BULK:,} accounts in one call", timed(lambda: add(fresh[:BULK]), 1)),
+            (f"add {BULK:,} accounts in one call", each_run(lambda: add(fresh[:BULK]), 1)),
             (
                 f"remove {len(bulk_remove):,} accounts in one call",
-                timed(lambda: remove(bulk_remove), 1),
+                each_run(lambda: remove(bulk_remove), 1),
             ),
-            ("save the changed index", timed(lambda: index.save(folder / "changed.lmx"), 1)),
+            ("save the changed index", each_run(lambda: index.save(folder / "changed.lmx"), 1)),
         ]
         print(f"\n{index!r} after the changes; peak RSS {peak_mb():,.0f} MB\n")
         print("| change | median ms | min ms | max ms |")
